@@ -1,0 +1,174 @@
+/*
+ * dispatch.c - request set-up, authentication, body intake, access log.
+ */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "json.h"
+#include "log.h"
+
+int dispatch_init(void)
+{
+	return router_compile(api_routes);
+}
+
+/* Bearer token from the Authorization header; NULL when absent or not Bearer. */
+static const char *bearer(request *r)
+{
+	const char *h = req_param(r, "HTTP_AUTHORIZATION");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return *h ? h : NULL;
+}
+
+static int authenticate_or_fail(request *r)
+{
+	const char *token = bearer(r);
+	char sub[37];
+	int rc = token ? token_verify(&r->app->keys, token, time(NULL), sub) : TOKEN_MALFORMED;
+	if (rc == TOKEN_OK) {
+		r->user_id = arena_strdup(r->arena, sub);
+		return 0;
+	}
+	req_add_header(r, "WWW-Authenticate: Bearer realm=\"adcraft\"%s",
+		       token ? ", error=\"invalid_token\"" : "");
+	req_problem(r, 401, "%s", !token ? "a bearer token is required"
+				 : rc == TOKEN_EXPIRED ? "the access token has expired"
+						       : "the access token is invalid");
+	return -EACCES;
+}
+
+/* application/json, optionally with a UTF-8 charset parameter. */
+static bool json_content_type(const char *ct)
+{
+	if (!ct || strncasecmp(ct, "application/json", 16) != 0)
+		return false;
+	const char *rest = ct + 16;
+	while (*rest == ' ')
+		rest++;
+	if (*rest == '\0')
+		return true;
+	if (*rest != ';')
+		return false;
+	for (rest++; *rest == ' '; rest++)
+		;
+	return strcasecmp(rest, "charset=utf-8") == 0 || strcasecmp(rest, "charset=\"utf-8\"") == 0;
+}
+
+static int read_body_or_fail(request *r, unsigned flags)
+{
+	const char *cl = req_param(r, "CONTENT_LENGTH");
+	long len = cl && *cl ? strtol(cl, NULL, 10) : 0;
+	if (len <= 0) {
+		if (flags & ROUTE_BODY_OPTIONAL)
+			return 0;
+		req_problem(r, 400, "a JSON request body is required");
+		return -EINVAL;
+	}
+	if (!json_content_type(req_param(r, "CONTENT_TYPE"))) {
+		req_problem(r, 415, "the request body must be application/json");
+		return -EINVAL;
+	}
+	if (len > r->app->cfg->body_limit) {
+		req_problem(r, 413, "the request body is larger than %ld bytes", r->app->cfg->body_limit);
+		return -E2BIG;
+	}
+	char *data = arena_alloc(r->arena, (size_t)len + 1);
+	int got = FCGX_GetStr(data, (int)len, r->fcgi->in);
+	if (got != len) {
+		req_problem(r, 400, "the request body is shorter than its Content-Length");
+		return -EINVAL;
+	}
+	data[len] = '\0';
+	const char *reason;
+	if (json_parse_strict(r->arena, data, (size_t)len, JSON_MAX_DEPTH, &r->body, &reason) < 0) {
+		req_problem(r, 400, "malformed JSON: %s", reason);
+		return -EINVAL;
+	}
+	if (!json_object_is_type(r->body, json_type_object)) {
+		req_problem(r, 400, "the request body must be a JSON object");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void access_log(request *r)
+{
+	buf b;
+	buf_init(&b, r->arena, 512);
+	log_begin(&b, r->status >= 500 ? LOG_ERROR : LOG_INFO);
+	log_str(&b, "requestId", r->request_id);
+	log_str(&b, "method", r->method);
+	log_str(&b, "path", r->path);
+	log_int(&b, "status", r->status);
+	log_int(&b, "us", now_us() - r->started_us);
+	log_str(&b, "userId", r->user_id);
+	log_end(&b);
+}
+
+static void route_and_run(request *r)
+{
+	const struct route *route;
+	char allow[64];
+	char *scratch = arena_alloc(r->arena, strlen(r->path) + 1);
+	switch (router_match(r->method, r->path, scratch, r->params, REQ_MAX_PARAMS, &route, allow, sizeof(allow))) {
+	case MATCH_NOT_FOUND:
+		req_problem(r, 404, "no such resource");
+		return;
+	case MATCH_BAD_METHOD:
+		req_add_header(r, "Allow: %s", allow);
+		req_problem(r, 405, "%s is not allowed here; allowed: %s", r->method, allow);
+		return;
+	case MATCH_OK:
+		break;
+	}
+	if (!(route->flags & ROUTE_PUBLIC) && authenticate_or_fail(r) < 0)
+		return;
+	if ((route->flags & (ROUTE_BODY | ROUTE_BODY_OPTIONAL)) && read_body_or_fail(r, route->flags) < 0)
+		return;
+	route->handler(r);
+	if (!r->status)
+		req_problem(r, 500, "the handler sent no response (request %s)", r->request_id);
+}
+
+void dispatch(struct app *app, FCGX_Request *fcgi, arena *a)
+{
+	request r = {
+		.arena = a,
+		.fcgi = fcgi,
+		.app = app,
+		.started_us = now_us(),
+	};
+	const char *uri = FCGX_GetParam("REQUEST_URI", fcgi->envp);
+	r.method = FCGX_GetParam("REQUEST_METHOD", fcgi->envp);
+	r.request_id = FCGX_GetParam("REQUEST_ID", fcgi->envp);
+	if (!r.method)
+		r.method = "GET";
+	if (!r.request_id || !*r.request_id || strlen(r.request_id) > 64)
+		r.request_id = "-";
+	if (!uri)
+		uri = "/";
+	const char *q = strchr(uri, '?');
+	r.path = q ? arena_strndup(a, uri, (size_t)(q - uri)) : uri;
+	r.query = q ? q + 1 : "";
+
+	jmp_buf oom;
+	arena_set_oom(a, &oom);
+	if (setjmp(oom) == 0) {
+		route_and_run(&r);
+		arena_set_oom(a, NULL);
+	} else {
+		arena_set_oom(a, NULL); /* a second exhaustion aborts the process */
+		if (!r.status)
+			req_problem(&r, 503, "the server is out of memory; retry later");
+	}
+	access_log(&r);
+}

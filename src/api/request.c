@@ -1,0 +1,193 @@
+/*
+ * request.c - response writing, problem+json, and the error mapping used by
+ * every handler (errors are turned into HTTP exactly here, once).
+ */
+#include "request.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static const struct {
+	int status;
+	const char *reason;
+} reasons[] = {
+	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" },
+	{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
+	{ 405, "Method Not Allowed" }, { 409, "Conflict" }, { 410, "Gone" }, { 413, "Content Too Large" },
+	{ 415, "Unsupported Media Type" }, { 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
+	{ 500, "Internal Server Error" }, { 503, "Service Unavailable" },
+};
+
+static const char *reason_phrase(int status)
+{
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	return "Unknown";
+}
+
+/* Extra headers queued for the next response, kept on the arena. */
+struct extra_header {
+	const char *line;
+	struct extra_header *next;
+};
+
+int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const char *req_param(request *r, const char *name)
+{
+	return FCGX_GetParam(name, r->fcgi->envp);
+}
+
+void req_add_header(request *r, const char *fmt, ...)
+{
+	struct extra_header *h = arena_alloc(r->arena, sizeof(*h));
+	va_list ap;
+	va_start(ap, fmt);
+	h->line = arena_vprintf(r->arena, fmt, ap);
+	va_end(ap);
+	h->next = r->headers;
+	r->headers = h;
+}
+
+/* Writes status line, headers and body with as few stream calls as possible. */
+static void send_raw(request *r, int status, const char *type, const char *body, size_t len)
+{
+	if (r->status) /* already answered: a handler bug, never a second response */
+		return;
+	r->status = status;
+	buf h;
+	buf_init(&h, r->arena, 512);
+	buf_printf(&h, "Status: %d %s\r\nX-Request-Id: %s\r\n", status, reason_phrase(status), r->request_id);
+	if (type)
+		buf_printf(&h, "Content-Type: %s\r\nContent-Length: %zu\r\n", type, len);
+	for (struct extra_header *e = r->headers; e; e = e->next)
+		buf_printf(&h, "%s\r\n", e->line);
+	buf_putn(&h, "\r\n", 2);
+	if (len)
+		buf_putn(&h, body, len);
+	FCGX_PutStr(h.data, (int)h.len, r->fcgi->out);
+}
+
+void req_send_json(request *r, int status, const char *json, size_t len)
+{
+	send_raw(r, status, "application/json", json, len);
+}
+
+void req_send_buf(request *r, int status, buf *body)
+{
+	send_raw(r, status, "application/json", body->data, body->len);
+}
+
+void req_send_empty(request *r, int status)
+{
+	send_raw(r, status, NULL, NULL, 0);
+}
+
+static void problem_begin(buf *b, int status, const char *detail)
+{
+	buf_printf(b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":", reason_phrase(status),
+		   status);
+	buf_json_str(b, detail);
+}
+
+void req_problem(request *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *detail = arena_vprintf(r->arena, fmt, ap);
+	va_end(ap);
+	buf b;
+	buf_init(&b, r->arena, 256);
+	problem_begin(&b, status, detail);
+	buf_putc(&b, '}');
+	send_raw(r, status, "application/problem+json", b.data, b.len);
+}
+
+void req_problem_fields(request *r, const struct verrors *errs)
+{
+	buf b;
+	buf_init(&b, r->arena, 512);
+	problem_begin(&b, 422, errs->count == 1 ? "1 field is invalid"
+						: arena_printf(r->arena, "%d fields are invalid", errs->count));
+	buf_puts(&b, ",\"errors\":[");
+	for (const struct verror *e = errs->head; e; e = e->next) {
+		buf_puts(&b, "{\"field\":");
+		buf_json_str(&b, e->field);
+		buf_puts(&b, ",\"message\":");
+		buf_json_str(&b, e->message);
+		buf_puts(&b, e->next ? "}," : "}");
+	}
+	buf_puts(&b, "]}");
+	send_raw(r, 422, "application/problem+json", b.data, b.len);
+}
+
+/* SQLSTATE classes that mean the client asked for something impossible. */
+static const struct {
+	const char *prefix;
+	int status;
+	const char *detail;
+} sqlstate_map[] = {
+	{ "23505", 409, "a conflicting record already exists" },
+	{ "23503", 409, "the record is referenced by, or refers to, another record" },
+	{ "23514", 422, "a value is outside its allowed range" },
+	{ "23502", 422, "a required value is missing" },
+	{ "22", 422, "a value has the wrong format or is out of range" },
+	{ "40", 503, "the database was busy; retry the request" },
+	{ "53", 503, "the database is out of resources; retry later" },
+};
+
+int req_db_fail(request *r, int rc)
+{
+	db *d = r->app->db;
+	if (rc == -ENOTCONN) {
+		req_add_header(r, "Retry-After: 1");
+		req_problem(r, 503, "the database is unavailable; retry shortly");
+		return rc;
+	}
+	const char *state = db_sqlstate(d);
+	for (size_t i = 0; i < sizeof(sqlstate_map) / sizeof(sqlstate_map[0]); i++)
+		if (strncmp(state, sqlstate_map[i].prefix, strlen(sqlstate_map[i].prefix)) == 0) {
+			req_problem(r, sqlstate_map[i].status, "%s", sqlstate_map[i].detail);
+			return rc;
+		}
+	buf b;
+	buf_init(&b, r->arena, 512);
+	log_begin(&b, LOG_ERROR);
+	log_str(&b, "requestId", r->request_id);
+	log_str(&b, "sqlstate", state);
+	log_str(&b, "msg", db_error(d));
+	log_end(&b);
+	req_problem(r, 500, "internal error (request %s)", r->request_id);
+	return rc;
+}
+
+PGresult *req_exec_or_fail(request *r, enum stmt id, const char *const *params)
+{
+	PGresult *res;
+	int rc = db_exec(r->app->db, r->arena, id, params, &res);
+	if (rc < 0) {
+		req_db_fail(r, rc);
+		return NULL;
+	}
+	return res;
+}
+
+int req_validate_or_fail(request *r, const struct vfield *fields)
+{
+	struct verrors errs;
+	verrors_init(&errs, r->arena);
+	if (validate_body(r->body, fields, &errs) == 0)
+		return 0;
+	req_problem_fields(r, &errs);
+	return -EINVAL;
+}

@@ -1,0 +1,80 @@
+/*
+ * request.h - one FastCGI request: its arena, inputs, and the ways to answer.
+ *
+ * A request owns an arena that is reset once the response is sent; handlers
+ * allocate from req->arena and never free. Exactly one response is sent per
+ * request; the send functions record the status for the access log line.
+ * Functions named *_or_fail answer the client themselves on failure and
+ * return NULL or a negative code, so the handler just returns.
+ */
+#pragma once
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "token.h"
+#include "validate.h"
+
+#define REQ_MAX_PARAMS 4
+
+struct extra_header;
+
+struct app {
+	const struct config *cfg;
+	struct token_keys keys;
+	db *db;
+	const char *dummy_hash; /* argon2id hash verified for unknown emails: equal timing */
+	int64_t started_at;	/* master start, seconds since the epoch */
+};
+
+typedef struct request {
+	arena *arena;
+	FCGX_Request *fcgi;
+	struct app *app;
+
+	const char *method;
+	const char *path;	/* without the query string */
+	const char *query;	/* "" when absent */
+	const char *request_id;
+	const char *params[REQ_MAX_PARAMS]; /* path parameters, in pattern order */
+
+	const char *user_id;	/* authenticated subject, NULL for public routes */
+	json_object *body;	/* parsed body for routes that take one */
+
+	struct extra_header *headers; /* queued by req_add_header */
+	int status;		/* sent status, 0 until answered */
+	int64_t started_us;
+} request;
+
+/* Reads an FCGI parameter (e.g. "HTTP_AUTHORIZATION"); NULL when absent. */
+const char *req_param(request *r, const char *name);
+
+/* Sends a JSON body as it is. */
+void req_send_json(request *r, int status, const char *json, size_t len);
+void req_send_buf(request *r, int status, buf *body);
+/* 204 and friends. */
+void req_send_empty(request *r, int status);
+/* Adds a header line ("Name: value") to the next response sent. */
+void req_add_header(request *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sends application/problem+json with the standard title for status. */
+void req_problem(request *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* 422 with the list of field errors. */
+void req_problem_fields(request *r, const struct verrors *errs);
+/* Answers a failed db call: 503 when unreachable, 409/422 for constraint
+ * classes, 500 (logged) for anything else. Returns rc. */
+int req_db_fail(request *r, int rc);
+
+/* Runs a prepared statement; on failure answers via req_db_fail and returns NULL. */
+PGresult *req_exec_or_fail(request *r, enum stmt id, const char *const *params);
+
+/* Validates r->body against fields; on failure answers 422 and returns -EINVAL. */
+int req_validate_or_fail(request *r, const struct vfield *fields);
+
+int64_t now_us(void);

@@ -1,0 +1,44 @@
+/*
+ * router.h - the API as one constant table of routes.
+ *
+ * Patterns are literal segments and ":name" parameters
+ * ("/api/campaigns/:id/content/:contentId"). router_compile() splits the table
+ * once at start-up; router_match() then compares segments without allocating.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct request;
+typedef void (*route_handler)(struct request *r);
+
+enum {
+	ROUTE_PUBLIC = 1 << 0,	     /* no bearer token required */
+	ROUTE_BODY = 1 << 1,	     /* a JSON body is required */
+	ROUTE_BODY_OPTIONAL = 1 << 2, /* a JSON body may be sent */
+	ROUTE_UUID_PARAMS = 1 << 3,  /* every :param must be a UUID, else 404 */
+};
+
+struct route {
+	const char *method;
+	const char *pattern;
+	route_handler handler;
+	unsigned flags;
+};
+
+#define ROUTER_MAX_SEGMENTS 8
+
+enum match_result { MATCH_OK, MATCH_NOT_FOUND, MATCH_BAD_METHOD };
+
+/* Prepares routes[] (ending with a {NULL} sentinel); 0, or -EINVAL for a bad pattern. */
+int router_compile(const struct route *routes);
+
+/*
+ * Finds the route for method and path. On MATCH_OK sets *ret and fills
+ * params[0..max) with pointers into a copy of path held in scratch (size at
+ * least strlen(path)+1). On MATCH_BAD_METHOD writes the allowed methods,
+ * comma separated, into allow[allowlen].
+ */
+enum match_result router_match(const char *method, const char *path, char *scratch, const char **params,
+			       size_t max, const struct route **ret, char *allow, size_t allowlen);

@@ -1,0 +1,208 @@
+/*
+ * adcraft - the operator's command line.
+ *
+ *   adcraft [--config FILE] COMMAND [ARGS]
+ *
+ * Commands are one table; each returns a process exit status. Commands that
+ * touch the database use migrate_database_url (migrate) or database_url.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "migrate.h"
+#include "password.h"
+#include "random.h"
+#include "token.h"
+#include "validate.h"
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *help;
+	bool needs_config;
+	int (*run)(struct config *cfg, int argc, char **argv);
+};
+
+static int cmd_migrate(struct config *cfg, int argc, char **argv)
+{
+	db *d = db_new(cfg->migrate_database_url, cfg->database_password, false);
+	struct migrate_report rep;
+	int r = migrate_run(d, cfg->sql_dir, stdout, &rep);
+	db_free(d);
+	if (r < 0) {
+		fprintf(stderr, "adcraft migrate: %s\n", rep.error);
+		return 1;
+	}
+	printf("migrations: %d applied, %d already current\n", rep.applied, rep.current);
+	return 0;
+}
+
+static int cmd_check_config(struct config *cfg, int argc, char **argv)
+{
+	config_print(cfg, stdout);
+	puts("# configuration is valid");
+	return 0;
+}
+
+static int cmd_gen_secret(struct config *cfg, int argc, char **argv)
+{
+	unsigned char raw[32];
+	char hex[65];
+	if (random_bytes(raw, sizeof(raw)) < 0) {
+		perror("adcraft gen-secret: getrandom");
+		return 1;
+	}
+	hex_encode(raw, sizeof(raw), hex);
+	puts(hex);
+	return 0;
+}
+
+/* Reads one line (the password) from stdin without its newline. */
+static int read_password(char *out, size_t n)
+{
+	if (isatty(STDIN_FILENO))
+		fputs("password: ", stderr);
+	if (!fgets(out, (int)n, stdin))
+		return -EINVAL;
+	out[strcspn(out, "\r\n")] = '\0';
+	size_t len = strlen(out);
+	return len >= 8 && len <= 128 ? 0 : -EINVAL;
+}
+
+static int cmd_user_add(struct config *cfg, int argc, char **argv)
+{
+	if (argc != 4 || strcmp(argv[1], "add") != 0) {
+		fputs("usage: adcraft user add EMAIL NAME   (password on stdin)\n", stderr);
+		return 2;
+	}
+	const char *email = argv[2], *name = argv[3];
+	if (!is_email(email) || !*name || strlen(name) > 200) {
+		fputs("adcraft user add: invalid email or name\n", stderr);
+		return 2;
+	}
+	char pw[256], hash[PASSWORD_HASH_MAX], refresh[64];
+	if (read_password(pw, sizeof(pw)) < 0) {
+		fputs("adcraft user add: the password (stdin) must be 8 to 128 characters\n", stderr);
+		return 2;
+	}
+	struct password_cost cost = { (uint32_t)cfg->argon2_memory_kib, (uint32_t)cfg->argon2_iterations };
+	if (password_hash(&cost, pw, strlen(pw), hash) < 0 || random_token(refresh, 32) < 0) {
+		fputs("adcraft user add: could not hash the password\n", stderr);
+		return 1;
+	}
+	db *d = db_new(cfg->database_url, cfg->database_password, true);
+	arena *a = arena_new(4096);
+	PGresult *res;
+	const char *p[] = { email, name, hash, refresh, "1" };
+	int r = db_exec(d, a, STMT_USER_REGISTER, p, &res), status = 0;
+	if (r < 0) {
+		fprintf(stderr, "adcraft user add: %s\n", db_error(d));
+		status = 1;
+	} else if (PQntuples(res) == 0) {
+		fprintf(stderr, "adcraft user add: %s is already registered\n", email);
+		status = 1;
+	} else {
+		printf("%s\n", PQgetvalue(res, 0, 1));
+	}
+	arena_free(a);
+	db_free(d);
+	return status;
+}
+
+static int cmd_token(struct config *cfg, int argc, char **argv)
+{
+	if (argc != 2) {
+		fputs("usage: adcraft token EMAIL\n", stderr);
+		return 2;
+	}
+	db *d = db_new(cfg->database_url, cfg->database_password, true);
+	arena *a = arena_new(4096);
+	PGresult *res;
+	const char *p[] = { argv[1] };
+	int status = 1;
+	if (db_exec(d, a, STMT_USER_BY_EMAIL, p, &res) < 0)
+		fprintf(stderr, "adcraft token: %s\n", db_error(d));
+	else if (PQntuples(res) == 0)
+		fprintf(stderr, "adcraft token: no user %s\n", argv[1]);
+	else {
+		struct token_keys keys = { cfg->jwt_secret, cfg->jwt_secret_len, cfg->jwt_issuer, cfg->jwt_audience,
+					   cfg->access_token_ttl };
+		char *t;
+		if (token_issue(&keys, a, PQgetvalue(res, 0, 0), time(NULL), &t) == 0) {
+			puts(t);
+			status = 0;
+		}
+	}
+	arena_free(a);
+	db_free(d);
+	return status;
+}
+
+static const struct command commands[] = {
+	{ "migrate", "", "apply pending sql/ migrations (advisory-locked, checksummed)", true, cmd_migrate },
+	{ "check-config", "", "print the effective configuration (secrets redacted); fail if invalid", true,
+	  cmd_check_config },
+	{ "gen-secret", "", "print a new 256-bit secret (hex) for jwt_secret_file", false, cmd_gen_secret },
+	{ "user", "add EMAIL NAME", "create an account; the password is read from stdin", true, cmd_user_add },
+	{ "token", "EMAIL", "print an access token for that user (for scripts)", true, cmd_token },
+	{ NULL, NULL, NULL, false, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: adcraft [--config FILE] COMMAND [ARGS]\n\ncommands:\n", out);
+	for (const struct command *c = commands; c->name; c++) {
+		char left[64];
+		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
+		fprintf(out, "  %-24s %s\n", left, c->help);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': puts(ADCRAFT_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (const struct command *cmd = commands; cmd->name; cmd++) {
+		if (strcmp(cmd->name, argv[optind]) != 0)
+			continue;
+		struct config *cfg = NULL;
+		if (cmd->needs_config) {
+			char err[512];
+			if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "adcraft %s: configuration: %s\n", cmd->name, err);
+				return 1;
+			}
+		}
+		int r = cmd->run(cfg, argc - optind, argv + optind);
+		config_free(cfg);
+		return r;
+	}
+	fprintf(stderr, "adcraft: unknown command \"%s\"\n", argv[optind]);
+	usage(stderr);
+	return 2;
+}

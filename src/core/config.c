@@ -1,0 +1,308 @@
+/*
+ * config.c - configuration table, parser, overrides and validation.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum key_type { KEY_STR, KEY_INT, KEY_MODE };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	const char *def;
+	long min, max; /* for KEY_INT / KEY_MODE */
+	bool secret_file;
+};
+
+#define STR(n, d) { #n, KEY_STR, offsetof(struct config, n), d, 0, 0, false }
+#define SECRET(n) { #n, KEY_STR, offsetof(struct config, n), "", 0, 0, true }
+#define INT(n, d, lo, hi) { #n, KEY_INT, offsetof(struct config, n), #d, lo, hi, false }
+
+static const struct key keys[] = {
+	STR(database_url, "dbname=adcraft"),
+	SECRET(database_password_file),
+	STR(migrate_database_url, ""),
+	STR(listen, ""),
+	STR(listen_tcp, ""),
+	{ "listen_mode", KEY_MODE, offsetof(struct config, listen_mode), "0660", 0, 0777, false },
+	INT(processes, 0, 0, 256),
+	SECRET(jwt_secret_file),
+	STR(jwt_issuer, "adcraft"),
+	STR(jwt_audience, "adcraft-api"),
+	INT(access_token_ttl, 900, 60, 86400),
+	INT(refresh_token_ttl, 2592000, 300, 31536000),
+	INT(body_limit, 1048576, 1024, 67108864),
+	STR(sql_dir, "/usr/share/adcraft/sql"),
+	INT(argon2_memory_kib, 19456, 19456, 4194304),
+	INT(argon2_iterations, 2, 2, 64),
+	STR(llm_base_url, ""),
+	STR(log_level, "info"),
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const struct key *key_find(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int key_set(struct config *c, const struct key *k, const char *value, const char *origin,
+		   char *err, size_t errlen)
+{
+	void *field = (char *)c + k->offset;
+	if (k->type == KEY_STR) {
+		*(const char **)field = arena_strdup(c->arena, value);
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long v = strtol(value, &end, k->type == KEY_MODE ? 8 : 10);
+	if (errno || end == value || *end || v < k->min || v > k->max)
+		return fail(err, errlen, "%s: %s must be %s between %ld and %ld, got \"%s\"", origin, k->name,
+			    k->type == KEY_MODE ? "an octal mode" : "an integer", k->min, k->max, value);
+	*(long *)field = v;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_file(struct config *c, FILE *f, const char *path, char *err, size_t errlen)
+{
+	char line[4096];
+	int lineno = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq)
+			return fail(err, errlen, "%s:%d: expected key = value", path, lineno);
+		*eq = '\0';
+		char *name = trim(s), *value = trim(eq + 1);
+		size_t vl = strlen(value);
+		if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+			value[vl - 1] = '\0';
+			value++;
+		}
+		const struct key *k = key_find(name);
+		if (!k)
+			return fail(err, errlen, "%s:%d: unknown key \"%s\"", path, lineno, name);
+		char origin[600];
+		snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
+		int r = key_set(c, k, value, origin, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int apply_env(struct config *c, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		char env[64] = "ADCRAFT_";
+		size_t n = strlen(env);
+		for (const char *p = keys[i].name; *p && n < sizeof(env) - 1; p++)
+			env[n++] = (char)toupper((unsigned char)*p);
+		env[n] = '\0';
+		const char *v = getenv(env);
+		if (v) {
+			int r = key_set(c, &keys[i], v, env, err, errlen);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Reads a whole secret file, trailing whitespace removed. */
+static int read_secret(arena *a, const char *path, const char **ret, size_t *ret_len)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	char tmp[4096];
+	size_t n = fread(tmp, 1, sizeof(tmp), f);
+	int bad = ferror(f) || !feof(f);
+	fclose(f);
+	if (bad)
+		return -EFBIG;
+	while (n > 0 && isspace((unsigned char)tmp[n - 1]))
+		n--;
+	*ret = arena_strndup(a, tmp, n);
+	*ret_len = n;
+	return 0;
+}
+
+int config_parse_hostport(const char *s, char *host, size_t hostlen, int *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s || (size_t)(colon - s) >= hostlen)
+		return -EINVAL;
+	char *end;
+	long p = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || p < 1 || p > 65535)
+		return -EINVAL;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+static int validate_url(const char *url)
+{
+	const char *rest = NULL;
+	if (strncmp(url, "http://", 7) == 0)
+		rest = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		rest = url + 8;
+	if (!rest || !*rest || *rest == '/' || *rest == ':')
+		return -EINVAL;
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == '"' || *p == '\\')
+			return -EINVAL;
+	return 0;
+}
+
+static int validate(struct config *c, char *err, size_t errlen)
+{
+	if (!*c->database_url)
+		return fail(err, errlen, "database_url is empty");
+	if (!*c->migrate_database_url)
+		c->migrate_database_url = c->database_url;
+	if (!*c->jwt_secret_file)
+		return fail(err, errlen, "jwt_secret_file is not set (generate one with: adcraft gen-secret)");
+	const char *secret;
+	int r = read_secret(c->arena, c->jwt_secret_file, &secret, &c->jwt_secret_len);
+	if (r < 0)
+		return fail(err, errlen, "jwt_secret_file %s: %s", c->jwt_secret_file, strerror(-r));
+	if (c->jwt_secret_len < 32)
+		return fail(err, errlen, "jwt_secret_file %s: the key is %zu bytes, at least 32 are required",
+			    c->jwt_secret_file, c->jwt_secret_len);
+	c->jwt_secret = (const unsigned char *)secret;
+	if (*c->database_password_file) {
+		size_t len;
+		r = read_secret(c->arena, c->database_password_file, &c->database_password, &len);
+		if (r < 0)
+			return fail(err, errlen, "database_password_file %s: %s", c->database_password_file,
+				    strerror(-r));
+	}
+	char host[256];
+	int port;
+	if (*c->listen_tcp && config_parse_hostport(c->listen_tcp, host, sizeof(host), &port) < 0)
+		return fail(err, errlen, "listen_tcp must be host:port, got \"%s\"", c->listen_tcp);
+	if (strlen(c->listen) >= 108)
+		return fail(err, errlen, "listen: unix socket path longer than 107 bytes");
+	if (*c->llm_base_url && validate_url(c->llm_base_url) < 0)
+		return fail(err, errlen, "llm_base_url must be an http:// or https:// URL, got \"%s\"",
+			    c->llm_base_url);
+	static const char *const levels[] = { "debug", "info", "warn", "error" };
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(c->log_level, levels[i]) == 0)
+			return 0;
+	return fail(err, errlen, "log_level must be debug, info, warn or error");
+}
+
+int config_load(const char *path, struct config **ret, char *err, size_t errlen)
+{
+	arena *a = arena_new(8192);
+	struct config *c = arena_zalloc(a, sizeof(*c));
+	c->arena = a;
+	char dummy[1];
+	for (size_t i = 0; i < NKEYS; i++)
+		if (key_set(c, &keys[i], keys[i].def, "default", dummy, 0) < 0)
+			abort(); /* the table itself is wrong */
+
+	bool required = path != NULL;
+	if (!path)
+		path = getenv("ADCRAFT_CONFIG");
+	if (path)
+		required = true;
+	else
+		path = CONFIG_DEFAULT_PATH;
+	c->path = arena_strdup(a, path);
+
+	int r = 0;
+	FILE *f = fopen(path, "re");
+	if (f) {
+		r = parse_file(c, f, path, err, errlen);
+		fclose(f);
+	} else if (required || errno != ENOENT) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	if (r == 0)
+		r = apply_env(c, err, errlen);
+	if (r == 0)
+		r = validate(c, err, errlen);
+	if (r < 0) {
+		arena_free(a);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void config_free(struct config *c)
+{
+	if (c)
+		arena_free(c->arena);
+}
+
+/* A conninfo or URI that carries a password is printed redacted. */
+static void print_str(FILE *out, const char *name, const char *v)
+{
+	const char *scheme = strstr(v, "://"), *at = strchr(v, '@');
+	bool uri_password = scheme && at && memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+	if (strstr(v, "password") || uri_password)
+		fprintf(out, "%s = <redacted: contains a password; prefer database_password_file>\n", name);
+	else
+		fprintf(out, "%s = %s\n", name, v);
+}
+
+void config_print(const struct config *c, FILE *out)
+{
+	fprintf(out, "# effective configuration (file: %s)\n", c->path);
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		const void *field = (const char *)c + k->offset;
+		if (k->type == KEY_STR) {
+			const char *v = *(const char *const *)field;
+			print_str(out, k->name, v);
+			if (k->secret_file && *v)
+				fprintf(out, "#   (secret read from that file; contents redacted)\n");
+		} else if (k->type == KEY_MODE) {
+			fprintf(out, "%s = %04lo\n", k->name, *(const long *)field);
+		} else {
+			fprintf(out, "%s = %ld\n", k->name, *(const long *)field);
+		}
+	}
+}

@@ -1,0 +1,60 @@
+/*
+ * config.h - the one configuration: a key = value file plus ADCRAFT_* overrides.
+ *
+ * Every key is declared once in config.c's table (name, type, default, limits);
+ * loading, environment overrides, validation and check-config's listing all
+ * walk that table. Secrets (JWT key, database password) are read from files.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "arena.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/adcraft/adcraft.conf"
+
+struct config {
+	arena *arena; /* owns every string below */
+	const char *path;
+
+	const char *database_url;
+	const char *database_password_file;
+	const char *migrate_database_url;
+	const char *listen;
+	const char *listen_tcp;
+	long listen_mode;
+	long processes;
+	const char *jwt_secret_file;
+	const char *jwt_issuer;
+	const char *jwt_audience;
+	long access_token_ttl;
+	long refresh_token_ttl;
+	long body_limit;
+	const char *sql_dir;
+	long argon2_memory_kib;
+	long argon2_iterations;
+	const char *llm_base_url;
+	const char *log_level;
+
+	/* Derived at load time. */
+	const char *database_password; /* NULL when no file is set */
+	const unsigned char *jwt_secret;
+	size_t jwt_secret_len;
+};
+
+/*
+ * Loads path (NULL: $ADCRAFT_CONFIG, else CONFIG_DEFAULT_PATH, which may be
+ * absent), applies ADCRAFT_<KEY> environment overrides, reads secret files and
+ * validates. On success *ret owns a config to release with config_free(). On
+ * failure returns -EINVAL (or -errno) and writes a one-line reason to err.
+ */
+int config_load(const char *path, struct config **ret, char *err, size_t errlen);
+void config_free(struct config *c);
+
+/* Prints the effective configuration, one key = value a line, secrets redacted. */
+void config_print(const struct config *c, FILE *out);
+
+/* Parses "host:port" into its parts (host copied into host[hostlen]). */
+int config_parse_hostport(const char *s, char *host, size_t hostlen, int *port);

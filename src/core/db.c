@@ -1,0 +1,177 @@
+/*
+ * db.c - connection lifecycle, statement preparation and execution.
+ */
+#include "db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct db {
+	char *conninfo;
+	char *password;
+	PGconn *conn;
+	bool prepare;
+	bool prepared;
+	char sqlstate[6];
+	char error[512];
+};
+
+static void set_error(db *d, const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(d->conn);
+	snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
+	snprintf(d->error, sizeof(d->error), "%s", msg && *msg ? msg : PQerrorMessage(d->conn));
+	size_t n = strlen(d->error);
+	while (n > 0 && (d->error[n - 1] == '\n' || d->error[n - 1] == ' '))
+		d->error[--n] = '\0';
+}
+
+static int prepare_all(db *d)
+{
+	for (size_t i = 0; i < STMT__COUNT; i++) {
+		const struct stmt_def *s = &statements[i];
+		PGresult *r = PQprepare(d->conn, s->name, s->sql, 0, NULL);
+		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			set_error(d, r);
+		PQclear(r);
+		if (!ok)
+			return PQstatus(d->conn) == CONNECTION_OK ? -EIO : -ENOTCONN;
+	}
+	d->prepared = true;
+	return 0;
+}
+
+static int connect_now(db *d)
+{
+	if (d->conn)
+		PQfinish(d->conn);
+	d->prepared = false;
+	const char *keys[] = { "dbname", "password", "application_name", "connect_timeout", NULL };
+	const char *vals[] = { d->conninfo, d->password, "adcraft", "5", NULL };
+	d->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(d->conn) != CONNECTION_OK) {
+		set_error(d, NULL);
+		return -ENOTCONN;
+	}
+	/* Session settings are lost on reconnect: they live here. */
+	PGresult *r = PQexec(d->conn, "SET TIME ZONE 'UTC'");
+	PQclear(r);
+	if (!d->prepare) {
+		d->prepared = true;
+		return 0;
+	}
+	return prepare_all(d);
+}
+
+db *db_new(const char *conninfo, const char *password, bool prepare)
+{
+	db *d = calloc(1, sizeof(*d));
+	if (!d)
+		abort();
+	d->prepare = prepare;
+	d->conninfo = strdup(conninfo);
+	d->password = password ? strdup(password) : NULL;
+	connect_now(d);
+	return d;
+}
+
+void db_free(db *d)
+{
+	if (!d)
+		return;
+	if (d->conn)
+		PQfinish(d->conn);
+	free(d->conninfo);
+	free(d->password);
+	free(d);
+}
+
+int db_ensure(db *d)
+{
+	if (d->conn && PQstatus(d->conn) == CONNECTION_OK) {
+		/* A server that went away while we were idle left EOF on the socket. */
+		if (PQconsumeInput(d->conn) == 1 && PQstatus(d->conn) == CONNECTION_OK && d->prepared)
+			return 0;
+	}
+	return connect_now(d);
+}
+
+bool db_connected(db *d)
+{
+	return d->conn && PQstatus(d->conn) == CONNECTION_OK && d->prepared;
+}
+
+static void clear_result(void *r)
+{
+	PQclear(r);
+}
+
+static int finish(db *d, arena *a, PGresult *r, PGresult **ret)
+{
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		d->sqlstate[0] = '\0';
+		arena_defer(a, clear_result, r);
+		*ret = r;
+		return 0;
+	}
+	set_error(d, r);
+	PQclear(r);
+	if (PQstatus(d->conn) != CONNECTION_OK)
+		return -ENOTCONN;
+	/* Class 08 (connection exception) and 57P (operator intervention) mean "try later". */
+	if (strncmp(d->sqlstate, "08", 2) == 0 || strncmp(d->sqlstate, "57P", 3) == 0)
+		return -ENOTCONN;
+	return -EIO;
+}
+
+int db_exec(db *d, arena *a, enum stmt id, const char *const *params, PGresult **ret)
+{
+	if (!db_connected(d)) {
+		int r = db_ensure(d);
+		if (r < 0)
+			return r;
+	}
+	const struct stmt_def *s = &statements[id];
+	PGresult *r = PQexecPrepared(d->conn, s->name, s->nparams, params, NULL, NULL, 0);
+	return finish(d, a, r, ret);
+}
+
+int db_exec_params(db *d, arena *a, const char *sql, int n, const char *const *params, PGresult **ret)
+{
+	if (!d->conn || PQstatus(d->conn) != CONNECTION_OK)
+		return -ENOTCONN;
+	PGresult *r = PQexecParams(d->conn, sql, n, NULL, params, NULL, NULL, 0);
+	return finish(d, a, r, ret);
+}
+
+int db_exec_sql(db *d, arena *a, const char *sql, PGresult **ret)
+{
+	if (!d->conn || PQstatus(d->conn) != CONNECTION_OK)
+		return -ENOTCONN;
+	return finish(d, a, PQexec(d->conn, sql), ret);
+}
+
+const char *db_sqlstate(const db *d)
+{
+	return d->sqlstate;
+}
+
+const char *db_error(const db *d)
+{
+	return d->error;
+}
+
+PGconn *db_conn(db *d)
+{
+	return d->conn;
+}
+
+const char *db_value(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}

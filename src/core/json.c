@@ -1,0 +1,166 @@
+/*
+ * json.c - strict parsing on top of json-c's tokener.
+ *
+ * json-c validates syntax, UTF-8 and depth (JSON_TOKENER_STRICT |
+ * JSON_TOKENER_VALIDATE_UTF8) but silently merges duplicate keys. A second,
+ * linear pass over the text counts the members of each object in document
+ * order; walking the parsed tree in the same pre-order must give the same
+ * counts. The first object that holds a duplicate is the first mismatch,
+ * because every object before it is identical in both walks.
+ */
+#include "json.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct counts {
+	unsigned *v;
+	size_t n, cap;
+	arena *a;
+};
+
+static void counts_push(struct counts *c, unsigned v)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		unsigned *nv = arena_alloc(c->a, cap * sizeof(*nv));
+		if (c->n)
+			memcpy(nv, c->v, c->n * sizeof(*nv));
+		c->v = nv;
+		c->cap = cap;
+	}
+	c->v[c->n++] = v;
+}
+
+/*
+ * Raw pass: members per object in the order their '{' appears. The text is
+ * already known to be valid JSON, so a member is a key string directly inside
+ * an object: count the commas at object level, plus one if not empty.
+ */
+static void count_members(const char *s, size_t len, struct counts *out)
+{
+	size_t stack[JSON_MAX_DEPTH + 2]; /* index into out, or SIZE_MAX for arrays */
+	int depth = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '"') {
+			for (i++; i < len && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			if (depth > 0 && stack[depth - 1] != SIZE_MAX && out->v[stack[depth - 1]] == 0)
+				out->v[stack[depth - 1]] = 1; /* first key seen */
+		} else if (c == '{' || c == '[') {
+			if (c == '{') {
+				stack[depth] = out->n;
+				counts_push(out, 0);
+			} else {
+				stack[depth] = SIZE_MAX;
+			}
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		} else if (c == ',' && depth > 0 && stack[depth - 1] != SIZE_MAX) {
+			out->v[stack[depth - 1]]++;
+		}
+	}
+}
+
+/* Parsed pass: compares in pre-order; returns -1 at the first mismatch. */
+static int compare_tree(json_object *o, const struct counts *c, size_t *pos)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		if (*pos >= c->n || c->v[*pos] != (unsigned)json_object_object_length(o))
+			return -1;
+		(*pos)++;
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			if (val && compare_tree(val, c, pos) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	case json_type_array: {
+		size_t n = json_object_array_length(o);
+		for (size_t i = 0; i < n; i++) {
+			json_object *v = json_object_array_get_idx(o, i);
+			if (v && compare_tree(v, c, pos) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+static void put_json(void *obj)
+{
+	json_object_put(obj);
+}
+
+json_object *json_own(arena *a, json_object *obj)
+{
+	if (obj)
+		arena_defer(a, put_json, obj);
+	return obj;
+}
+
+static void tokener_free(void *tok)
+{
+	json_tokener_free(tok);
+}
+
+int json_parse_strict(arena *a, const char *data, size_t len, int max_depth, json_object **ret,
+		      const char **reason)
+{
+	if (len == 0 || len > INT32_MAX) {
+		*reason = len ? "document too large" : "empty document";
+		return -EINVAL;
+	}
+	if (max_depth < 1 || max_depth > JSON_MAX_DEPTH)
+		max_depth = JSON_MAX_DEPTH;
+	json_tokener *tok = json_tokener_new_ex(max_depth);
+	arena_defer(a, tokener_free, tok);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_object *obj = json_tokener_parse_ex(tok, data, (int)len);
+	enum json_tokener_error e = json_tokener_get_error(tok);
+	if (e == json_tokener_continue) {
+		*reason = "unexpected end of document";
+		return -EINVAL;
+	}
+	if (e != json_tokener_success) {
+		*reason = e == json_tokener_error_depth ? "nesting deeper than 32 levels"
+							 : json_tokener_error_desc(e);
+		return -EINVAL;
+	}
+	json_own(a, obj);
+	size_t end = json_tokener_get_parse_end(tok);
+	for (; end < len; end++)
+		if (!strchr(" \t\r\n", data[end])) {
+			*reason = "trailing data after the JSON document";
+			return -EINVAL;
+		}
+	if (memchr(data, '\0', len)) {
+		*reason = "NUL byte in document";
+		return -EINVAL;
+	}
+	struct counts c = { .a = a };
+	count_members(data, len, &c);
+	size_t pos = 0;
+	if (compare_tree(obj, &c, &pos) < 0) {
+		*reason = "duplicate key in object";
+		return -EINVAL;
+	}
+	*ret = obj;
+	return 0;
+}
+
+size_t utf8_length(const char *s, size_t bytes)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < bytes; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}

@@ -1,0 +1,83 @@
+/* Unit tests for src/core/config.c */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/adcraft-config-XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static int load(const char *text, struct config **c, char *err)
+{
+	const char *p = write_file("adcraft.conf", text);
+	return config_load(p, c, err, 512);
+}
+
+int main(void)
+{
+	mkdtemp(dir);
+	char err[512] = "", conf[1024];
+	struct config *c = NULL;
+	const char *key = write_file("jwt.key", "0123456789abcdef0123456789abcdef\n");
+	char keypath[256];
+	snprintf(keypath, sizeof(keypath), "%s", key);
+
+	snprintf(conf, sizeof(conf), "# comment\njwt_secret_file = %s\nprocesses = 3\nlisten_tcp = 127.0.0.1:9001\n"
+		 "database_url = \"host=/tmp dbname=x\"\n", keypath);
+	is_int(load(conf, &c, err), 0, "valid file loads (%s)", err);
+	is_int(c->processes, 3, "integer key");
+	is_str(c->database_url, "host=/tmp dbname=x", "quotes stripped");
+	is_int(c->jwt_secret_len, 32, "secret read and trailing newline trimmed");
+	is_int(c->access_token_ttl, 900, "default applies");
+	is_str(c->migrate_database_url, "host=/tmp dbname=x", "migrate url defaults to database_url");
+	config_free(c);
+
+	setenv("ADCRAFT_PROCESSES", "7", 1);
+	is_int(load(conf, &c, err), 0, "env override loads");
+	is_int(c->processes, 7, "ADCRAFT_PROCESSES wins over the file");
+	config_free(c);
+	unsetenv("ADCRAFT_PROCESSES");
+
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nbogus = 1\n", keypath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "bogus"), "unknown key refused: %s", err);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nprocesses = lots\n", keypath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "processes"), "bad integer refused: %s", err);
+	ok(load("processes = 2\n", &c, err) < 0 && strstr(err, "jwt_secret_file"), "missing secret refused: %s", err);
+	const char *shortkey = write_file("short.key", "too-short-key\n");
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n", shortkey);
+	ok(load(conf, &c, err) < 0 && strstr(err, "at least 32"), "short key refused: %s", err);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s/nope.key\n", dir);
+	ok(load(conf, &c, err) < 0, "unreadable secret refused: %s", err);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nllm_base_url = ftp://x\n", keypath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "llm_base_url"), "bad URL refused: %s", err);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nlisten_tcp = nowhere\n", keypath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "listen_tcp"), "bad host:port refused: %s", err);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nargon2_memory_kib = 1024\n", keypath);
+	ok(load(conf, &c, err) < 0, "argon2 memory below 19 MiB refused: %s", err);
+	ok(config_load("/nonexistent/adcraft.conf", &c, err, sizeof(err)) < 0, "an explicit missing file fails");
+
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\ndatabase_url = host=x password=hunter2\n", keypath);
+	is_int(load(conf, &c, err), 0, "password in url loads");
+	char out[4096] = "";
+	FILE *f = fmemopen(out, sizeof(out), "w");
+	config_print(c, f);
+	fclose(f);
+	ok(!strstr(out, "hunter2") && !strstr(out, "0123456789abcdef"), "check-config output redacts secrets");
+	config_free(c);
+
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return tap_done();
+}
