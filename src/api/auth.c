@@ -19,21 +19,21 @@
 #define REFRESH_BYTES 32
 
 static const struct vfield register_fields[] = {
-	{ "email", V_EMAIL, V_REQUIRED, 0, 0, NULL },
-	{ "password", V_STRING, V_REQUIRED, 8, 128, NULL },
-	{ "name", V_STRING, V_REQUIRED, 1, 200, NULL },
-	{ NULL, 0, 0, 0, 0, NULL },
+	VEMAIL("email", V_REQUIRED),
+	VSTR("password", V_REQUIRED, 8, 128),
+	VSTR("name", V_REQUIRED, 1, 200),
+	VEND,
 };
 
 static const struct vfield login_fields[] = {
-	{ "email", V_STRING, V_REQUIRED, 1, 254, NULL },
-	{ "password", V_STRING, V_REQUIRED, 1, 128, NULL },
-	{ NULL, 0, 0, 0, 0, NULL },
+	VSTR("email", V_REQUIRED, 1, 254),
+	VSTR("password", V_REQUIRED, 1, 128),
+	VEND,
 };
 
 static const struct vfield refresh_fields[] = {
-	{ "refreshToken", V_STRING, V_REQUIRED, 1, 128, NULL },
-	{ NULL, 0, 0, 0, 0, NULL },
+	VSTR("refreshToken", V_REQUIRED, 1, 128),
+	VEND,
 };
 
 /* {user, accessToken, refreshToken, expiresIn} for user_id; answers itself. */

@@ -88,6 +88,7 @@ static int read_body_or_fail(request *r, unsigned flags)
 		return -EINVAL;
 	}
 	data[len] = '\0';
+	r->body_text = data;
 	const char *reason;
 	if (json_parse_strict(r->arena, data, (size_t)len, JSON_MAX_DEPTH, &r->body, &reason) < 0) {
 		req_problem(r, 400, "malformed JSON: %s", reason);

@@ -14,3 +14,27 @@ void auth_me(request *r);
 
 /* health.c */
 void health_get(request *r);
+
+/* personas.c */
+void persona_create(request *r);
+void persona_list(request *r);
+void persona_get(request *r);
+void persona_put(request *r);
+void persona_patch(request *r);
+void persona_delete(request *r);
+
+/* campaigns.c */
+void campaign_create(request *r);
+void campaign_list(request *r);
+void campaign_get(request *r);
+void campaign_put(request *r);
+void campaign_patch(request *r);
+void campaign_delete(request *r);
+void campaign_stats(request *r);
+
+/* campaign_content.c */
+void content_add(request *r);
+void content_list(request *r);
+void content_get(request *r);
+void content_patch(request *r);
+void content_delete(request *r);

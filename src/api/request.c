@@ -146,6 +146,18 @@ static const struct {
 	{ "53", 503, "the database is out of resources; retry later" },
 };
 
+/* Named constraints that map to one field the client sent. */
+static const struct {
+	const char *constraint;
+	int status;
+	const char *field;
+	const char *message;
+} constraint_map[] = {
+	{ "campaigns_dates_check", 422, "endDate", "must not be before startDate" },
+	{ "campaigns_persona_fkey", 422, "personaId", "no such persona" },
+	{ "campaigns_content_check", 409, NULL, "the campaign already holds the maximum of 500 content items" },
+};
+
 int req_db_fail(request *r, int rc)
 {
 	db *d = r->app->db;
@@ -154,7 +166,20 @@ int req_db_fail(request *r, int rc)
 		req_problem(r, 503, "the database is unavailable; retry shortly");
 		return rc;
 	}
-	const char *state = db_sqlstate(d);
+	const char *state = db_sqlstate(d), *constraint = db_constraint(d);
+	for (size_t i = 0; i < sizeof(constraint_map) / sizeof(constraint_map[0]); i++) {
+		if (strcmp(constraint, constraint_map[i].constraint) != 0)
+			continue;
+		if (!constraint_map[i].field) {
+			req_problem(r, constraint_map[i].status, "%s", constraint_map[i].message);
+		} else {
+			struct verrors errs;
+			verrors_init(&errs, r->arena);
+			verrors_add(&errs, constraint_map[i].field, "%s", constraint_map[i].message);
+			req_problem_fields(r, &errs);
+		}
+		return rc;
+	}
 	for (size_t i = 0; i < sizeof(sqlstate_map) / sizeof(sqlstate_map[0]); i++)
 		if (strncmp(state, sqlstate_map[i].prefix, strlen(sqlstate_map[i].prefix)) == 0) {
 			req_problem(r, sqlstate_map[i].status, "%s", sqlstate_map[i].detail);
@@ -182,12 +207,28 @@ PGresult *req_exec_or_fail(request *r, enum stmt id, const char *const *params)
 	return res;
 }
 
-int req_validate_or_fail(request *r, const struct vfield *fields)
+static int validate_or_fail(request *r, const struct vfield *fields, bool partial)
 {
 	struct verrors errs;
 	verrors_init(&errs, r->arena);
-	if (validate_body(r->body, fields, &errs) == 0)
+	if ((partial ? validate_body_partial : validate_body)(r->body, fields, &errs) == 0)
 		return 0;
 	req_problem_fields(r, &errs);
 	return -EINVAL;
+}
+
+int req_validate_or_fail(request *r, const struct vfield *fields)
+{
+	return validate_or_fail(r, fields, false);
+}
+
+int req_validate_partial_or_fail(request *r, const struct vfield *fields)
+{
+	return validate_or_fail(r, fields, true);
+}
+
+void *req_not_found(request *r, const char *what)
+{
+	req_problem(r, 404, "no such %s", what);
+	return NULL;
 }

@@ -46,6 +46,7 @@ typedef struct request {
 
 	const char *user_id;	/* authenticated subject, NULL for public routes */
 	json_object *body;	/* parsed body for routes that take one */
+	const char *body_text;	/* the same body as sent (valid, duplicate-free JSON) */
 
 	struct extra_header *headers; /* queued by req_add_header */
 	int status;		/* sent status, 0 until answered */
@@ -74,7 +75,12 @@ int req_db_fail(request *r, int rc);
 /* Runs a prepared statement; on failure answers via req_db_fail and returns NULL. */
 PGresult *req_exec_or_fail(request *r, enum stmt id, const char *const *params);
 
-/* Validates r->body against fields; on failure answers 422 and returns -EINVAL. */
+/* Validates r->body against fields; on failure answers 422 and returns -EINVAL.
+ * With partial (PATCH), required top-level fields may be absent. */
 int req_validate_or_fail(request *r, const struct vfield *fields);
+int req_validate_partial_or_fail(request *r, const struct vfield *fields);
+
+/* Answers 404 "no such <what>" and returns NULL: for lookups that matched no row. */
+void *req_not_found(request *r, const char *what);
 
 int64_t now_us(void);

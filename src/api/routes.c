@@ -8,6 +8,7 @@
 
 #define BODY ROUTE_BODY
 #define PUBLIC ROUTE_PUBLIC
+#define UUIDS ROUTE_UUID_PARAMS
 
 const struct route api_routes[] = {
 	{ "GET",  "/api/health",        health_get,    PUBLIC },
@@ -17,6 +18,27 @@ const struct route api_routes[] = {
 	{ "POST", "/api/auth/refresh",  auth_refresh,  PUBLIC | BODY },
 	{ "POST", "/api/auth/logout",   auth_logout,   BODY },
 	{ "GET",  "/api/auth/me",       auth_me,       0 },
+
+	{ "POST",   "/api/personas",     persona_create, BODY },
+	{ "GET",    "/api/personas",     persona_list,   0 },
+	{ "GET",    "/api/personas/:id", persona_get,    UUIDS },
+	{ "PUT",    "/api/personas/:id", persona_put,    UUIDS | BODY },
+	{ "PATCH",  "/api/personas/:id", persona_patch,  UUIDS | BODY },
+	{ "DELETE", "/api/personas/:id", persona_delete, UUIDS },
+
+	{ "GET",    "/api/campaigns",           campaign_list,   0 },
+	{ "POST",   "/api/campaigns",           campaign_create, BODY },
+	{ "GET",    "/api/campaigns/stats",     campaign_stats,  0 },
+	{ "GET",    "/api/campaigns/:id",       campaign_get,    UUIDS },
+	{ "PUT",    "/api/campaigns/:id",       campaign_put,    UUIDS | BODY },
+	{ "PATCH",  "/api/campaigns/:id",       campaign_patch,  UUIDS | BODY },
+	{ "DELETE", "/api/campaigns/:id",       campaign_delete, UUIDS },
+
+	{ "POST",   "/api/campaigns/:id/content",            content_add,    UUIDS | BODY },
+	{ "GET",    "/api/campaigns/:id/content",            content_list,   UUIDS },
+	{ "GET",    "/api/campaigns/:id/content/:contentId", content_get,    UUIDS },
+	{ "PATCH",  "/api/campaigns/:id/content/:contentId", content_patch,  UUIDS | BODY },
+	{ "DELETE", "/api/campaigns/:id/content/:contentId", content_delete, UUIDS },
 
 	{ NULL, NULL, NULL, 0 },
 };

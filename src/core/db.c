@@ -15,6 +15,7 @@ struct db {
 	bool prepare;
 	bool prepared;
 	char sqlstate[6];
+	char constraint[64];
 	char error[512];
 };
 
@@ -22,7 +23,9 @@ static void set_error(db *d, const PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(d->conn);
+	const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 	snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
+	snprintf(d->constraint, sizeof(d->constraint), "%s", constraint ? constraint : "");
 	snprintf(d->error, sizeof(d->error), "%s", msg && *msg ? msg : PQerrorMessage(d->conn));
 	size_t n = strlen(d->error);
 	while (n > 0 && (d->error[n - 1] == '\n' || d->error[n - 1] == ' '))
@@ -45,6 +48,12 @@ static int prepare_all(db *d)
 	return 0;
 }
 
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static int connect_now(db *d)
 {
 	if (d->conn)
@@ -57,6 +66,7 @@ static int connect_now(db *d)
 		set_error(d, NULL);
 		return -ENOTCONN;
 	}
+	PQsetNoticeProcessor(d->conn, ignore_notice, NULL);
 	/* Session settings are lost on reconnect: they live here. */
 	PGresult *r = PQexec(d->conn, "SET TIME ZONE 'UTC'");
 	PQclear(r);
@@ -115,6 +125,7 @@ static int finish(db *d, arena *a, PGresult *r, PGresult **ret)
 	ExecStatusType st = PQresultStatus(r);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		d->sqlstate[0] = '\0';
+		d->constraint[0] = '\0';
 		arena_defer(a, clear_result, r);
 		*ret = r;
 		return 0;
@@ -159,6 +170,11 @@ int db_exec_sql(db *d, arena *a, const char *sql, PGresult **ret)
 const char *db_sqlstate(const db *d)
 {
 	return d->sqlstate;
+}
+
+const char *db_constraint(const db *d)
+{
+	return d->constraint;
 }
 
 const char *db_error(const db *d)

@@ -47,6 +47,8 @@ int db_exec_params(db *d, arena *a, const char *sql, int n, const char *const *p
 /* SQLSTATE and message of the last -EIO failure ("" when none). */
 const char *db_sqlstate(const db *d);
 const char *db_error(const db *d);
+/* Constraint named by the last -EIO failure ("" when none). */
+const char *db_constraint(const db *d);
 
 PGconn *db_conn(db *d);
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -24,6 +25,9 @@ int json_parse_strict(arena *a, const char *data, size_t len, int max_depth, jso
 
 /* Hands obj to the arena: json_object_put() runs when the arena is reset. */
 json_object *json_own(arena *a, json_object *obj);
+
+/* Whether s[0..n) is well-formed UTF-8 (no overlongs, surrogates or NULs). */
+bool utf8_valid(const char *s, size_t n);
 
 /* Counts the UTF-8 code points of valid UTF-8 text. */
 size_t utf8_length(const char *s, size_t bytes);

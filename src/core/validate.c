@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "json.h"
 
 void verrors_init(struct verrors *e, arena *a)
@@ -68,6 +69,73 @@ bool is_email(const char *s)
 	return true;
 }
 
+bool is_date(const char *s)
+{
+	static const int days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, n = 0;
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || s[4] != '-' ||
+	    s[7] != '-' || y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return !(m == 2 && d == 29 && !leap);
+}
+
+bool is_decimal(const char *s)
+{
+	int digits = 0, decimals = -1;
+	if (!*s)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p == '.') {
+			if (decimals >= 0 || digits == 0)
+				return false;
+			decimals = 0;
+		} else if (*p >= '0' && *p <= '9') {
+			if (decimals >= 0)
+				decimals++;
+			else
+				digits++;
+		} else {
+			return false;
+		}
+	}
+	return digits <= 12 && decimals != 0 && decimals <= 2;
+}
+
+/* Active ISO 4217 codes (2024), space separated. */
+static const char currencies[] =
+	"AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD "
+	"CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD "
+	"GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT "
+	"LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR "
+	"NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP "
+	"STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF "
+	"XPF YER ZAR ZMW ZWL";
+
+bool is_currency(const char *s)
+{
+	if (strlen(s) != 3)
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (s[i] < 'A' || s[i] > 'Z')
+			return false;
+	for (const char *p = currencies; *p; p += 4)
+		if (memcmp(p, s, 3) == 0)
+			return true;
+	return false;
+}
+
+bool is_http_url(const char *s)
+{
+	const char *rest = strncmp(s, "https://", 8) == 0 ? s + 8 : strncmp(s, "http://", 7) == 0 ? s + 7 : NULL;
+	if (!rest || !*rest || *rest == '/' || *rest == '.')
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == '"' || *p == '<' || *p == '>' || *p == '\\' || *p == 0x7f)
+			return false;
+	return true;
+}
+
 static const struct vfield *field_find(const struct vfield *fields, const char *name)
 {
 	for (const struct vfield *f = fields; f->name; f++)
@@ -76,69 +144,186 @@ static const struct vfield *field_find(const struct vfield *fields, const char *
 	return NULL;
 }
 
-static void check_string(const struct vfield *f, json_object *v, struct verrors *errs)
+static int validate_object(json_object *body, const struct vfield *fields, const char *prefix, bool partial,
+			   struct verrors *errs);
+
+static bool in_values(const char *const *values, const char *s)
+{
+	for (const char *const *e = values; *e; e++)
+		if (strcmp(*e, s) == 0)
+			return true;
+	return false;
+}
+
+static const char *values_list(arena *a, const char *const *values)
+{
+	buf b;
+	buf_init(&b, a, 128);
+	for (const char *const *e = values; *e; e++) {
+		buf_puts(&b, *e);
+		if (e[1])
+			buf_puts(&b, ", ");
+	}
+	return buf_cstr(&b);
+}
+
+static void check_string(const struct vfield *f, const char *name, json_object *v, struct verrors *errs)
 {
 	if (!json_object_is_type(v, json_type_string)) {
-		verrors_add(errs, f->name, "must be a string");
+		verrors_add(errs, name, "must be a string");
 		return;
 	}
 	const char *s = json_object_get_string(v);
 	size_t bytes = (size_t)json_object_get_string_len(v);
 	size_t chars = utf8_length(s, bytes);
 	if (memchr(s, '\0', bytes)) {
-		verrors_add(errs, f->name, "must not contain NUL characters");
+		verrors_add(errs, name, "must not contain NUL characters");
 		return;
 	}
 	switch (f->type) {
 	case V_EMAIL:
 		if (!is_email(s))
-			verrors_add(errs, f->name, "must be an email address");
+			verrors_add(errs, name, "must be an email address");
 		break;
 	case V_UUID:
 		if (!is_uuid(s))
-			verrors_add(errs, f->name, "must be a UUID");
+			verrors_add(errs, name, "must be a UUID");
 		break;
-	case V_ENUM: {
-		for (const char *const *e = f->values; *e; e++)
-			if (strcmp(*e, s) == 0)
-				return;
-		char list[256] = "";
-		for (const char *const *e = f->values; *e; e++) {
-			strncat(list, *e, sizeof(list) - strlen(list) - 1);
-			if (e[1])
-				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-		}
-		verrors_add(errs, f->name, "must be one of: %s", list);
+	case V_DATE:
+		if (!is_date(s))
+			verrors_add(errs, name, "must be a date (YYYY-MM-DD)");
 		break;
-	}
+	case V_CURRENCY:
+		if (!is_currency(s))
+			verrors_add(errs, name, "must be an ISO 4217 currency code such as USD or EUR");
+		break;
+	case V_URL:
+		if (!is_http_url(s) || (f->max && (long)chars > f->max))
+			verrors_add(errs, name, "must be an http(s) URL of at most %ld characters", f->max);
+		break;
+	case V_ENUM:
+		if (!in_values(f->values, s))
+			verrors_add(errs, name, "must be one of: %s", values_list(errs->arena, f->values));
+		break;
 	default:
 		if ((long)chars < f->min)
-			verrors_add(errs, f->name, f->min == 1 ? "must not be empty"
+			verrors_add(errs, name, f->min == 1 ? "must not be empty"
 							      : "must be at least %ld characters", f->min);
 		else if (f->max && (long)chars > f->max)
-			verrors_add(errs, f->name, "must be at most %ld characters", f->max);
+			verrors_add(errs, name, "must be at most %ld characters", f->max);
 	}
 }
 
-static void check_field(const struct vfield *f, json_object *v, struct verrors *errs)
+static void check_str_array(const struct vfield *f, const char *name, json_object *v, struct verrors *errs)
+{
+	size_t n = json_object_array_length(v);
+	if ((long)n < f->min || (long)n > f->max) {
+		verrors_add(errs, name, "must have %ld to %ld items", f->min, f->max);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *item = json_object_array_get_idx(v, i);
+		const char *path = arena_printf(errs->arena, "%s[%zu]", name, i);
+		if (!json_object_is_type(item, json_type_string)) {
+			verrors_add(errs, path, "must be a string");
+			continue;
+		}
+		const char *s = json_object_get_string(item);
+		size_t len = (size_t)json_object_get_string_len(item);
+		if (f->values && !in_values(f->values, s))
+			verrors_add(errs, path, "must be one of: %s", values_list(errs->arena, f->values));
+		else if (!f->values && (len == 0 || (long)utf8_length(s, len) > f->item_max || memchr(s, 0, len)))
+			verrors_add(errs, path, "must be 1 to %ld characters", f->item_max);
+		else if (f->flags & V_UNIQUE)
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(s, json_object_get_string(json_object_array_get_idx(v, j))) == 0) {
+					verrors_add(errs, path, "repeats an earlier item");
+					break;
+				}
+	}
+}
+
+static void check_field(const struct vfield *f, const char *name, json_object *v, struct verrors *errs)
 {
 	switch (f->type) {
 	case V_INT:
 		if (!json_object_is_type(v, json_type_int)) {
-			verrors_add(errs, f->name, "must be an integer");
+			verrors_add(errs, name, "must be an integer");
 			return;
 		}
 		int64_t n = json_object_get_int64(v);
 		if (n < f->min || n > f->max)
-			verrors_add(errs, f->name, "must be between %ld and %ld", f->min, f->max);
+			verrors_add(errs, name, "must be between %ld and %ld", f->min, f->max);
 		return;
 	case V_BOOL:
 		if (!json_object_is_type(v, json_type_boolean))
-			verrors_add(errs, f->name, "must be true or false");
+			verrors_add(errs, name, "must be true or false");
 		return;
-	default:
-		check_string(f, v, errs);
+	case V_DECIMAL:
+		if ((!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)) ||
+		    !is_decimal(json_object_get_string(v)))
+			verrors_add(errs, name, "must be a number >= 0 with at most 2 decimal places");
+		return;
+	case V_STR_ARRAY:
+		if (!json_object_is_type(v, json_type_array))
+			verrors_add(errs, name, "must be an array of strings");
+		else
+			check_str_array(f, name, v, errs);
+		return;
+	case V_OBJECT:
+		if (!json_object_is_type(v, json_type_object))
+			verrors_add(errs, name, "must be an object");
+		else
+			validate_object(v, f->sub, name, false, errs);
+		return;
+	case V_OBJECT_ARRAY: {
+		if (!json_object_is_type(v, json_type_array)) {
+			verrors_add(errs, name, "must be an array of objects");
+			return;
+		}
+		size_t count = json_object_array_length(v);
+		if ((long)count < f->min || (long)count > f->max) {
+			verrors_add(errs, name, "must have %ld to %ld items", f->min, f->max);
+			return;
+		}
+		for (size_t i = 0; i < count; i++) {
+			json_object *item = json_object_array_get_idx(v, i);
+			const char *path = arena_printf(errs->arena, "%s[%zu]", name, i);
+			if (!json_object_is_type(item, json_type_object))
+				verrors_add(errs, path, "must be an object");
+			else
+				validate_object(item, f->sub, path, false, errs);
+		}
+		return;
 	}
+	default:
+		check_string(f, name, v, errs);
+	}
+}
+
+static const char *path_of(arena *a, const char *prefix, const char *name)
+{
+	return prefix ? arena_printf(a, "%s.%s", prefix, name) : name;
+}
+
+static int validate_object(json_object *body, const struct vfield *fields, const char *prefix, bool partial,
+			   struct verrors *errs)
+{
+	json_object_object_foreach(body, key, val) {
+		const struct vfield *f = field_find(fields, key);
+		const char *name = path_of(errs->arena, prefix, f ? f->name : arena_strdup(errs->arena, key));
+		if (!f)
+			verrors_add(errs, name, "unknown field");
+		else if (!val) {
+			if (!(f->flags & V_NULLABLE))
+				verrors_add(errs, name, "must not be null");
+		} else
+			check_field(f, name, val, errs);
+	}
+	for (const struct vfield *f = fields; f->name; f++)
+		if (!partial && (f->flags & V_REQUIRED) && !json_object_object_get_ex(body, f->name, NULL))
+			verrors_add(errs, path_of(errs->arena, prefix, f->name), "is required");
+	return errs->count;
 }
 
 int validate_body(json_object *body, const struct vfield *fields, struct verrors *errs)
@@ -147,20 +332,16 @@ int validate_body(json_object *body, const struct vfield *fields, struct verrors
 		verrors_add(errs, "", "the request body must be a JSON object");
 		return errs->count;
 	}
-	json_object_object_foreach(body, key, val) {
-		const struct vfield *f = field_find(fields, key);
-		if (!f)
-			verrors_add(errs, arena_strdup(errs->arena, key), "unknown field");
-		else if (!val) {
-			if (!(f->flags & V_NULLABLE))
-				verrors_add(errs, f->name, "must not be null");
-		} else
-			check_field(f, val, errs);
+	return validate_object(body, fields, NULL, false, errs);
+}
+
+int validate_body_partial(json_object *body, const struct vfield *fields, struct verrors *errs)
+{
+	if (!json_object_is_type(body, json_type_object)) {
+		verrors_add(errs, "", "the request body must be a JSON object");
+		return errs->count;
 	}
-	for (const struct vfield *f = fields; f->name; f++)
-		if ((f->flags & V_REQUIRED) && !json_object_object_get_ex(body, f->name, NULL))
-			verrors_add(errs, f->name, "is required");
-	return errs->count;
+	return validate_object(body, fields, NULL, true, errs);
 }
 
 const char *vget_str(json_object *body, const char *name)

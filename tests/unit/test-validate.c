@@ -4,14 +4,26 @@
 #include "validate.h"
 
 static const char *const colours[] = { "red", "green", NULL };
+static const struct vfield inner[] = {
+	VINT("level", V_REQUIRED, 1, 10),
+	VENUMS("tags", V_UNIQUE, 0, 2, colours),
+	VEND,
+};
+
 static const struct vfield fields[] = {
-	{ "email", V_EMAIL, V_REQUIRED, 0, 0, NULL },
-	{ "name", V_STRING, V_REQUIRED, 1, 5, NULL },
-	{ "count", V_INT, 0, 1, 10, NULL },
-	{ "flag", V_BOOL, 0, 0, 0, NULL },
-	{ "colour", V_ENUM, V_NULLABLE, 0, 0, colours },
-	{ "id", V_UUID, 0, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, NULL },
+	VEMAIL("email", V_REQUIRED),
+	VSTR("name", V_REQUIRED, 1, 5),
+	VINT("count", 0, 1, 10),
+	VBOOL("flag", 0),
+	VENUM("colour", V_NULLABLE, colours),
+	VUUID("id", 0),
+	VDATE("day", 0),
+	VDECIMAL("budget", 0),
+	VURL("url", 0, 40),
+	VSTRS("words", V_UNIQUE, 0, 3, 4),
+	VOBJ("settings", 0, inner),
+	VOBJS("list", 0, 0, 2, inner),
+	VEND,
 };
 
 static struct verrors check(arena *a, const char *doc)
@@ -52,6 +64,31 @@ int main(void)
 	is_int(e.count, 1, "embedded NUL rejected");
 	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"count\":1.5}");
 	is_int(e.count, 1, "a float is not an integer");
+
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"day\":\"2024-02-29\",\"budget\":12.5,"
+		     "\"url\":\"https://x.io/a\",\"words\":[\"ab\",\"cd\"],\"settings\":{\"level\":2,\"tags\":[\"red\"]},"
+		     "\"list\":[{\"level\":1}]}");
+	is_int(e.count, 0, "dates, decimals, URLs, arrays and nested objects validate");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"day\":\"2023-02-29\",\"budget\":12.345,"
+		     "\"url\":\"javascript:alert(1)\",\"words\":[\"ab\",\"ab\",\"toolong\"],"
+		     "\"settings\":{\"tags\":[\"blue\"],\"x\":1},\"list\":[{\"level\":0},3]}");
+	is_int(e.count, 10, "each nested problem is its own error");
+	int found = 0;
+	for (struct verror *v = e.head; v; v = v->next)
+		found += strcmp(v->field, "settings.level") == 0 || strcmp(v->field, "settings.x") == 0 ||
+			 strcmp(v->field, "settings.tags[0]") == 0 || strcmp(v->field, "list[0].level") == 0 ||
+			 strcmp(v->field, "list[1]") == 0 || strcmp(v->field, "words[1]") == 0;
+	is_int(found, 6, "nested errors carry their path");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"budget\":-1}");
+	is_int(e.count, 1, "negative budget");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"budget\":1e3}");
+	is_int(e.count, 1, "exponent budget");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"budget\":1234567890123}");
+	is_int(e.count, 1, "13 integer digits");
+	ok(is_decimal("0") && is_decimal("10.5") && is_decimal("999999999999.99"), "decimals");
+	ok(!is_decimal(".5") && !is_decimal("5.") && !is_decimal("1.234") && !is_decimal("-1"), "not decimals");
+	ok(is_date("2000-02-29") && !is_date("1900-02-29") && !is_date("2024-13-01") && !is_date("2024-1-01"),
+	   "calendar dates");
 
 	ok(is_email("first.last+tag@example.co.uk"), "plausible email");
 	ok(!is_email("a@b"), "domain needs a dot");

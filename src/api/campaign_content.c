@@ -1,0 +1,153 @@
+/*
+ * campaign_content.c - content items inside a campaign: add, list, get, edit, remove.
+ *
+ * Items live in campaigns.content (JSONB). Adding appends in one UPDATE, so
+ * concurrent adds all land. Editing is optimistic: read the item, merge and
+ * re-score it here, then replace it only if it is still exactly what was
+ * read; a concurrent edit makes the replace match nothing and we start over.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "content.h"
+#include "handlers.h"
+#include "json.h"
+#include "query.h"
+
+#define EDIT_ATTEMPTS 5
+
+static const char *const type_values[] = { "email", "social_post", "ad_copy", NULL };
+static const char *const platform_values[] = { "email", "linkedin", "twitter", "facebook", "instagram",
+					       "google_ads", NULL };
+
+/* Loads keywords, persona terms and (when content_id) the item; NULL after answering. */
+static PGresult *context_or_fail(request *r, const char *content_id, struct content_context *ctx)
+{
+	const char *p[] = { r->user_id, r->params[0], content_id };
+	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_CONTEXT, p);
+	if (!res)
+		return NULL;
+	if (PQntuples(res) == 0)
+		return req_not_found(r, "campaign");
+	ctx->keywords = db_value(res, 0, 0);
+	ctx->persona_terms = json_own(r->arena, json_tokener_parse(PQgetvalue(res, 0, 1)));
+	return res;
+}
+
+static int check_or_fail(request *r, json_object *item)
+{
+	struct verrors errs;
+	verrors_init(&errs, r->arena);
+	if (content_item_check(item, &errs) == 0)
+		return 0;
+	req_problem_fields(r, &errs);
+	return -EINVAL;
+}
+
+void content_add(request *r)
+{
+	if (req_validate_or_fail(r, content_item_fields) < 0 || check_or_fail(r, r->body) < 0)
+		return;
+	struct content_context ctx;
+	if (!context_or_fail(r, NULL, &ctx))
+		return;
+	static const struct content_origin manual = { "manual", NULL, NULL, NULL, 0 };
+	const char *item = content_item_finish(r->arena, r->body, &ctx, &manual);
+	const char *p[] = { r->user_id, r->params[0], item };
+	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_APPEND, p);
+	if (!res)
+		return;
+	if (PQntuples(res) == 0)
+		req_not_found(r, "campaign"); /* deleted meanwhile */
+	else
+		req_send_json(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+void content_list(request *r)
+{
+	static const struct qparam params[] = {
+		{ "contentType", V_ENUM, 0, 0, type_values },
+		{ "platform", V_ENUM, 0, 0, platform_values },
+		{ NULL },
+	};
+	struct list_params lp;
+	if (query_parse_or_fail(r, params, &lp) < 0)
+		return;
+	const char *p[] = { r->user_id, r->params[0], lp.values[0], lp.values[1] };
+	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_LIST, p);
+	if (!res)
+		return;
+	if (PQntuples(res) == 0) {
+		req_not_found(r, "campaign");
+		return;
+	}
+	buf b;
+	buf_init(&b, r->arena, (size_t)PQgetlength(res, 0, 0) + 40);
+	buf_puts(&b, "{\"items\":");
+	buf_putn(&b, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+	buf_puts(&b, ",\"nextCursor\":null}");
+	req_send_buf(r, 200, &b);
+}
+
+void content_get(request *r)
+{
+	struct content_context ctx;
+	PGresult *res = context_or_fail(r, r->params[1], &ctx);
+	if (!res)
+		return;
+	if (PQgetisnull(res, 0, 2))
+		req_not_found(r, "content item");
+	else
+		req_send_json(r, 200, PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2));
+}
+
+/* Applies the PATCH body to the stored item: null clears, a value replaces. */
+static void merge(json_object *item, json_object *patch)
+{
+	json_object_object_foreach(patch, key, val) {
+		json_object_object_add(item, key, val ? json_object_get(val) : NULL);
+	}
+}
+
+void content_patch(request *r)
+{
+	if (req_validate_partial_or_fail(r, content_item_fields) < 0)
+		return;
+	for (int attempt = 0; attempt < EDIT_ATTEMPTS; attempt++) {
+		struct content_context ctx;
+		PGresult *res = context_or_fail(r, r->params[1], &ctx);
+		if (!res)
+			return;
+		if (PQgetisnull(res, 0, 2)) {
+			req_not_found(r, "content item");
+			return;
+		}
+		const char *before = PQgetvalue(res, 0, 2);
+		json_object *item = json_own(r->arena, json_tokener_parse(before));
+		merge(item, r->body);
+		if (check_or_fail(r, item) < 0)
+			return;
+		const char *after = content_item_finish(r->arena, item, &ctx, NULL);
+		const char *p[] = { r->user_id, r->params[0], r->params[1], before, after };
+		PGresult *upd = req_exec_or_fail(r, STMT_CONTENT_REPLACE, p);
+		if (!upd)
+			return;
+		if (PQntuples(upd) == 1) {
+			req_send_json(r, 200, PQgetvalue(upd, 0, 0), (size_t)PQgetlength(upd, 0, 0));
+			return;
+		}
+	}
+	req_problem(r, 409, "the item kept changing while it was being edited; retry");
+}
+
+void content_delete(request *r)
+{
+	const char *p[] = { r->user_id, r->params[0], r->params[1] };
+	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_DELETE, p);
+	if (!res)
+		return;
+	if (strcmp(PQcmdTuples(res), "0") == 0)
+		req_not_found(r, "content item");
+	else
+		req_send_empty(r, 204);
+}

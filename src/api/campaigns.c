@@ -1,0 +1,185 @@
+/*
+ * campaigns.c - the campaign resource: CRUD, status moves, stats, dashboard.
+ *
+ * Status moves a client may make are rows of campaign_status_transitions;
+ * the UPDATE itself checks them, so a move is decided atomically with the
+ * write. "generating" belongs to generation jobs alone.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "platforms.h"
+#include "query.h"
+
+static const char *const objectives[] = { "awareness", "consideration", "conversion", NULL };
+static const char *const create_statuses[] = { "draft", NULL };
+static const char *const statuses[] = { "draft", "active", "generating", "completed", NULL };
+static const char *const test_types[] = { "subject_line", "content", "call_to_action", "visual", "audience",
+					  "timing", NULL };
+static const char *const test_statuses[] = { "draft", "running", "paused", "completed", NULL };
+static const char *const winners[] = { "A", "B", NULL };
+
+static const struct vfield generation_settings_fields[] = {
+	VENUMS("contentTypes", V_UNIQUE, 1, 3, content_type_names),
+	VENUMS("platforms", V_UNIQUE, 1, 6, platform_names),
+	VINT("creativityLevel", 0, 1, 10),
+	VBOOL("includeVisuals", 0),
+	VSTR("customInstructions", V_NULLABLE, 0, 2000),
+	VINT("variations", 0, 1, 5),
+	VEND,
+};
+
+static const struct vfield variant_fields[] = {
+	VUUID("contentId", V_NULLABLE),
+	VSTR("description", V_NULLABLE, 0, 1000),
+	VSTR("content", V_NULLABLE, 0, 5000),
+	VEND,
+};
+
+static const struct vfield ab_test_fields[] = {
+	VUUID("id", 0),
+	VSTR("testName", V_REQUIRED, 1, 200),
+	VENUM("testType", V_REQUIRED, test_types),
+	VENUM("status", 0, test_statuses),
+	VOBJ("variantA", V_NULLABLE, variant_fields),
+	VOBJ("variantB", V_NULLABLE, variant_fields),
+	VENUM("winner", V_NULLABLE, winners),
+	VDATE("startDate", V_NULLABLE),
+	VDATE("endDate", V_NULLABLE),
+	VEND,
+};
+
+#define CAMPAIGN_FIELDS(status_values)                                        \
+	VSTR("name", V_REQUIRED, 1, 200),                                     \
+	VSTR("description", V_NULLABLE, 0, 5000),                             \
+	VENUM("objective", V_REQUIRED, objectives),                           \
+	VENUM("status", 0, status_values),                                    \
+	VUUID("personaId", V_NULLABLE),                                       \
+	VDECIMAL("budget", V_NULLABLE),                                       \
+	VCURRENCY("currency", 0),                                             \
+	VDATE("startDate", V_NULLABLE),                                       \
+	VDATE("endDate", V_NULLABLE),                                         \
+	VSTR("tone", V_NULLABLE, 0, 100),                                     \
+	VSTR("keywords", V_NULLABLE, 0, 500),                                 \
+	VOBJ("generationSettings", V_NULLABLE, generation_settings_fields),   \
+	VOBJS("abTests", 0, 0, 20, ab_test_fields),                           \
+	VEND
+
+static const struct vfield create_fields[] = { CAMPAIGN_FIELDS(create_statuses) };
+static const struct vfield update_fields[] = { CAMPAIGN_FIELDS(statuses) };
+
+/* endDate before startDate, when both are in the body (the table checks one field at a time). */
+static int dates_or_fail(request *r)
+{
+	const char *start = vget_str(r->body, "startDate"), *end = vget_str(r->body, "endDate");
+	if (!start || !end || strcmp(end, start) >= 0)
+		return 0;
+	struct verrors errs;
+	verrors_init(&errs, r->arena);
+	verrors_add(&errs, "endDate", "must not be before startDate");
+	req_problem_fields(r, &errs);
+	return -1;
+}
+
+static void send_campaign(request *r, PGresult *res, int status)
+{
+	if (!res)
+		return;
+	if (PQntuples(res) == 0)
+		req_not_found(r, "campaign");
+	else
+		req_send_json(r, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+void campaign_create(request *r)
+{
+	if (req_validate_or_fail(r, create_fields) < 0 || dates_or_fail(r) < 0)
+		return;
+	const char *p[] = { r->user_id, r->body_text };
+	send_campaign(r, req_exec_or_fail(r, STMT_CAMPAIGN_INSERT, p), 201);
+}
+
+void campaign_list(request *r)
+{
+	static const struct qparam params[] = {
+		{ "status", V_ENUM, 0, 0, statuses },
+		{ "objective", V_ENUM, 0, 0, objectives },
+		{ "personaId", V_UUID, 0, 0, NULL },
+		{ "q", V_STRING, 1, 200, NULL },
+		{ NULL },
+	};
+	struct list_params lp;
+	if (query_parse_or_fail(r, params, &lp) < 0)
+		return;
+	const char *p[] = { r->user_id, lp.values[0], lp.values[1], lp.values[2], lp.values[3],
+			    lp.after_ts, lp.after_id, lp.limit };
+	PGresult *res = req_exec_or_fail(r, STMT_CAMPAIGN_LIST, p);
+	if (res)
+		list_send(r, res, atol(lp.limit));
+}
+
+void campaign_get(request *r)
+{
+	const char *p[] = { r->user_id, r->params[0] };
+	send_campaign(r, req_exec_or_fail(r, STMT_CAMPAIGN_GET, p), 200);
+}
+
+static void update(request *r, bool replace)
+{
+	if ((replace ? req_validate_or_fail : req_validate_partial_or_fail)(r, update_fields) < 0 ||
+	    dates_or_fail(r) < 0)
+		return;
+	const char *wanted = vget_str(r->body, "status");
+	if (wanted && strcmp(wanted, "generating") == 0) {
+		req_problem(r, 409, "status generating is set by generation jobs, not by clients");
+		return;
+	}
+	const char *p[] = { r->user_id, r->params[0], r->body_text, replace ? "true" : "false" };
+	PGresult *res = req_exec_or_fail(r, STMT_CAMPAIGN_UPDATE, p);
+	if (!res || PQntuples(res) == 1) {
+		send_campaign(r, res, 200);
+		return;
+	}
+	/* Nothing matched: a missing campaign, or a move the status machine refuses. */
+	const char *q[] = { r->user_id, r->params[0] };
+	res = req_exec_or_fail(r, STMT_CAMPAIGN_STATUS, q);
+	if (!res)
+		return;
+	if (PQntuples(res) == 0)
+		req_not_found(r, "campaign");
+	else if (strcmp(PQgetvalue(res, 0, 0), "generating") == 0)
+		req_problem(r, 409, "the campaign is generating content; its status changes when the job ends");
+	else
+		req_problem(r, 409, "a campaign cannot move from %s to %s", PQgetvalue(res, 0, 0), wanted);
+}
+
+void campaign_put(request *r)
+{
+	update(r, true);
+}
+
+void campaign_patch(request *r)
+{
+	update(r, false);
+}
+
+void campaign_delete(request *r)
+{
+	const char *p[] = { r->user_id, r->params[0] };
+	PGresult *res = req_exec_or_fail(r, STMT_CAMPAIGN_DELETE, p);
+	if (!res)
+		return;
+	if (strcmp(PQcmdTuples(res), "0") == 0)
+		req_not_found(r, "campaign");
+	else
+		req_send_empty(r, 204);
+}
+
+void campaign_stats(request *r)
+{
+	const char *p[] = { r->user_id };
+	PGresult *res = req_exec_or_fail(r, STMT_CAMPAIGN_STATS, p);
+	if (res)
+		req_send_json(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}

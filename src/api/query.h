@@ -1,0 +1,43 @@
+/*
+ * query.h - query-string parameters and keyset pagination.
+ *
+ * A list handler declares the parameters it accepts; anything else, a
+ * repeated parameter or a bad value is a 400 that names it. Cursors are
+ * opaque to clients: base64url of "<created_at>,<id>" of the last row sent.
+ */
+#pragma once
+
+#include "request.h"
+
+#define LIST_DEFAULT_LIMIT 20
+#define LIST_MAX_LIMIT 100
+
+struct qparam {
+	const char *name;
+	enum vtype type; /* V_STRING (max chars), V_ENUM (values), V_UUID, V_INT (min..max) */
+	long min, max;
+	const char *const *values;
+};
+
+struct list_params {
+	const char *values[8]; /* decoded values in the order of the qparam table; NULL when absent */
+	const char *limit;     /* decimal text, always set */
+	const char *after_ts;  /* keyset position from the cursor, NULL on the first page */
+	const char *after_id;
+};
+
+/*
+ * Parses r->query against params (ended by {NULL}); limit and cursor are
+ * always accepted. On failure answers 400 and returns -EINVAL.
+ */
+int query_parse_or_fail(request *r, const struct qparam *params, struct list_params *out);
+
+/* Writes base64url(ts + "," + id) as a JSON string into b. */
+void cursor_write(buf *b, const char *ts, const char *id);
+
+/*
+ * Sends {"items":[...], "nextCursor": ...} from a result whose column 0 is an
+ * item's JSON and columns 1 and 2 the keyset (created_at text, id). The query
+ * asked for limit + 1 rows: the extra row only says there is a next page.
+ */
+void list_send(request *r, PGresult *res, long limit);

@@ -1,0 +1,160 @@
+/*
+ * content.c - content item checks and server-side fields.
+ */
+#include "content.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "buf.h"
+#include "json.h"
+#include "platforms.h"
+#include "quality.h"
+
+const struct vfield content_item_fields[] = {
+	VENUM("contentType", V_REQUIRED, content_type_names),
+	VENUM("platform", V_REQUIRED, platform_names),
+	VSTR("subjectLine", V_NULLABLE, 0, SUBJECT_MAX),
+	VSTR("preheader", V_NULLABLE, 0, PREHEADER_MAX),
+	VSTR("contentBody", V_REQUIRED, 1, 50000),
+	VSTR("callToAction", V_NULLABLE, 0, CTA_MAX),
+	VSTRS("hashtags", 0, 0, HASHTAGS_MAX, HASHTAG_MAX_CHARS),
+	VURL("visualUrl", V_NULLABLE, 2048),
+	VSTRS("headlines", 0, 0, AD_HEADLINES_MAX, AD_HEADLINE_MAX),
+	VSTRS("descriptions", 0, 0, AD_DESCRIPTIONS_MAX, AD_DESCRIPTION_MAX),
+	VEND,
+};
+
+static const char *get_str(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+static size_t array_len(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array)
+		       ? json_object_array_length(v)
+		       : 0;
+}
+
+/* "#word" or "word": letters, digits and underscores (any script). */
+static bool hashtag_ok(const char *s)
+{
+	if (*s == '#')
+		s++;
+	if (!*s)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (!(isalnum(*p) || *p == '_' || *p >= 0x80))
+			return false;
+	return true;
+}
+
+int content_item_check(json_object *item, struct verrors *errs)
+{
+	const char *type = get_str(item, "contentType"), *platform = get_str(item, "platform");
+	const char *body = get_str(item, "contentBody");
+	const struct platform_rule *rule = platform ? platform_find(platform) : NULL;
+	if (!type || !rule || !body)
+		return errs->count; /* the field table already said why */
+	if (!platform_accepts(type, platform))
+		verrors_add(errs, "platform", "%s content cannot be published on %s", type, platform);
+	size_t n = utf8_length(body, strlen(body));
+	if ((long)n > rule->body_max)
+		verrors_add(errs, "contentBody", "must be at most %d characters on %s (has %zu)", rule->body_max,
+			    platform, n);
+	size_t tags = array_len(item, "hashtags");
+	if ((int)tags > rule->hashtags_max) {
+		if (rule->hashtags_max)
+			verrors_add(errs, "hashtags", "at most %d hashtags on %s", rule->hashtags_max, platform);
+		else
+			verrors_add(errs, "hashtags", "hashtags are not used on %s", platform);
+	}
+	json_object *list;
+	if (json_object_object_get_ex(item, "hashtags", &list) && json_object_is_type(list, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			const char *t = json_object_get_string(json_object_array_get_idx(list, i));
+			if (t && !hashtag_ok(t))
+				verrors_add(errs, arena_printf(errs->arena, "hashtags[%zu]", i),
+					    "must be a word of letters, digits or underscores, optionally after #");
+		}
+	bool ads = strcmp(platform, "google_ads") == 0;
+	if (!ads && (array_len(item, "headlines") || array_len(item, "descriptions")))
+		verrors_add(errs, "headlines", "headlines and descriptions are for google_ads");
+	const char *preheader = get_str(item, "preheader");
+	if (preheader && *preheader && strcmp(type, "email") != 0)
+		verrors_add(errs, "preheader", "only emails have a preheader");
+	return errs->count;
+}
+
+/* Collects a JSON array of strings as a C array on the arena. */
+static const char *const *strings_of(arena *a, json_object *list, size_t *n)
+{
+	*n = list && json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	const char **out = arena_alloc(a, (*n + 1) * sizeof(*out));
+	for (size_t i = 0; i < *n; i++)
+		out[i] = json_object_get_string(json_object_array_get_idx(list, i));
+	out[*n] = NULL;
+	return out;
+}
+
+static void set_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}
+
+const char *content_item_finish(arena *a, json_object *item, const struct content_context *ctx,
+				const struct content_origin *origin)
+{
+	json_object *tags = NULL;
+	json_object_object_get_ex(item, "hashtags", &tags);
+	struct quality_input in = {
+		.content_type = get_str(item, "contentType"),
+		.platform = get_str(item, "platform"),
+		.subject_line = get_str(item, "subjectLine"),
+		.preheader = get_str(item, "preheader"),
+		.body = get_str(item, "contentBody"),
+		.call_to_action = get_str(item, "callToAction"),
+		.keywords = ctx ? ctx->keywords : NULL,
+	};
+	in.hashtags = strings_of(a, tags, &in.nhashtags);
+	in.persona_terms = strings_of(a, ctx ? ctx->persona_terms : NULL, &in.npersona_terms);
+
+	struct quality_result q;
+	quality_score(&in, &q);
+	buf b;
+	buf_init(&b, a, 1024);
+	quality_breakdown_json(&q, &b);
+	json_object_object_add(item, "qualityScore", json_object_new_int(q.score));
+	json_object_object_add(item, "qualityBreakdown", json_tokener_parse(buf_cstr(&b)));
+
+	/* Optional fields are always present, null when unset: one shape for clients. */
+	static const char *const optional[] = { "subjectLine", "preheader", "callToAction", "visualUrl", NULL };
+	for (const char *const *k = optional; *k; k++)
+		if (!json_object_object_get_ex(item, *k, NULL))
+			json_object_object_add(item, *k, NULL);
+	static const char *const lists[] = { "hashtags", "headlines", "descriptions", NULL };
+	for (const char *const *k = lists; *k; k++)
+		if (!json_object_object_get_ex(item, *k, &tags) || !tags)
+			json_object_object_add(item, *k, json_object_new_array());
+
+	if (origin) {
+		json_object *m = json_object_new_object();
+		set_str(m, "generatedBy", origin->generated_by);
+		set_str(m, "model", origin->model);
+		set_str(m, "promptVersion", origin->prompt_version);
+		set_str(m, "jobId", origin->job_id);
+		json_object_object_add(m, "generatedAt", NULL); /* set by the database when stored */
+		json_object_object_add(m, "tokens", json_object_new_int64(origin->tokens));
+		json_object_object_add(item, "metadata", m);
+	} else {
+		json_object *m;
+		if (json_object_object_get_ex(item, "metadata", &m) && m)
+			json_object_object_add(m, "edited", json_object_new_boolean(1));
+	}
+	return arena_strdup(a, json_object_to_json_string_ext(item, JSON_C_TO_STRING_PLAIN));
+}

@@ -1,0 +1,44 @@
+/*
+ * content.h - content items: the platform checks every stored item passes,
+ * and the server-side fields (score, breakdown, metadata) every stored item
+ * gets. Used by the content routes (manual items) and by generation.
+ */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "arena.h"
+#include "validate.h"
+
+/* Field table for a content item in a request body (POST; PATCH validates partially). */
+extern const struct vfield content_item_fields[];
+
+/*
+ * Checks what the field table cannot: the content type suits the platform,
+ * the body and headlines fit the platform's hard limits, hashtags are allowed
+ * there and well-formed. Adds errors to errs; returns errs->count.
+ */
+int content_item_check(json_object *item, struct verrors *errs);
+
+struct content_context {
+	const char *keywords;		/* campaign keywords; may be NULL */
+	json_object *persona_terms;	/* JSON array of strings; may be NULL */
+};
+
+/* Where an item came from: its metadata. */
+struct content_origin {
+	const char *generated_by;	/* ai, builtin or manual */
+	const char *model;		/* NULL for manual */
+	const char *prompt_version;
+	const char *job_id;
+	long tokens;
+};
+
+/*
+ * Scores item (in place: qualityScore, qualityBreakdown) and sets its
+ * metadata from origin (origin NULL keeps the existing metadata and marks it
+ * edited). Returns the item serialised, arena-owned, without id or timestamps
+ * for a new item (the database adds them).
+ */
+const char *content_item_finish(arena *a, json_object *item, const struct content_context *ctx,
+				const struct content_origin *origin);
