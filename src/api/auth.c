@@ -32,7 +32,7 @@ static const struct vfield login_fields[] = {
 };
 
 static const struct vfield refresh_fields[] = {
-	VSTR("refreshToken", V_REQUIRED, 1, 128),
+	VSTR("refreshToken", V_REQUIRED, 1, 4096), /* a wrong token is a 401, whatever its size */
 	VEND,
 };
 

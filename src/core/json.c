@@ -33,23 +33,39 @@ static void counts_push(struct counts *c, unsigned v)
 }
 
 /*
- * Raw pass: members per object in the order their '{' appears. The text is
- * already known to be valid JSON, so a member is a key string directly inside
- * an object: count the commas at object level, plus one if not empty.
+ * Raw pass over text json-c accepted: counts the members of each object in
+ * the order their '{' appears (commas at object level, plus one if not
+ * empty), and refuses what json-c lets through: raw control characters in
+ * strings and bare words other than true, false and null (NaN, Infinity).
  */
-static void count_members(const char *s, size_t len, struct counts *out)
+static int scan_raw(const char *s, size_t len, struct counts *out)
 {
 	size_t stack[JSON_MAX_DEPTH + 2]; /* index into out, or SIZE_MAX for arrays */
 	int depth = 0;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		if (c == '"') {
-			for (i++; i < len && s[i] != '"'; i++)
+			for (i++; i < len && s[i] != '"'; i++) {
+				if ((unsigned char)s[i] < 0x20)
+					return -1;
 				if (s[i] == '\\')
 					i++;
+			}
 			if (depth > 0 && stack[depth - 1] != SIZE_MAX && out->v[stack[depth - 1]] == 0)
 				out->v[stack[depth - 1]] = 1; /* first key seen */
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			size_t start = i;
+			while (i + 1 < len && ((s[i + 1] >= 'a' && s[i + 1] <= 'z') || (s[i + 1] >= 'A' && s[i + 1] <= 'Z')))
+				i++;
+			size_t n = i - start + 1;
+			bool exponent = n == 1 && (c == 'e' || c == 'E') && start > 0 &&
+					((s[start - 1] >= '0' && s[start - 1] <= '9'));
+			if (!exponent && !(n == 4 && (memcmp(s + start, "true", 4) == 0 || memcmp(s + start, "null", 4) == 0)) &&
+			    !(n == 5 && memcmp(s + start, "false", 5) == 0))
+				return -1;
 		} else if (c == '{' || c == '[') {
+			if (depth > JSON_MAX_DEPTH)
+				return -1;
 			if (c == '{') {
 				stack[depth] = out->n;
 				counts_push(out, 0);
@@ -63,6 +79,7 @@ static void count_members(const char *s, size_t len, struct counts *out)
 			out->v[stack[depth - 1]]++;
 		}
 	}
+	return 0;
 }
 
 /* Parsed pass: compares in pre-order; returns -1 at the first mismatch. */
@@ -141,12 +158,15 @@ int json_parse_strict(arena *a, const char *data, size_t len, int max_depth, jso
 			*reason = "trailing data after the JSON document";
 			return -EINVAL;
 		}
-	if (memchr(data, '\0', len)) {
-		*reason = "NUL byte in document";
+	if (!utf8_valid(data, len)) {
+		*reason = "invalid UTF-8";
 		return -EINVAL;
 	}
 	struct counts c = { .a = a };
-	count_members(data, len, &c);
+	if (scan_raw(data, len, &c) < 0) {
+		*reason = "control character in a string, or a bare word that is not true, false or null";
+		return -EINVAL;
+	}
 	size_t pos = 0;
 	if (compare_tree(obj, &c, &pos) < 0) {
 		*reason = "duplicate key in object";

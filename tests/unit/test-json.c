@@ -26,6 +26,16 @@ int main(void)
 	ok(parse(a, "{\"a\":\"\xff\"}", &why) < 0, "invalid UTF-8 rejected");
 	ok(parse(a, "{\"a\":\"\xc3\"}", &why) < 0, "truncated UTF-8 rejected");
 	ok(parse(a, "{'a':1}", &why) < 0, "single quotes rejected");
+	ok(parse(a, "{\"a\":NaN}", &why) < 0, "NaN rejected");
+	ok(parse(a, "{\"a\":Infinity}", &why) < 0, "Infinity rejected");
+	ok(parse(a, "{\"a\":-Infinity}", &why) < 0, "-Infinity rejected");
+	ok(parse(a, "{\"a\":\"x\ty\"}", &why) < 0, "raw tab in a string rejected");
+	ok(parse(a, "{\"a\":\"x\ny\"}", &why) < 0, "raw newline in a string rejected");
+	ok(parse(a, "{\"a\":\"\xc0\xaf\"}", &why) < 0, "overlong UTF-8 rejected");
+	ok(parse(a, "{\"a\":\"\xed\xa0\x80\"}", &why) < 0, "UTF-8 surrogate rejected");
+	ok(parse(a, "{\"a\":\"\xf4\x90\x80\x80\"}", &why) < 0, "code point above U+10FFFF rejected");
+	is_int(parse(a, "{\"a\":1e5,\"b\":2E-3,\"c\":[true,false,null],\"d\":\"\\u00e9 \xc3\xa9\"}", &why), 0,
+	       "exponents, literals and escapes are fine");
 	ok(parse(a, "{\"a\":1,}", &why) < 0, "trailing comma rejected");
 	ok(parse(a, "{\"a\":01}", &why) < 0, "leading zero rejected");
 	ok(parse(a, "", &why) < 0, "empty body rejected");
