@@ -38,3 +38,13 @@ void content_list(request *r);
 void content_get(request *r);
 void content_patch(request *r);
 void content_delete(request *r);
+
+/* jobs.c */
+void jobs_health(request *r);
+void jobs_queue_status(request *r);
+void jobs_get(request *r);
+void jobs_recent(request *r);
+void jobs_cancel(request *r);
+void jobs_generate(request *r);
+void jobs_generate_single(request *r);
+void campaign_dashboard(request *r);

@@ -9,6 +9,7 @@
 #define BODY ROUTE_BODY
 #define PUBLIC ROUTE_PUBLIC
 #define UUIDS ROUTE_UUID_PARAMS
+#define BODY_OPT ROUTE_BODY_OPTIONAL
 
 const struct route api_routes[] = {
 	{ "GET",  "/api/health",        health_get,    PUBLIC },
@@ -29,6 +30,7 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/campaigns",           campaign_list,   0 },
 	{ "POST",   "/api/campaigns",           campaign_create, BODY },
 	{ "GET",    "/api/campaigns/stats",     campaign_stats,  0 },
+	{ "GET",    "/api/campaigns/dashboard", campaign_dashboard, 0 },
 	{ "GET",    "/api/campaigns/:id",       campaign_get,    UUIDS },
 	{ "PUT",    "/api/campaigns/:id",       campaign_put,    UUIDS | BODY },
 	{ "PATCH",  "/api/campaigns/:id",       campaign_patch,  UUIDS | BODY },
@@ -39,6 +41,14 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/campaigns/:id/content/:contentId", content_get,    UUIDS },
 	{ "PATCH",  "/api/campaigns/:id/content/:contentId", content_patch,  UUIDS | BODY },
 	{ "DELETE", "/api/campaigns/:id/content/:contentId", content_delete, UUIDS },
+
+	{ "GET",    "/api/jobs/health",                          jobs_health,          0 },
+	{ "GET",    "/api/jobs/queues/status",                   jobs_queue_status,    0 },
+	{ "GET",    "/api/jobs/user/recent",                     jobs_recent,          0 },
+	{ "POST",   "/api/jobs/campaigns/:id/generate",          jobs_generate,        UUIDS | BODY_OPT },
+	{ "POST",   "/api/jobs/campaigns/:id/generate-single",   jobs_generate_single, UUIDS | BODY },
+	{ "GET",    "/api/jobs/:queue/:jobId",                   jobs_get,             0 },
+	{ "DELETE", "/api/jobs/:queue/:jobId/cancel",            jobs_cancel,          0 },
 
 	{ NULL, NULL, NULL, 0 },
 };

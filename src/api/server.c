@@ -29,9 +29,9 @@
 #include "dispatch.h"
 #include "log.h"
 #include "password.h"
+#include "supervisor.h"
 
 #define MAX_LISTEN 8
-#define MAX_CHILDREN 256
 #define DRAIN_SECONDS 10
 
 struct listener {
@@ -39,23 +39,9 @@ struct listener {
 	const char *unix_path; /* unlinked at exit when we created it */
 };
 
-struct child {
-	pid_t pid;
-	int generation;
-	int64_t started_ms;
-};
-
 static struct listener listeners[MAX_LISTEN];
 static int nlisteners;
-static struct child children[MAX_CHILDREN];
 static volatile sig_atomic_t child_stop;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- sockets ---------------------------------------------------------- */
 
@@ -226,123 +212,37 @@ struct master {
 	const struct server_options *opt;
 	char dummy_hash[PASSWORD_HASH_MAX];
 	int64_t started_at;
-	int generation;
-	int64_t backoff_ms;
-	int64_t respawn_at; /* mono ms; 0 = nothing pending */
-	bool stopping;
 };
 
-static int wanted_children(const struct config *cfg)
+static int wanted_children(void *ctx)
 {
+	const struct config *cfg = ((struct master *)ctx)->cfg;
 	if (cfg->processes > 0)
 		return (int)cfg->processes;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int n = (int)(cpus > 0 ? cpus : 1) * 4; /* libpq calls block: ~4 per core (PERF-NOTES) */
-	return n > MAX_CHILDREN ? MAX_CHILDREN : n;
+	return (int)(cpus > 0 ? cpus : 1) * 4; /* libpq calls block: ~4 per core (PERF-NOTES) */
 }
 
-static int count_children(int generation)
+static void child_entry(void *ctx)
 {
-	int n = 0;
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i].pid > 0 && children[i].generation == generation)
-			n++;
-	return n;
+	struct master *m = ctx;
+	child_main(m->cfg, m->dummy_hash, m->started_at);
 }
 
-static void spawn_one(struct master *m)
+static int reload(void *ctx)
 {
-	int slot = 0;
-	while (slot < MAX_CHILDREN && children[slot].pid > 0)
-		slot++;
-	if (slot == MAX_CHILDREN)
-		return;
-	pid_t pid = fork();
-	if (pid < 0) {
-		log_msg(LOG_ERROR, "fork: %s", strerror(errno));
-		return;
-	}
-	if (pid == 0)
-		child_main(m->cfg, m->dummy_hash, m->started_at);
-	children[slot] = (struct child){ pid, m->generation, mono_ms() };
-}
-
-static void spawn_missing(struct master *m)
-{
-	for (int n = count_children(m->generation); n < wanted_children(m->cfg); n++)
-		spawn_one(m);
-}
-
-static void signal_generation(int generation, int sig, bool all)
-{
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i].pid > 0 && (all || children[i].generation == generation))
-			kill(children[i].pid, sig);
-}
-
-static void reap(struct master *m)
-{
-	int status;
-	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (int i = 0; i < MAX_CHILDREN; i++) {
-			if (children[i].pid != pid)
-				continue;
-			bool current = children[i].generation == m->generation;
-			bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-			children[i].pid = 0;
-			if (m->stopping || (!current && clean))
-				break;
-			int64_t lived = mono_ms() - children[i].started_ms;
-			log_msg(LOG_ERROR, "child %d %s %d after %lld ms; replacing it", (int)pid,
-				WIFSIGNALED(status) ? "killed by signal" : "exited with status",
-				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), (long long)lived);
-			/* A child that dies at once (bad config, no memory) is retried with backoff. */
-			m->backoff_ms = lived < 1000 ? (m->backoff_ms ? m->backoff_ms * 2 : 100) : 0;
-			if (m->backoff_ms > 5000)
-				m->backoff_ms = 5000;
-			m->respawn_at = mono_ms() + m->backoff_ms;
-			break;
-		}
-	}
-}
-
-static void reload(struct master *m)
-{
+	struct master *m = ctx;
 	struct config *fresh;
 	char err[512];
 	if (config_load(m->opt->config_path, &fresh, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERROR, "reload refused, keeping the running configuration: %s", err);
-		return;
+		return -1;
 	}
 	if (strcmp(fresh->listen, m->cfg->listen) || strcmp(fresh->listen_tcp, m->cfg->listen_tcp))
 		log_msg(LOG_WARN, "listen addresses changed: they take effect on restart, not reload");
 	config_free(m->cfg);
 	m->cfg = fresh;
-	int old = m->generation++;
-	spawn_missing(m);
-	signal_generation(old, SIGTERM, false);
-	log_msg(LOG_INFO, "configuration reloaded; generation %d replaces %d", m->generation, old);
-}
-
-static void drain(struct master *m)
-{
-	m->stopping = true;
-	signal_generation(0, SIGTERM, true);
-	int64_t deadline = mono_ms() + DRAIN_SECONDS * 1000;
-	while (mono_ms() < deadline) {
-		reap(m);
-		bool any = false;
-		for (int i = 0; i < MAX_CHILDREN; i++)
-			any |= children[i].pid > 0;
-		if (!any)
-			return;
-		usleep(20000);
-	}
-	log_msg(LOG_WARN, "children still busy after %d s: killing them", DRAIN_SECONDS);
-	signal_generation(0, SIGKILL, true);
-	while (waitpid(-1, NULL, 0) > 0)
-		;
+	return 0;
 }
 
 static int write_pidfile(const char *path)
@@ -356,7 +256,7 @@ static int write_pidfile(const char *path)
 
 int server_run(struct config *cfg, const struct server_options *opt)
 {
-	struct master m = { .cfg = cfg, .opt = opt, .started_at = time(NULL), .generation = 1 };
+	struct master m = { .cfg = cfg, .opt = opt, .started_at = time(NULL) };
 	if (dispatch_init() < 0) {
 		log_msg(LOG_ERROR, "route table is invalid");
 		return 1;
@@ -372,38 +272,15 @@ int server_run(struct config *cfg, const struct server_options *opt)
 	if (opt->pidfile && write_pidfile(opt->pidfile) < 0)
 		log_msg(LOG_WARN, "pidfile %s: %s", opt->pidfile, strerror(errno));
 
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	spawn_missing(&m);
-	log_msg(LOG_INFO, "adcraft-api %s serving with %d processes", ADCRAFT_VERSION, wanted_children(m.cfg));
-	for (;;) {
-		struct timespec wait = { 1, 0 };
-		if (m.respawn_at) {
-			int64_t left = m.respawn_at - mono_ms();
-			if (left < 0)
-				left = 0;
-			wait = (struct timespec){ left / 1000, (left % 1000) * 1000000 };
-		}
-		int sig = sigtimedwait(&set, NULL, &wait);
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		if (sig == SIGHUP)
-			reload(&m);
-		reap(&m);
-		if (!m.respawn_at || mono_ms() >= m.respawn_at) {
-			m.respawn_at = 0;
-			spawn_missing(&m);
-		}
-	}
-	log_msg(LOG_INFO, "stopping: draining children (up to %d s)", DRAIN_SECONDS);
-	drain(&m);
+	struct supervisor sup = {
+		.name = "adcraft-api",
+		.drain_seconds = DRAIN_SECONDS,
+		.ctx = &m,
+		.wanted = wanted_children,
+		.child_main = child_entry,
+		.reload = reload,
+	};
+	int status = supervisor_run(&sup);
 	for (int i = 0; i < nlisteners; i++)
 		if (listeners[i].unix_path)
 			unlink(listeners[i].unix_path);
@@ -411,5 +288,5 @@ int server_run(struct config *cfg, const struct server_options *opt)
 		unlink(opt->pidfile);
 	config_free(m.cfg);
 	log_msg(LOG_INFO, "stopped");
-	return 0;
+	return status;
 }

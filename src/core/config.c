@@ -43,8 +43,20 @@ static const struct key keys[] = {
 	STR(sql_dir, "/usr/share/adcraft/sql"),
 	INT(argon2_memory_kib, 19456, 19456, 4194304),
 	INT(argon2_iterations, 2, 2, 64),
-	STR(llm_base_url, ""),
+	STR(llm_base_url, "https://api.openai.com/v1"),
+	SECRET(llm_api_key_file),
+	STR(llm_model, "gpt-4o-mini"),
+	INT(llm_concurrency, 6, 1, 64),
+	INT(llm_timeout_seconds, 60, 1, 600),
+	INT(llm_connect_timeout_seconds, 10, 1, 120),
+	INT(daily_token_limit, 200000, 0, 1000000000),
 	STR(log_level, "info"),
+	INT(worker_processes, 0, 0, 64),
+	INT(worker_batch, 100, 1, 1000),
+	INT(job_heartbeat_seconds, 5, 1, 60),
+	INT(job_stale_seconds, 30, 3, 3600),
+	INT(job_poll_seconds, 10, 1, 300),
+	INT(job_retention_days, 14, 1, 3650),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -215,13 +227,23 @@ static int validate(struct config *c, char *err, size_t errlen)
 			return fail(err, errlen, "database_password_file %s: %s", c->database_password_file,
 				    strerror(-r));
 	}
+	if (*c->llm_api_key_file) {
+		size_t len;
+		r = read_secret(c->arena, c->llm_api_key_file, &c->llm_api_key, &len);
+		if (r < 0)
+			return fail(err, errlen, "llm_api_key_file %s: %s", c->llm_api_key_file, strerror(-r));
+		if (len == 0)
+			return fail(err, errlen, "llm_api_key_file %s is empty", c->llm_api_key_file);
+	}
+	if (c->job_stale_seconds <= c->job_heartbeat_seconds)
+		return fail(err, errlen, "job_stale_seconds must exceed job_heartbeat_seconds");
 	char host[256];
 	int port;
 	if (*c->listen_tcp && config_parse_hostport(c->listen_tcp, host, sizeof(host), &port) < 0)
 		return fail(err, errlen, "listen_tcp must be host:port, got \"%s\"", c->listen_tcp);
 	if (strlen(c->listen) >= 108)
 		return fail(err, errlen, "listen: unix socket path longer than 107 bytes");
-	if (*c->llm_base_url && validate_url(c->llm_base_url) < 0)
+	if (validate_url(c->llm_base_url) < 0)
 		return fail(err, errlen, "llm_base_url must be an http:// or https:// URL, got \"%s\"",
 			    c->llm_base_url);
 	static const char *const levels[] = { "debug", "info", "warn", "error" };

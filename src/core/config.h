@@ -36,10 +36,23 @@ struct config {
 	long argon2_memory_kib;
 	long argon2_iterations;
 	const char *llm_base_url;
+	const char *llm_api_key_file;
+	const char *llm_model;
+	long llm_concurrency;
+	long llm_timeout_seconds;
+	long llm_connect_timeout_seconds;
+	long daily_token_limit;
 	const char *log_level;
+	long worker_processes;
+	long worker_batch;
+	long job_heartbeat_seconds;
+	long job_stale_seconds;
+	long job_poll_seconds;
+	long job_retention_days;
 
 	/* Derived at load time. */
 	const char *database_password; /* NULL when no file is set */
+	const char *llm_api_key;       /* NULL when no file is set: the builtin generator serves */
 	const unsigned char *jwt_secret;
 	size_t jwt_secret_len;
 };

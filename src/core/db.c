@@ -11,6 +11,8 @@
 struct db {
 	char *conninfo;
 	char *password;
+	char *session_sql;
+	unsigned generation;
 	PGconn *conn;
 	bool prepare;
 	bool prepared;
@@ -70,6 +72,16 @@ static int connect_now(db *d)
 	/* Session settings are lost on reconnect: they live here. */
 	PGresult *r = PQexec(d->conn, "SET TIME ZONE 'UTC'");
 	PQclear(r);
+	if (d->session_sql) {
+		r = PQexec(d->conn, d->session_sql);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			set_error(d, r);
+		PQclear(r);
+		if (!ok)
+			return -ENOTCONN;
+	}
+	d->generation++;
 	if (!d->prepare) {
 		d->prepared = true;
 		return 0;
@@ -89,6 +101,21 @@ db *db_new(const char *conninfo, const char *password, bool prepare)
 	return d;
 }
 
+void db_set_session_sql(db *d, const char *sql)
+{
+	free(d->session_sql);
+	d->session_sql = strdup(sql);
+	if (d->conn && PQstatus(d->conn) == CONNECTION_OK) {
+		PGresult *r = PQexec(d->conn, sql);
+		PQclear(r);
+	}
+}
+
+unsigned db_generation(const db *d)
+{
+	return d->generation;
+}
+
 void db_free(db *d)
 {
 	if (!d)
@@ -97,6 +124,7 @@ void db_free(db *d)
 		PQfinish(d->conn);
 	free(d->conninfo);
 	free(d->password);
+	free(d->session_sql);
 	free(d);
 }
 

@@ -32,6 +32,12 @@ void db_free(db *d);
 int db_ensure(db *d);
 bool db_connected(db *d);
 
+/* SQL run after every successful (re)connect, e.g. "LISTEN adcraft_jobs". Copied. */
+void db_set_session_sql(db *d, const char *sql);
+/* Increments on every successful connect: a change means LISTENs were re-issued
+ * and notifications sent in between were lost. */
+unsigned db_generation(const db *d);
+
 /*
  * Executes prepared statement id with params (NULL entries are SQL NULLs).
  * On success *ret holds the result, cleared with the arena. Errors:

@@ -201,4 +201,151 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"                      WITH ORDINALITY AS t(e, n) WHERE e->>'id' <> $3), '[]')"
 		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid"
 		"   AND c.content @> jsonb_build_array(jsonb_build_object('id', $3::text))", 3 },
+
+	/* ---- job queue: worker side ---- */
+
+	/* $1 worker id, $2 queues (text[] literal), $3 how many */
+	[STMT_JOB_CLAIM] = { "job_claim",
+		"UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, locked_by = $1,"
+		"       heartbeat_at = now(), started_at = coalesce(j.started_at, now())"
+		"  FROM (SELECT id FROM jobs"
+		"         WHERE state = 'queued' AND run_at <= now() AND queue = ANY($2::text[])"
+		"         ORDER BY priority DESC, run_at, id"
+		"         LIMIT $3::int FOR UPDATE SKIP LOCKED) AS pick"
+		" WHERE j.id = pick.id"
+		" RETURNING j.id, j.queue, j.kind, j.payload, j.attempts, j.max_attempts, j.user_id, j.campaign_id", 3 },
+
+	/* $1 worker id, $2 [{id, attempt, outcome, result, error}] with outcome completed | failed | retry |
+	 * release | cancelled. Fenced: only the attempt this worker claimed is touched. A job the API
+	 * cancelled meanwhile keeps its state and gets the partial result. */
+	[STMT_JOB_FINISH] = { "job_finish",
+		"WITH x AS (SELECT * FROM jsonb_to_recordset($2::jsonb)"
+		"             AS x(id uuid, attempt int, outcome text, result jsonb, error text)),"
+		" decided AS (SELECT x.*, CASE"
+		"     WHEN j.state = 'cancelled' THEN 'cancelled'"
+		"     WHEN x.outcome = 'retry' AND j.attempts >= j.max_attempts THEN 'failed'"
+		"     WHEN x.outcome IN ('retry', 'release') THEN 'queued'"
+		"     ELSE x.outcome END AS next"
+		"   FROM x JOIN jobs j ON j.id = x.id)"
+		"UPDATE jobs j SET state = d.next,"
+		"       attempts = CASE WHEN d.outcome = 'release' AND j.state = 'running' THEN j.attempts - 1 ELSE j.attempts END,"
+		"       run_at = CASE WHEN d.next = 'queued' AND d.outcome = 'retry' THEN now() + job_backoff(j.attempts)"
+		"                     ELSE j.run_at END,"
+		"       finished_at = CASE WHEN d.next = 'queued' THEN NULL ELSE coalesce(j.finished_at, now()) END,"
+		"       locked_by = NULL, heartbeat_at = NULL,"
+		"       result = coalesce(d.result, j.result),"
+		"       last_error = coalesce(d.error, j.last_error),"
+		"       progress = CASE WHEN d.next = 'completed'"
+		"                  THEN j.progress || jsonb_build_object('percent', 100) ELSE j.progress END"
+		"  FROM decided d"
+		" WHERE j.id = d.id AND j.attempts = d.attempt"
+		"   AND ((j.state = 'running' AND j.locked_by = $1) OR (j.state = 'cancelled' AND d.outcome <> 'release'))"
+		" RETURNING j.id, j.state", 2 },
+
+	/* $1 worker, $2 job, $3 attempt, $4 done, $5 total: false when the job is no longer ours */
+	[STMT_JOB_PROGRESS] = { "job_progress",
+		"UPDATE jobs SET heartbeat_at = now(), progress = jsonb_build_object('done', $4::int, 'total', $5::int,"
+		"       'percent', CASE WHEN $5::int > 0 THEN round(100.0 * $4::int / $5::int) ELSE 0 END)"
+		" WHERE id = $2::uuid AND attempts = $3::int AND locked_by = $1 AND state = 'running'"
+		" RETURNING id", 5 },
+
+	/* $1 worker id, $2 hostname, $3 pid, $4 jobs done: our row, and which of our jobs are still ours */
+	[STMT_JOB_HEARTBEAT] = { "job_heartbeat",
+		"WITH w AS (INSERT INTO workers (id, hostname, pid, jobs_done) VALUES ($1, $2, $3::int, $4::bigint)"
+		"           ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), jobs_done = EXCLUDED.jobs_done)"
+		"UPDATE jobs SET heartbeat_at = now() WHERE locked_by = $1 AND state = 'running' RETURNING id", 4 },
+
+	/* $1 stale seconds: running jobs whose worker went quiet go back to the queue */
+	[STMT_JOB_RESCUE] = { "job_rescue",
+		"UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
+		"       finished_at = CASE WHEN attempts >= max_attempts THEN now() END,"
+		"       run_at = now(), locked_by = NULL, heartbeat_at = NULL,"
+		"       last_error = format('worker %s stopped heartbeating during attempt %s', locked_by, attempts)"
+		" WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $1::int)"
+		" RETURNING id, state", 1 },
+
+	/* $1 retention days: finished jobs past retention, a bounded batch at a time */
+	[STMT_JOB_PRUNE] = { "job_prune",
+		"DELETE FROM jobs WHERE id IN (SELECT id FROM jobs"
+		"  WHERE finished_at < now() - make_interval(days => $1::int) LIMIT 5000)", 1 },
+
+	/* $1 queues: seconds until the next scheduled job is due (NULL when none) */
+	[STMT_JOB_NEXT_DUE] = { "job_next_due",
+		"SELECT extract(epoch FROM min(run_at) - now()) FROM jobs"
+		" WHERE state = 'queued' AND queue = ANY($1::text[])", 1 },
+
+	/* $1 worker id */
+	[STMT_WORKER_STOPPED] = { "worker_stopped",
+		"UPDATE workers SET stopped_at = now(), heartbeat_at = now() WHERE id = $1", 1 },
+
+	/* ---- job queue: API side ---- */
+
+	/* $1 user, $2 queue, $3 job */
+	[STMT_JOB_GET] = { "job_get",
+		"SELECT job_json(j) FROM jobs j WHERE j.id = $3::uuid AND j.queue = $2 AND j.user_id = $1::uuid", 3 },
+
+	/* $1 user, $2/$3 after, $4 limit */
+	[STMT_JOB_RECENT] = { "job_recent",
+		"SELECT job_json(j), j.created_at::text, j.id FROM jobs j"
+		" WHERE j.user_id = $1::uuid"
+		"   AND ($2::timestamptz IS NULL OR (j.created_at, j.id) < ($2::timestamptz, $3::uuid))"
+		" ORDER BY j.created_at DESC, j.id DESC LIMIT $4::int + 1", 4 },
+
+	/* $1 user, $2 queue, $3 job: queued or running jobs end now; a running one's worker hears
+	 * adcraft_cancel (trigger) and stops its work */
+	[STMT_JOB_CANCEL] = { "job_cancel",
+		"UPDATE jobs j SET state = 'cancelled', finished_at = now(), locked_by = NULL, heartbeat_at = NULL,"
+		"       last_error = 'cancelled by its owner'"
+		" WHERE j.id = $3::uuid AND j.queue = $2 AND j.user_id = $1::uuid AND j.state IN ('queued', 'running')"
+		" RETURNING job_json(j)", 3 },
+
+	/* $1 user, $2 queue, $3 job */
+	[STMT_JOB_STATE] = { "job_state",
+		"SELECT state FROM jobs WHERE id = $3::uuid AND queue = $2 AND user_id = $1::uuid", 3 },
+
+	[STMT_JOB_QUEUE_STATUS] = { "job_queue_status",
+		"SELECT coalesce(json_agg(json_build_object('name', queue, 'queued', queued, 'running', running,"
+		"       'completed', completed, 'failed', failed, 'cancelled', cancelled,"
+		"       'oldestQueuedSeconds', oldest_queued_seconds) ORDER BY queue), '[]')"
+		"  FROM job_queue_status", 0 },
+
+	/* $1 stale seconds */
+	[STMT_JOB_WORKERS] = { "job_workers",
+		"SELECT coalesce(json_agg(json_build_object('id', id, 'hostname', hostname, 'pid', pid,"
+		"       'startedAt', rfc3339(started_at), 'heartbeatAt', rfc3339(heartbeat_at), 'jobsDone', jobs_done,"
+		"       'alive', stopped_at IS NULL AND heartbeat_at > now() - make_interval(secs => $1::int))"
+		"       ORDER BY started_at DESC), '[]'),"
+		"       coalesce(bool_or(stopped_at IS NULL AND heartbeat_at > now() - make_interval(secs => $1::int)), false)"
+		"  FROM workers WHERE coalesce(stopped_at, heartbeat_at) > now() - interval '1 hour'", 1 },
+
+	/* $1 user, $2 campaign, $3 kind, $4 payload, $5 idempotency key: the campaign becomes
+	 * "generating" and the job is queued in one statement, or neither happens */
+	[STMT_JOB_ENQUEUE_GENERATION] = { "job_enqueue_generation",
+		"WITH c AS ("
+		"  UPDATE campaigns SET status = 'generating', status_before_generation = status, updated_at = now()"
+		"   WHERE id = $2::uuid AND user_id = $1::uuid AND status <> 'generating'"
+		"  RETURNING id),"
+		" j AS ("
+		"  INSERT INTO jobs (queue, kind, payload, user_id, campaign_id, max_attempts, idempotency_key)"
+		"  SELECT 'content-generation', $3, $4::jsonb, $1::uuid, c.id, 3, $5 FROM c"
+		"  ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+		"  RETURNING *)"
+		"SELECT job_json(j), j.id FROM j", 5 },
+
+	/* $1 user: stats plus the recent and the live */
+	[STMT_DASHBOARD] = { "dashboard",
+		"SELECT campaign_stats($1::uuid)::jsonb || jsonb_build_object("
+		"  'recentCampaigns', (SELECT coalesce(json_agg(campaign_summary_json(c) ORDER BY c.created_at DESC, c.id DESC), '[]')"
+		"     FROM (SELECT * FROM campaigns WHERE user_id = $1::uuid ORDER BY created_at DESC, id DESC LIMIT 5) c),"
+		"  'recentJobs', (SELECT coalesce(json_agg(job_json(j) ORDER BY j.created_at DESC, j.id DESC), '[]')"
+		"     FROM (SELECT * FROM jobs WHERE user_id = $1::uuid ORDER BY created_at DESC, id DESC LIMIT 10) j),"
+		"  'activeJobs', (SELECT coalesce(json_agg(job_json(j) ORDER BY j.created_at), '[]')"
+		"     FROM (SELECT * FROM jobs WHERE user_id = $1::uuid AND state IN ('queued', 'running')"
+		"           ORDER BY created_at DESC, id DESC LIMIT 20) j),"
+		"  'topContent', (SELECT coalesce(json_agg(t.item ORDER BY t.score DESC, t.created DESC), '[]') FROM ("
+		"     SELECT jsonb_build_object('campaignId', c.id, 'campaignName', c.name) || e AS item,"
+		"            (e->>'qualityScore')::int AS score, e->>'createdAt' AS created"
+		"       FROM campaigns c CROSS JOIN LATERAL jsonb_array_elements(c.content) e"
+		"      WHERE c.user_id = $1::uuid"
+		"      ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5) t))", 1 },
 };

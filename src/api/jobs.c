@@ -1,0 +1,185 @@
+/*
+ * jobs.c - the jobs API: health, queue status, one job, recent jobs, cancel,
+ * and the two generation entry points that queue work for a campaign.
+ *
+ * Generation requests flip the campaign to "generating" and insert the job
+ * in one statement; a trigger flips it back when the job ends, whoever ends
+ * it (worker, cancel, rescue).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "platforms.h"
+#include "query.h"
+
+static const char *const queue_names[] = { "content-generation", "email-sending", "analytics-processing",
+					   "data-exports", NULL };
+
+static bool known_queue(const char *q)
+{
+	for (const char *const *n = queue_names; *n; n++)
+		if (strcmp(*n, q) == 0)
+			return true;
+	return false;
+}
+
+/* Path :queue/:jobId must name a queue and a UUID, else the job does not exist. */
+static bool job_path_or_fail(request *r)
+{
+	if (known_queue(r->params[0]) && is_uuid(r->params[1]))
+		return true;
+	req_not_found(r, "job");
+	return false;
+}
+
+void jobs_health(request *r)
+{
+	char stale[16];
+	snprintf(stale, sizeof(stale), "%ld", r->app->cfg->job_stale_seconds);
+	const char *p[] = { stale };
+	PGresult *workers, *queues;
+	if (db_exec(r->app->db, r->arena, STMT_JOB_WORKERS, p, &workers) < 0 ||
+	    db_exec(r->app->db, r->arena, STMT_JOB_QUEUE_STATUS, NULL, &queues) < 0) {
+		static const char down[] =
+			"{\"status\":\"unavailable\",\"database\":\"unavailable\",\"workers\":[],\"queues\":[]}";
+		req_add_header(r, "Retry-After: 1");
+		req_send_json(r, 503, down, sizeof(down) - 1);
+		return;
+	}
+	const char *w = PQgetvalue(workers, 0, 0);
+	bool alive = strcmp(PQgetvalue(workers, 0, 1), "t") == 0;
+	buf b;
+	buf_init(&b, r->arena, 1024);
+	buf_printf(&b, "{\"status\":\"%s\",\"database\":\"ok\",\"workers\":%s,\"queues\":%s}",
+		   alive ? "ok" : "degraded", w, PQgetvalue(queues, 0, 0));
+	req_send_buf(r, 200, &b);
+}
+
+void jobs_queue_status(request *r)
+{
+	PGresult *res = req_exec_or_fail(r, STMT_JOB_QUEUE_STATUS, NULL);
+	if (!res)
+		return;
+	buf b;
+	buf_init(&b, r->arena, 1024);
+	buf_printf(&b, "{\"queues\":%s}", PQgetvalue(res, 0, 0));
+	req_send_buf(r, 200, &b);
+}
+
+void jobs_get(request *r)
+{
+	if (!job_path_or_fail(r))
+		return;
+	const char *p[] = { r->user_id, r->params[0], r->params[1] };
+	PGresult *res = req_exec_or_fail(r, STMT_JOB_GET, p);
+	if (!res)
+		return;
+	if (PQntuples(res) == 0)
+		req_not_found(r, "job");
+	else
+		req_send_json(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+void jobs_recent(request *r)
+{
+	static const struct qparam none[] = { { NULL } };
+	struct list_params lp;
+	if (query_parse_or_fail(r, none, &lp) < 0)
+		return;
+	const char *p[] = { r->user_id, lp.after_ts, lp.after_id, lp.limit };
+	PGresult *res = req_exec_or_fail(r, STMT_JOB_RECENT, p);
+	if (res)
+		list_send(r, res, atol(lp.limit));
+}
+
+void jobs_cancel(request *r)
+{
+	if (!job_path_or_fail(r))
+		return;
+	const char *p[] = { r->user_id, r->params[0], r->params[1] };
+	PGresult *res = req_exec_or_fail(r, STMT_JOB_CANCEL, p);
+	if (!res)
+		return;
+	if (PQntuples(res) == 1) {
+		buf b;
+		buf_init(&b, r->arena, (size_t)PQgetlength(res, 0, 0) + 16);
+		buf_printf(&b, "{\"job\":%s}", PQgetvalue(res, 0, 0));
+		req_send_buf(r, 200, &b);
+		return;
+	}
+	res = req_exec_or_fail(r, STMT_JOB_STATE, p);
+	if (!res)
+		return;
+	if (PQntuples(res) == 0)
+		req_not_found(r, "job");
+	else
+		req_problem(r, 409, "the job already ended (%s)", PQgetvalue(res, 0, 0));
+}
+
+static const struct vfield generate_fields[] = {
+	VENUMS("contentTypes", V_UNIQUE, 1, 3, content_type_names),
+	VENUMS("platforms", V_UNIQUE, 1, 6, platform_names),
+	VINT("variations", 0, 1, 5),
+	VSTR("idempotencyKey", 0, 1, 200),
+	VEND,
+};
+
+static const struct vfield generate_single_fields[] = {
+	VENUM("contentType", V_REQUIRED, content_type_names),
+	VENUM("platform", V_REQUIRED, platform_names),
+	VSTR("idempotencyKey", 0, 1, 200),
+	VEND,
+};
+
+/* Queues kind for the campaign with the body as payload; answers 202, 404 or 409. */
+static void enqueue_generation(request *r, const char *kind, const struct vfield *fields)
+{
+	if (r->body && req_validate_or_fail(r, fields) < 0)
+		return;
+	const char *payload = r->body_text ? r->body_text : "{}";
+	const char *key = r->body ? vget_str(r->body, "idempotencyKey") : NULL;
+	const char *p[] = { r->user_id, r->params[0], kind, payload, key };
+	PGresult *res = req_exec_or_fail(r, STMT_JOB_ENQUEUE_GENERATION, p);
+	if (!res)
+		return;
+	if (PQntuples(res) == 1) {
+		buf b;
+		buf_init(&b, r->arena, (size_t)PQgetlength(res, 0, 0) + 96);
+		buf_printf(&b, "{\"job\":%s,\"eventsUrl\":\"/events/campaigns/%s\"}", PQgetvalue(res, 0, 0),
+			   r->params[0]);
+		req_add_header(r, "Location: /api/jobs/content-generation/%s", PQgetvalue(res, 0, 1));
+		req_send_buf(r, 202, &b);
+		return;
+	}
+	const char *q[] = { r->user_id, r->params[0] };
+	res = req_exec_or_fail(r, STMT_CAMPAIGN_STATUS, q);
+	if (!res)
+		return;
+	if (PQntuples(res) == 0)
+		req_not_found(r, "campaign");
+	else
+		req_problem(r, 409, "the campaign is already generating content");
+}
+
+void jobs_generate(request *r)
+{
+	enqueue_generation(r, "generate-campaign", generate_fields);
+}
+
+void jobs_generate_single(request *r)
+{
+	if (!r->body) {
+		req_problem(r, 400, "a JSON request body is required");
+		return;
+	}
+	enqueue_generation(r, "generate-single", generate_single_fields);
+}
+
+void campaign_dashboard(request *r)
+{
+	const char *p[] = { r->user_id };
+	PGresult *res = req_exec_or_fail(r, STMT_DASHBOARD, p);
+	if (res)
+		req_send_json(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}

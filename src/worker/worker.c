@@ -1,0 +1,375 @@
+/*
+ * worker.c - the job loop of one adcraft-worker process.
+ *
+ * Wake-ups come from NOTIFY adcraft_jobs (new or re-queued jobs), from the
+ * next scheduled run_at, and from a rare poll as a safety net. Claims and
+ * completions are batched: one statement claims up to worker_batch jobs of
+ * the quick queues, one statement finishes them all. content-generation jobs
+ * are long, so they are claimed one at a time. After a reconnect the LISTENs
+ * are re-issued by the db layer and the queue is polled once, because
+ * notifications sent while we were away are lost.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "job.h"
+#include "json.h"
+#include "log.h"
+#include "random.h"
+
+#define STOP_GRACE_MS 8000 /* a job interrupted by SIGTERM gets this long to finish */
+#define PRUNE_EVERY_MS (3600 * 1000)
+
+static const char quick_queues[] = "{email-sending,analytics-processing,data-exports}";
+static const char slow_queues[] = "{content-generation}";
+static const char all_queues[] = "{content-generation,email-sending,analytics-processing,data-exports}";
+
+struct worker {
+	const struct config *cfg;
+	db *db;
+	char id[200];
+	char hostname[128];
+	unsigned db_generation;
+	bool have_work;
+	long long jobs_done;
+	int64_t next_heartbeat, next_rescue, next_prune;
+	struct job *current;
+	bool current_lost;
+	arena *job_arena;   /* one job attempt */
+	arena *batch_arena; /* one claim batch */
+	arena *tick_arena;  /* maintenance statements */
+};
+
+static volatile sig_atomic_t stop_requested;
+static volatile int64_t stop_at; /* monotonic ms of the first SIGTERM */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	if (!stop_requested)
+		stop_at = mono_ms(); /* clock_gettime is async-signal-safe */
+	stop_requested = 1;
+}
+
+static void log_job(enum log_level level, const struct job *j, const char *event, const char *detail)
+{
+	if (!log_enabled(level))
+		return;
+	arena *a = arena_new(2048);
+	buf b;
+	buf_init(&b, a, 1024);
+	log_begin(&b, level);
+	log_str(&b, "jobId", j->id);
+	log_str(&b, "queue", j->queue);
+	log_str(&b, "kind", j->kind);
+	log_int(&b, "attempt", j->attempt);
+	log_str(&b, "event", event);
+	if (detail)
+		log_str(&b, "detail", detail);
+	log_end(&b);
+	arena_free(a);
+}
+
+/* ---- notifications and maintenance ------------------------------------- */
+
+static void pump_notifications(struct worker *w)
+{
+	PGconn *conn = db_conn(w->db);
+	if (!conn || PQconsumeInput(conn) != 1)
+		return;
+	PGnotify *n;
+	while ((n = PQnotifies(conn))) {
+		if (strcmp(n->relname, "adcraft_jobs") == 0)
+			w->have_work = true;
+		else if (strcmp(n->relname, "adcraft_cancel") == 0 && w->current && strcmp(n->extra, w->current->id) == 0)
+			w->current->cancelled = true;
+		PQfreemem(n);
+	}
+}
+
+static void heartbeat(struct worker *w)
+{
+	char pid[16], done[24];
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(done, sizeof(done), "%lld", w->jobs_done);
+	const char *p[] = { w->id, w->hostname, pid, done };
+	PGresult *res;
+	arena_reset(w->tick_arena);
+	if (db_exec(w->db, w->tick_arena, STMT_JOB_HEARTBEAT, p, &res) < 0)
+		return;
+	if (w->current) {
+		bool mine = false;
+		for (int i = 0; i < PQntuples(res); i++)
+			mine |= strcmp(PQgetvalue(res, i, 0), w->current->id) == 0;
+		if (!mine)
+			w->current_lost = true; /* cancelled, or rescued by another worker */
+	}
+	w->next_heartbeat = mono_ms() + w->cfg->job_heartbeat_seconds * 1000;
+}
+
+static void rescue(struct worker *w)
+{
+	char stale[16];
+	snprintf(stale, sizeof(stale), "%ld", w->cfg->job_stale_seconds);
+	const char *p[] = { stale };
+	PGresult *res;
+	arena_reset(w->tick_arena);
+	if (db_exec(w->db, w->tick_arena, STMT_JOB_RESCUE, p, &res) == 0 && PQntuples(res) > 0) {
+		log_msg(LOG_WARN, "rescued %d job(s) from workers that stopped heartbeating", PQntuples(res));
+		w->have_work = true;
+	}
+	w->next_rescue = mono_ms() + w->cfg->job_heartbeat_seconds * 1000;
+}
+
+static void prune(struct worker *w)
+{
+	char days[16];
+	snprintf(days, sizeof(days), "%ld", w->cfg->job_retention_days);
+	const char *p[] = { days };
+	PGresult *res;
+	long total = 0;
+	for (int round = 0; round < 20; round++) {
+		arena_reset(w->tick_arena);
+		if (db_exec(w->db, w->tick_arena, STMT_JOB_PRUNE, p, &res) < 0)
+			break;
+		long n = atol(PQcmdTuples(res));
+		total += n;
+		if (n < 5000)
+			break;
+	}
+	if (total)
+		log_msg(LOG_INFO, "pruned %ld finished job(s) older than %ld days", total, w->cfg->job_retention_days);
+	w->next_prune = mono_ms() + PRUNE_EVERY_MS;
+}
+
+static void maintain(struct worker *w)
+{
+	int64_t now = mono_ms();
+	if (now >= w->next_heartbeat)
+		heartbeat(w);
+	if (now >= w->next_rescue)
+		rescue(w);
+	if (now >= w->next_prune)
+		prune(w);
+}
+
+/* ---- the handler-facing calls (job.h) ---------------------------------- */
+
+bool job_alive(struct job *j)
+{
+	struct worker *w = j->worker;
+	pump_notifications(w);
+	if (mono_ms() >= w->next_heartbeat)
+		heartbeat(w);
+	if (stop_requested && mono_ms() - stop_at > STOP_GRACE_MS)
+		return false;
+	return !j->cancelled && !w->current_lost;
+}
+
+bool job_progress(struct job *j, int done, int total)
+{
+	char attempt[16], d[16], t[16];
+	snprintf(attempt, sizeof(attempt), "%d", j->attempt);
+	snprintf(d, sizeof(d), "%d", done);
+	snprintf(t, sizeof(t), "%d", total);
+	const char *p[] = { j->worker->id, j->id, attempt, d, t };
+	PGresult *res;
+	if (db_exec(j->worker->db, j->arena, STMT_JOB_PROGRESS, p, &res) == 0 && PQntuples(res) == 0)
+		j->worker->current_lost = true;
+	return job_alive(j);
+}
+
+db *job_db(struct job *j)
+{
+	return j->worker->db;
+}
+
+const struct config *job_config(struct job *j)
+{
+	return j->worker->cfg;
+}
+
+/* ---- claim, run, finish ------------------------------------------------- */
+
+static const char *const outcome_names[] = {
+	[JOB_COMPLETED] = "completed", [JOB_RETRY] = "retry", [JOB_FAILED] = "failed",
+	[JOB_CANCELLED] = "cancelled", [JOB_RELEASE] = "release",
+};
+
+static enum job_outcome run_one(struct worker *w, struct job *j)
+{
+	if (stop_requested)
+		return JOB_RELEASE;
+	job_handler fn = job_handler_find(j->queue, j->kind);
+	if (!fn) {
+		j->error = arena_printf(j->arena, "unsupported job kind \"%s\" on queue \"%s\"", j->kind, j->queue);
+		return JOB_FAILED;
+	}
+	w->current = j;
+	w->current_lost = false;
+	enum job_outcome o = fn(j);
+	w->current = NULL;
+	if (j->cancelled && o != JOB_COMPLETED)
+		o = JOB_CANCELLED;
+	else if (o != JOB_COMPLETED && stop_requested && mono_ms() - stop_at > STOP_GRACE_MS)
+		o = JOB_RELEASE;
+	return o;
+}
+
+static void append_outcome(buf *out, const struct job *j, enum job_outcome o)
+{
+	buf_printf(out, "%s{\"id\":\"%s\",\"attempt\":%d,\"outcome\":\"%s\",\"result\":%s,\"error\":", out->len > 1 ? "," : "",
+		   j->id, j->attempt, outcome_names[o], j->result ? j->result : "null");
+	buf_json_str(out, j->error);
+	buf_putc(out, '}');
+}
+
+/* Claims up to limit jobs from queues and runs them; returns how many were claimed. */
+static int claim_and_run(struct worker *w, const char *queues, int limit)
+{
+	char n[16];
+	snprintf(n, sizeof(n), "%d", limit);
+	const char *p[] = { w->id, queues, n };
+	PGresult *res;
+	arena_reset(w->batch_arena);
+	if (db_exec(w->db, w->batch_arena, STMT_JOB_CLAIM, p, &res) < 0) {
+		log_msg(LOG_ERROR, "claim failed: %s", db_error(w->db));
+		return 0;
+	}
+	int rows = PQntuples(res);
+	if (rows == 0)
+		return 0;
+	buf out;
+	buf_init(&out, w->batch_arena, 256 + (size_t)rows * 128);
+	buf_putc(&out, '[');
+	for (int i = 0; i < rows; i++) {
+		arena_reset(w->job_arena);
+		struct job j = {
+			.arena = w->job_arena,
+			.worker = w,
+			.id = PQgetvalue(res, i, 0),
+			.queue = PQgetvalue(res, i, 1),
+			.kind = PQgetvalue(res, i, 2),
+			.payload_text = PQgetvalue(res, i, 3),
+			.attempt = atoi(PQgetvalue(res, i, 4)),
+			.max_attempts = atoi(PQgetvalue(res, i, 5)),
+			.user_id = db_value(res, i, 6),
+			.campaign_id = db_value(res, i, 7),
+		};
+		j.payload = json_own(j.arena, json_tokener_parse(j.payload_text));
+		enum job_outcome o = run_one(w, &j);
+		append_outcome(&out, &j, o);
+		if (o == JOB_COMPLETED)
+			w->jobs_done++;
+		if (o == JOB_RETRY || o == JOB_FAILED)
+			log_job(LOG_WARN, &j, o == JOB_RETRY ? "attempt failed" : "failed", j.error);
+		else if (o == JOB_CANCELLED)
+			log_job(LOG_INFO, &j, "cancelled", NULL);
+		else if (o == JOB_RELEASE)
+			log_job(LOG_INFO, &j, "released for another worker", NULL);
+	}
+	buf_putc(&out, ']');
+	const char *f[] = { w->id, buf_cstr(&out) };
+	if (db_exec(w->db, w->batch_arena, STMT_JOB_FINISH, f, &res) < 0)
+		log_msg(LOG_ERROR, "finishing %d job(s) failed (they will be rescued): %s", rows, db_error(w->db));
+	return rows;
+}
+
+/* Milliseconds until the next scheduled job is due, capped by the poll interval. */
+static int idle_timeout(struct worker *w)
+{
+	int64_t timeout = w->cfg->job_poll_seconds * 1000;
+	const char *p[] = { all_queues };
+	PGresult *res;
+	arena_reset(w->tick_arena);
+	if (db_exec(w->db, w->tick_arena, STMT_JOB_NEXT_DUE, p, &res) == 0 && !PQgetisnull(res, 0, 0)) {
+		double due = atof(PQgetvalue(res, 0, 0)) * 1000;
+		if (due < timeout)
+			timeout = due < 0 ? 0 : (int64_t)due + 1;
+	}
+	int64_t hb = w->next_heartbeat - mono_ms();
+	if (hb < timeout)
+		timeout = hb < 0 ? 0 : hb;
+	return (int)timeout;
+}
+
+static void wait_for_work(struct worker *w, int timeout_ms)
+{
+	PGconn *conn = db_conn(w->db);
+	struct pollfd pfd = { .fd = conn ? PQsocket(conn) : -1, .events = POLLIN };
+	if (pfd.fd < 0 || timeout_ms <= 0)
+		return;
+	if (poll(&pfd, 1, timeout_ms) > 0)
+		pump_notifications(w);
+}
+
+/* ---- the process -------------------------------------------------------- */
+
+void worker_main(const struct config *cfg)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct worker w = { .cfg = cfg, .have_work = true };
+	unsigned char nonce[3];
+	char hex[7];
+	random_bytes(nonce, sizeof(nonce));
+	hex_encode(nonce, sizeof(nonce), hex);
+	gethostname(w.hostname, sizeof(w.hostname) - 1);
+	snprintf(w.id, sizeof(w.id), "%s:%d:%s", w.hostname, (int)getpid(), hex);
+	w.job_arena = arena_new(65536);
+	w.batch_arena = arena_new(65536);
+	w.tick_arena = arena_new(8192);
+	w.db = db_new(cfg->database_url, cfg->database_password, true);
+	db_set_session_sql(w.db, "LISTEN adcraft_jobs; LISTEN adcraft_cancel");
+
+	int64_t backoff = 100;
+	while (!stop_requested) {
+		if (db_ensure(w.db) < 0) {
+			log_msg(LOG_WARN, "database unavailable (%s); retrying in %lld ms", db_error(w.db),
+				(long long)backoff);
+			usleep((useconds_t)backoff * 1000);
+			backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+			continue;
+		}
+		backoff = 100;
+		if (db_generation(w.db) != w.db_generation) {
+			w.db_generation = db_generation(w.db);
+			w.have_work = true; /* notifications sent while disconnected are lost: poll */
+			w.next_heartbeat = 0;
+		}
+		maintain(&w);
+		int claimed = claim_and_run(&w, quick_queues, (int)cfg->worker_batch);
+		if (claimed < cfg->worker_batch && !stop_requested)
+			claimed += claim_and_run(&w, slow_queues, 1);
+		if (claimed > 0)
+			continue;
+		w.have_work = false;
+		wait_for_work(&w, idle_timeout(&w));
+	}
+	const char *p[] = { w.id };
+	PGresult *res;
+	arena_reset(w.tick_arena);
+	db_exec(w.db, w.tick_arena, STMT_WORKER_STOPPED, p, &res);
+	db_free(w.db);
+	_exit(0);
+}
