@@ -329,7 +329,7 @@ static const struct {
 	{ "callToAction", 20, check_call_to_action },
 	{ "keywords", 15, check_keywords },
 	{ "hashtags", 10, check_hashtags },
-	{ "spam", 15, check_spam },
+	{ "spam", 15, check_spam }, /* also scales the total: see quality_score() */
 	{ "subjectLine", 15, check_subject_line },
 	{ "personaMatch", 15, check_persona },
 };
@@ -349,7 +349,12 @@ void quality_score(const struct quality_input *in, struct quality_result *out)
 		weights += part->weight;
 		out->nparts++;
 	}
-	out->score = weights ? clamp(sum / weights) : 0;
+	/* Spam is not one concern among many: it scales the whole score down (to 60% at worst). */
+	double score = weights ? sum / weights : 0;
+	for (int i = 0; i < out->nparts; i++)
+		if (strcmp(out->parts[i].name, "spam") == 0)
+			score *= 0.6 + 0.4 * out->parts[i].score / 100.0;
+	out->score = clamp(score);
 }
 
 void quality_breakdown_json(const struct quality_result *r, buf *b)

@@ -6,6 +6,7 @@
  * platform, readability, call to action, keyword coverage, hashtag count,
  * spam words, the email subject line and, when a persona is known, how well
  * the copy speaks to it. Checks that do not apply are left out, not scored 0.
+ * Spam also scales the total down (x0.6 at worst): spammy copy is never "good".
  * Same input, same output: no clock, no randomness, no locale.
  */
 #pragma once

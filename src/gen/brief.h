@@ -1,0 +1,40 @@
+/*
+ * brief.h - everything a generator needs to write one content item.
+ *
+ * Built from a request body, a campaign and its persona; strings are owned by
+ * whoever built the brief (a request or job arena) and may be NULL.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdbool.h>
+
+#define PROMPT_VERSION "adcraft-prompts/1"
+
+struct gen_list {
+	const char *const *items;
+	size_t n;
+};
+
+struct gen_brief {
+	const char *content_type;	/* email | social_post | ad_copy */
+	const char *platform;
+	int variant;			/* 0-based; variants of one brief differ visibly */
+	const char *seed;		/* stable identity for determinism (campaign id, or "") */
+
+	const char *product;		/* what is promoted: campaign name or request "product" */
+	const char *description;	/* campaign description */
+	const char *objective;		/* awareness | consideration | conversion */
+	const char *tone;
+	const char *keywords;		/* comma separated */
+	const char *custom_instructions;
+	int creativity;			/* 1..10 */
+	bool include_visuals;
+
+	const char *persona_name;
+	const char *persona_description;
+	const char *occupation;
+	const char *age_range;
+	const char *location;
+	struct gen_list interests, pain_points, goals;
+};
