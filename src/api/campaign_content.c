@@ -51,7 +51,7 @@ void content_add(request *r)
 	struct content_context ctx;
 	if (!context_or_fail(r, NULL, &ctx))
 		return;
-	static const struct content_origin manual = { "manual", NULL, NULL, NULL, 0 };
+	static const struct content_origin manual = { "manual", NULL, NULL, NULL, NULL, 0 };
 	const char *item = content_item_finish(r->arena, r->body, &ctx, &manual);
 	const char *p[] = { r->user_id, r->params[0], item };
 	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_APPEND, p);

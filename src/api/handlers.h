@@ -48,3 +48,11 @@ void jobs_cancel(request *r);
 void jobs_generate(request *r);
 void jobs_generate_single(request *r);
 void campaign_dashboard(request *r);
+
+/* generation.c */
+void gen_ai_status(request *r);
+void gen_email(request *r);
+void gen_social(request *r);
+void gen_ad_copy(request *r);
+void gen_variations(request *r);
+void gen_batch(request *r);

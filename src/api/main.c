@@ -1,6 +1,7 @@
 /*
  * main.c - adcraft-api: load the configuration, then run the pre-fork server.
  */
+#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any child exists */
 	log_setup(LOG_INFO, "api");
 	struct config *cfg;
 	char err[512];

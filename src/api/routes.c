@@ -42,6 +42,13 @@ const struct route api_routes[] = {
 	{ "PATCH",  "/api/campaigns/:id/content/:contentId", content_patch,  UUIDS | BODY },
 	{ "DELETE", "/api/campaigns/:id/content/:contentId", content_delete, UUIDS },
 
+	{ "GET",    "/api/content/ai-status",           gen_ai_status,  0 },
+	{ "POST",   "/api/content/generate-email",      gen_email,      BODY },
+	{ "POST",   "/api/content/generate-social",     gen_social,     BODY },
+	{ "POST",   "/api/content/generate-ad-copy",    gen_ad_copy,    BODY },
+	{ "POST",   "/api/content/generate-variations", gen_variations, BODY },
+	{ "POST",   "/api/content/batch-generate",      gen_batch,      BODY },
+
 	{ "GET",    "/api/jobs/health",                          jobs_health,          0 },
 	{ "GET",    "/api/jobs/queues/status",                   jobs_queue_status,    0 },
 	{ "GET",    "/api/jobs/user/recent",                     jobs_recent,          0 },

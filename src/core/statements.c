@@ -348,4 +348,31 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"       FROM campaigns c CROSS JOIN LATERAL jsonb_array_elements(c.content) e"
 		"      WHERE c.user_id = $1::uuid"
 		"      ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5) t))", 1 },
+
+	/* ---- generation ---- */
+
+	/* $1 user, $2 campaign, $3 job or NULL: what a brief needs, as one JSON document, plus the
+	 * slots (type/platform/variant) that job already stored - a retried job skips them */
+	[STMT_GEN_CONTEXT] = { "gen_context",
+		"SELECT json_build_object('id', c.id, 'name', c.name, 'description', c.description,"
+		"       'objective', c.objective, 'tone', c.tone, 'keywords', c.keywords,"
+		"       'generationSettings', c.generation_settings,"
+		"       'persona', CASE WHEN p.id IS NULL THEN NULL ELSE persona_json(p) END,"
+		"       'doneSlots', (SELECT coalesce(json_agg(e->'metadata'->>'slot'), '[]')"
+		"                       FROM jsonb_array_elements(c.content) e"
+		"                      WHERE $3::text IS NOT NULL AND e->'metadata'->>'jobId' = $3::text))"
+		"  FROM campaigns c LEFT JOIN personas p ON p.id = c.persona_id"
+		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 3 },
+
+	/* $1 user, $2 campaign, $3 job, $4 [{provider, model, content_type, ...}] from gen_usage_json() */
+	[STMT_LLM_USAGE_INSERT] = { "llm_usage_insert",
+		"INSERT INTO llm_usage (user_id, campaign_id, job_id, provider, model, content_type, platform, purpose,"
+		"                       prompt_tokens, completion_tokens, latency_ms, http_status, outcome)"
+		" SELECT $1::uuid, $2::uuid, $3::uuid, x.provider, x.model, x.content_type, x.platform, x.purpose,"
+		"        x.prompt_tokens, x.completion_tokens, x.latency_ms, x.http_status, x.outcome"
+		"   FROM jsonb_to_recordset($4::jsonb) AS x(provider text, model text, content_type text, platform text,"
+		"        purpose text, prompt_tokens int, completion_tokens int, latency_ms int, http_status int, outcome text)", 4 },
+
+	/* $1 user */
+	[STMT_LLM_TOKENS_TODAY] = { "llm_tokens_today", "SELECT llm_tokens_today($1::uuid)", 1 },
 };

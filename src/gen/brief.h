@@ -38,3 +38,20 @@ struct gen_brief {
 	const char *location;
 	struct gen_list interests, pain_points, goals;
 };
+
+#include <json-c/json.h>
+
+#include "arena.h"
+#include "content.h"
+
+/*
+ * Fills b from, in order of precedence, a request body (product, objective,
+ * tone, keywords, customInstructions, creativityLevel), a campaign context
+ * ({id, name, description, objective, tone, keywords, generationSettings,
+ * persona}) and a persona (persona JSON as the API shows it). Any may be
+ * NULL. Content type, platform and variant are left to the caller. Also
+ * fills the scoring context (keywords, persona terms). Strings point into
+ * the JSON objects, which must outlive b.
+ */
+void brief_fill(arena *a, struct gen_brief *b, struct content_context *score, json_object *body,
+		json_object *campaign, json_object *persona);

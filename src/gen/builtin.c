@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "json.h"
 #include "platforms.h"
+#include "text.h"
 
 enum objective { AWARENESS, CONSIDERATION, CONVERSION, N_OBJECTIVES };
 #define N 3 /* choices per table row */
@@ -224,28 +225,6 @@ static char *render(arena *a, const struct fill *f, const char *tpl)
 	return (char *)buf_cstr(&b);
 }
 
-/* Cuts s to at most max characters at a sentence end, else a word end (with "..."). */
-static char *fit(arena *a, const char *s, size_t max)
-{
-	if (chars(s) <= max)
-		return arena_strdup(a, s);
-	size_t limit = 0, count = 0;
-	for (const char *p = s; *p; p++) /* byte offset of the max-th character */
-		if (((unsigned char)*p & 0xC0) != 0x80 && ++count > max) {
-			limit = (size_t)(p - s);
-			break;
-		}
-	for (size_t i = limit; i > max / 3; i--)
-		if ((s[i - 1] == '.' || s[i - 1] == '!' || s[i - 1] == '?') && (s[i] == ' ' || s[i] == '\n'))
-			return arena_strndup(a, s, i);
-	size_t cut = limit > 3 ? limit - 3 : 0;
-	while (cut > 0 && s[cut] != ' ')
-		cut--;
-	while (cut > 0 && (s[cut - 1] == ',' || s[cut - 1] == ' ' || s[cut - 1] == ':'))
-		cut--;
-	return arena_printf(a, "%.*s...", (int)cut, s);
-}
-
 /* "#CamelCase" from a phrase; NULL when nothing usable remains. */
 static const char *hashtag(arena *a, const char *s)
 {
@@ -324,8 +303,8 @@ static void write_email(arena *a, const struct fill *f, json_object *item)
 		formal ? "Hello," : "Hi there,", hook(a, f), value(a, f, 0), value(a, f, 1), occupation,
 		render(a, f, proofs[pick(f, "proof")]), cta_sentence(a, f), formal ? "Kind regards" : "Cheers",
 		f->product);
-	set(item, "subjectLine", fit(a, subject, SUBJECT_MAX));
-	set(item, "preheader", fit(a, pre, PREHEADER_MAX));
+	set(item, "subjectLine", text_fit(a, subject, SUBJECT_MAX));
+	set(item, "preheader", text_fit(a, pre, PREHEADER_MAX));
 	set(item, "contentBody", body);
 }
 
@@ -342,7 +321,7 @@ static void write_social(arena *a, const struct fill *f, json_object *item, cons
 		size_t room = (size_t)rule->body_max;
 		for (size_t i = 0; i < json_object_array_length(list); i++)
 			room -= strlen(json_object_get_string(json_object_array_get_idx(list, i))) + 1;
-		body = fit(a, arena_printf(a, "%s %s", hook(a, f), cta_sentence(a, f)), room);
+		body = text_fit(a, arena_printf(a, "%s %s", hook(a, f), cta_sentence(a, f)), room);
 	} else if (strcmp(platform, "instagram") == 0) {
 		body = arena_printf(a, "%s\n\n%s\n\n%s\n\n%s Link in bio.", hook(a, f), value(a, f, 0),
 				    render(a, f, proofs[pick(f, "proof")]), cta_sentence(a, f));
@@ -352,7 +331,7 @@ static void write_social(arena *a, const struct fill *f, json_object *item, cons
 		body = arena_printf(a, "%s\n\n%s %s\n\n%s %s", hook(a, f), value(a, f, 0), value(a, f, 1),
 				    render(a, f, proofs[pick(f, "proof")]), cta_sentence(a, f));
 	}
-	set(item, "contentBody", fit(a, body, (size_t)rule->body_max));
+	set(item, "contentBody", text_fit(a, body, (size_t)rule->body_max));
 	json_object_object_add(item, "hashtags", list);
 }
 
@@ -360,9 +339,9 @@ static void write_ad(arena *a, const struct fill *f, json_object *item)
 {
 	if (strcmp(f->b->platform, "google_ads") != 0) {
 		const struct platform_rule *rule = platform_find(f->b->platform);
-		set(item, "subjectLine", fit(a, render(a, f, subjects[f->objective][pick(f, "subject")]), 40));
+		set(item, "subjectLine", text_fit(a, render(a, f, subjects[f->objective][pick(f, "subject")]), 40));
 		set(item, "contentBody",
-		    fit(a, arena_printf(a, "%s %s", hook(a, f), value(a, f, 0)), (size_t)rule->body_max));
+		    text_fit(a, arena_printf(a, "%s %s", hook(a, f), value(a, f, 0)), (size_t)rule->body_max));
 		return;
 	}
 	json_object *heads = json_object_new_array(), *descs = json_object_new_array();

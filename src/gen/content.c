@@ -148,6 +148,8 @@ const char *content_item_finish(arena *a, json_object *item, const struct conten
 		set_str(m, "model", origin->model);
 		set_str(m, "promptVersion", origin->prompt_version);
 		set_str(m, "jobId", origin->job_id);
+		if (origin->slot)
+			set_str(m, "slot", origin->slot);
 		json_object_object_add(m, "generatedAt", NULL); /* set by the database when stored */
 		json_object_object_add(m, "tokens", json_object_new_int64(origin->tokens));
 		json_object_object_add(item, "metadata", m);

@@ -31,6 +31,7 @@ struct content_origin {
 	const char *model;		/* NULL for manual */
 	const char *prompt_version;
 	const char *job_id;
+	const char *slot;		/* "type/platform/variant" within a job, or NULL */
 	long tokens;
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "handlers.h"
 #include "job.h"
 #include "validate.h"
 
@@ -46,6 +47,8 @@ static const struct {
 	job_handler fn;
 } handlers[] = {
 	{ NULL, "noop", job_noop },
+	{ "content-generation", "generate-campaign", job_generate_campaign },
+	{ "content-generation", "generate-single", job_generate_single },
 };
 
 job_handler job_handler_find(const char *queue, const char *kind)

@@ -2,6 +2,7 @@
  * main.c - adcraft-worker: a supervisor keeping worker_processes job loops alive.
  */
 #include <errno.h>
+#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,7 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any child exists */
 	log_setup(LOG_INFO, "worker");
 	char err[512];
 	if (config_load(m.config_path, &m.cfg, err, sizeof(err)) < 0) {

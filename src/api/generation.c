@@ -1,0 +1,337 @@
+/*
+ * generation.c - synchronous content generation: ai-status, generate-email,
+ * generate-social, generate-ad-copy, generate-variations, batch-generate.
+ *
+ * Each endpoint validates its body, loads the campaign and/or persona named
+ * in it (404 when not the caller's), checks the daily token limit (429),
+ * runs the tasks through gen_run() concurrently, records usage, appends the
+ * items to the campaign when save is true, and answers. An LLM failure is
+ * the upstream's, not the client's: 503 (worth retrying) or 502.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "brief.h"
+#include "generate.h"
+#include "handlers.h"
+#include "json.h"
+#include "platforms.h"
+#include "usage.h"
+
+static const char *const objectives[] = { "awareness", "consideration", "conversion", NULL };
+static const char *const email_platforms[] = { "email", NULL };
+static const char *const social_platforms[] = { "linkedin", "twitter", "facebook", "instagram", NULL };
+static const char *const ad_platforms[] = { "google_ads", "facebook", "linkedin", "instagram", "twitter", NULL };
+
+#define BRIEF_FIELDS                                          \
+	VUUID("campaignId", V_NULLABLE),                      \
+	VUUID("personaId", V_NULLABLE),                       \
+	VSTR("product", V_NULLABLE, 1, 200),                  \
+	VENUM("objective", V_NULLABLE, objectives),           \
+	VSTR("tone", V_NULLABLE, 0, 100),                     \
+	VSTR("keywords", V_NULLABLE, 0, 500),                 \
+	VSTR("customInstructions", V_NULLABLE, 0, 2000),      \
+	VINT("creativityLevel", 0, 1, 10),                    \
+	VBOOL("save", 0)
+
+static const struct vfield email_fields[] = { BRIEF_FIELDS, VENUM("platform", 0, email_platforms), VEND };
+static const struct vfield social_fields[] = { BRIEF_FIELDS, VENUM("platform", V_REQUIRED, social_platforms), VEND };
+static const struct vfield ad_fields[] = { BRIEF_FIELDS, VENUM("platform", V_REQUIRED, ad_platforms), VEND };
+static const struct vfield variation_fields[] = {
+	BRIEF_FIELDS,
+	VUUID("contentId", 0),
+	VINT("count", 0, 2, 5),
+	VENUM("contentType", 0, content_type_names),
+	VENUM("platform", 0, platform_names),
+	VEND,
+};
+static const struct vfield batch_item_fields[] = {
+	VENUM("contentType", V_REQUIRED, content_type_names),
+	VENUM("platform", V_REQUIRED, platform_names),
+	VINT("variant", 0, 0, 4),
+	VEND,
+};
+static const struct vfield batch_fields[] = { BRIEF_FIELDS, VOBJS("items", V_REQUIRED, 1, 20, batch_item_fields), VEND };
+
+/* What a generation request refers to, loaded once. */
+struct ctx {
+	json_object *campaign, *persona;
+	const char *campaign_id;
+	bool save;
+};
+
+static int field_error(request *r, const char *field, const char *message)
+{
+	struct verrors errs;
+	verrors_init(&errs, r->arena);
+	verrors_add(&errs, field, "%s", message);
+	req_problem_fields(r, &errs);
+	return -EINVAL;
+}
+
+/* Validates, loads campaign/persona, checks the token limit; answers and returns <0 on failure. */
+static int prepare_or_fail(request *r, const struct vfield *fields, struct ctx *c)
+{
+	if (req_validate_or_fail(r, fields) < 0)
+		return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	c->campaign_id = vget_str(r->body, "campaignId");
+	json_object *save;
+	c->save = json_object_object_get_ex(r->body, "save", &save) && json_object_get_boolean(save);
+	if (c->save && !c->campaign_id)
+		return field_error(r, "save", "saving needs a campaignId");
+	if (c->campaign_id) {
+		const char *p[] = { r->user_id, c->campaign_id, NULL };
+		PGresult *res = req_exec_or_fail(r, STMT_GEN_CONTEXT, p);
+		if (!res)
+			return -EIO;
+		if (PQntuples(res) == 0) {
+			req_not_found(r, "campaign");
+			return -ENOENT;
+		}
+		c->campaign = json_own(r->arena, json_tokener_parse(PQgetvalue(res, 0, 0)));
+	}
+	const char *persona_id = vget_str(r->body, "personaId");
+	if (persona_id) {
+		const char *p[] = { r->user_id, persona_id };
+		PGresult *res = req_exec_or_fail(r, STMT_PERSONA_GET, p);
+		if (!res)
+			return -EIO;
+		if (PQntuples(res) == 0) {
+			req_not_found(r, "persona");
+			return -ENOENT;
+		}
+		c->persona = json_own(r->arena, json_tokener_parse(PQgetvalue(res, 0, 0)));
+	}
+	long long used;
+	int rc = usage_allowed(r->app->db, r->arena, r->app->cfg, r->user_id, &used);
+	if (rc == -EDQUOT) {
+		time_t now = time(NULL);
+		req_add_header(r, "Retry-After: %ld", 86400 - (long)(now % 86400));
+		req_problem(r, 429, "the daily token limit of %ld is used up (%lld tokens today); it resets at midnight UTC",
+			    r->app->cfg->daily_token_limit, used);
+		return rc;
+	}
+	if (rc < 0) {
+		req_db_fail(r, rc);
+		return rc;
+	}
+	return 0;
+}
+
+static void task_init(request *r, struct gen_task *t, const struct ctx *c, const char *type, const char *platform,
+		      int variant)
+{
+	memset(t, 0, sizeof(*t));
+	brief_fill(r->arena, &t->brief, &t->score, r->body, c->campaign, c->persona);
+	t->brief.content_type = type;
+	t->brief.platform = platform;
+	t->brief.variant = variant;
+}
+
+/* Runs, records usage, saves (replacing item_json with the stored item). */
+static void run_tasks(request *r, const struct ctx *c, struct gen_task *tasks, size_t n)
+{
+	struct gen_options o = { .concurrency = (int)r->app->cfg->llm_concurrency };
+	gen_run(r->app->cfg, r->arena, tasks, n, &o);
+	usage_record(r->app->db, r->arena, r->app->cfg, r->user_id, c->campaign_id, NULL, tasks, n);
+	for (size_t i = 0; c->save && i < n; i++) {
+		if (tasks[i].state != GEN_DONE)
+			continue;
+		const char *p[] = { r->user_id, c->campaign_id, tasks[i].item_json };
+		PGresult *res;
+		int rc = db_exec(r->app->db, r->arena, STMT_CONTENT_APPEND, p, &res);
+		if (rc == 0 && PQntuples(res) == 1)
+			tasks[i].item_json = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+		else if (rc < 0) {
+			tasks[i].state = GEN_FAILED;
+			tasks[i].error = strcmp(db_constraint(r->app->db), "campaigns_content_check") == 0
+					       ? "the campaign already holds the maximum of 500 content items"
+					       : "the item could not be saved";
+		}
+	}
+}
+
+static int failure_status(const struct gen_task *t)
+{
+	return t->retryable ? 503 : 502;
+}
+
+static void problem_json(buf *b, const struct gen_task *t)
+{
+	int status = failure_status(t);
+	buf_printf(b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
+		   status == 503 ? "Service Unavailable" : "Bad Gateway", status);
+	buf_json_str(b, t->error);
+	buf_putc(b, '}');
+}
+
+/* One item: {content: item}, or the failure as a problem. */
+static void generate_one(request *r, const struct vfield *fields, const char *type, const char *fallback_platform)
+{
+	struct ctx c;
+	if (prepare_or_fail(r, fields, &c) < 0)
+		return;
+	const char *platform = vget_str(r->body, "platform");
+	struct gen_task t;
+	task_init(r, &t, &c, type, platform ? platform : fallback_platform, 0);
+	run_tasks(r, &c, &t, 1);
+	if (t.state != GEN_DONE) {
+		if (t.retryable)
+			req_add_header(r, "Retry-After: 5");
+		req_problem(r, failure_status(&t), "generation failed: %s", t.error);
+		return;
+	}
+	buf b;
+	buf_init(&b, r->arena, strlen(t.item_json) + 16);
+	buf_printf(&b, "{\"content\":%s}", t.item_json);
+	req_send_buf(r, c.save ? 201 : 200, &b);
+}
+
+void gen_email(request *r)
+{
+	generate_one(r, email_fields, "email", "email");
+}
+
+void gen_social(request *r)
+{
+	generate_one(r, social_fields, "social_post", NULL);
+}
+
+void gen_ad_copy(request *r)
+{
+	generate_one(r, ad_fields, "ad_copy", NULL);
+}
+
+/* The stored item's type and platform, for variations of it. */
+static int item_shape_or_fail(request *r, const struct ctx *c, const char *content_id, const char **type,
+			      const char **platform)
+{
+	const char *p[] = { r->user_id, c->campaign_id, content_id };
+	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_CONTEXT, p);
+	if (!res)
+		return -EIO;
+	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 2)) {
+		req_not_found(r, "content item");
+		return -ENOENT;
+	}
+	json_object *item = json_own(r->arena, json_tokener_parse(PQgetvalue(res, 0, 2)));
+	*type = arena_strdup(r->arena, json_object_get_string(json_object_object_get(item, "contentType")));
+	*platform = arena_strdup(r->arena, json_object_get_string(json_object_object_get(item, "platform")));
+	return 0;
+}
+
+void gen_variations(request *r)
+{
+	struct ctx c;
+	if (prepare_or_fail(r, variation_fields, &c) < 0)
+		return;
+	const char *content_id = vget_str(r->body, "contentId");
+	const char *type = vget_str(r->body, "contentType"), *platform = vget_str(r->body, "platform");
+	if (content_id && !c.campaign_id) {
+		field_error(r, "campaignId", "variations of a stored item need its campaignId");
+		return;
+	}
+	if (content_id && item_shape_or_fail(r, &c, content_id, &type, &platform) < 0)
+		return;
+	if (!type || !platform) {
+		field_error(r, type ? "platform" : "contentType", "give contentId, or contentType and platform");
+		return;
+	}
+	if (!platform_accepts(type, platform)) {
+		field_error(r, "platform", arena_printf(r->arena, "%s content cannot be published on %s", type, platform));
+		return;
+	}
+	int count = (int)vget_int(r->body, "count", 3);
+	struct gen_task *tasks = arena_alloc(r->arena, (size_t)count * sizeof(*tasks));
+	for (int i = 0; i < count; i++) /* variant 0 is the plain brief: variations start at 1 */
+		task_init(r, &tasks[i], &c, type, platform, i + 1);
+	run_tasks(r, &c, tasks, (size_t)count);
+
+	buf b;
+	buf_init(&b, r->arena, 4096);
+	buf_puts(&b, "{\"variations\":[");
+	int done = 0;
+	for (int i = 0; i < count; i++)
+		if (tasks[i].state == GEN_DONE)
+			buf_printf(&b, "%s%s", done++ ? "," : "", tasks[i].item_json);
+	buf_puts(&b, "],\"errors\":[");
+	for (int i = 0, k = 0; i < count; i++)
+		if (tasks[i].state != GEN_DONE) {
+			if (k++)
+				buf_putc(&b, ',');
+			problem_json(&b, &tasks[i]);
+		}
+	buf_puts(&b, "]}");
+	if (done == 0) {
+		req_problem(r, failure_status(&tasks[0]), "generation failed: %s", tasks[0].error);
+		return;
+	}
+	req_send_buf(r, c.save ? 201 : 200, &b);
+}
+
+void gen_batch(request *r)
+{
+	struct ctx c;
+	if (prepare_or_fail(r, batch_fields, &c) < 0)
+		return;
+	json_object *items = json_object_object_get(r->body, "items");
+	size_t n = json_object_array_length(items);
+	struct gen_task *tasks = arena_alloc(r->arena, n * sizeof(*tasks));
+	bool *possible = arena_zalloc(r->arena, n * sizeof(*possible));
+	for (size_t i = 0; i < n; i++) {
+		json_object *it = json_object_array_get_idx(items, i);
+		const char *type = vget_str(it, "contentType"), *platform = vget_str(it, "platform");
+		task_init(r, &tasks[i], &c, type, platform, (int)vget_int(it, "variant", 0));
+		possible[i] = platform_accepts(type, platform);
+	}
+	/* Impossible pairs are reported in place; the rest run together. */
+	struct gen_task *run = arena_alloc(r->arena, n * sizeof(*run));
+	size_t nrun = 0;
+	for (size_t i = 0; i < n; i++)
+		if (possible[i])
+			run[nrun++] = tasks[i];
+	run_tasks(r, &c, run, nrun);
+
+	buf b;
+	buf_init(&b, r->arena, 8192);
+	buf_puts(&b, "{\"items\":[");
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (i)
+			buf_putc(&b, ',');
+		if (!possible[i]) {
+			buf_printf(&b, "{\"type\":\"about:blank\",\"title\":\"Unprocessable Content\",\"status\":422,"
+				       "\"detail\":\"%s content cannot be published on %s\"}",
+				   tasks[i].brief.content_type, tasks[i].brief.platform);
+			continue;
+		}
+		struct gen_task *t = &run[k++];
+		if (t->state == GEN_DONE)
+			buf_puts(&b, t->item_json);
+		else
+			problem_json(&b, t);
+	}
+	buf_puts(&b, "]}");
+	req_send_buf(r, c.save ? 201 : 200, &b);
+}
+
+void gen_ai_status(request *r)
+{
+	long long used = 0;
+	int rc = usage_allowed(r->app->db, r->arena, r->app->cfg, r->user_id, &used);
+	if (rc < 0 && rc != -EDQUOT) {
+		req_db_fail(r, rc);
+		return;
+	}
+	const struct config *cfg = r->app->cfg;
+	buf b;
+	buf_init(&b, r->arena, 256);
+	buf_printf(&b, "{\"provider\":\"%s\",\"model\":", gen_provider(cfg));
+	buf_json_str(&b, gen_model(cfg));
+	buf_printf(&b, ",\"promptVersion\":\"%s\",\"available\":%s,\"usage\":{\"tokensToday\":%lld,"
+		       "\"dailyTokenLimit\":%ld,\"limitReached\":%s}}",
+		   PROMPT_VERSION, rc == -EDQUOT ? "false" : "true", used, cfg->daily_token_limit,
+		   rc == -EDQUOT ? "true" : "false");
+	req_send_buf(r, 200, &b);
+}

@@ -1,0 +1,74 @@
+/*
+ * generate.h - runs a set of generation tasks to completion: with the
+ * OpenAI-compatible provider concurrently over libcurl multi, or with the
+ * builtin generator. Each finished item has been validated against its
+ * platform's limits (repaired once by the model, else trimmed), scored, and
+ * given its metadata, and is handed to the caller as soon as it is ready.
+ *
+ * Transient failures (connection errors, timeouts, 408/409/429/5xx, broken
+ * or cut-off answers) are retried with exponential backoff and jitter,
+ * honouring Retry-After up to 60 s; 400/401/403/422 and refusals are not.
+ * Responses are capped at 1 MiB. When alive() says stop, transfers abort
+ * through libcurl's progress callback and unfinished tasks end cancelled.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "arena.h"
+#include "brief.h"
+#include "buf.h"
+#include "config.h"
+#include "content.h"
+
+#define GEN_MAX_ATTEMPTS 4
+
+enum gen_state { GEN_PENDING, GEN_DONE, GEN_FAILED, GEN_CANCELLED };
+
+struct gen_task {
+	struct gen_brief brief;
+	struct content_context score;	/* keywords and persona terms for the quality score */
+
+	enum gen_state state;
+	json_object *item;		/* GEN_DONE: the finished item (arena-owned) */
+	const char *item_json;		/* the same, serialised for storage */
+	const char *error;		/* GEN_FAILED / GEN_CANCELLED: why */
+	bool retryable;			/* GEN_FAILED: whether a later attempt might succeed */
+	long prompt_tokens, completion_tokens;
+
+	struct gen_call *calls;		/* every HTTP call made, for llm_usage (newest first) */
+	struct gen_internal *internal;
+};
+
+struct gen_call {
+	const char *purpose;		/* generate | repair */
+	const char *outcome;		/* see llm_usage.outcome */
+	long http_status;		/* 0: none */
+	long prompt_tokens, completion_tokens;
+	long latency_ms;
+	struct gen_call *next;
+};
+
+struct gen_options {
+	const char *job_id;		/* metadata.jobId, or NULL */
+	int concurrency;		/* parallel requests (openai) */
+	bool (*alive)(void *arg);	/* polled at least every 100 ms; false = stop now */
+	void *alive_arg;
+	void (*finished)(struct gen_task *t, void *arg); /* each task as it ends, in completion order */
+	void *finished_arg;
+};
+
+/* "openai" when an API key is configured, else "builtin". */
+const char *gen_provider(const struct config *cfg);
+/* The model name recorded for items: the configured model, or "builtin". */
+const char *gen_model(const struct config *cfg);
+
+/* Runs tasks[0..n) until each is done, failed or cancelled. 0, or -ECANCELED when stopped. */
+int gen_run(const struct config *cfg, arena *a, struct gen_task *tasks, size_t n, const struct gen_options *o);
+
+/*
+ * Writes the usage records of tasks as a JSON array for the llm_usage insert
+ * ([{provider, model, content_type, platform, purpose, prompt_tokens, ...}]).
+ */
+void gen_usage_json(const struct config *cfg, struct gen_task *tasks, size_t n, buf *out);

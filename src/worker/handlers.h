@@ -1,0 +1,10 @@
+/*
+ * handlers.h - job handlers, by the file that holds them.
+ */
+#pragma once
+
+#include "job.h"
+
+/* generation.c */
+enum job_outcome job_generate_campaign(struct job *j);
+enum job_outcome job_generate_single(struct job *j);
