@@ -242,6 +242,9 @@ static int reload(void *ctx)
 		log_msg(LOG_WARN, "listen addresses changed: they take effect on restart, not reload");
 	config_free(m->cfg);
 	m->cfg = fresh;
+	enum log_level level;
+	if (log_level_parse(fresh->log_level, &level) == 0)
+		log_setup(level, "api");
 	return 0;
 }
 

@@ -42,6 +42,9 @@ static int reload(void *ctx)
 	}
 	config_free(m->cfg);
 	m->cfg = fresh;
+	enum log_level level;
+	if (log_level_parse(fresh->log_level, &level) == 0)
+		log_setup(level, "worker");
 	return 0;
 }
 
