@@ -311,6 +311,11 @@ static int idle_timeout(struct worker *w)
 
 static void wait_for_work(struct worker *w, int timeout_ms)
 {
+	/* libpq queues notifications it meets while reading query results: the
+	 * socket can be quiet while work is already announced. Look first. */
+	pump_notifications(w);
+	if (w->have_work)
+		return;
 	PGconn *conn = db_conn(w->db);
 	struct pollfd pfd = { .fd = conn ? PQsocket(conn) : -1, .events = POLLIN };
 	if (pfd.fd < 0 || timeout_ms <= 0)
