@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static const char response[] =
-	"Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n"
+	"Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: 28\r\n\r\n"
 	"{\"status\":\"ok\",\"const\":true}";
 
 int main(int argc, char **argv)

@@ -1,0 +1,435 @@
+#!/usr/bin/env bash
+# bench/api.sh: HTTP throughput of adcraft-api through nginx, next to the
+# FastCGI ceiling measured in the same run.
+#
+#   bench/api.sh [--quick] [--no-build] [--keep]
+#
+# Starts a private stack (./dev up in a temp dir, free ports, rate limits out
+# of the way), a constant-response libfcgi responder (build/bench/fcgi-constant,
+# same process count) behind a second nginx with the same worker count and
+# FastCGI settings, registers a user, then runs wrk against every target in
+# TARGETS below, round-robin, and prints req/s, p50 and p99 (medians over the
+# rounds) and each target's ratio to the ceiling. Everything it started is
+# stopped on exit.
+#
+# Options: --quick     3 s, 1 round, short warm-up (smoke run)
+#          --no-build  do not run meson/ninja first
+#          --keep      keep the temp dir (logs, raw wrk output); it is also
+#                      kept when the script fails (not when interrupted)
+# Environment (defaults): BENCH_DURATION (10s), BENCH_ROUNDS (3),
+#   BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_WARMUP (2s, 0 = none),
+#   ADCRAFT_DEV_PROCESSES (8), ADCRAFT_BUILD_DIR (repo/build),
+#   BENCH_FCGI_CONSTANT (build/bench/fcgi-constant: the ceiling's responder).
+set -euo pipefail
+
+# ---------------------------------------------------------------- targets
+#
+# One row per target: NAME METHOD PATH AUTH [BODY_FILE]
+#   PATH       request path on the adcraft nginx; "@ceiling/..." goes to the
+#              constant FastCGI responder's nginx instead
+#   AUTH       "token" sends "Authorization: Bearer <access token of the bench
+#              user>", "-" sends none
+#   BODY_FILE  JSON request body, relative to bench/ (sent with
+#              Content-Type: application/json)
+# A path may use @NAME@ for a shell variable set by setup_data below. A target
+# must answer 2xx (checked once with curl before measuring). The row named by
+# CEILING is the reference of the ratio column.
+TARGETS=(
+	"health         GET  /api/health     -"
+	"auth/me        GET  /api/auth/me    token"
+	"fcgi-constant  GET  @ceiling/const  -"
+)
+CEILING=fcgi-constant
+
+# setup_data: runs once the bench user is registered ($TOKEN is its access
+# token). Create what targets need here with
+#   status=$(api_request METHOD PATH [JSON] "$TOKEN")   (body: json_field KEY)
+# and set the variables that TARGETS rows use as @NAME@.
+setup_data() {
+	:
+}
+
+# ---------------------------------------------------------------- setup
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
+
+DURATION=${BENCH_DURATION:-10s}
+ROUNDS=${BENCH_ROUNDS:-3}
+WARMUP=${BENCH_WARMUP:-2s}
+FCGI_CONSTANT=${BENCH_FCGI_CONSTANT:-$BUILD/bench/fcgi-constant}
+DO_BUILD=true
+KEEP=false
+for arg in "$@"; do
+	case $arg in
+	--quick) DURATION=3s ROUNDS=1 WARMUP=1s ;;
+	--no-build) DO_BUILD=false ;;
+	--keep) KEEP=true ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown option $arg (try --help)" ;;
+	esac
+done
+[[ $DURATION =~ ^[0-9]+[smh]?$ ]] || die "BENCH_DURATION must look like 10s, got '$DURATION'"
+[[ $DURATION =~ [smh]$ ]] || DURATION=${DURATION}s
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number, got '$ROUNDS'"
+[[ $WARMUP =~ ^[0-9]+[smh]?$ ]] || die "BENCH_WARMUP must look like 2s or 0, got '$WARMUP'"
+[[ $WRK_CONNECTIONS =~ ^[1-9][0-9]*$ ]] || die "BENCH_CONNECTIONS must be a positive number"
+[[ $WRK_THREADS =~ ^[1-9][0-9]*$ ]] || die "BENCH_THREADS must be a positive number"
+[ "$WRK_CONNECTIONS" -ge "$WRK_THREADS" ] || die "BENCH_CONNECTIONS must be >= BENCH_THREADS"
+
+# sun_path is 108 bytes: keep the dir short (./dev checks <= 80).
+BENCH_TMP=$(mktemp -d /tmp/adcraft-bench.XXXXXX)
+CEIL_DIR=$BENCH_TMP/ceiling
+CEIL_PID=
+CEIL_NGINX_UP=false
+STACK_UP=false
+STARTED=$SECONDS
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	wrk_stop
+	ceiling_down
+	stack_down
+	# Kept for --keep and on failure; not when interrupted (130, 143).
+	if $KEEP || { [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ]; }; then
+		say "kept $BENCH_TMP (logs in dev/log/, ceiling/, wrk/)"
+	else
+		rm -rf "$BENCH_TMP"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- ceiling
+
+# The constant responder, pre-forked like adcraft-api, behind its own nginx
+# whose location mirrors the /api/ location of nginx/locations.conf (same
+# FastCGI parameters, buffers, one connection per request, security headers),
+# minus rate limiting and access log.
+ceiling_up() {
+	local port workers user_directive="# not root" i
+	port=$(free_ports 1)
+	workers=$(stack_nginx_workers)
+	[ -n "$workers" ] || die "no worker_processes in $ADCRAFT_DEV_DIR/nginx.conf"
+	$IS_ROOT && user_directive="user root root;"
+	[ -x "$FCGI_CONSTANT" ] || die "$FCGI_CONSTANT is missing (build without --no-build)"
+	mkdir -p "$CEIL_DIR/temp"
+
+	setsid "$FCGI_CONSTANT" "$CEIL_DIR/const.sock" "$ADCRAFT_DEV_PROCESSES" \
+		</dev/null >"$CEIL_DIR/fcgi-constant.log" 2>&1 &
+	CEIL_PID=$!
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$CEIL_DIR/const.sock" ] && break
+		kill -0 "$CEIL_PID" 2>/dev/null || { show_log "$CEIL_DIR/fcgi-constant.log"; die "fcgi-constant exited"; }
+		sleep 0.1
+	done
+	[ -S "$CEIL_DIR/const.sock" ] || die "fcgi-constant created no socket"
+
+	cat >"$CEIL_DIR/nginx.conf" <<-EOF
+	# written by bench/api.sh: nginx -> fcgi-constant, the FastCGI ceiling
+	$user_directive
+	worker_processes  $workers;
+	daemon            on;
+	pid               "$CEIL_DIR/nginx.pid";
+	error_log         "$CEIL_DIR/nginx-error.log" warn;
+	events {
+	    worker_connections  1024;
+	}
+	http {
+	    server_tokens  off;
+	    default_type   application/octet-stream;
+	    tcp_nodelay    on;
+	    keepalive_timeout  65s;
+	    access_log     off;
+	    client_body_temp_path  "$CEIL_DIR/temp/client_body";
+	    proxy_temp_path        "$CEIL_DIR/temp/proxy";
+	    fastcgi_temp_path      "$CEIL_DIR/temp/fastcgi";
+	    uwsgi_temp_path        "$CEIL_DIR/temp/uwsgi";
+	    scgi_temp_path         "$CEIL_DIR/temp/scgi";
+	    upstream fcgi_constant {
+	        server  "unix:$CEIL_DIR/const.sock";
+	    }
+	    server {
+	        listen       127.0.0.1:$port;
+	        server_name  _;
+	        location / {
+	            client_max_body_size     1m;
+	            client_body_buffer_size  1m;
+	            fastcgi_keep_conn         off;
+	            fastcgi_intercept_errors  off;
+	            fastcgi_connect_timeout   2s;
+	            fastcgi_send_timeout      65s;
+	            fastcgi_read_timeout      65s;
+	            fastcgi_buffer_size       16k;
+	            fastcgi_buffers           16 16k;
+	            include  "$BENCH_REPO/nginx/fastcgi.conf";
+	            include  "$BENCH_REPO/nginx/security-headers.conf";
+	            add_header  Cache-Control  "no-store" always;
+	            fastcgi_pass  fcgi_constant;
+	        }
+	    }
+	}
+	EOF
+	nginx -p "$CEIL_DIR" -c "$CEIL_DIR/nginx.conf" -e "$CEIL_DIR/nginx-error.log" \
+		</dev/null >"$CEIL_DIR/nginx-start.log" 2>&1 ||
+		{ show_log "$CEIL_DIR/nginx-start.log"; show_log "$CEIL_DIR/nginx-error.log"; die "ceiling nginx did not start"; }
+	CEIL_NGINX_UP=true
+	CEIL_URL=http://127.0.0.1:$port
+	say "ceiling: nginx :$port ($workers worker) -> fcgi-constant x$ADCRAFT_DEV_PROCESSES (pid $CEIL_PID)"
+}
+
+ceiling_down() {
+	local pid i
+	if $CEIL_NGINX_UP && read -r pid <"$CEIL_DIR/nginx.pid" 2>/dev/null; then
+		kill -QUIT "$pid" 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	fi
+	CEIL_NGINX_UP=false
+	if [ -n "$CEIL_PID" ]; then
+		# setsid made it a process group leader: its children go with it.
+		kill -TERM -- "-$CEIL_PID" 2>/dev/null || true
+		wait "$CEIL_PID" 2>/dev/null || true
+		CEIL_PID=
+	fi
+}
+
+ceiling_pids() {
+	[ -n "$CEIL_PID" ] || return 0
+	echo "$CEIL_PID"
+	pgrep -P "$CEIL_PID" || true
+}
+
+# ---------------------------------------------------------------- targets
+
+# expand STRING: replaces every @NAME@ with the value of the variable NAME.
+expand() {
+	local s=$1 out='' name
+	while [[ $s =~ ^([^@]*)@([A-Z_][A-Z0-9_]*)@(.*)$ ]]; do
+		name=${BASH_REMATCH[2]}
+		[ -n "${!name+set}" ] || die "target path uses @$name@ but setup_data did not set $name"
+		out+=${BASH_REMATCH[1]}${!name}
+		s=${BASH_REMATCH[3]}
+	done
+	printf '%s\n' "$out$s"
+}
+
+# target_url PATH
+target_url() {
+	local path
+	path=$(expand "$1")
+	case $path in
+	@ceiling/*) echo "$CEIL_URL/${path#@ceiling/}" ;;
+	/*) echo "$STACK_URL$path" ;;
+	*) die "target path must start with / or @ceiling/: $path" ;;
+	esac
+}
+
+# bench_target [--auth] [--duration D] [--out FILE] NAME METHOD PATH [BODY_FILE]
+# One wrk run against one target. Without --out the result is appended as a
+# round of NAME to $BENCH_TMP/results (one line: NAME then the wrk_run keys).
+bench_target() {
+	local auth=false duration=$DURATION out='' name method path body token='' url slug n
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--auth) auth=true; shift ;;
+		--duration) duration=$2; shift 2 ;;
+		--out) out=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	name=$1 method=$2 path=$3 body=${4:-}
+	[ -n "$body" ] && [ "${body#/}" = "$body" ] && body=$BENCH_DIR/$body
+	[ -z "$body" ] || [ -r "$body" ] || die "$name: body file $body not readable"
+	$auth && token=$TOKEN
+	url=$(target_url "$path")
+	slug=${name//[^A-Za-z0-9_.-]/_}
+	mkdir -p "$BENCH_TMP/wrk"
+	if [ -n "$out" ]; then
+		wrk_run "$out" "$url" "$method" "$duration" "$body" "$token"
+		return 0
+	fi
+	n=$(($(grep -c "^$slug " "$BENCH_TMP/results" 2>/dev/null || true) + 1))
+	out=$BENCH_TMP/wrk/$slug.$n
+	wrk_run "$out" "$url" "$method" "$duration" "$body" "$token"
+	echo "$slug $(tr '\n' ' ' <"$out.kv")" >>"$BENCH_TMP/results"
+}
+
+# preflight NAME METHOD PATH AUTH [BODY_FILE]: one curl; prints "ok", or
+# what is wrong: the status if not 2xx, "invalid-json" if a JSON response
+# does not parse.
+preflight() {
+	local name=$1 method=$2 path=$3 auth=$4 body=${5:-} args out status ctype
+	[ -n "$body" ] && [ "${body#/}" = "$body" ] && body=$BENCH_DIR/$body
+	args=(-sS -o "$BENCH_TMP/preflight.out" -w '%{http_code} %{content_type}' --max-time 10
+		-X "$method" "$(target_url "$path")")
+	[ "$auth" = token ] && args+=(-H "Authorization: Bearer $TOKEN")
+	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$body")
+	out=$(curl "${args[@]}" 2>/dev/null) || out=000
+	read -r status ctype <<<"$out"
+	if ! [[ $status =~ ^2 ]]; then
+		echo "$status"
+	elif [[ $ctype == *json* ]] && [ -s "$BENCH_TMP/preflight.out" ] &&
+		! "$PY" -c 'import json, sys; json.load(open(sys.argv[1], "rb"))' "$BENCH_TMP/preflight.out" 2>/dev/null; then
+		echo invalid-json
+	else
+		echo ok
+	fi
+}
+
+# run_row ROW [bench_target options]: bench_target for one TARGETS row.
+run_row() {
+	local row=$1 name method path auth body opts
+	shift
+	read -r name method path auth body <<<"$row"
+	opts=("$@")
+	[ "$auth" = token ] && opts+=(--auth)
+	bench_target ${opts[@]+"${opts[@]}"} "$name" "$method" "$path" ${body:+"$body"}
+}
+
+# ---------------------------------------------------------------- report
+
+# stat NAME KEY: the median of KEY over NAME's rounds.
+stat_of() {
+	local slug=${1//[^A-Za-z0-9_.-]/_}
+	# shellcheck disable=SC2046 # one number per line
+	median $(awk -v s="$slug" -v k="$2" '$1 == s { for (i = 2; i < NF; i += 2) if ($i == k) print $(i + 1) }' "$BENCH_TMP/results")
+}
+
+sum_of() {
+	local slug=${1//[^A-Za-z0-9_.-]/_}
+	awk -v s="$slug" -v k="$2" '$1 == s { for (i = 2; i < NF; i += 2) if ($i == k) t += $(i + 1) } END { print t + 0 }' "$BENCH_TMP/results"
+}
+
+rounds_of() {
+	local slug=${1//[^A-Za-z0-9_.-]/_}
+	awk -v s="$slug" '$1 == s { for (i = 2; i < NF; i += 2) if ($i == "rps") printf "%s%.0f", (n++ ? " " : ""), $(i + 1) }' "$BENCH_TMP/results"
+}
+
+print_table() {
+	local row name ceil_rps rps p50 p99 ratio notes reqs errs sock k v
+	ceil_rps=$(stat_of "$CEILING" rps)
+	printf '\n%-16s %9s %9s %9s %10s  %-24s %s\n' target 'req/s' p50 p99 'vs ceiling' 'rounds (req/s)' notes
+	for row in "${TARGETS[@]}"; do
+		read -r name _ <<<"$row"
+		rps=$(stat_of "$name" rps)
+		p50=$(stat_of "$name" p50_us)
+		p99=$(stat_of "$name" p99_us)
+		ratio=$(awk -v a="$rps" -v b="$ceil_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+		notes=
+		[ "${PREFLIGHT[$name]}" = ok ] || notes+="PREFLIGHT ${PREFLIGHT[$name]}; "
+		reqs=$(sum_of "$name" requests)
+		errs=$(sum_of "$name" status_errors)
+		[ "$errs" -gt 0 ] && notes+=$(awk -v e="$errs" -v r="$reqs" 'BEGIN { printf "NON-2XX/3XX %d of %d (%.2f%%); ", e, r, 100 * e / r }')
+		sock=
+		for k in connect read write timeout; do
+			v=$(sum_of "$name" "$k")
+			[ "$v" -gt 0 ] && sock+=" $k $v"
+		done
+		[ -n "$sock" ] && notes+="SOCKET ERRORS$sock; "
+		[ -n "$notes" ] && notes="!! ${notes%; }"
+		printf '%-16s %9s %9s %9s %10s  %-24s %s\n' "$name" "$(fmt_int "$rps")" "$(fmt_us "$p50")" \
+			"$(fmt_us "$p99")" "$ratio" "$(rounds_of "$name")" "$notes"
+	done
+}
+
+# log_levels FILE: "none", or counts of nginx's warn/error/crit/alert/emerg
+# lines with the most frequent message.
+log_levels() {
+	awk 'match($0, /\[(warn|error|crit|alert|emerg)\]/) {
+		lvl = substr($0, RSTART + 1, RLENGTH - 2); n[lvl]++; total++
+		msg = $0; sub(/^[^]]*\] [0-9#]+: (\*[0-9]+ )?/, "", msg); sub(/, client: .*/, "", msg); m[msg]++ }
+	END {
+		if (!total) { print "none"; exit }
+		for (l in n) out = out sprintf("%s%d %s", (out ? ", " : ""), n[l], l)
+		for (k in m) if (m[k] > best) { best = m[k]; top = k }
+		printf "%s; most frequent (%d): %s\n", out, best, substr(top, 1, 100) }' "$1" 2>/dev/null || echo "unreadable"
+}
+
+# ---------------------------------------------------------------- main
+
+ensure_wrk
+command -v nginx >/dev/null || die "nginx is not installed (./dev up installs it as root)"
+if $DO_BUILD; then build_tree; fi
+stack_up
+ceiling_up
+
+say "registering the bench user"
+EMAIL="bench-$$-$RANDOM@bench.adcraft.local"
+status=$(api_request POST /api/auth/register "{\"email\":\"$EMAIL\",\"password\":\"bench-password-$RANDOM\",\"name\":\"Bench\"}")
+[ "$status" = 201 ] || { cat "$BENCH_TMP/response.json" >&2; echo >&2; die "register answered $status"; }
+TOKEN=$(json_field accessToken)
+setup_data
+
+declare -A PREFLIGHT=()
+have_ceiling=false
+for row in "${TARGETS[@]}"; do
+	read -r name method path auth body <<<"$row"
+	[ "$name" = "$CEILING" ] && have_ceiling=true
+	PREFLIGHT[$name]=$(preflight "$name" "$method" "$path" "$auth" ${body:+"$body"})
+	[ "${PREFLIGHT[$name]}" = ok ] ||
+		say "warning: $name: $method $path: ${PREFLIGHT[$name]}: $(head -c 300 "$BENCH_TMP/preflight.out")"
+done
+$have_ceiling || die "CEILING=$CEILING is not a row of TARGETS"
+
+if [ "${WARMUP%[smh]}" != 0 ]; then
+	say "warm-up: $WARMUP per target"
+	for row in "${TARGETS[@]}"; do
+		run_row "$row" --duration "$WARMUP" --out "$BENCH_TMP/wrk/warmup.$RANDOM"
+	done
+fi
+
+# CPU used by everything this run started (and this shell's children: wrk,
+# curl) versus the whole machine: the rest is other load, which skews results.
+our_pids() {
+	local f
+	for f in "$ADCRAFT_DEV_DIR/run/api.pid" "$ADCRAFT_DEV_DIR/run/nginx.pid" \
+		"$ADCRAFT_DEV_DIR/pg/postmaster.pid" "$CEIL_DIR/nginx.pid"; do
+		[ -r "$f" ] && head -n 1 "$f"
+	done
+	echo "$CEIL_PID"
+}
+# shellcheck disable=SC2046 # one pid per word
+ours_ticks() { proc_ticks $$ $(pid_tree $(our_pids)); }
+
+read -r busy0 total0 <<<"$(cpu_ticks)"
+ours0=$(ours_ticks)
+for ((round = 1; round <= ROUNDS; round++)); do
+	say "round $round/$ROUNDS: ${#TARGETS[@]} targets x $DURATION"
+	for row in "${TARGETS[@]}"; do
+		run_row "$row"
+	done
+done
+read -r busy1 total1 <<<"$(cpu_ticks)"
+ours1=$(ours_ticks)
+OTHER_CPU=$(awk -v b=$((busy1 - busy0)) -v t=$((total1 - total0)) -v o=$((ours1 - ours0)) \
+	'BEGIN { x = t > 0 ? 100 * (b - o) / t : 0; printf "%.0f", (x < 0 ? 0 : x) }')
+OUR_CPU=$(awk -v t=$((total1 - total0)) -v o=$((ours1 - ours0)) 'BEGIN { printf "%.0f", (t > 0 ? 100 * o / t : 0) }')
+
+read -r -a api_pids <<<"$(stack_api_pids | tr '\n' ' ')"
+read -r api_rss api_pss api_max <<<"$(proc_mem "${api_pids[@]}")"
+read -r -a ceil_pids <<<"$(ceiling_pids | tr '\n' ' ')"
+read -r ceil_rss ceil_pss ceil_max <<<"$(proc_mem "${ceil_pids[@]}")"
+
+echo
+echo "adcraft bench/api.sh  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(git -C "$BENCH_REPO" rev-parse --short HEAD 2>/dev/null || echo '?')  $(nproc) CPUs"
+echo "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$DURATION --latency, $ROUNDS round(s) round-robin, medians shown;" \
+	"adcraft-api x$ADCRAFT_DEV_PROCESSES, nginx x$(stack_nginx_workers) worker(s)"
+echo "CPU during the rounds: this bench ${OUR_CPU}%, other processes ${OTHER_CPU}% of $(nproc) CPUs (load avg at start $LOAD_BEFORE)"
+[ "$OTHER_CPU" -le 10 ] || echo "!! other processes used ${OTHER_CPU}% of the CPUs during the rounds: these figures are noisy"
+print_table
+echo
+echo "memory after the run (sum over master + children, /proc/PID/smaps_rollup):"
+printf '  adcraft-api    %2d processes  RSS %10s  PSS %10s  largest RSS %10s\n' "${#api_pids[@]}" \
+	"$(fmt_mib "$api_rss")" "$(fmt_mib "$api_pss")" "$(fmt_mib "$api_max")"
+printf '  fcgi-constant  %2d processes  RSS %10s  PSS %10s  largest RSS %10s\n' "${#ceil_pids[@]}" \
+	"$(fmt_mib "$ceil_rss")" "$(fmt_mib "$ceil_pss")" "$(fmt_mib "$ceil_max")"
+echo "nginx error logs (warn and above, whole run):"
+printf '  adcraft        %s\n' "$(log_levels "$ADCRAFT_DEV_DIR/log/nginx-error.log")"
+printf '  ceiling        %s\n' "$(log_levels "$CEIL_DIR/nginx-error.log")"
+echo "took $((SECONDS - STARTED)) s (plus teardown)"
