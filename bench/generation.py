@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""bench/generation.py - content generation figures (issue #5), printed, never asserted.
+
+  * a 12-item campaign job against a fake OpenAI-compatible LLM answering in
+    500 ms, wall time from POST .../generate to job completed (target <= 1.5 s),
+    beside the ideal for the configured concurrency (ceil(12/6) x 0.5 s) and
+    the sequential time (12 x 0.5 s), both computed for the same latency;
+  * synchronous generate-social latency with the builtin provider, beside
+    GET /api/health measured in the same run (the HTTP floor);
+  * peak RSS of the worker processes (VmHWM).
+Each stack is started with ./dev in its own temp dir and stopped at the end.
+"""
+
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+from helpers import RELAXED_LIMITS, Stack  # noqa: E402
+
+LATENCY_MS = int(os.environ.get("GEN_LATENCY_MS", "500"))
+ROUNDS = int(os.environ.get("GEN_ROUNDS", "5"))
+SYNC_REQUESTS = int(os.environ.get("GEN_SYNC_REQUESTS", "300"))
+CONCURRENCY = 6
+
+SETTINGS = {"contentTypes": ["email", "social_post", "ad_copy"],
+            "platforms": ["email", "linkedin", "twitter", "google_ads"], "variations": 2}  # 6 valid pairs x 2
+
+
+def start_fake():
+    p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "..", "tests", "fake", "fake_llm.py"), "--port", "0"],
+                         stdout=subprocess.PIPE, text=True)
+    port = int(p.stdout.readline().split()[1])
+    requests.post(f"http://127.0.0.1:{port}/control", json={"script": [{"mode": "ok", "latencyMs": LATENCY_MS}]})
+    return p, port
+
+
+def campaign(stack, token, persona=None):
+    r = stack.api("POST", "/api/campaigns", token=token, json={
+        "name": "Bench launch", "objective": "conversion", "keywords": "automation, CRM",
+        "description": "Automates follow-ups.", "generationSettings": SETTINGS, **({"personaId": persona} if persona else {})})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def run_job(stack, token, cid):
+    t0 = time.monotonic()
+    r = stack.api("POST", f"/api/jobs/campaigns/{cid}/generate", token=token)
+    assert r.status_code == 202, r.text
+    job = r.json()["job"]["id"]
+    while True:
+        j = stack.api("GET", f"/api/jobs/content-generation/{job}", token=token).json()
+        if j["state"] in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(0.01)
+    wall = time.monotonic() - t0
+    assert j["state"] == "completed" and j["result"]["generated"] == 12, j
+    return wall
+
+
+def worker_peak_rss_kib(stack):
+    master = int(open(os.path.join(stack.dir, "run", "worker.pid")).read())
+    kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    peaks = []
+    for pid in kids:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]))
+    return max(peaks) if peaks else 0, sum(peaks), len(peaks)
+
+
+def pct(values, q):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(math.ceil(q * len(s))) - 1)]
+
+
+def main():
+    fake, port = start_fake()
+    rows = []
+    try:
+        env = dict(RELAXED_LIMITS, ADCRAFT_DEV_LLM_BASE_URL=f"http://127.0.0.1:{port}/v1",
+                   ADCRAFT_DEV_LLM_API_KEY="bench", ADCRAFT_DEV_TOKEN_LIMIT="0")
+        with Stack.start(env) as s:
+            _, token, _ = s.register_user()
+            walls = [run_job(s, token, campaign(s, token)) for _ in range(ROUNDS)]
+            peak, total, n = worker_peak_rss_kib(s)
+        ideal = math.ceil(12 / CONCURRENCY) * LATENCY_MS / 1000
+        sequential = 12 * LATENCY_MS / 1000
+        med = statistics.median(walls)
+        rows.append(("12-item campaign job, fake LLM %d ms" % LATENCY_MS, f"{med:.3f} s median",
+                     f"min {min(walls):.3f} / max {max(walls):.3f}", f"<= 1.5 s: {'met' if med <= 1.5 else 'MISSED'}",
+                     f"{med / ideal:.2f}x ideal ({ideal:.1f} s), {sequential / med:.1f}x faster than sequential"))
+        rows.append(("worker peak RSS (VmHWM)", f"{peak / 1024:.1f} MiB largest", f"{total / 1024:.1f} MiB over {n}", "", ""))
+
+        with Stack.start(dict(RELAXED_LIMITS)) as s:
+            _, token, _ = s.register_user()
+            session = requests.Session()
+            h = {"Authorization": f"Bearer {token}"}
+
+            def timed(method, path, body=None):
+                out = []
+                for _ in range(SYNC_REQUESTS):
+                    t0 = time.perf_counter()
+                    r = session.request(method, s.url(path), json=body, headers=h)
+                    out.append((time.perf_counter() - t0) * 1000)
+                    assert r.status_code == 200, r.text
+                return out
+
+            health = timed("GET", "/api/health")
+            gen = timed("POST", "/api/content/generate-social", {"platform": "linkedin", "product": "Acme Flow",
+                                                                  "keywords": "automation, CRM"})
+            batch = timed("POST", "/api/content/batch-generate", {"product": "Acme Flow", "items": [
+                {"contentType": t, "platform": p} for t, p in [("email", "email"), ("social_post", "linkedin"),
+                                                               ("social_post", "twitter"), ("ad_copy", "google_ads")]]})
+        for name, v in (("GET /api/health (floor)", health), ("generate-social, builtin", gen),
+                        ("batch-generate 4 items, builtin", batch)):
+            rows.append((name, f"p50 {statistics.median(v):.2f} ms", f"p99 {pct(v, 0.99):.2f} ms",
+                         f"{1000 / statistics.mean(v):.0f} req/s sequential",
+                         f"{statistics.median(v) / statistics.median(health):.1f}x health p50"))
+    finally:
+        fake.terminate()
+    print("\nadcraft bench/generation.sh  %s  %d CPUs" % (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), os.cpu_count()))
+    width = max(len(r[0]) for r in rows)
+    for r in rows:
+        print(f"{r[0]:<{width}}  {r[1]:<18} {r[2]:<26} {r[3]:<26} {r[4]}")
+
+
+if __name__ == "__main__":
+    main()
