@@ -38,15 +38,16 @@ static int check_or_fail(request *r, json_object *item)
 {
 	struct verrors errs;
 	verrors_init(&errs, r->arena);
-	if (content_item_check(item, &errs) == 0)
-		return 0;
-	req_problem_fields(r, &errs);
-	return -EINVAL;
+	content_item_check(item, &errs);
+	return req_errors_or_fail(r, &errs);
 }
 
 void content_add(request *r)
 {
-	if (req_validate_or_fail(r, content_item_fields) < 0 || check_or_fail(r, r->body) < 0)
+	struct verrors errs;
+	req_validate_into(r, content_item_fields, false, &errs);
+	content_item_check(r->body, &errs); /* platform rules too: every error at once */
+	if (req_errors_or_fail(r, &errs) < 0)
 		return;
 	struct content_context ctx;
 	if (!context_or_fail(r, NULL, &ctx))

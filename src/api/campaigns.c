@@ -69,17 +69,15 @@ static const struct vfield ab_test_fields[] = {
 static const struct vfield create_fields[] = { CAMPAIGN_FIELDS(create_statuses) };
 static const struct vfield update_fields[] = { CAMPAIGN_FIELDS(statuses) };
 
-/* endDate before startDate, when both are in the body (the table checks one field at a time). */
-static int dates_or_fail(request *r)
+/* Field rules plus the cross-field one (endDate >= startDate when both are sent): every error at once. */
+static int body_or_fail(request *r, const struct vfield *fields, bool partial)
 {
-	const char *start = vget_str(r->body, "startDate"), *end = vget_str(r->body, "endDate");
-	if (!start || !end || strcmp(end, start) >= 0)
-		return 0;
 	struct verrors errs;
-	verrors_init(&errs, r->arena);
-	verrors_add(&errs, "endDate", "must not be before startDate");
-	req_problem_fields(r, &errs);
-	return -1;
+	req_validate_into(r, fields, partial, &errs);
+	const char *start = vget_str(r->body, "startDate"), *end = vget_str(r->body, "endDate");
+	if (start && end && is_date(start) && is_date(end) && strcmp(end, start) < 0)
+		verrors_add(&errs, "endDate", "must not be before startDate");
+	return req_errors_or_fail(r, &errs);
 }
 
 static void send_campaign(request *r, PGresult *res, int status)
@@ -94,7 +92,7 @@ static void send_campaign(request *r, PGresult *res, int status)
 
 void campaign_create(request *r)
 {
-	if (req_validate_or_fail(r, create_fields) < 0 || dates_or_fail(r) < 0)
+	if (body_or_fail(r, create_fields, false) < 0)
 		return;
 	const char *p[] = { r->user_id, r->body_text };
 	send_campaign(r, req_exec_or_fail(r, STMT_CAMPAIGN_INSERT, p), 201);
@@ -127,8 +125,7 @@ void campaign_get(request *r)
 
 static void update(request *r, bool replace)
 {
-	if ((replace ? req_validate_or_fail : req_validate_partial_or_fail)(r, update_fields) < 0 ||
-	    dates_or_fail(r) < 0)
+	if (body_or_fail(r, update_fields, !replace) < 0)
 		return;
 	const char *wanted = vget_str(r->body, "status");
 	if (wanted && strcmp(wanted, "generating") == 0) {

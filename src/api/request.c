@@ -207,14 +207,25 @@ PGresult *req_exec_or_fail(request *r, enum stmt id, const char *const *params)
 	return res;
 }
 
+int req_validate_into(request *r, const struct vfield *fields, bool partial, struct verrors *errs)
+{
+	verrors_init(errs, r->arena);
+	return (partial ? validate_body_partial : validate_body)(r->body, fields, errs);
+}
+
+int req_errors_or_fail(request *r, const struct verrors *errs)
+{
+	if (errs->count == 0)
+		return 0;
+	req_problem_fields(r, errs);
+	return -EINVAL;
+}
+
 static int validate_or_fail(request *r, const struct vfield *fields, bool partial)
 {
 	struct verrors errs;
-	verrors_init(&errs, r->arena);
-	if ((partial ? validate_body_partial : validate_body)(r->body, fields, &errs) == 0)
-		return 0;
-	req_problem_fields(r, &errs);
-	return -EINVAL;
+	req_validate_into(r, fields, partial, &errs);
+	return req_errors_or_fail(r, &errs);
 }
 
 int req_validate_or_fail(request *r, const struct vfield *fields)

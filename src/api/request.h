@@ -80,6 +80,11 @@ PGresult *req_exec_or_fail(request *r, enum stmt id, const char *const *params);
 int req_validate_or_fail(request *r, const struct vfield *fields);
 int req_validate_partial_or_fail(request *r, const struct vfield *fields);
 
+/* The same in two steps, for handlers with cross-field rules: collect the
+ * table's errors into errs, add their own, then req_errors_or_fail(). */
+int req_validate_into(request *r, const struct vfield *fields, bool partial, struct verrors *errs);
+int req_errors_or_fail(request *r, const struct verrors *errs);
+
 /* Answers 404 "no such <what>" and returns NULL: for lookups that matched no row. */
 void *req_not_found(request *r, const char *what);
 

@@ -19,6 +19,7 @@
 #include "migrate.h"
 #include "password.h"
 #include "random.h"
+#include "seed.h"
 #include "token.h"
 #include "validate.h"
 
@@ -152,6 +153,8 @@ static const struct command commands[] = {
 	{ "gen-secret", "", "print a new 256-bit secret (hex) for jwt_secret_file", false, cmd_gen_secret },
 	{ "user", "add EMAIL NAME", "create an account; the password is read from stdin", true, cmd_user_add },
 	{ "token", "EMAIL", "print an access token for that user (for scripts)", true, cmd_token },
+	{ "seed", "--users N --campaigns M [...]", "fill the database with realistic users, personas and campaigns",
+	  true, cmd_seed },
 	{ NULL, NULL, NULL, false, NULL },
 };
 

@@ -102,7 +102,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		" SELECT $1::uuid, (b->>'personaId')::uuid, b->>'name', coalesce(b->>'description', ''), b->>'objective',"
 		"        (b->>'budget')::numeric, coalesce(b->>'currency', 'USD'), (b->>'startDate')::date,"
 		"        (b->>'endDate')::date, b->>'tone', b->>'keywords', ab_tests_with_ids(b->'abTests'),"
-		"        coalesce(b->'generationSettings', '{}')"
+		"        coalesce(nullif(b->'generationSettings', 'null'), '{}')"
 		" FROM (SELECT $2::jsonb AS b) AS input"
 		" RETURNING campaign_json(c)", 2 },
 
@@ -137,7 +137,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  keywords = CASE WHEN $4 OR b ? 'keywords' THEN b->>'keywords' ELSE c.keywords END,"
 		"  ab_tests = CASE WHEN $4 OR b ? 'abTests' THEN ab_tests_with_ids(b->'abTests') ELSE c.ab_tests END,"
 		"  generation_settings = CASE WHEN $4 OR b ? 'generationSettings'"
-		"    THEN coalesce(b->'generationSettings', '{}') ELSE c.generation_settings END,"
+		"    THEN coalesce(nullif(b->'generationSettings', 'null'), '{}') ELSE c.generation_settings END,"
 		"  status = coalesce(b->>'status', c.status),"
 		"  updated_at = now()"
 		" FROM (SELECT $3::jsonb AS b) AS input"

@@ -16,7 +16,7 @@ const struct vfield content_item_fields[] = {
 	VENUM("platform", V_REQUIRED, platform_names),
 	VSTR("subjectLine", V_NULLABLE, 0, SUBJECT_MAX),
 	VSTR("preheader", V_NULLABLE, 0, PREHEADER_MAX),
-	VSTR("contentBody", V_REQUIRED, 1, 50000),
+	VSTR("contentBody", V_REQUIRED, 1, PLATFORM_BODY_MAX), /* each platform's own limit: content_item_check() */
 	VSTR("callToAction", V_NULLABLE, 0, CTA_MAX),
 	VSTRS("hashtags", 0, 0, HASHTAGS_MAX, HASHTAG_MAX_CHARS),
 	VURL("visualUrl", V_NULLABLE, 2048),
@@ -59,12 +59,12 @@ int content_item_check(json_object *item, struct verrors *errs)
 	const char *type = get_str(item, "contentType"), *platform = get_str(item, "platform");
 	const char *body = get_str(item, "contentBody");
 	const struct platform_rule *rule = platform ? platform_find(platform) : NULL;
-	if (!type || !rule || !body)
+	if (!rule)
 		return errs->count; /* the field table already said why */
-	if (!platform_accepts(type, platform))
+	if (type && content_type_known(type) && !platform_accepts(type, platform))
 		verrors_add(errs, "platform", "%s content cannot be published on %s", type, platform);
-	size_t n = utf8_length(body, strlen(body));
-	if ((long)n > rule->body_max)
+	size_t n = body ? utf8_length(body, strlen(body)) : 0;
+	if (body && (long)n > rule->body_max)
 		verrors_add(errs, "contentBody", "must be at most %d characters on %s (has %zu)", rule->body_max,
 			    platform, n);
 	size_t tags = array_len(item, "hashtags");
@@ -83,10 +83,12 @@ int content_item_check(json_object *item, struct verrors *errs)
 					    "must be a word of letters, digits or underscores, optionally after #");
 		}
 	bool ads = strcmp(platform, "google_ads") == 0;
-	if (!ads && (array_len(item, "headlines") || array_len(item, "descriptions")))
-		verrors_add(errs, "headlines", "headlines and descriptions are for google_ads");
+	static const char *const ad_lists[] = { "headlines", "descriptions", NULL };
+	for (const char *const *k = ad_lists; !ads && *k; k++)
+		if (array_len(item, *k))
+			verrors_add(errs, *k, "only google_ads ads have %s", *k);
 	const char *preheader = get_str(item, "preheader");
-	if (preheader && *preheader && strcmp(type, "email") != 0)
+	if (preheader && *preheader && type && strcmp(type, "email") != 0)
 		verrors_add(errs, "preheader", "only emails have a preheader");
 	return errs->count;
 }

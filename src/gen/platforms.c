@@ -36,6 +36,14 @@ const struct platform_rule *platform_find(const char *name)
 	return NULL;
 }
 
+bool content_type_known(const char *name)
+{
+	for (const char *const *t = content_type_names; *t; t++)
+		if (strcmp(*t, name) == 0)
+			return true;
+	return false;
+}
+
 bool platform_accepts(const char *content_type, const char *platform)
 {
 	for (size_t i = 0; i < sizeof(accepts) / sizeof(accepts[0]); i++) {

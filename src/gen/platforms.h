@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#define PLATFORM_BODY_MAX 63206 /* the longest any platform allows (facebook) */
 #define SUBJECT_MAX 78	     /* email subject hard limit */
 #define SUBJECT_RECOMMENDED 50
 #define PREHEADER_MIN 40
@@ -36,6 +37,9 @@ extern const char *const content_type_names[];
 
 /* The rule for a platform name, or NULL. */
 const struct platform_rule *platform_find(const char *name);
+
+/* Whether name is one of content_type_names. */
+bool content_type_known(const char *name);
 
 /* Whether content_type can be published on platform (email only by email, ...). */
 bool platform_accepts(const char *content_type, const char *platform);

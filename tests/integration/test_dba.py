@@ -1,0 +1,203 @@
+"""The DBA side of issue #3: the analyst role reads the views and tables and
+writes nothing, never sees password hashes, and every table, view and column
+of the public schema carries a COMMENT."""
+
+import datetime
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from campaign_helpers import User, q, q1, row
+
+LONG = ("Plan your week in five minutes. Our planner finds the hours you lose to busywork "
+        "and gives them back. ")
+
+
+def _ts(s):
+    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def analyst(stack):
+    return psycopg.connect(host=stack.pg_socket_dir, port=stack.pg_port, dbname="adcraft",
+                           user="adcraft_analyst", autocommit=True, connect_timeout=10)
+
+
+@pytest.fixture(scope="module")
+def an(stack):
+    conn = analyst(stack)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def data(stack):
+    u = User(stack, "Dana DBA")
+    p = u.persona(name="Ops lead")
+    c = u.campaign(name="DBA view check", objective="consideration", budget=321.09, currency="EUR",
+                   personaId=p["id"], startDate="2025-05-01", endDate="2025-05-31",
+                   abTests=[{"testName": "t1", "testType": "content"},
+                            {"testName": "t2", "testType": "timing"}])
+    u.move(c["id"], "active")
+    items = [
+        u.content(c["id"], contentType="email", platform="email", subjectLine="Hello ops",
+                  contentBody=LONG * 3, callToAction="Book a demo"),
+        u.content(c["id"], contentType="social_post", platform="instagram", contentBody=LONG,
+                  hashtags=["#ops", "planning"]),
+        u.content(c["id"], contentType="ad_copy", platform="google_ads",
+                  contentBody="Plan your week in five minutes."),
+    ]
+    empty = u.campaign(name="Empty one", objective="awareness")
+    job = q1(stack, "SELECT enqueue('data-exports', 'noop', '{}', %s, %s, 0, now() + interval '1 hour')",
+             (u.id, c["id"]))
+    return {"u": u, "persona": p, "campaign": c, "items": items, "empty": empty, "job": str(job)}
+
+
+def test_analyst_reads_campaign_content(stack, an, data):
+    c, items = data["campaign"], data["items"]
+    rows = an.execute(
+        """SELECT campaign_id::text, user_id::text, campaign_name, objective, campaign_status,
+                  content_id::text, position, content_type, platform, subject_line, content_body,
+                  call_to_action, hashtags, quality_score, generated_by, model, job_id,
+                  generated_at, created_at, updated_at
+             FROM campaign_content WHERE campaign_id = %s ORDER BY position""",
+        (c["id"],)).fetchall()
+    assert len(rows) == 3
+    for pos, (r, it) in enumerate(zip(rows, items), start=1):
+        (cid, uid, cname, obj, cstatus, iid, position, ctype, platform, subject, body, cta,
+         tags, score, gen_by, model, job_id, gen_at, created, updated) = r
+        assert (cid, uid, cname, obj, cstatus) == (c["id"], data["u"].id, "DBA view check",
+                                                  "consideration", "active")
+        assert (iid, position, ctype, platform) == (it["id"], pos, it["contentType"], it["platform"])
+        assert (subject, body, cta) == (it["subjectLine"], it["contentBody"], it["callToAction"])
+        assert tags == it["hashtags"]
+        assert score == it["qualityScore"] and isinstance(score, int)
+        assert (gen_by, model, job_id) == ("manual", None, None)
+        assert gen_at is not None and created is not None and updated is not None
+        assert gen_at == _ts(it["metadata"]["generatedAt"])
+        assert created == _ts(it["createdAt"]) and updated == _ts(it["updatedAt"])
+    # no rows for a campaign without content
+    assert an.execute("SELECT count(*) FROM campaign_content WHERE campaign_id = %s",
+                      (data["empty"]["id"],)).fetchone()[0] == 0
+
+
+def test_analyst_reads_campaign_summary(stack, an, data):
+    c, items = data["campaign"], data["items"]
+    r = an.execute(
+        """SELECT user_id::text, owner_email, name, objective, status, budget, currency, start_date,
+                  end_date, persona_name, content_items, average_quality_score, ab_tests
+             FROM campaign_summary WHERE campaign_id = %s""", (c["id"],)).fetchone()
+    avg = (Decimal(sum(i["qualityScore"] for i in items)) / 3).quantize(Decimal("0.1"),
+                                                                          rounding="ROUND_HALF_UP")
+    assert r[:7] == (data["u"].id, data["u"].email, "DBA view check", "consideration", "active",
+                     Decimal("321.09"), "EUR")
+    assert (r[7].isoformat(), r[8].isoformat()) == ("2025-05-01", "2025-05-31")
+    assert r[9:] == ("Ops lead", 3, avg, 2)
+    e = an.execute("SELECT persona_name, content_items, average_quality_score, ab_tests, budget "
+                   "FROM campaign_summary WHERE campaign_id = %s", (data["empty"]["id"],)).fetchone()
+    assert e == (None, 0, None, 0, None)
+    # one row per campaign, the same as the table
+    assert an.execute("SELECT count(*) FROM campaign_summary").fetchone()[0] == \
+        q1(stack, "SELECT count(*) FROM campaigns")
+
+
+def test_analyst_reads_job_queue_status_and_tables(stack, an, data):
+    rows = {r[0]: r[1:] for r in an.execute(
+        "SELECT queue, queued, running, completed, failed, cancelled, oldest_queued_seconds "
+        "FROM job_queue_status").fetchall()}
+    assert set(rows) >= {"content-generation", "email-sending", "analytics-processing",
+                         "data-exports"}
+    for queue, counts in rows.items():
+        want = tuple(q1(stack, "SELECT count(*) FROM jobs WHERE queue = %s AND state = %s",
+                        (queue, s)) for s in ("queued", "running", "completed", "failed", "cancelled"))
+        assert counts[:5] == want, queue
+    assert rows["data-exports"][0] >= 1
+    # the tables an analyst is meant to read
+    for sql in ("SELECT count(*) FROM personas", "SELECT count(*) FROM campaigns",
+                "SELECT count(*) FROM jobs", "SELECT count(*) FROM campaign_status_transitions",
+                "SELECT count(id), count(email), count(name), count(created_at), count(updated_at) "
+                "FROM users"):
+        an.execute(sql).fetchone()
+    assert an.execute("SELECT email FROM users WHERE id = %s", (data["u"].id,)).fetchone()[0] == \
+        data["u"].email
+    assert an.execute("SELECT name FROM personas WHERE id = %s",
+                      (data["persona"]["id"],)).fetchone()[0] == "Ops lead"
+    assert str(an.execute("SELECT id FROM jobs WHERE id = %s", (data["job"],)).fetchone()[0]) == \
+        data["job"]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT password_hash FROM users",
+    "SELECT * FROM users",
+    "SELECT count(*) FROM users WHERE password_hash LIKE '$argon2%%'",
+    "SELECT * FROM refresh_tokens",
+])
+def test_analyst_cannot_read_secrets(stack, sql):
+    with analyst(stack) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO campaigns (user_id, name, objective) VALUES (%(u)s, 'x', 'awareness')",
+    "UPDATE campaigns SET name = 'hacked' WHERE id = %(c)s",
+    "UPDATE campaigns SET content = '[]' WHERE id = %(c)s",
+    "DELETE FROM campaigns WHERE id = %(c)s",
+    "TRUNCATE campaigns",
+    "INSERT INTO personas (user_id, name) VALUES (%(u)s, 'x')",
+    "UPDATE personas SET name = 'hacked' WHERE user_id = %(u)s",
+    "DELETE FROM personas WHERE user_id = %(u)s",
+    "UPDATE users SET name = 'hacked' WHERE id = %(u)s",
+    "DELETE FROM users WHERE id = %(u)s",
+    "UPDATE jobs SET state = 'cancelled', finished_at = now() WHERE id = %(j)s",
+    "DELETE FROM jobs WHERE id = %(j)s",
+    "SELECT enqueue('data-exports', 'noop', '{}', %(u)s)",
+    "CREATE TABLE analyst_was_here (x int)",
+])
+def test_analyst_writes_refused(stack, data, sql):
+    c = data["campaign"]
+    params = {"u": data["u"].id, "c": c["id"], "j": data["job"]}
+    before = (row(stack, "campaigns", c["id"]), row(stack, "personas", data["persona"]["id"]),
+              row(stack, "users", data["u"].id), row(stack, "jobs", data["job"]),
+              q1(stack, "SELECT count(*) FROM campaigns"), q1(stack, "SELECT count(*) FROM jobs"))
+    with analyst(stack) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(sql, params)
+    after = (row(stack, "campaigns", c["id"]), row(stack, "personas", data["persona"]["id"]),
+             row(stack, "users", data["u"].id), row(stack, "jobs", data["job"]),
+             q1(stack, "SELECT count(*) FROM campaigns"), q1(stack, "SELECT count(*) FROM jobs"))
+    assert after == before
+
+
+def test_every_table_view_and_column_has_a_comment(stack):
+    rels = q(stack, """SELECT c.oid, c.relname, c.relkind, obj_description(c.oid, 'pg_class')
+                         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                          AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                                           WHERE d.objid = c.oid AND d.deptype = 'e')
+                        ORDER BY c.relname""")
+    names = {r[1] for r in rels}
+    assert {"users", "personas", "campaigns", "jobs", "campaign_content", "campaign_summary",
+            "job_queue_status"} <= names, names
+    missing = [f"{r[1]} ({'view' if r[2] in 'vm' else 'table'})" for r in rels
+               if not (r[3] or "").strip()]
+    assert not missing, f"no COMMENT on: {missing}"
+    cols = q(stack, """SELECT c.relname, a.attname, col_description(c.oid, a.attnum)
+                         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         JOIN pg_attribute a ON a.attrelid = c.oid
+                        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                          AND a.attnum > 0 AND NOT a.attisdropped
+                          AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                                           WHERE d.objid = c.oid AND d.deptype = 'e')""")
+    assert len(cols) > 50
+    missing = [f"{t}.{c}" for t, c, d in cols if not (d or "").strip()]
+    assert not missing, f"columns without a COMMENT: {missing}"
+    # the views in particular
+    for v in ("campaign_content", "campaign_summary", "job_queue_status"):
+        assert (q1(stack, "SELECT obj_description(%s::regclass, 'pg_class')", (v,)) or "").strip(), v
+
+
+def test_analyst_role_is_login_and_not_privileged(stack):
+    r = q(stack, "SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls "
+                 "FROM pg_roles WHERE rolname = 'adcraft_analyst'")
+    assert r == [(True, False, False, False, False)]
