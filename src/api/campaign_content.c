@@ -7,6 +7,7 @@
  * read; a concurrent edit makes the replace match nothing and we start over.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "content.h"
@@ -74,20 +75,21 @@ void content_list(request *r)
 	struct list_params lp;
 	if (query_parse_or_fail(r, params, &lp) < 0)
 		return;
-	const char *p[] = { r->user_id, r->params[0], lp.values[0], lp.values[1] };
-	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_LIST, p);
+	const char *p[] = { r->user_id, r->params[0], lp.values[0], lp.values[1], lp.after_ts, lp.after_id, lp.limit };
+	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_PAGE, p);
 	if (!res)
 		return;
-	if (PQntuples(res) == 0) {
-		req_not_found(r, "campaign");
-		return;
+	if (PQntuples(res) == 0) { /* an empty page, or no such campaign? */
+		const char *q[] = { r->user_id, r->params[0] };
+		PGresult *c = req_exec_or_fail(r, STMT_CAMPAIGN_EXISTS, q);
+		if (!c)
+			return;
+		if (PQntuples(c) == 0) {
+			req_not_found(r, "campaign");
+			return;
+		}
 	}
-	buf b;
-	buf_init(&b, r->arena, (size_t)PQgetlength(res, 0, 0) + 40);
-	buf_puts(&b, "{\"items\":");
-	buf_putn(&b, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-	buf_puts(&b, ",\"nextCursor\":null}");
-	req_send_buf(r, 200, &b);
+	list_send(r, res, atol(lp.limit));
 }
 
 void content_get(request *r)

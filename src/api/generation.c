@@ -54,6 +54,11 @@ static const struct vfield batch_item_fields[] = {
 };
 static const struct vfield batch_fields[] = { BRIEF_FIELDS, VOBJS("items", V_REQUIRED, 1, 20, batch_item_fields), VEND };
 
+/* Synchronous generation must answer before nginx gives up on us (fastcgi_read_timeout 65 s). */
+#define SYNC_BUDGET_MS 50000
+
+static const char campaign_full[] = "the campaign already holds the maximum of 500 content items";
+
 /* What a generation request refers to, loaded once. */
 struct ctx {
 	json_object *campaign, *persona;
@@ -130,11 +135,23 @@ static void task_init(request *r, struct gen_task *t, const struct ctx *c, const
 	t->brief.variant = variant;
 }
 
+static bool within_budget(void *arg)
+{
+	return now_us() < *(const int64_t *)arg;
+}
+
 /* Runs, records usage, saves (replacing item_json with the stored item). */
 static void run_tasks(request *r, const struct ctx *c, struct gen_task *tasks, size_t n)
 {
-	struct gen_options o = { .concurrency = (int)r->app->cfg->llm_concurrency };
+	int64_t deadline = now_us() + SYNC_BUDGET_MS * 1000LL;
+	struct gen_options o = { .concurrency = (int)r->app->cfg->llm_concurrency, .alive = within_budget,
+				 .alive_arg = &deadline };
 	gen_run(r->app->cfg, r->arena, tasks, n, &o);
+	for (size_t i = 0; i < n; i++)
+		if (tasks[i].state == GEN_CANCELLED) { /* only the budget cancels a request's tasks */
+			tasks[i].error = arena_printf(r->arena, "generation took longer than %d s", SYNC_BUDGET_MS / 1000);
+			tasks[i].retryable = true;
+		}
 	usage_record(r->app->db, r->arena, r->app->cfg, r->user_id, c->campaign_id, NULL, tasks, n);
 	for (size_t i = 0; c->save && i < n; i++) {
 		if (tasks[i].state != GEN_DONE)
@@ -147,7 +164,7 @@ static void run_tasks(request *r, const struct ctx *c, struct gen_task *tasks, s
 		else if (rc < 0) {
 			tasks[i].state = GEN_FAILED;
 			tasks[i].error = strcmp(db_constraint(r->app->db), "campaigns_content_check") == 0
-					       ? "the campaign already holds the maximum of 500 content items"
+					       ? campaign_full
 					       : "the item could not be saved";
 		}
 	}
@@ -155,6 +172,8 @@ static void run_tasks(request *r, const struct ctx *c, struct gen_task *tasks, s
 
 static int failure_status(const struct gen_task *t)
 {
+	if (t->error == campaign_full)
+		return 409;
 	return t->retryable ? 503 : 502;
 }
 
@@ -162,7 +181,7 @@ static void problem_json(buf *b, const struct gen_task *t)
 {
 	int status = failure_status(t);
 	buf_printf(b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
-		   status == 503 ? "Service Unavailable" : "Bad Gateway", status);
+		   status == 503 ? "Service Unavailable" : status == 409 ? "Conflict" : "Bad Gateway", status);
 	buf_json_str(b, t->error);
 	buf_putc(b, '}');
 }
@@ -178,7 +197,7 @@ static void generate_one(request *r, const struct vfield *fields, const char *ty
 	task_init(r, &t, &c, type, platform ? platform : fallback_platform, 0);
 	run_tasks(r, &c, &t, 1);
 	if (t.state != GEN_DONE) {
-		if (t.retryable)
+		if (failure_status(&t) == 503)
 			req_add_header(r, "Retry-After: 5");
 		req_problem(r, failure_status(&t), "generation failed: %s", t.error);
 		return;

@@ -40,9 +40,9 @@ void jobs_health(request *r)
 	const char *p[] = { stale };
 	PGresult *workers, *queues;
 	if (db_exec(r->app->db, r->arena, STMT_JOB_WORKERS, p, &workers) < 0 ||
-	    db_exec(r->app->db, r->arena, STMT_JOB_QUEUE_STATUS, NULL, &queues) < 0) {
+	    db_exec(r->app->db, r->arena, STMT_JOB_QUEUE_MAP, NULL, &queues) < 0) {
 		static const char down[] =
-			"{\"status\":\"unavailable\",\"database\":\"unavailable\",\"workers\":[],\"queues\":[]}";
+			"{\"status\":\"unavailable\",\"database\":\"unavailable\",\"workers\":[],\"queues\":{}}";
 		req_add_header(r, "Retry-After: 1");
 		req_send_json(r, 503, down, sizeof(down) - 1);
 		return;
@@ -132,11 +132,9 @@ static const struct vfield generate_single_fields[] = {
 	VEND,
 };
 
-/* Queues kind for the campaign with the body as payload; answers 202, 404 or 409. */
-static void enqueue_generation(request *r, const char *kind, const struct vfield *fields)
+/* Queues kind for the campaign with the (validated) body as payload; answers 202, 200, 404 or 409. */
+static void enqueue_generation(request *r, const char *kind)
 {
-	if (r->body && req_validate_or_fail(r, fields) < 0)
-		return;
 	const char *payload = r->body_text ? r->body_text : "{}";
 	const char *key = r->body ? vget_str(r->body, "idempotencyKey") : NULL;
 	const char *p[] = { r->user_id, r->params[0], kind, payload, key };
@@ -144,12 +142,13 @@ static void enqueue_generation(request *r, const char *kind, const struct vfield
 	if (!res)
 		return;
 	if (PQntuples(res) == 1) {
+		bool created = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
 		buf b;
 		buf_init(&b, r->arena, (size_t)PQgetlength(res, 0, 0) + 96);
 		buf_printf(&b, "{\"job\":%s,\"eventsUrl\":\"/events/campaigns/%s\"}", PQgetvalue(res, 0, 0),
 			   r->params[0]);
 		req_add_header(r, "Location: /api/jobs/content-generation/%s", PQgetvalue(res, 0, 1));
-		req_send_buf(r, 202, &b);
+		req_send_buf(r, created ? 202 : 200, &b); /* 200: the job this idempotency key already made */
 		return;
 	}
 	const char *q[] = { r->user_id, r->params[0] };
@@ -162,18 +161,44 @@ static void enqueue_generation(request *r, const char *kind, const struct vfield
 		req_problem(r, 409, "the campaign is already generating content");
 }
 
+/* Whether some type in types can be published on some platform in platforms (absent lists: yes). */
+static bool any_pair(json_object *body)
+{
+	json_object *types, *platforms;
+	if (!body || !json_object_object_get_ex(body, "contentTypes", &types) ||
+	    !json_object_object_get_ex(body, "platforms", &platforms))
+		return true;
+	for (size_t i = 0; i < json_object_array_length(types); i++)
+		for (size_t k = 0; k < json_object_array_length(platforms); k++)
+			if (platform_accepts(json_object_get_string(json_object_array_get_idx(types, i)),
+					     json_object_get_string(json_object_array_get_idx(platforms, k))))
+				return true;
+	return false;
+}
+
 void jobs_generate(request *r)
 {
-	enqueue_generation(r, "generate-campaign", generate_fields);
+	struct verrors errs;
+	if (r->body) {
+		req_validate_into(r, generate_fields, false, &errs);
+		if (errs.count == 0 && !any_pair(r->body))
+			verrors_add(&errs, "platforms", "none of these platforms takes any of the chosen content types");
+		if (req_errors_or_fail(r, &errs) < 0)
+			return;
+	}
+	enqueue_generation(r, "generate-campaign");
 }
 
 void jobs_generate_single(request *r)
 {
-	if (!r->body) {
-		req_problem(r, 400, "a JSON request body is required");
+	struct verrors errs;
+	req_validate_into(r, generate_single_fields, false, &errs);
+	const char *type = vget_str(r->body, "contentType"), *platform = vget_str(r->body, "platform");
+	if (errs.count == 0 && !platform_accepts(type, platform))
+		verrors_add(&errs, "platform", "%s content cannot be published on %s", type, platform);
+	if (req_errors_or_fail(r, &errs) < 0)
 		return;
-	}
-	enqueue_generation(r, "generate-single", generate_single_fields);
+	enqueue_generation(r, "generate-single");
 }
 
 void campaign_dashboard(request *r)

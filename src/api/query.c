@@ -69,21 +69,23 @@ void cursor_write(buf *b, const char *ts, const char *id)
 	buf_putc(b, '"');
 }
 
-/* "2026-11-24 03:13:48.889123+00" as PostgreSQL prints timestamptz in UTC. */
-static bool is_pg_timestamp(const char *s)
+/* A UTC timestamp as PostgreSQL prints it ("2026-11-24 03:13:48.889123+00") or as
+ * the API does ("2026-11-24T03:13:48.889Z"): the two keyset orders we page over. */
+static bool is_utc_timestamp(const char *s)
 {
-	static const char shape[] = "dddd-dd-dd dd:dd:dd";
+	static const char shape[] = "dddd-dd-dd?dd:dd:dd";
 	size_t n = strlen(s);
-	if (n < 22 || n > 32)
+	if (n < 20 || n > 32)
 		return false;
 	for (size_t i = 0; i < sizeof(shape) - 1; i++)
-		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : shape[i] == '?' ? (s[i] != ' ' && s[i] != 'T')
+										   : s[i] != shape[i])
 			return false;
 	const char *p = s + sizeof(shape) - 1;
 	if (*p == '.')
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			;
-	return strcmp(p, "+00") == 0;
+	return strcmp(p, s[10] == ' ' ? "+00" : "Z") == 0;
 }
 
 static int cursor_read(arena *a, const char *c, const char **ts, const char **id)
@@ -110,7 +112,7 @@ static int cursor_read(arena *a, const char *c, const char **ts, const char **id
 	if (!comma)
 		return -EINVAL;
 	*comma = '\0';
-	if (!is_pg_timestamp(raw) || !is_uuid(comma + 1))
+	if (!is_utc_timestamp(raw) || !is_uuid(comma + 1))
 		return -EINVAL;
 	*ts = raw;
 	*id = comma + 1;

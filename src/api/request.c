@@ -19,7 +19,7 @@ static const struct {
 	{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
 	{ 405, "Method Not Allowed" }, { 409, "Conflict" }, { 410, "Gone" }, { 413, "Content Too Large" },
 	{ 415, "Unsupported Media Type" }, { 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
-	{ 500, "Internal Server Error" }, { 503, "Service Unavailable" },
+	{ 500, "Internal Server Error" }, { 502, "Bad Gateway" }, { 503, "Service Unavailable" },
 };
 
 static const char *reason_phrase(int status)

@@ -33,6 +33,8 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,7 @@
 #define MAX_TOTAL 100000000L	  /* campaigns per run */
 
 struct seed_opts {
-	long users, campaigns, content, heavy, personas, batch;
+	long users, campaigns, content, heavy, personas, batch, jobs;
 };
 
 /* ---- data: what the seeded accounts market ------------------------------ */
@@ -170,7 +172,7 @@ static const struct pair_template pair_templates[][2] = {
 	    "{C}.\n\nThis week only: {O}. Thousands of {A} already made the switch, and most of them tell us they "
 	    "wish they had done it sooner.\n\nTake a look and see what {P} can do for you.\n\nThe {P} team",
 	    "Claim your offer", 0, false },
-	  { "email", "email", "Still thinking about {P}?", "{O}, only until Sunday. Here is why {A} love it.",
+	  { "email", "email", "Still thinking about {P}?", "Only until Sunday: {O}. Here is why {A} love it.",
 	    "Hello again,\n\nA quick reminder: {O} ends on Sunday.\n\nWhy {A} choose {P}:\n- {B}\n- set up in "
 	    "minutes, no learning curve\n- friendly support from real people\n\nIf you have questions, just reply "
 	    "to this email and we will help you pick the right option.\n\nSee you soon,\nThe {P} team",
@@ -545,11 +547,11 @@ static void progress_update(struct progress *p, long done)
 	}
 	if (p->total == 0)
 		return;
-	while (p->next_decile <= 10 && done * 10 >= p->total * p->next_decile) {
-		if (p->next_decile < 10)
-			progress_line(p, now, "\n");
-		p->next_decile++;
-	}
+	int reached = (int)(done * 10 / p->total);
+	if (reached >= p->next_decile && reached < 10)
+		progress_line(p, now, "\n"); /* 100% is progress_finish's line */
+	if (reached >= p->next_decile)
+		p->next_decile = reached + 1;
 }
 
 static double progress_finish(struct progress *p)
@@ -629,7 +631,8 @@ static int copy_end(struct copy *c)
 struct seed {
 	struct seed_opts o;
 	struct config *cfg;
-	db *db;
+	struct loader *loaders; /* [o.jobs]: one connection and thread each */
+	atomic_int failed;	/* a loader failed: the others stop */
 	struct rng rng;
 	templates_t *tpl;
 	char hash[PASSWORD_HASH_MAX];
@@ -649,9 +652,9 @@ static int fail(struct seed *s, int rc, const char *what, const char *detail)
 	return rc;
 }
 
-static void put_user_row(struct seed *s, buf *b, long i)
+static void put_user_row(const struct seed *s, struct rng *rng, buf *b, long i)
 {
-	int64_t created = s->span_start_ms - (int64_t)rng_below(&s->rng, 365) * 86400000 - rng_below(&s->rng, 86400000);
+	int64_t created = s->span_start_ms - (int64_t)rng_below(rng, 365) * 86400000 - rng_below(rng, 86400000);
 	long n = s->first_number + i;
 	put_uuid(b, &s->users[i]);
 	buf_printf(b, "\tseed-%ld@adcraft.test\t%s %s\t", n, first_names[n % (sizeof(first_names) / sizeof(first_names[0]))],
@@ -672,17 +675,17 @@ static void put_opt(buf *b, const char *v)
 		buf_putn(b, "\\N", 2);
 }
 
-static void put_persona_row(struct seed *s, buf *b, long i)
+static void put_persona_row(const struct seed *s, struct rng *rng, buf *b, long i)
 {
 	const struct theme *t = &themes[s->persona_theme[i]];
-	int64_t created = s->span_start_ms + (int64_t)rng_below(&s->rng, 30) * 86400000;
+	int64_t created = s->span_start_ms + (int64_t)rng_below(rng, 30) * 86400000;
 	put_uuid(b, &s->personas[i]);
 	buf_putc(b, '\t');
 	put_uuid(b, &s->users[i / s->o.personas]);
 	buf_printf(b, "\t%s\t%s\t%s\t", t->persona, t->portrait, t->age);
 	put_opt(b, t->gender);
 	buf_putc(b, '\t');
-	put_opt(b, locations[rng_below(&s->rng, sizeof(locations) / sizeof(locations[0]))]);
+	put_opt(b, locations[rng_below(rng, sizeof(locations) / sizeof(locations[0]))]);
 	buf_printf(b, "\t%s\t{\"%s\",\"%s\",\"%s\"}\t{\"%s\",\"%s\"}\t{\"%s\",\"%s\"}\t%s\t", t->occupation, t->interests[0],
 		   t->interests[1], t->interests[2], t->pains[0], t->pains[1], t->goals[0], t->goals[1], t->channels);
 	put_time(b, created);
@@ -703,7 +706,7 @@ struct campaign {
 	struct uuid job;
 };
 
-static void put_metadata(struct seed *s, buf *b, const struct campaign *c, int pair, int variant, int64_t at)
+static void put_metadata(struct rng *rng, buf *b, const struct campaign *c, int pair, int variant, int64_t at)
 {
 	const struct pair_template *pt = &pair_templates[pair][0];
 	if (strcmp(c->origin, "manual") == 0) {
@@ -719,20 +722,20 @@ static void put_metadata(struct seed *s, buf *b, const struct campaign *c, int p
 	put_uuid(b, &c->job);
 	buf_printf(b, "\",\"slot\":\"%s/%s/%d\",\"generatedAt\":\"", pt->type, pt->platform, variant);
 	put_time(b, at);
-	buf_printf(b, "\",\"tokens\":%d}", ai ? 250 + (int)rng_below(&s->rng, 650) : 0);
+	buf_printf(b, "\",\"tokens\":%d}", ai ? 250 + (int)rng_below(rng, 650) : 0);
 }
 
 /* The content array; item ids land in ids[0..1] for the A/B test. */
-static void put_content(struct seed *s, buf *b, const struct campaign *c, struct uuid ids[2])
+static void put_content(const struct seed *s, struct rng *rng, buf *b, const struct campaign *c, struct uuid ids[2])
 {
 	buf_putc(b, '[');
 	for (long k = 0; k < s->o.content; k++) {
 		int pair = c->mix->pairs[k % c->mix->npairs];
-		int round = (int)(k / c->mix->npairs), variant = (int)rng_below(&s->rng, NVARIANTS);
+		int round = (int)(k / c->mix->npairs), variant = (int)rng_below(rng, NVARIANTS);
 		const struct item_template *it = &(*s->tpl)[c->theme_index][pair][variant][c->persona >= 0];
 		int64_t at = c->created + (k + 1) * 41000;
 		struct uuid id;
-		uuid_random(&s->rng, &id);
+		uuid_random(rng, &id);
 		if (k < 2)
 			ids[k] = id;
 		if (k)
@@ -741,7 +744,7 @@ static void put_content(struct seed *s, buf *b, const struct campaign *c, struct
 		buf_puts(b, ",\"id\":\"");
 		put_uuid(b, &id);
 		buf_putc(b, '"');
-		put_metadata(s, b, c, pair, round, at);
+		put_metadata(rng, b, c, pair, round, at);
 		buf_puts(b, ",\"createdAt\":\"");
 		put_time(b, at);
 		buf_puts(b, "\",\"updatedAt\":\"");
@@ -751,16 +754,16 @@ static void put_content(struct seed *s, buf *b, const struct campaign *c, struct
 	buf_putc(b, ']');
 }
 
-static void put_ab_tests(struct seed *s, buf *b, const struct campaign *c, const struct uuid ids[2])
+static void put_ab_tests(const struct seed *s, struct rng *rng, buf *b, const struct campaign *c, const struct uuid ids[2])
 {
-	if (s->o.content < 2 || !rng_percent(&s->rng, 15)) {
+	if (s->o.content < 2 || !rng_percent(rng, 15)) {
 		buf_puts(b, "[]");
 		return;
 	}
 	static const char *const states[] = { "draft", "running", "completed" };
-	const char *state = states[rng_below(&s->rng, 3)];
+	const char *state = states[rng_below(rng, 3)];
 	buf_puts(b, "[{\"id\":\"");
-	put_new_uuid(b, &s->rng);
+	put_new_uuid(b, rng);
 	buf_printf(b, "\",\"testName\":\"%s vs %s\",\"testType\":\"content\",\"status\":\"%s\",\"variantA\":{\"contentId\":\"",
 		   pair_templates[c->mix->pairs[0]][0].platform, pair_templates[c->mix->pairs[1 % c->mix->npairs]][0].platform,
 		   state);
@@ -768,71 +771,71 @@ static void put_ab_tests(struct seed *s, buf *b, const struct campaign *c, const
 	buf_puts(b, "\",\"description\":\"Variant A\",\"content\":null},\"variantB\":{\"contentId\":\"");
 	put_uuid(b, &ids[1]);
 	buf_printf(b, "\",\"description\":\"Variant B\",\"content\":null},\"winner\":%s,\"startDate\":\"",
-		   strcmp(state, "completed") == 0 ? (rng_percent(&s->rng, 50) ? "\"A\"" : "\"B\"") : "null");
+		   strcmp(state, "completed") == 0 ? (rng_percent(rng, 50) ? "\"A\"" : "\"B\"") : "null");
 	put_date(b, c->created + 86400000);
 	buf_puts(b, "\",\"endDate\":null}]");
 }
 
-static void put_settings(struct seed *s, buf *b, const struct campaign *c)
+static void put_settings(struct rng *rng, buf *b, const struct campaign *c)
 {
-	if (rng_percent(&s->rng, 10)) {
+	if (rng_percent(rng, 10)) {
 		buf_puts(b, "{}");
 		return;
 	}
-	const char *extra = instructions[rng_below(&s->rng, sizeof(instructions) / sizeof(instructions[0]))];
+	const char *extra = instructions[rng_below(rng, sizeof(instructions) / sizeof(instructions[0]))];
 	buf_printf(b, "{\"contentTypes\":%s,\"platforms\":%s,\"creativityLevel\":%d,\"includeVisuals\":%s,"
 		      "\"customInstructions\":%s%s%s,\"variations\":%d}",
-		   c->mix->types, c->mix->platforms, 3 + (int)rng_below(&s->rng, 6),
-		   rng_percent(&s->rng, 60) ? "true" : "false", extra ? "\"" : "", extra ? extra : "null", extra ? "\"" : "",
-		   1 + (int)rng_below(&s->rng, 3));
+		   c->mix->types, c->mix->platforms, 3 + (int)rng_below(rng, 6),
+		   rng_percent(rng, 60) ? "true" : "false", extra ? "\"" : "", extra ? extra : "null", extra ? "\"" : "",
+		   1 + (int)rng_below(rng, 3));
 }
 
-static void put_budget(struct seed *s, buf *b)
+static void put_budget(struct rng *rng, buf *b)
 {
-	uint32_t pick = rng_below(&s->rng, 100), acc = 0;
+	uint32_t pick = rng_below(rng, 100), acc = 0;
 	size_t i = 0;
 	while (i + 1 < sizeof(currencies) / sizeof(currencies[0]) && pick >= acc + (uint32_t)currencies[i].percent)
 		acc += (uint32_t)currencies[i++].percent;
-	if (rng_percent(&s->rng, 15)) {
+	if (rng_percent(rng, 15)) {
 		buf_printf(b, "\\N\t%s\t", currencies[i].code);
 		return;
 	}
 	static const double decades[] = { 100, 1000, 10000, 25000 }; /* roughly log-uniform, 100 to 250,000 */
-	double amount = decades[rng_below(&s->rng, 4)] * (1 + 9 * rng_unit(&s->rng)) * currencies[i].factor;
+	double amount = decades[rng_below(rng, 4)] * (1 + 9 * rng_unit(rng)) * currencies[i].factor;
 	if (currencies[i].whole)
 		buf_printf(b, "%.0f\t%s\t", amount, currencies[i].code);
 	else
 		buf_printf(b, "%.2f\t%s\t", amount, currencies[i].code);
 }
 
-static void campaign_plan(struct seed *s, long g, struct campaign *c)
+static void campaign_plan(const struct seed *s, struct rng *rng, long g, struct campaign *c)
 {
 	const struct seed_opts *o = &s->o;
 	c->user = s->owner[g];
-	c->persona = o->personas && rng_percent(&s->rng, 80) ? (int)rng_below(&s->rng, (uint32_t)o->personas) : -1;
-	int pick = o->personas ? (int)rng_below(&s->rng, (uint32_t)o->personas) : -1;
+	c->persona = o->personas && rng_percent(rng, 80) ? (int)rng_below(rng, (uint32_t)o->personas) : -1;
+	int pick = o->personas ? (int)rng_below(rng, (uint32_t)o->personas) : -1;
 	c->theme_index = c->persona >= 0 ? s->persona_theme[c->user * o->personas + c->persona]
 			 : pick >= 0	 ? s->persona_theme[c->user * o->personas + pick]
-					 : (int)rng_below(&s->rng, NTHEMES);
+					 : (int)rng_below(rng, NTHEMES);
 	c->theme = &themes[c->theme_index];
-	c->mix = &mixes[rng_below(&s->rng, NMIXES)];
+	c->mix = &mixes[rng_below(rng, NMIXES)];
 	/* created_at grows with the row order, as in a table filled over time */
 	int64_t step = (s->now_ms - s->span_start_ms) / (s->total ? s->total : 1);
-	c->created = s->span_start_ms + g * step + (step > 1 ? (int64_t)rng_below(&s->rng, (uint32_t)step) : 0);
+	c->created = s->span_start_ms + g * step + (step > 1 ? (int64_t)rng_below(rng, (uint32_t)step) : 0);
 	int64_t last_item = c->created + (o->content + 1) * 41000;
 	int64_t room = s->now_ms - last_item;
-	c->updated = last_item + (room > 0 ? (int64_t)(rng_unit(&s->rng) * (double)(room < 2592000000 ? room : 2592000000)) : 0);
-	uint32_t who = rng_below(&s->rng, 100);
+	c->updated = last_item + (room > 0 ? (int64_t)(rng_unit(rng) * (double)(room < 2592000000 ? room : 2592000000)) : 0);
+	uint32_t who = rng_below(rng, 100);
 	c->origin = who < 55 ? "ai" : who < 80 ? "builtin" : "manual";
-	uuid_random(&s->rng, &c->job);
+	uuid_random(rng, &c->job);
 }
 
-static void put_campaign_row(struct seed *s, buf *b, long g)
+static void put_campaign_row(const struct seed *s, struct rng *rng, buf *b, long g)
 {
 	struct campaign c;
-	campaign_plan(s, g, &c);
+	campaign_plan(s, rng, g, &c);
 	const struct theme *t = c.theme;
-	put_new_uuid(b, &s->rng);
+	put_new_uuid(b, rng);
 	buf_putc(b, '\t');
 	put_uuid(b, &s->users[c.user]);
 	buf_putc(b, '\t');
@@ -840,37 +843,37 @@ static void put_campaign_row(struct seed *s, buf *b, long g)
 		put_uuid(b, &s->personas[c.user * s->o.personas + c.persona]);
 	else
 		buf_putn(b, "\\N", 2);
-	const char *prefix = name_prefixes[rng_below(&s->rng, sizeof(name_prefixes) / sizeof(name_prefixes[0]))];
-	buf_printf(b, "\t%s %s %s", prefix, t->product, name_suffixes[rng_below(&s->rng, sizeof(name_suffixes) / sizeof(name_suffixes[0]))]);
-	if (rng_percent(&s->rng, 30))
-		buf_printf(b, " %d", 2024 + (int)rng_below(&s->rng, 3));
+	const char *prefix = name_prefixes[rng_below(rng, sizeof(name_prefixes) / sizeof(name_prefixes[0]))];
+	buf_printf(b, "\t%s %s %s", prefix, t->product, name_suffixes[rng_below(rng, sizeof(name_suffixes) / sizeof(name_suffixes[0]))]);
+	if (rng_percent(rng, 30))
+		buf_printf(b, " %d", 2024 + (int)rng_below(rng, 3));
 	buf_printf(b, "\t%s campaign for %s, aimed at %s. Key message: %s. Offer: %s.\t%s\t", prefix, t->product,
-		   t->audience, t->benefit, t->offer, objectives[rng_below(&s->rng, 3)]);
-	uint32_t st = rng_below(&s->rng, 100);
+		   t->audience, t->benefit, t->offer, objectives[rng_below(rng, 3)]);
+	uint32_t st = rng_below(rng, 100);
 	buf_puts(b, st < 30 ? "draft\t" : st < 72 ? "active\t" : "completed\t");
-	put_budget(s, b);
-	if (rng_percent(&s->rng, 80)) {
-		int64_t start = c.created + (int64_t)rng_below(&s->rng, 21) * 86400000;
+	put_budget(rng, b);
+	if (rng_percent(rng, 80)) {
+		int64_t start = c.created + (int64_t)rng_below(rng, 21) * 86400000;
 		put_date(b, start);
 		buf_putc(b, '\t');
-		if (rng_percent(&s->rng, 75))
-			put_date(b, start + (7 + (int64_t)rng_below(&s->rng, 84)) * 86400000);
+		if (rng_percent(rng, 75))
+			put_date(b, start + (7 + (int64_t)rng_below(rng, 84)) * 86400000);
 		else
 			buf_putn(b, "\\N", 2);
 	} else {
 		buf_putn(b, "\\N\t\\N", 5);
 	}
 	buf_putc(b, '\t');
-	put_opt(b, tones[rng_below(&s->rng, sizeof(tones) / sizeof(tones[0]))]);
+	put_opt(b, tones[rng_below(rng, sizeof(tones) / sizeof(tones[0]))]);
 	buf_putc(b, '\t');
-	put_opt(b, rng_percent(&s->rng, 90) ? t->keywords : NULL);
+	put_opt(b, rng_percent(rng, 90) ? t->keywords : NULL);
 	buf_putc(b, '\t');
 	struct uuid ids[2];
-	put_content(s, b, &c, ids);
+	put_content(s, rng, b, &c, ids);
 	buf_putc(b, '\t');
-	put_ab_tests(s, b, &c, ids);
+	put_ab_tests(s, rng, b, &c, ids);
 	buf_putc(b, '\t');
-	put_settings(s, b, &c);
+	put_settings(rng, b, &c);
 	buf_putc(b, '\t');
 	put_time(b, c.created);
 	buf_putc(b, '\t');
@@ -878,32 +881,96 @@ static void put_campaign_row(struct seed *s, buf *b, long g)
 	buf_putc(b, '\n');
 }
 
-/* ---- phases -------------------------------------------------------------- */
+/* ---- loading: one COPY stream per connection ---------------------------- */
 
-typedef void (*row_fn)(struct seed *s, buf *b, long i);
+typedef void (*row_fn)(const struct seed *s, struct rng *rng, buf *b, long i);
 
-/* Streams rows [0, n) of one table with COPY, batch rows per COPY statement (one transaction each). */
-static int copy_rows(struct seed *s, const char *what, const char *copy_sql, long n, row_fn put_row)
+/* One table being loaded: loaders take batches of rows [next, next + batch) until none is left. */
+struct table_load {
+	const char *what, *copy_sql;
+	long n;
+	row_fn put_row;
+	atomic_long next;
+	atomic_long sent; /* rows handed to libpq, for the progress display */
+	atomic_int running;
+};
+
+/* A connection and the thread that feeds it. */
+struct loader {
+	struct seed *s;
+	db *db;
+	struct rng rng;
+	struct copy c;
+	struct table_load *t;
+	pthread_t thread;
+	char err[512];
+	int rc;
+};
+
+static int copy_batch(struct loader *l, long lo, long hi)
 {
-	struct copy c = { .db = s->db, .a = arena_new(COPY_CHUNK + 131072), .err = s->err, .errlen = sizeof(s->err) };
+	struct table_load *t = l->t;
+	int rc = copy_begin(&l->c, t->copy_sql);
+	for (long i = lo; i < hi && rc == 0; i++) {
+		t->put_row(l->s, &l->rng, &l->c.b, i);
+		rc = copy_maybe_flush(&l->c);
+		if ((i & 255) == 255)
+			atomic_fetch_add(&t->sent, 256);
+	}
+	if (rc == 0)
+		rc = copy_end(&l->c);
+	if (rc == 0)
+		atomic_fetch_add(&t->sent, hi - lo - (hi / 256 - lo / 256) * 256);
+	return rc;
+}
+
+static void *loader_main(void *arg)
+{
+	struct loader *l = arg;
+	struct table_load *t = l->t;
+	long batch = l->s->o.batch;
+	while (l->rc == 0 && !atomic_load(&l->s->failed)) {
+		long lo = atomic_fetch_add(&t->next, batch);
+		if (lo >= t->n)
+			break;
+		l->rc = copy_batch(l, lo, lo + batch < t->n ? lo + batch : t->n);
+	}
+	if (l->rc < 0)
+		atomic_store(&l->s->failed, 1);
+	atomic_fetch_sub(&t->running, 1);
+	return NULL;
+}
+
+/* Loads rows [0, n) of one table with every loader at once, showing progress; 0 or the first error. */
+static int load_table(struct seed *s, const char *what, const char *copy_sql, long n, row_fn put_row)
+{
+	struct table_load t = { .what = what, .copy_sql = copy_sql, .n = n, .put_row = put_row };
+	long batches = (n + s->o.batch - 1) / s->o.batch;
+	int nl = batches < s->o.jobs ? (int)batches : (int)s->o.jobs, started = 0;
 	struct progress p;
 	progress_start(&p, what, n);
-	int rc = 0;
-	for (long lo = 0; lo < n && rc == 0; lo += s->o.batch) {
-		long hi = lo + s->o.batch < n ? lo + s->o.batch : n;
-		rc = copy_begin(&c, copy_sql);
-		for (long i = lo; i < hi && rc == 0; i++) {
-			put_row(s, &c.b, i);
-			rc = copy_maybe_flush(&c);
-			if ((i & 255) == 0)
-				progress_update(&p, i);
+	atomic_store(&t.running, nl);
+	for (int i = 0; i < nl; i++) {
+		s->loaders[i].t = &t;
+		if (pthread_create(&s->loaders[i].thread, NULL, loader_main, &s->loaders[i]) != 0) {
+			atomic_store(&s->failed, 1);
+			atomic_fetch_sub(&t.running, nl - i);
+			break;
 		}
-		if (rc == 0)
-			rc = copy_end(&c);
-		if (rc == 0)
-			progress_update(&p, hi);
+		started++;
 	}
-	arena_free(c.a);
+	while (atomic_load(&t.running) > 0) {
+		progress_update(&p, atomic_load(&t.sent));
+		usleep(50000);
+	}
+	int rc = started == nl ? 0 : fail(s, -EAGAIN, what, "could not start a loader thread");
+	for (int i = 0; i < started; i++) {
+		pthread_join(s->loaders[i].thread, NULL);
+		if (rc == 0 && s->loaders[i].rc < 0)
+			rc = fail(s, s->loaders[i].rc, what, s->loaders[i].err);
+	}
+	if (rc == 0 && atomic_load(&s->failed))
+		rc = fail(s, -ECANCELED, what, "stopped");
 	if (rc == 0)
 		progress_finish(&p);
 	else if (p.tty)
@@ -911,29 +978,52 @@ static int copy_rows(struct seed *s, const char *what, const char *copy_sql, lon
 	return rc;
 }
 
-static int exec(struct seed *s, arena *a, const char *sql, PGresult **ret)
+static int exec(struct seed *s, db *d, arena *a, const char *sql, PGresult **ret)
 {
 	PGresult *dummy;
-	int r = db_exec_sql(s->db, a, sql, ret ? ret : &dummy);
-	return r < 0 ? fail(s, r, sql, db_error(s->db)) : 0;
+	int r = db_exec_sql(d, a, sql, ret ? ret : &dummy);
+	return r < 0 ? fail(s, r, sql, db_error(d)) : 0;
 }
 
 /* Session settings that make bulk loading cheaper; lz4 only if the server was built with it. */
-static int session_setup(struct seed *s, arena *a)
+static int session_setup(struct seed *s, db *d, arena *a, bool quiet)
 {
-	int r = exec(s, a, "SET synchronous_commit = off", NULL);
-	if (r < 0)
-		return r;
-	if (exec(s, a, "SET default_toast_compression = lz4", NULL) < 0)
+	if (!db_connected(d))
+		return fail(s, -ENOTCONN, "connect", db_error(d));
+	int r = exec(s, d, a, "SET synchronous_commit = off", NULL);
+	if (r == 0 && getenv("SEED_SQL"))
+		r = exec(s, d, a, getenv("SEED_SQL"), NULL);
+	if (r == 0 && exec(s, d, a, "SET default_toast_compression = lz4", NULL) < 0 && !quiet)
 		fprintf(stderr, "adcraft seed: no lz4 on this server; TOAST uses pglz\n");
-	PGresult *res;
-	r = exec(s, a,
-		 "SELECT coalesce(max(substring(email FROM '^seed-([0-9]{1,9})@adcraft\\.test$')::bigint), 0) + 1"
-		 "  FROM users WHERE email LIKE 'seed-%@adcraft.test'",
-		 &res);
-	if (r == 0)
-		s->first_number = atol(PQgetvalue(res, 0, 0));
 	return r;
+}
+
+static int loaders_open(struct seed *s, arena *a)
+{
+	s->loaders = calloc((size_t)s->o.jobs, sizeof(*s->loaders));
+	if (!s->loaders)
+		return fail(s, -ENOMEM, "loaders", "out of memory");
+	for (long i = 0; i < s->o.jobs; i++) {
+		struct loader *l = &s->loaders[i];
+		*l = (struct loader){ .s = s };
+		l->c = (struct copy){ .a = arena_new(COPY_CHUNK + 131072), .err = l->err, .errlen = sizeof(l->err) };
+		l->db = l->c.db = db_new(s->cfg->migrate_database_url, s->cfg->database_password, false);
+		int r = session_setup(s, l->db, a, i > 0);
+		if (r == 0 && rng_seed(&l->rng) < 0)
+			r = fail(s, -EIO, "getrandom", strerror(errno));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void loaders_close(struct seed *s)
+{
+	for (long i = 0; s->loaders && i < s->o.jobs; i++) {
+		db_free(s->loaders[i].db);
+		arena_free(s->loaders[i].c.a);
+	}
+	free(s->loaders);
 }
 
 static int alloc_plan(struct seed *s)
@@ -980,33 +1070,49 @@ static void free_plan(struct seed *s)
 	free(s->owner);
 }
 
+static int first_seed_number(struct seed *s, db *d, arena *a)
+{
+	PGresult *res;
+	int r = exec(s, d, a,
+		     "SELECT coalesce(max(substring(email FROM '^seed-([0-9]{1,9})@adcraft\\.test$')::bigint), 0) + 1"
+		     "  FROM users WHERE email LIKE 'seed-%@adcraft.test'",
+		     &res);
+	if (r == 0)
+		s->first_number = atol(PQgetvalue(res, 0, 0));
+	return r;
+}
+
 static int run(struct seed *s, double *load_secs)
 {
 	arena *a = arena_new(8192);
-	int r = session_setup(s, a);
+	int r = loaders_open(s, a);
+	db *d = s->loaders ? s->loaders[0].db : NULL;
 	if (r == 0)
-		r = copy_rows(s, "users", "COPY users (id, email, name, password_hash, created_at, updated_at) FROM STDIN",
-			      s->o.users, put_user_row);
+		r = first_seed_number(s, d, a);
 	if (r == 0)
-		r = copy_rows(s, "personas",
-			      "COPY personas (id, user_id, name, description, age_range, gender, location, occupation,"
-			      " interests, pain_points, goals, preferred_channels, created_at, updated_at) FROM STDIN",
-			      s->o.users * s->o.personas, put_persona_row);
+		r = load_table(s, "users", "COPY users (id, email, name, password_hash, created_at, updated_at) FROM STDIN",
+			       s->o.users, put_user_row);
+	if (r == 0)
+		r = load_table(s, "personas",
+			       "COPY personas (id, user_id, name, description, age_range, gender, location, occupation,"
+			       " interests, pain_points, goals, preferred_channels, created_at, updated_at) FROM STDIN",
+			       s->o.users * s->o.personas, put_persona_row);
 	double t0 = mono_s();
 	if (r == 0)
-		r = copy_rows(s, "campaigns",
-			      "COPY campaigns (id, user_id, persona_id, name, description, objective, status, budget,"
-			      " currency, start_date, end_date, tone, keywords, content, ab_tests, generation_settings,"
-			      " created_at, updated_at) FROM STDIN",
-			      s->total, put_campaign_row);
+		r = load_table(s, "campaigns",
+			       "COPY campaigns (id, user_id, persona_id, name, description, objective, status, budget,"
+			       " currency, start_date, end_date, tone, keywords, content, ab_tests, generation_settings,"
+			       " created_at, updated_at) FROM STDIN",
+			       s->total, put_campaign_row);
 	*load_secs = mono_s() - t0;
 	if (r == 0) {
 		double t1 = mono_s();
 		fprintf(stderr, "analyze    users, personas, campaigns ...");
 		fflush(stderr);
-		r = exec(s, a, "ANALYZE users, personas, campaigns", NULL);
+		r = exec(s, d, a, "ANALYZE users, personas, campaigns", NULL);
 		fprintf(stderr, " %.1f s\n", mono_s() - t1);
 	}
+	loaders_close(s);
 	arena_free(a);
 	return r;
 }
@@ -1029,7 +1135,7 @@ static int usage_error(const char *msg)
 	fprintf(stderr,
 		"adcraft seed: %s\n"
 		"usage: adcraft seed --users N --campaigns M [--content K (2)] [--heavy-user-campaigns H (M)]\n"
-		"                    [--personas P (3)] [--batch B (50000)]\n",
+		"                    [--personas P (3)] [--batch B (10000)] [--jobs J (CPUs)]\n",
 		msg);
 	return 2;
 }
@@ -1040,16 +1146,19 @@ static int parse_opts(int argc, char **argv, struct seed_opts *o)
 		{ "users", required_argument, NULL, 'u' },	 { "campaigns", required_argument, NULL, 'm' },
 		{ "content", required_argument, NULL, 'k' },	 { "heavy-user-campaigns", required_argument, NULL, 'H' },
 		{ "personas", required_argument, NULL, 'p' },	 { "batch", required_argument, NULL, 'b' },
-		{ NULL, 0, NULL, 0 },
+		{ "jobs", required_argument, NULL, 'j' },	 { NULL, 0, NULL, 0 },
 	};
-	*o = (struct seed_opts){ .users = -1, .campaigns = -1, .content = 2, .heavy = -1, .personas = 3, .batch = 50000 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	*o = (struct seed_opts){ .users = -1, .campaigns = -1, .content = 2, .heavy = -1, .personas = 3,
+				 .batch = 10000, .jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : cpus };
 	optind = 0; /* main() already ran getopt over its own options */
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		long *dst = c == 'u' ? &o->users : c == 'm' ? &o->campaigns : c == 'k' ? &o->content
-			    : c == 'H' ? &o->heavy : c == 'p' ? &o->personas : c == 'b' ? &o->batch : NULL;
-		long hi = c == 'k' ? 500 : c == 'p' ? (long)NTHEMES : c == 'u' ? 10000000 : MAX_TOTAL;
-		if (!dst || parse_count(optarg, c == 'u' || c == 'b' ? 1 : 0, hi, dst) < 0)
+			    : c == 'H' ? &o->heavy : c == 'p' ? &o->personas : c == 'b' ? &o->batch
+			    : c == 'j' ? &o->jobs : NULL;
+		long hi = c == 'k' ? 500 : c == 'p' ? (long)NTHEMES : c == 'u' ? 10000000 : c == 'j' ? 64 : MAX_TOTAL;
+		if (!dst || parse_count(optarg, c == 'u' || c == 'b' || c == 'j' ? 1 : 0, hi, dst) < 0)
 			return usage_error(dst ? "bad number" : "unknown option");
 	}
 	if (optind != argc)
@@ -1085,10 +1194,8 @@ int cmd_seed(struct config *cfg, int argc, char **argv)
 		r = fail(&s, -EIO, "password hash", "argon2 failed");
 	if (r == 0)
 		r = alloc_plan(&s);
-	if (r == 0) {
-		s.db = db_new(cfg->migrate_database_url, cfg->database_password, false);
-		r = db_connected(s.db) ? run(&s, &load) : fail(&s, -ENOTCONN, "connect", db_error(s.db));
-	}
+	if (r == 0)
+		r = run(&s, &load);
 	double secs = mono_s() - t0;
 	if (r == 0) {
 		long personas = s.o.users * s.o.personas;
@@ -1102,7 +1209,6 @@ int cmd_seed(struct config *cfg, int argc, char **argv)
 	} else {
 		fprintf(stderr, "adcraft seed: %s\n", s.err);
 	}
-	db_free(s.db);
 	free_plan(&s);
 	arena_free(a);
 	return r == 0 ? 0 : 1;

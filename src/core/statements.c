@@ -176,14 +176,6 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  FROM item WHERE c.id = $2::uuid AND c.user_id = $1::uuid"
 		" RETURNING item.e", 3 },
 
-	/* $1 user, $2 campaign, $3 contentType, $4 platform */
-	[STMT_CONTENT_LIST] = { "content_list",
-		"SELECT (SELECT coalesce(jsonb_agg(e ORDER BY n), '[]')"
-		"          FROM jsonb_array_elements(c.content) WITH ORDINALITY AS t(e, n)"
-		"         WHERE ($3::text IS NULL OR e->>'contentType' = $3)"
-		"           AND ($4::text IS NULL OR e->>'platform' = $4))"
-		"  FROM campaigns c WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 4 },
-
 	/* $1 user, $2 campaign, $3 content id, $4 the item as read, $5 the new item.
 	 * Optimistic: matches only while the item is still exactly $4. */
 	[STMT_CONTENT_REPLACE] = { "content_replace",
@@ -319,18 +311,21 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  FROM workers WHERE coalesce(stopped_at, heartbeat_at) > now() - interval '1 hour'", 1 },
 
 	/* $1 user, $2 campaign, $3 kind, $4 payload, $5 idempotency key: the campaign becomes
-	 * "generating" and the job is queued in one statement, or neither happens */
+	 * "generating" and the job is queued in one statement, or neither happens. A repeated key
+	 * returns the job it created (third column false) and touches nothing. */
 	[STMT_JOB_ENQUEUE_GENERATION] = { "job_enqueue_generation",
-		"WITH c AS ("
+		"WITH earlier AS ("
+		"  SELECT * FROM jobs WHERE $5::text IS NOT NULL AND user_id = $1::uuid AND idempotency_key = $5),"
+		" c AS ("
 		"  UPDATE campaigns SET status = 'generating', status_before_generation = status, updated_at = now()"
-		"   WHERE id = $2::uuid AND user_id = $1::uuid AND status <> 'generating'"
+		"   WHERE id = $2::uuid AND user_id = $1::uuid AND status <> 'generating' AND NOT EXISTS (SELECT FROM earlier)"
 		"  RETURNING id),"
 		" j AS ("
 		"  INSERT INTO jobs (queue, kind, payload, user_id, campaign_id, max_attempts, idempotency_key)"
 		"  SELECT 'content-generation', $3, $4::jsonb, $1::uuid, c.id, 3, $5 FROM c"
-		"  ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
 		"  RETURNING *)"
-		"SELECT job_json(j), j.id FROM j", 5 },
+		"SELECT job_json(j), j.id, true FROM j"
+		" UNION ALL SELECT job_json(e), e.id, false FROM earlier e", 5 },
 
 	/* $1 user: stats plus the recent and the live */
 	[STMT_DASHBOARD] = { "dashboard",
@@ -375,4 +370,27 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 user */
 	[STMT_LLM_TOKENS_TODAY] = { "llm_tokens_today", "SELECT llm_tokens_today($1::uuid)", 1 },
+
+	/* health: the same counts as an object keyed by queue name */
+	[STMT_JOB_QUEUE_MAP] = { "job_queue_map",
+		"SELECT coalesce(json_object_agg(queue, json_build_object('queued', queued, 'running', running,"
+		"       'completed', completed, 'failed', failed, 'cancelled', cancelled,"
+		"       'oldestQueuedSeconds', oldest_queued_seconds) ORDER BY queue), '{}')"
+		"  FROM job_queue_status", 0 },
+
+	/* $1 user, $2 campaign, $3 contentType, $4 platform, $5/$6 after (createdAt, id), $7 limit:
+	 * a page of items, oldest first, as list_send() wants them (item, createdAt, id) */
+	[STMT_CONTENT_PAGE] = { "content_page",
+		"SELECT t.e, t.e->>'createdAt', t.e->>'id'"
+		"  FROM campaigns c CROSS JOIN LATERAL jsonb_array_elements(c.content) WITH ORDINALITY AS t(e, n)"
+		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid"
+		"   AND ($3::text IS NULL OR t.e->>'contentType' = $3)"
+		"   AND ($4::text IS NULL OR t.e->>'platform' = $4)"
+		"   AND ($5::timestamptz IS NULL"
+		"        OR ((t.e->>'createdAt')::timestamptz, t.e->>'id') > ($5::timestamptz, $6::text))"
+		" ORDER BY (t.e->>'createdAt')::timestamptz, t.e->>'id' LIMIT $7::int + 1", 7 },
+
+	/* $1 user, $2 campaign */
+	[STMT_CAMPAIGN_EXISTS] = { "campaign_exists",
+		"SELECT 1 FROM campaigns WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
 };

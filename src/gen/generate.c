@@ -363,6 +363,7 @@ static int run_openai(struct runner *r, struct gen_task *tasks, size_t n)
 	for (size_t i = 0; i < n; i++)
 		tasks[i].internal = arena_zalloc(r->a, sizeof(struct gen_internal));
 	while (!all_ended(tasks, n)) {
+		/* alive() may stop the run (cancellation, a deadline): transfers then abort in on_progress. */
 		if (r->o->alive && !r->o->alive(r->o->alive_arg))
 			r->stopping = true;
 		if (r->stopping) {
