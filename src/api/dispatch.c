@@ -161,6 +161,7 @@ void dispatch(struct app *app, FCGX_Request *fcgi, arena *a)
 	r.path = q ? arena_strndup(a, uri, (size_t)(q - uri)) : uri;
 	r.query = q ? q + 1 : "";
 
+	db_ensure(app->db); /* a failure shows as 503 from the first statement */
 	jmp_buf oom;
 	arena_set_oom(a, &oom);
 	if (setjmp(oom) == 0) {

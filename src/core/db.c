@@ -4,6 +4,7 @@
 #include "db.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,13 +129,25 @@ void db_free(db *d)
 	free(d);
 }
 
+/*
+ * An idle connection has nothing to read, bar notifications. A server that
+ * went away left its FATAL message and then EOF on the socket: libpq needs
+ * one read for the message and another to see the EOF, so drain twice.
+ */
+static bool still_alive(db *d)
+{
+	struct pollfd p = { .fd = PQsocket(d->conn), .events = POLLIN | POLLRDHUP };
+	if (poll(&p, 1, 0) == 0)
+		return true;
+	PQconsumeInput(d->conn);
+	PQconsumeInput(d->conn);
+	return PQstatus(d->conn) == CONNECTION_OK;
+}
+
 int db_ensure(db *d)
 {
-	if (d->conn && PQstatus(d->conn) == CONNECTION_OK) {
-		/* A server that went away while we were idle left EOF on the socket. */
-		if (PQconsumeInput(d->conn) == 1 && PQstatus(d->conn) == CONNECTION_OK && d->prepared)
-			return 0;
-	}
+	if (d->conn && PQstatus(d->conn) == CONNECTION_OK && d->prepared && still_alive(d))
+		return 0;
 	return connect_now(d);
 }
 

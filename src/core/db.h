@@ -26,8 +26,9 @@ void db_free(db *d);
 
 /*
  * Makes sure the connection is up and prepared: notices a connection the
- * server closed while we were idle, reconnects and re-prepares.
- * 0 when ready, -ENOTCONN when the server cannot be reached.
+ * server closed while we were idle (one poll(2) when nothing happened),
+ * reconnects and re-prepares. Call it before a unit of work (a request, a
+ * worker loop turn). 0 when ready, -ENOTCONN when the server cannot be reached.
  */
 int db_ensure(db *d);
 bool db_connected(db *d);
