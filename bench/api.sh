@@ -35,9 +35,14 @@ set -euo pipefail
 # must answer 2xx (checked once with curl before measuring). The row named by
 # CEILING is the reference of the ratio column.
 TARGETS=(
-	"health         GET  /api/health     -"
-	"auth/me        GET  /api/auth/me    token"
-	"fcgi-constant  GET  @ceiling/const  -"
+	"health           GET   /api/health                      -"
+	"auth/me          GET   /api/auth/me                     token"
+	"campaign/get     GET   /api/campaigns/@CAMPAIGN@        token"
+	"campaigns/list   GET   /api/campaigns?limit=50          token"
+	"campaign/create  POST  /api/campaigns                   token  campaign.json"
+	"campaigns/stats  GET   /api/campaigns/stats             token"
+	"dashboard        GET   /api/campaigns/dashboard         token"
+	"fcgi-constant    GET   @ceiling/const                   -"
 )
 CEILING=fcgi-constant
 
@@ -46,7 +51,20 @@ CEILING=fcgi-constant
 #   status=$(api_request METHOD PATH [JSON] "$TOKEN")   (body: json_field KEY)
 # and set the variables that TARGETS rows use as @NAME@.
 setup_data() {
-	:
+	local status i
+	status=$(api_request POST /api/personas \
+		'{"name":"Bench persona","interests":["growth"],"painPoints":["manual work"],"goals":["more leads"]}' "$TOKEN")
+	[ "$status" = 201 ] || die "setup: POST /api/personas answered $status"
+	status=$(api_request POST /api/campaigns "{\"name\":\"Bench campaign\",\"objective\":\"conversion\",\"personaId\":\"$(json_field id)\",\"budget\":1200.50,\"currency\":\"EUR\",\"keywords\":\"automation, CRM\"}" "$TOKEN")
+	[ "$status" = 201 ] || die "setup: POST /api/campaigns answered $status"
+	CAMPAIGN=$(json_field id)
+	# A campaign of ~1.2 KB with content, like PERF-NOTES' reference GET, plus enough rows for the list.
+	status=$(api_request POST "/api/campaigns/$CAMPAIGN/content" \
+		'{"contentType":"social_post","platform":"linkedin","contentBody":"Founders lose hours to manual follow-ups. Automation gets them back.","callToAction":"Start your free trial","hashtags":["#automation"]}' "$TOKEN")
+	[ "$status" = 201 ] || die "setup: POST content answered $status"
+	for ((i = 0; i < 60; i++)); do
+		api_request POST /api/campaigns '{"name":"Filler","objective":"awareness"}' "$TOKEN" >/dev/null
+	done
 }
 
 # ---------------------------------------------------------------- setup
