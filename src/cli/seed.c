@@ -991,7 +991,7 @@ static int session_setup(struct seed *s, db *d, arena *a, bool quiet)
 	if (!db_connected(d))
 		return fail(s, -ENOTCONN, "connect", db_error(d));
 	int r = exec(s, d, a, "SET synchronous_commit = off", NULL);
-	if (r == 0 && getenv("SEED_SQL"))
+	if (r == 0 && getenv("SEED_SQL") && *getenv("SEED_SQL"))
 		r = exec(s, d, a, getenv("SEED_SQL"), NULL);
 	if (r == 0 && exec(s, d, a, "SET default_toast_compression = lz4", NULL) < 0 && !quiet)
 		fprintf(stderr, "adcraft seed: no lz4 on this server; TOAST uses pglz\n");

@@ -362,11 +362,15 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 user, $2 campaign, $3 job, $4 [{provider, model, content_type, ...}] from gen_usage_json() */
 	[STMT_LLM_USAGE_INSERT] = { "llm_usage_insert",
 		"INSERT INTO llm_usage (user_id, campaign_id, job_id, provider, model, content_type, platform, purpose,"
-		"                       prompt_tokens, completion_tokens, latency_ms, http_status, outcome)"
+		"                       prompt_tokens, completion_tokens, latency_ms, http_status, outcome, created_at)"
 		" SELECT $1::uuid, $2::uuid, $3::uuid, x.provider, x.model, x.content_type, x.platform, x.purpose,"
-		"        x.prompt_tokens, x.completion_tokens, x.latency_ms, x.http_status, x.outcome"
-		"   FROM jsonb_to_recordset($4::jsonb) AS x(provider text, model text, content_type text, platform text,"
-		"        purpose text, prompt_tokens int, completion_tokens int, latency_ms int, http_status int, outcome text)", 4 },
+		"        x.prompt_tokens, x.completion_tokens, x.latency_ms, x.http_status, x.outcome, x.created_at"
+		"   FROM ROWS FROM (jsonb_to_recordset($4::jsonb) AS (provider text, model text, content_type text,"
+		"        platform text, purpose text, prompt_tokens int, completion_tokens int, latency_ms int, http_status int,"
+		"        outcome text, created_at timestamptz)) WITH ORDINALITY"
+		"        AS x(provider, model, content_type, platform, purpose, prompt_tokens, completion_tokens, latency_ms,"
+		"             http_status, outcome, created_at, n)"
+		"  ORDER BY x.n", 4 },
 
 	/* $1 user */
 	[STMT_LLM_TOKENS_TODAY] = { "llm_tokens_today", "SELECT llm_tokens_today($1::uuid)", 1 },

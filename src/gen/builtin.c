@@ -41,7 +41,7 @@ static const char *const hooks[N_OBJECTIVES][N] = {
 };
 
 static const char *const values[N] = {
-	"{product} is built around {kws}, so {pain} stops slowing you down.",
+	"{product} is built around {kws}, so you can stop worrying about {pain}.",
 	"It fits the way you already work, and it grows with you as your goals get bigger.",
 	"Everything you need for {interest} sits in one place, clear and ready to use.",
 };
@@ -109,9 +109,17 @@ static uint32_t fnv(uint32_t h, const char *s)
 	return (h ^ 0xff) * 16777619u;
 }
 
+/*
+ * Table index for one piece of the copy. Variants walk every table together;
+ * past N each piece also shifts by its own step, and pieces that share a
+ * body use different steps (hooks 1, the rest 2), so every pair of them
+ * differs across variants 0..N*N-1 instead of repeating after N.
+ */
 static size_t pick(const struct fill *f, const char *salt)
 {
-	return (fnv(f->hash, salt) + (uint32_t)f->b->variant) % N;
+	uint32_t v = (uint32_t)f->b->variant;
+	uint32_t step = strcmp(salt, "hook") == 0 || strcmp(salt, "subject") == 0 ? 1 : 2;
+	return (fnv(f->hash, salt) + v + (v / N) * step) % N;
 }
 
 static const char *nth(const struct gen_list *l, size_t i, const char *fallback)
@@ -296,8 +304,8 @@ static void write_email(arena *a, const struct fill *f, json_object *item)
 	if (chars(pre) < PREHEADER_MIN)
 		pre = arena_printf(a, "%s Read on for the details.", pre);
 	const char *occupation = f->b->occupation && *f->b->occupation
-		? arena_printf(a, " Whether you work as a %s or lead a whole team, it is built to fit your day.",
-			       phrase(a, f->b->occupation))
+		? arena_printf(a, " Whether you work as %s %s or lead a whole team, it is built to fit your day.",
+			       strchr("aeiouAEIOU", f->b->occupation[0]) ? "an" : "a", phrase(a, f->b->occupation))
 		: "";
 	const char *body = arena_printf(a, "%s\n\n%s\n\n%s %s%s\n\n%s\n\n%s\n\n%s,\nThe %s team",
 		formal ? "Hello," : "Hi there,", hook(a, f), value(a, f, 0), value(a, f, 1), occupation,
@@ -354,13 +362,24 @@ static void write_ad(arena *a, const struct fill *f, json_object *item)
 		if (*h && chars(h) <= AD_HEADLINE_MAX && !dup)
 			json_object_array_add(heads, json_object_new_string(h));
 	}
-	/* Whole sentences only: a description cut mid-thought reads badly. */
-	const char *candidates[] = { hook(a, f), value(a, f, 0), value(a, f, 1), render(a, f, proofs[pick(f, "proof")]),
-				     cta_sentence(a, f), arena_printf(a, "%s today.", f->cta),
-				     "Set up in minutes. No long contracts." };
-	for (size_t i = 0; i < 7 && json_object_array_length(descs) < 3; i++)
-		if (chars(candidates[i]) <= AD_DESCRIPTION_MAX)
-			json_object_array_add(descs, json_object_new_string(candidates[i]));
+	/* Whole sentences only (a description cut mid-thought reads badly), drawn from every
+	 * table; variant v starts v places further along, so variants lead differently. */
+	const char *cands[4 * N];
+	size_t nc = 0;
+	for (size_t i = 0; i < N; i++) {
+		const char *all[] = { render(a, f, hooks[f->objective][i]), render(a, f, cta_sentences[f->objective][i]),
+				      render(a, f, proofs[i]), render(a, f, values[i]) };
+		for (size_t k = 0; k < 4; k++)
+			if (chars(all[k]) <= AD_DESCRIPTION_MAX)
+				cands[nc++] = all[k];
+	}
+	size_t start = nc ? (fnv(f->hash, "desc") + (uint32_t)f->b->variant) % nc : 0;
+	for (size_t i = 0; i < nc && i < 3; i++)
+		json_object_array_add(descs, json_object_new_string(cands[(start + i) % nc]));
+	if (nc == 0)
+		json_object_array_add(descs, json_object_new_string(arena_printf(a, "%s today.", f->cta)));
+	if (json_object_array_length(descs) < AD_DESCRIPTIONS_MIN)
+		json_object_array_add(descs, json_object_new_string("Set up in minutes. No long contracts."));
 	while (json_object_array_length(heads) < AD_HEADLINES_MIN) /* a product name too long for any */
 		json_object_array_add(heads, json_object_new_string(json_object_array_length(heads) ? "Learn More"
 												   : "See It in Action"));

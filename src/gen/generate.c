@@ -8,6 +8,7 @@
  */
 #include "generate.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -74,6 +75,9 @@ static void add_call(struct runner *r, struct gen_task *t, const char *outcome, 
 	c->prompt_tokens = pt;
 	c->completion_tokens = ct;
 	c->latency_ms = t->internal ? (long)(now_ms() - t->internal->started_ms) : 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->finished_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	c->next = t->calls;
 	t->calls = c;
 	t->prompt_tokens += pt;
@@ -120,6 +124,34 @@ static void trim_to_limits(arena *a, json_object *item)
 		}
 		json_object_object_add(item, lists[i].field, fitted);
 	}
+	json_object *heads = json_object_object_get(item, "headlines"), *descs = json_object_object_get(item, "descriptions");
+	if (rule && strcmp(rule->name, "google_ads") == 0) { /* title and body are the first headline and description */
+		if (heads && json_object_array_length(heads))
+			json_object_object_add(item, "subjectLine", json_object_get(json_object_array_get_idx(heads, 0)));
+		if (descs && json_object_array_length(descs))
+			json_object_object_add(item, "contentBody", json_object_get(json_object_array_get_idx(descs, 0)));
+	}
+}
+
+/* Models write "#Growth Hacking" or "growth-hacking": keep letters, digits and _, as "#Word". */
+static void clean_hashtags(arena *a, json_object *item)
+{
+	json_object *l = json_object_object_get(item, "hashtags");
+	if (!l || !json_object_is_type(l, json_type_array))
+		return;
+	json_object *clean = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(l); i++) {
+		const char *t = json_object_get_string(json_object_array_get_idx(l, i));
+		buf b;
+		buf_init(&b, a, 64);
+		buf_putc(&b, '#');
+		for (const unsigned char *p = (const unsigned char *)(t ? t : ""); *p; p++)
+			if (isalnum(*p) || *p == '_' || *p >= 0x80)
+				buf_putc(&b, (char)*p);
+		if (b.len > 1)
+			json_object_array_add(clean, json_object_new_string(buf_cstr(&b)));
+	}
+	json_object_object_add(item, "hashtags", clean);
 }
 
 /* Limits the item breaks, as field errors (none when it can be stored). */
@@ -317,6 +349,7 @@ static void on_transfer_done(struct runner *r, struct gen_task *t, CURLcode code
 		retry_or_fail(r, t, ans.error);
 		return;
 	}
+	clean_hashtags(r->a, ans.item);
 	if (!in->repaired && check_item(r->a, ans.item, &in->broken)) {
 		/* One chance for the model to shorten its own copy; then we trim. */
 		in->repaired = in->repairing = true;
@@ -429,24 +462,44 @@ int gen_run(const struct config *cfg, arena *a, struct gen_task *tasks, size_t n
 	return cfg->llm_api_key ? run_openai(&r, tasks, n) : run_builtin(&r, tasks, n);
 }
 
+/* One llm_usage record for call c of task t. */
+static void usage_row(const struct config *cfg, const struct gen_task *t, const struct gen_call *c, buf *out)
+{
+	time_t secs = (time_t)(c->finished_us / 1000000);
+	struct tm tm;
+	char when[32];
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	buf_printf(out, "{\"provider\":\"%s\",\"model\":", gen_provider(cfg));
+	buf_json_str(out, gen_model(cfg));
+	buf_printf(out, ",\"content_type\":\"%s\",\"platform\":\"%s\",\"purpose\":\"%s\",\"prompt_tokens\":%ld,"
+			"\"completion_tokens\":%ld,\"latency_ms\":%ld,\"http_status\":",
+		   t->brief.content_type, t->brief.platform, c->purpose, c->prompt_tokens, c->completion_tokens,
+		   c->latency_ms);
+	if (c->http_status)
+		buf_printf(out, "%ld", c->http_status);
+	else
+		buf_puts(out, "null");
+	buf_printf(out, ",\"outcome\":\"%s\",\"created_at\":\"%s.%06ldZ\"}", c->outcome, when,
+		   (long)(c->finished_us % 1000000));
+}
+
 void gen_usage_json(const struct config *cfg, struct gen_task *tasks, size_t n, buf *out)
 {
 	buf_putc(out, '[');
 	bool first = true;
-	for (size_t i = 0; i < n; i++)
-		for (const struct gen_call *c = tasks[i].calls; c; c = c->next) {
-			buf_printf(out, "%s{\"provider\":\"%s\",\"model\":", first ? "" : ",", gen_provider(cfg));
-			buf_json_str(out, gen_model(cfg));
-			buf_printf(out, ",\"content_type\":\"%s\",\"platform\":\"%s\",\"purpose\":\"%s\",\"prompt_tokens\":%ld,"
-					"\"completion_tokens\":%ld,\"latency_ms\":%ld,\"http_status\":",
-				   tasks[i].brief.content_type, tasks[i].brief.platform, c->purpose, c->prompt_tokens,
-				   c->completion_tokens, c->latency_ms);
-			if (c->http_status)
-				buf_printf(out, "%ld", c->http_status);
-			else
-				buf_puts(out, "null");
-			buf_printf(out, ",\"outcome\":\"%s\"}", c->outcome);
+	for (size_t i = 0; i < n; i++) {
+		/* Calls are kept newest first; rows go oldest first. */
+		const struct gen_call *calls[64];
+		size_t k = 0;
+		for (const struct gen_call *c = tasks[i].calls; c && k < 64; c = c->next)
+			calls[k++] = c;
+		while (k-- > 0) {
+			if (!first)
+				buf_putc(out, ',');
+			usage_row(cfg, &tasks[i], calls[k], out);
 			first = false;
 		}
+	}
 	buf_putc(out, ']');
 }

@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "brief.h"
@@ -47,6 +48,7 @@ struct gen_call {
 	long http_status;		/* 0: none */
 	long prompt_tokens, completion_tokens;
 	long latency_ms;
+	int64_t finished_us;		/* wall clock, for llm_usage.created_at */
 	struct gen_call *next;
 };
 

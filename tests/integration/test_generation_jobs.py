@@ -1,0 +1,267 @@
+"""Generation jobs (issue #5) through the worker against the fake LLM: a
+12-item campaign at 500 ms per answer within 2 s, cancelling a running job,
+generate-single, the campaign's generationSettings, an LLM that refuses every
+call, and the per-user daily token limit (sync 429 + Retry-After, jobs fail).
+
+The stack's daily token limit is small (ADCRAFT_DEV_TOKEN_LIMIT=20000); the
+fake's default usage numbers (~200 tokens a call) keep the other tests far
+below it, and every test has its own user."""
+
+import time
+
+import pytest
+
+from generation_helpers import FAKE_MODEL, FakeLLM, GenUser, limit_violations, stored_content, \
+    usage_rows
+from helpers import Stack, assert_json, assert_problem
+
+TOKEN_LIMIT = 20000
+TWELVE = {"contentTypes": ["email", "social_post", "ad_copy"],
+          "platforms": ["email", "linkedin", "twitter", "google_ads"], "variations": 2}
+# email->email, social_post->linkedin|twitter, ad_copy->linkedin|twitter|google_ads: 6 pairs x 2
+TWELVE_SLOTS = {f"{t}/{p}/{v}" for t, p in [("email", "email"), ("social_post", "linkedin"),
+                                            ("social_post", "twitter"), ("ad_copy", "linkedin"),
+                                            ("ad_copy", "twitter"), ("ad_copy", "google_ads")]
+                for v in (0, 1)}
+
+
+@pytest.fixture(scope="module")
+def fake():
+    f = FakeLLM()
+    yield f
+    f.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(fake):
+    with Stack.start(fake.env(ADCRAFT_DEV_TOKEN_LIMIT=str(TOKEN_LIMIT))) as s:
+        yield s
+
+
+@pytest.fixture
+def user(stack, fake):
+    fake.reset()
+    return GenUser(stack)
+
+
+def start_job(user, campaign_id, body=None, path="generate"):
+    r = user.req("POST", f"/api/jobs/campaigns/{campaign_id}/{path}", json=body)
+    b = assert_json(r, 202)
+    job = b["job"]
+    assert r.headers.get("Location") == f"/api/jobs/content-generation/{job['id']}", r.headers
+    assert job["campaignId"] == campaign_id, job
+    return job
+
+
+def test_twelve_item_campaign_at_500ms_completes_within_2s(user, fake, stack):
+    fake.script({"latencyMs": 500})
+    camp = user.campaign()
+    t0 = time.monotonic()
+    job = start_job(user, camp["id"], TWELVE)
+    done = user.wait_job(job["id"], timeout=20, interval=0.01)
+    took = time.monotonic() - t0
+    assert done["state"] == "completed", done
+    print(f"12-item campaign: {took:.3f}s")
+    assert took < 2.0, f"12 items at 500 ms each took {took:.2f}s from POST to completed"
+    assert done["progress"] == {"done": 12, "total": 12, "percent": 100}, done["progress"]
+    res = done["result"]
+    assert (res["total"], res["generated"], res["failed"], res["cancelled"]) == (12, 12, 0, False), res
+    assert res["errors"] == [] and len(res["itemIds"]) == 12, res
+    items = stored_content(stack, camp["id"])
+    assert sorted(i["id"] for i in items) == sorted(res["itemIds"])
+    assert {i["metadata"]["slot"] for i in items} == TWELVE_SLOTS
+    for i in items:
+        md = i["metadata"]
+        assert md["jobId"] == job["id"] and md["generatedBy"] == "ai" and md["model"] == FAKE_MODEL, md
+        assert md["generatedAt"] and md["tokens"] > 0, md
+        assert not limit_violations(i), (i["metadata"]["slot"], limit_violations(i))
+    reqs = fake.requests()
+    assert len(reqs) == 12, len(reqs)
+    assert 2 <= fake.log()["maxInFlight"] <= 6, fake.log()["maxInFlight"]
+    assert user.get_campaign(camp["id"])["status"] == "draft"
+    rows = usage_rows(stack, user.id)
+    assert len(rows) == 12 and all(str(r["job_id"]) == job["id"] for r in rows), rows
+    assert all(r["outcome"] == "ok" and r["http_status"] == 200 for r in rows), rows
+
+
+def test_progress_is_reported_after_every_item(user, fake, stack):
+    # one request at a time would be too slow; stagger answers so items finish one by one
+    fake.script(*[{"latencyMs": 150 * (i + 1), "times": 1} for i in range(6)])
+    camp = user.campaign()
+    job = start_job(user, camp["id"], {"contentTypes": ["social_post"],
+                                       "platforms": ["linkedin", "twitter", "facebook"],
+                                       "variations": 2})
+    seen = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        j = user.job(job["id"])
+        seen.append((j["progress"]["done"], len(stored_content(stack, camp["id"]))))
+        if j["state"] in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(0.02)
+    assert j["state"] == "completed", j
+    dones = [d for d, _ in seen]
+    assert dones == sorted(dones), dones
+    partial = {d for d, _ in seen if 0 < d < 6}
+    assert len(partial) >= 3, f"progress seen only at {sorted(set(dones))}"
+    # items are appended as they finish: stored count keeps up with progress
+    assert any(0 < n < 6 for _, n in seen), seen
+
+
+def test_cancel_running_job_keeps_finished_items(user, fake, stack):
+    fake.script({"latencyMs": 0, "times": 2}, {"latencyMs": 3000})
+    camp = user.campaign()
+    user.req("PATCH", f"/api/campaigns/{camp['id']}", json={"status": "active"})
+    job = start_job(user, camp["id"], TWELVE)
+    user.wait_job(job["id"], states=("running",), pred=lambda j: j["progress"]["done"] >= 2,
+                  timeout=10)
+    fake.wait_requests(8, timeout=5)
+    time.sleep(0.2)
+    assert user.get_campaign(camp["id"])["status"] == "generating"
+    t_cancel = time.monotonic()
+    r = user.req("DELETE", f"/api/jobs/content-generation/{job['id']}/cancel")
+    assert assert_json(r, 200)["job"]["state"] == "cancelled", r.text
+    j = user.wait_job(job["id"], states=("cancelled",), pred=lambda j: j["result"] is not None,
+                      timeout=5, interval=0.02)
+    stopped = time.monotonic() - t_cancel
+    assert stopped < 1.5, f"the worker took {stopped:.2f}s to stop after the cancel"
+    res = j["result"]
+    assert res["cancelled"] is True and res["generated"] == 2 and len(res["itemIds"]) == 2, res
+    items = stored_content(stack, camp["id"])
+    assert sorted(i["id"] for i in items) == sorted(res["itemIds"]), items
+    assert all(i["metadata"]["jobId"] == job["id"] for i in items)
+    assert user.get_campaign(camp["id"])["status"] == "active"
+    reqs = fake.requests()
+    slow = [q for q in reqs if q["rule"] == 1]
+    assert slow and all(q["clientGone"] for q in slow), "in-flight LLM requests were not aborted"
+    gone_after = max(q["clientGoneMono"] for q in slow)
+    # fake and test share the machine's monotonic clock
+    assert gone_after - t_cancel < 1.5, f"transfers aborted {gone_after - t_cancel:.2f}s after cancel"
+    n = len(reqs)
+    time.sleep(1.0)
+    assert len(fake.requests()) == n, "requests kept coming after the cancel"
+    assert len(stored_content(stack, camp["id"])) == 2
+    outcomes = [u["outcome"] for u in usage_rows(stack, user.id)]
+    assert outcomes.count("ok") == 2 and outcomes.count("cancelled") == len(slow), outcomes
+
+
+def test_generate_single(user, fake, stack):
+    camp = user.campaign()
+    job = start_job(user, camp["id"], {"contentType": "ad_copy", "platform": "google_ads"},
+                    path="generate-single")
+    assert job["kind"] == "generate-single", job
+    done = user.wait_job(job["id"], timeout=15)
+    assert done["state"] == "completed", done
+    assert done["result"]["generated"] == 1 and done["progress"]["done"] == 1, done
+    (item,) = stored_content(stack, camp["id"])
+    assert item["contentType"] == "ad_copy" and item["platform"] == "google_ads", item
+    assert item["metadata"]["jobId"] == job["id"] and item["metadata"]["slot"] == "ad_copy/google_ads/0"
+    assert not limit_violations(item), limit_violations(item)
+    (q,) = fake.requests()
+    assert q["body"]["response_format"]["json_schema"]["name"] == "search_ad"
+
+
+def test_generate_single_validation(user, fake, stack):
+    camp = user.campaign()
+    for body in ({}, {"contentType": "email"}, {"contentType": "email", "platform": "fax"}):
+        r = user.req("POST", f"/api/jobs/campaigns/{camp['id']}/generate-single", json=body)
+        assert r.status_code in (400, 422), (body, r.status_code, r.text)
+    r = user.req("POST", f"/api/jobs/campaigns/{camp['id']}/generate-single",
+                 json={"contentType": "email", "platform": "twitter"})
+    assert_problem(r, 422, ["platform"])
+    r = user.req("POST", f"/api/jobs/campaigns/{camp['id']}/generate",
+                 json={"contentTypes": ["email"], "platforms": ["twitter", "google_ads"]})
+    assert_problem(r, 422, ["platforms"])
+    assert user.get_campaign(camp["id"])["status"] == "draft"
+    with stack.db() as conn:
+        assert conn.execute("SELECT count(*) FROM jobs WHERE campaign_id = %s",
+                            [camp["id"]]).fetchone()[0] == 0
+    assert fake.requests() == []
+
+
+def test_idempotent_generate_replays_the_job(user, fake, stack):
+    camp = user.campaign()
+    body = {"contentTypes": ["email"], "platforms": ["email"], "idempotencyKey": "gen-once"}
+    job = start_job(user, camp["id"], body)
+    done = user.wait_job(job["id"], timeout=15)
+    assert done["state"] == "completed", done
+    r = user.req("POST", f"/api/jobs/campaigns/{camp['id']}/generate", json=body)
+    again = assert_json(r, 200)["job"]
+    assert again["id"] == job["id"], (again, job)
+    time.sleep(0.5)
+    assert user.get_campaign(camp["id"])["status"] == "draft", "the replay left the campaign generating"
+    assert len(stored_content(stack, camp["id"])) == 1
+    assert len(fake.requests()) == 1
+
+
+def test_job_uses_campaign_generation_settings(user, fake, stack):
+    camp = user.campaign(generationSettings={"contentTypes": ["social_post"],
+                                             "platforms": ["twitter", "instagram"], "variations": 1,
+                                             "creativityLevel": 9})
+    job = start_job(user, camp["id"])
+    done = user.wait_job(job["id"], timeout=15)
+    assert done["state"] == "completed" and done["result"]["generated"] == 2, done
+    slots = {i["metadata"]["slot"] for i in stored_content(stack, camp["id"])}
+    assert slots == {"social_post/twitter/0", "social_post/instagram/0"}, slots
+    temps = {q["body"]["temperature"] for q in fake.requests()}
+    assert len(fake.requests()) == 2 and all(abs(t - 0.92) < 1e-6 for t in temps), temps
+
+
+def test_job_whose_every_call_fails_fails_cleanly(user, fake, stack):
+    fake.script({"mode": "http", "status": 401})
+    camp = user.campaign()
+    job = start_job(user, camp["id"], {"contentTypes": ["email"], "platforms": ["email"],
+                                       "variations": 2})
+    done = user.wait_job(job["id"], timeout=15)
+    assert done["state"] == "failed", done
+    assert "401" in (done["error"] or ""), done
+    assert done["attempts"] == 1, "a non-retryable LLM error was retried as a job"
+    assert stored_content(stack, camp["id"]) == []
+    assert len(fake.requests()) == 2
+    assert user.get_campaign(camp["id"])["status"] == "draft"
+
+
+def test_job_with_some_failures_completes_and_reports_them(user, fake, stack):
+    fake.script({"match": {"schema": "search_ad"}, "mode": "refusal"})
+    camp = user.campaign()
+    job = start_job(user, camp["id"], {"contentTypes": ["ad_copy"],
+                                       "platforms": ["google_ads", "facebook"], "variations": 1})
+    done = user.wait_job(job["id"], timeout=15)
+    assert done["state"] == "completed", done
+    res = done["result"]
+    assert res["generated"] == 1 and res["failed"] == 1, res
+    (err,) = res["errors"]
+    assert (err["contentType"], err["platform"], err["variant"]) == ("ad_copy", "google_ads", 0), err
+    assert "refused" in err["error"], err
+    (item,) = stored_content(stack, camp["id"])
+    assert item["platform"] == "facebook"
+
+
+def test_daily_token_limit(user, fake, stack):
+    fake.script({"usage": {"prompt_tokens": 15000, "completion_tokens": 6000}, "times": 1})
+    r = user.post("/api/content/generate-social", {"platform": "linkedin"})
+    assert_json(r, 200)  # the limit is checked before a call: this one may overshoot it
+    s = assert_json(user.req("GET", "/api/content/ai-status"), 200)
+    assert s["usage"] == {"tokensToday": 21000, "dailyTokenLimit": TOKEN_LIMIT,
+                          "limitReached": True}, s
+    assert s["available"] is False, s
+    for path, body in [("/api/content/generate-social", {"platform": "linkedin"}),
+                       ("/api/content/generate-email", {}),
+                       ("/api/content/generate-variations", {"contentType": "email", "platform": "email"}),
+                       ("/api/content/batch-generate",
+                        {"items": [{"contentType": "email", "platform": "email"}]})]:
+        r = user.post(path, body)
+        b = assert_problem(r, 429)
+        ra = r.headers.get("Retry-After", "")
+        assert ra.isdigit() and 1 <= int(ra) <= 86400, (path, r.headers)
+        assert "daily token limit" in b["detail"], b
+    camp = user.campaign()
+    job = start_job(user, camp["id"], {"contentTypes": ["email"], "platforms": ["email"]})
+    done = user.wait_job(job["id"], timeout=15)
+    assert done["state"] == "failed", done
+    assert "daily token limit" in done["error"] and "used up" in done["error"], done
+    assert stored_content(stack, camp["id"]) == []
+    assert len(fake.requests()) == 1, "calls were made past the daily limit"
+    # the limit is per user
+    other = GenUser(stack)
+    assert_json(other.post("/api/content/generate-social", {"platform": "linkedin"}), 200)
