@@ -9,6 +9,7 @@
  * skips what an earlier attempt already stored.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "brief.h"
@@ -59,25 +60,32 @@ static bool alive(void *arg)
 	return job_alive(((struct run *)arg)->job);
 }
 
-/* Appends a finished item to the campaign and reports progress. */
+/* Stores a finished item and the job's progress in one commit. */
 static void finished(struct gen_task *t, void *arg)
 {
 	struct run *run = arg;
 	struct job *j = run->job;
 	run->done++;
-	if (t->state == GEN_DONE) {
-		const char *p[] = { j->user_id, j->campaign_id, t->item_json };
-		PGresult *res;
-		if (db_exec(job_db(j), j->arena, STMT_CONTENT_APPEND, p, &res) == 0 && PQntuples(res) == 1) {
-			json_object *stored = json_own(j->arena, json_tokener_parse(PQgetvalue(res, 0, 0)));
-			buf_printf(&run->ids, "%s\"%s\"", run->stored++ ? "," : "",
-				   json_object_get_string(json_object_object_get(stored, "id")));
-		} else {
-			t->state = GEN_FAILED;
-			t->error = "the item could not be stored (campaign deleted or full)";
-		}
+	char attempt[16], done[16], total[16];
+	snprintf(attempt, sizeof(attempt), "%d", j->attempt);
+	snprintf(done, sizeof(done), "%d", run->done);
+	snprintf(total, sizeof(total), "%d", run->total);
+	const char *p[] = { j->user_id, j->campaign_id, t->state == GEN_DONE ? t->item_json : NULL, j->id, attempt,
+			    job_worker_id(j), done, total };
+	PGresult *res;
+	int rc = db_exec(job_db(j), j->arena, STMT_JOB_APPEND_ITEM, p, &res);
+	if (rc == 0 && strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+		job_lost(j);
+	if (t->state != GEN_DONE)
+		return;
+	if (rc == 0 && !PQgetisnull(res, 0, 0)) {
+		json_object *stored = json_own(j->arena, json_tokener_parse(PQgetvalue(res, 0, 0)));
+		buf_printf(&run->ids, "%s\"%s\"", run->stored++ ? "," : "",
+			   json_object_get_string(json_object_object_get(stored, "id")));
+	} else {
+		t->state = GEN_FAILED;
+		t->error = "the item could not be stored (campaign deleted or full)";
 	}
-	job_progress(j, run->done, run->total);
 }
 
 static const char *result_json(struct job *j, struct run *run, struct gen_task *tasks, size_t n, int skipped,

@@ -51,6 +51,11 @@ bool job_alive(struct job *j);
 /* Records progress (done of total) and heartbeats; false as job_alive(). */
 bool job_progress(struct job *j, int done, int total);
 
+/* The worker's id (host:pid:nonce): jobs.locked_by of the jobs it runs. */
+const char *job_worker_id(struct job *j);
+/* Tells the worker the job is no longer its own (a fenced write matched nothing). */
+void job_lost(struct job *j);
+
 /* The worker's database connection and configuration, for handlers. */
 db *job_db(struct job *j);
 const struct config *job_config(struct job *j);

@@ -195,6 +195,16 @@ bool job_progress(struct job *j, int done, int total)
 	return job_alive(j);
 }
 
+const char *job_worker_id(struct job *j)
+{
+	return j->worker->id;
+}
+
+void job_lost(struct job *j)
+{
+	j->worker->current_lost = true;
+}
+
 db *job_db(struct job *j)
 {
 	return j->worker->db;
