@@ -34,6 +34,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@
 
 struct seed_opts {
 	long users, campaigns, content, heavy, personas, batch, jobs;
+	bool keep_indexes;
 };
 
 /* ---- data: what the seeded accounts market ------------------------------ */
@@ -611,11 +613,12 @@ static int copy_maybe_flush(struct copy *c)
 	return c->b.len >= COPY_CHUNK ? copy_flush(c) : 0;
 }
 
-static int copy_end(struct copy *c)
+/* Ends the COPY; with cancel, makes the server roll it back. */
+static int copy_end(struct copy *c, bool cancel)
 {
 	PGconn *conn = db_conn(c->db);
-	int rc = copy_flush(c);
-	if (PQputCopyEnd(conn, rc < 0 ? "seed failed" : NULL) != 1 && rc == 0)
+	int rc = cancel ? -ECANCELED : copy_flush(c);
+	if (PQputCopyEnd(conn, rc < 0 ? "adcraft seed stopped" : NULL) != 1 && rc == 0)
 		rc = copy_fail(c, "COPY end", PQerrorMessage(conn));
 	PGresult *r;
 	while ((r = PQgetResult(conn))) {
@@ -633,6 +636,7 @@ struct seed {
 	struct config *cfg;
 	struct loader *loaders; /* [o.jobs]: one connection and thread each */
 	atomic_int failed;	/* a loader failed: the others stop */
+	atomic_int running;	/* loader threads still working on the current step */
 	struct rng rng;
 	templates_t *tpl;
 	char hash[PASSWORD_HASH_MAX];
@@ -881,96 +885,137 @@ static void put_campaign_row(const struct seed *s, struct rng *rng, buf *b, long
 	buf_putc(b, '\n');
 }
 
+/* ---- connections and their threads ------------------------------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* A connection and the thread that drives it. */
+struct loader {
+	struct seed *s;
+	db *db;
+	struct rng rng;
+	struct copy c;
+	void *job; /* what the current parallel step works on */
+	pthread_t thread;
+	char err[512];
+	int rc;
+};
+
+static bool stopping(const struct seed *s)
+{
+	return interrupted || atomic_load(&s->failed);
+}
+
+/*
+ * Runs fn on up to n loaders at once and calls tick every 50 ms until all are
+ * done. 0, or the first loader's error (its message in s->err).
+ */
+static int run_parallel(struct seed *s, const char *what, int n, void *job, void *(*fn)(void *),
+			void (*tick)(void *job, void *arg), void *arg)
+{
+	int started = 0, rc = 0;
+	atomic_store(&s->running, n);
+	for (int i = 0; i < n; i++) {
+		struct loader *l = &s->loaders[i];
+		l->job = job;
+		l->rc = 0;
+		if (pthread_create(&l->thread, NULL, fn, l) != 0) {
+			atomic_store(&s->failed, 1);
+			atomic_fetch_sub(&s->running, n - i);
+			rc = fail(s, -EAGAIN, what, "could not start a thread");
+			break;
+		}
+		started++;
+	}
+	while (atomic_load(&s->running) > 0) {
+		if (tick)
+			tick(job, arg);
+		usleep(50000);
+	}
+	for (int i = 0; i < started; i++) {
+		pthread_join(s->loaders[i].thread, NULL);
+		if (rc == 0 && s->loaders[i].rc < 0)
+			rc = fail(s, s->loaders[i].rc, what, s->loaders[i].err);
+	}
+	return rc;
+}
+
+static void loader_done(struct loader *l)
+{
+	if (l->rc < 0)
+		atomic_store(&l->s->failed, 1);
+	atomic_fetch_sub(&l->s->running, 1);
+}
+
 /* ---- loading: one COPY stream per connection ---------------------------- */
 
 typedef void (*row_fn)(const struct seed *s, struct rng *rng, buf *b, long i);
 
 /* One table being loaded: loaders take batches of rows [next, next + batch) until none is left. */
 struct table_load {
-	const char *what, *copy_sql;
+	const char *copy_sql;
 	long n;
 	row_fn put_row;
 	atomic_long next;
 	atomic_long sent; /* rows handed to libpq, for the progress display */
-	atomic_int running;
 };
 
-/* A connection and the thread that feeds it. */
-struct loader {
-	struct seed *s;
-	db *db;
-	struct rng rng;
-	struct copy c;
-	struct table_load *t;
-	pthread_t thread;
-	char err[512];
-	int rc;
-};
-
-static int copy_batch(struct loader *l, long lo, long hi)
+static int copy_batch(struct loader *l, struct table_load *t, long lo, long hi)
 {
-	struct table_load *t = l->t;
 	int rc = copy_begin(&l->c, t->copy_sql);
+	if (rc < 0)
+		return rc;
 	for (long i = lo; i < hi && rc == 0; i++) {
 		t->put_row(l->s, &l->rng, &l->c.b, i);
 		rc = copy_maybe_flush(&l->c);
-		if ((i & 255) == 255)
+		if ((i & 255) == 255) {
 			atomic_fetch_add(&t->sent, 256);
+			if (stopping(l->s))
+				rc = copy_fail(&l->c, "COPY", "interrupted");
+		}
 	}
-	if (rc == 0)
-		rc = copy_end(&l->c);
-	if (rc == 0)
+	int end = copy_end(&l->c, rc < 0);
+	if (rc == 0 && end == 0)
 		atomic_fetch_add(&t->sent, hi - lo - (hi / 256 - lo / 256) * 256);
-	return rc;
+	return rc < 0 ? rc : end;
 }
 
-static void *loader_main(void *arg)
+static void *load_main(void *arg)
 {
 	struct loader *l = arg;
-	struct table_load *t = l->t;
+	struct table_load *t = l->job;
 	long batch = l->s->o.batch;
-	while (l->rc == 0 && !atomic_load(&l->s->failed)) {
+	while (l->rc == 0 && !stopping(l->s)) {
 		long lo = atomic_fetch_add(&t->next, batch);
 		if (lo >= t->n)
 			break;
-		l->rc = copy_batch(l, lo, lo + batch < t->n ? lo + batch : t->n);
+		l->rc = copy_batch(l, t, lo, lo + batch < t->n ? lo + batch : t->n);
 	}
-	if (l->rc < 0)
-		atomic_store(&l->s->failed, 1);
-	atomic_fetch_sub(&t->running, 1);
+	loader_done(l);
 	return NULL;
 }
 
-/* Loads rows [0, n) of one table with every loader at once, showing progress; 0 or the first error. */
+static void load_tick(void *job, void *arg)
+{
+	progress_update(arg, atomic_load(&((struct table_load *)job)->sent));
+}
+
+/* Loads rows [0, n) of one table over every connection at once, showing progress; 0 or the first error. */
 static int load_table(struct seed *s, const char *what, const char *copy_sql, long n, row_fn put_row)
 {
-	struct table_load t = { .what = what, .copy_sql = copy_sql, .n = n, .put_row = put_row };
+	struct table_load t = { .copy_sql = copy_sql, .n = n, .put_row = put_row };
 	long batches = (n + s->o.batch - 1) / s->o.batch;
-	int nl = batches < s->o.jobs ? (int)batches : (int)s->o.jobs, started = 0;
 	struct progress p;
 	progress_start(&p, what, n);
-	atomic_store(&t.running, nl);
-	for (int i = 0; i < nl; i++) {
-		s->loaders[i].t = &t;
-		if (pthread_create(&s->loaders[i].thread, NULL, loader_main, &s->loaders[i]) != 0) {
-			atomic_store(&s->failed, 1);
-			atomic_fetch_sub(&t.running, nl - i);
-			break;
-		}
-		started++;
-	}
-	while (atomic_load(&t.running) > 0) {
-		progress_update(&p, atomic_load(&t.sent));
-		usleep(50000);
-	}
-	int rc = started == nl ? 0 : fail(s, -EAGAIN, what, "could not start a loader thread");
-	for (int i = 0; i < started; i++) {
-		pthread_join(s->loaders[i].thread, NULL);
-		if (rc == 0 && s->loaders[i].rc < 0)
-			rc = fail(s, s->loaders[i].rc, what, s->loaders[i].err);
-	}
-	if (rc == 0 && atomic_load(&s->failed))
-		rc = fail(s, -ECANCELED, what, "stopped");
+	int rc = run_parallel(s, what, batches < s->o.jobs ? (int)batches : (int)s->o.jobs, &t, load_main, load_tick, &p);
+	if (rc == 0 && interrupted)
+		rc = fail(s, -EINTR, what, "interrupted");
 	if (rc == 0)
 		progress_finish(&p);
 	else if (p.tty)
@@ -985,12 +1030,114 @@ static int exec(struct seed *s, db *d, arena *a, const char *sql, PGresult **ret
 	return r < 0 ? fail(s, r, sql, db_error(d)) : 0;
 }
 
+/* ---- secondary indexes: dropped for a big load, rebuilt after ------------ */
+
+/*
+ * Keeping the table's b-tree and trigram indexes up to date row by row cost
+ * twice the whole load at a million campaigns (random pages of indexes far
+ * larger than shared_buffers); building them afterwards takes seconds. The
+ * jsonb GIN index is the exception (cheaper to maintain than to build), as
+ * are unique and primary-key indexes (constraints). Which indexes were
+ * dropped is recorded, in the same transaction as the drop, in DROPPED: if
+ * the seed dies before rebuilding them, the next `adcraft seed` does it first.
+ */
+#define DROPPED "adcraft_seed_dropped_indexes"
+
+static const char drop_sql[] =
+	"CREATE TABLE IF NOT EXISTS " DROPPED " (name text PRIMARY KEY, definition text NOT NULL);"
+	"COMMENT ON TABLE " DROPPED " IS 'Indexes of campaigns that adcraft seed dropped for a bulk load and has not"
+	" rebuilt yet; the next adcraft seed rebuilds them.';"
+	"INSERT INTO " DROPPED
+	" SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+	"  WHERE i.indrelid = 'campaigns'::regclass AND NOT i.indisunique AND NOT i.indisprimary"
+	"    AND NOT i.indisexclusion AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = i.indrelid"
+	"    AND a.attnum = ANY (i.indkey) AND a.atttypid = 'jsonb'::regtype);"
+	"DO $$ DECLARE n text; BEGIN"
+	"  FOR n IN SELECT name FROM " DROPPED " LOOP EXECUTE format('DROP INDEX %I', n); END LOOP;"
+	" END $$";
+
+struct rebuild {
+	PGresult *list; /* name, definition */
+	atomic_int next;
+};
+
+static void *rebuild_main(void *arg)
+{
+	struct loader *l = arg;
+	struct rebuild *rb = l->job;
+	for (int i; l->rc == 0 && (i = atomic_fetch_add(&rb->next, 1)) < PQntuples(rb->list);) {
+		const char *p[] = { PQgetvalue(rb->list, i, 0) };
+		PGresult *res;
+		arena_reset(l->c.a);
+		if (db_exec_sql(l->db, l->c.a, "BEGIN", &res) < 0 ||
+		    db_exec_sql(l->db, l->c.a, PQgetvalue(rb->list, i, 1), &res) < 0 ||
+		    db_exec_params(l->db, l->c.a, "DELETE FROM " DROPPED " WHERE name = $1", 1, p, &res) < 0 ||
+		    db_exec_sql(l->db, l->c.a, "COMMIT", &res) < 0) {
+			snprintf(l->err, sizeof(l->err), "%s: %s", p[0], db_error(l->db));
+			PQclear(PQexec(db_conn(l->db), "ROLLBACK"));
+			l->rc = -EIO;
+		}
+	}
+	loader_done(l);
+	return NULL;
+}
+
+/* Rebuilds what DROPPED lists, over every connection at once, then drops DROPPED. */
+static int indexes_rebuild(struct seed *s, db *d, arena *a, const char *why)
+{
+	PGresult *res;
+	int r = exec(s, d, a, "SELECT to_regclass('" DROPPED "') IS NOT NULL", &res);
+	if (r < 0 || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		return r;
+	struct rebuild rb;
+	r = exec(s, d, a, "SELECT name, definition FROM " DROPPED " ORDER BY definition LIKE '%USING gin%' DESC, name",
+		 &rb.list);
+	if (r < 0)
+		return r;
+	atomic_store(&rb.next, 0);
+	int n = PQntuples(rb.list);
+	double t0 = mono_s();
+	fprintf(stderr, "indexes    rebuilding %d on campaigns%s ...", n, why);
+	fflush(stderr);
+	atomic_store(&s->failed, 0);
+	r = run_parallel(s, "rebuilding indexes", n < s->o.jobs ? n : (int)s->o.jobs, &rb, rebuild_main, NULL, NULL);
+	if (r == 0)
+		r = exec(s, d, a, "DROP TABLE " DROPPED, NULL);
+	fprintf(stderr, r == 0 ? " %.1f s\n" : " failed after %.1f s\n", mono_s() - t0);
+	return r;
+}
+
+/* Drops the indexes worth rebuilding when the load at least doubles the table; 1 when it did. */
+static int indexes_drop(struct seed *s, db *d, arena *a)
+{
+	if (s->o.keep_indexes || s->total < 100000)
+		return 0;
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (SELECT FROM campaigns LIMIT %ld) AS x", s->total);
+	PGresult *res;
+	int r = exec(s, d, a, sql, &res);
+	if (r < 0 || atol(PQgetvalue(res, 0, 0)) >= s->total)
+		return r;
+	r = exec(s, d, a, "BEGIN", NULL);
+	if (r == 0 && (r = exec(s, d, a, drop_sql, NULL)) == 0)
+		r = exec(s, d, a, "COMMIT", NULL);
+	if (r < 0) {
+		PQclear(PQexec(db_conn(d), "ROLLBACK"));
+		return r;
+	}
+	return 1;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
 /* Session settings that make bulk loading cheaper; lz4 only if the server was built with it. */
 static int session_setup(struct seed *s, db *d, arena *a, bool quiet)
 {
 	if (!db_connected(d))
 		return fail(s, -ENOTCONN, "connect", db_error(d));
 	int r = exec(s, d, a, "SET synchronous_commit = off", NULL);
+	if (r == 0)
+		r = exec(s, d, a, "SET maintenance_work_mem = '256MB'", NULL);
 	if (r == 0 && getenv("SEED_SQL") && *getenv("SEED_SQL"))
 		r = exec(s, d, a, getenv("SEED_SQL"), NULL);
 	if (r == 0 && exec(s, d, a, "SET default_toast_compression = lz4", NULL) < 0 && !quiet)
@@ -1085,8 +1232,10 @@ static int first_seed_number(struct seed *s, db *d, arena *a)
 static int run(struct seed *s, double *load_secs)
 {
 	arena *a = arena_new(8192);
-	int r = loaders_open(s, a);
+	int r = loaders_open(s, a), dropped = 0;
 	db *d = s->loaders ? s->loaders[0].db : NULL;
+	if (r == 0)
+		r = indexes_rebuild(s, d, a, " (left by an interrupted seed)");
 	if (r == 0)
 		r = first_seed_number(s, d, a);
 	if (r == 0)
@@ -1099,11 +1248,19 @@ static int run(struct seed *s, double *load_secs)
 			       s->o.users * s->o.personas, put_persona_row);
 	double t0 = mono_s();
 	if (r == 0)
+		r = dropped = indexes_drop(s, d, a);
+	if (r >= 0)
 		r = load_table(s, "campaigns",
 			       "COPY campaigns (id, user_id, persona_id, name, description, objective, status, budget,"
 			       " currency, start_date, end_date, tone, keywords, content, ab_tests, generation_settings,"
 			       " created_at, updated_at) FROM STDIN",
 			       s->total, put_campaign_row);
+	if (dropped > 0) { /* whatever happened */
+		if (r < 0)
+			fprintf(stderr, "adcraft seed: stopping; first the indexes dropped for the load are rebuilt\n");
+		int rr = indexes_rebuild(s, d, a, "");
+		r = r < 0 ? r : rr;
+	}
 	*load_secs = mono_s() - t0;
 	if (r == 0) {
 		double t1 = mono_s();
@@ -1135,7 +1292,7 @@ static int usage_error(const char *msg)
 	fprintf(stderr,
 		"adcraft seed: %s\n"
 		"usage: adcraft seed --users N --campaigns M [--content K (2)] [--heavy-user-campaigns H (M)]\n"
-		"                    [--personas P (3)] [--batch B (10000)] [--jobs J (CPUs)]\n",
+		"                    [--personas P (3)] [--batch B (10000)] [--jobs J (CPUs)] [--keep-indexes]\n",
 		msg);
 	return 2;
 }
@@ -1146,7 +1303,8 @@ static int parse_opts(int argc, char **argv, struct seed_opts *o)
 		{ "users", required_argument, NULL, 'u' },	 { "campaigns", required_argument, NULL, 'm' },
 		{ "content", required_argument, NULL, 'k' },	 { "heavy-user-campaigns", required_argument, NULL, 'H' },
 		{ "personas", required_argument, NULL, 'p' },	 { "batch", required_argument, NULL, 'b' },
-		{ "jobs", required_argument, NULL, 'j' },	 { NULL, 0, NULL, 0 },
+		{ "jobs", required_argument, NULL, 'j' },	 { "keep-indexes", no_argument, NULL, 'K' },
+		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*o = (struct seed_opts){ .users = -1, .campaigns = -1, .content = 2, .heavy = -1, .personas = 3,
@@ -1154,6 +1312,10 @@ static int parse_opts(int argc, char **argv, struct seed_opts *o)
 	optind = 0; /* main() already ran getopt over its own options */
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'K') {
+			o->keep_indexes = true;
+			continue;
+		}
 		long *dst = c == 'u' ? &o->users : c == 'm' ? &o->campaigns : c == 'k' ? &o->content
 			    : c == 'H' ? &o->heavy : c == 'p' ? &o->personas : c == 'b' ? &o->batch
 			    : c == 'j' ? &o->jobs : NULL;
@@ -1194,8 +1356,15 @@ int cmd_seed(struct config *cfg, int argc, char **argv)
 		r = fail(&s, -EIO, "password hash", "argon2 failed");
 	if (r == 0)
 		r = alloc_plan(&s);
-	if (r == 0)
+	if (r == 0) {
+		/* the first Ctrl-C stops loading and rebuilds dropped indexes; a second one ends the process */
+		struct sigaction sa = { .sa_handler = on_interrupt, .sa_flags = SA_RESETHAND }, old_int, old_term;
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
 		r = run(&s, &load);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 	double secs = mono_s() - t0;
 	if (r == 0) {
 		long personas = s.o.users * s.o.personas;

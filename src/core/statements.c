@@ -241,11 +241,14 @@ const struct stmt_def statements[STMT__COUNT] = {
 		" WHERE id = $2::uuid AND attempts = $3::int AND locked_by = $1 AND state = 'running'"
 		" RETURNING id", 5 },
 
-	/* $1 worker id, $2 hostname, $3 pid, $4 jobs done: our row, and which of our jobs are still ours */
+	/* $1 worker id, $2 hostname, $3 pid, $4 jobs done, $5 the jobs of the batch in hand (uuid[]):
+	 * our row, and which of those jobs are still ours. Only the batch in hand is kept alive, so a
+	 * job whose completion was lost (say, the database restarted) goes stale and is rescued. */
 	[STMT_JOB_HEARTBEAT] = { "job_heartbeat",
 		"WITH w AS (INSERT INTO workers (id, hostname, pid, jobs_done) VALUES ($1, $2, $3::int, $4::bigint)"
 		"           ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), jobs_done = EXCLUDED.jobs_done)"
-		"UPDATE jobs SET heartbeat_at = now() WHERE locked_by = $1 AND state = 'running' RETURNING id", 4 },
+		"UPDATE jobs SET heartbeat_at = now()"
+		" WHERE id = ANY($5::uuid[]) AND locked_by = $1 AND state = 'running' RETURNING id", 5 },
 
 	/* $1 stale seconds: running jobs whose worker went quiet go back to the queue */
 	[STMT_JOB_RESCUE] = { "job_rescue",
@@ -266,9 +269,9 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"SELECT extract(epoch FROM min(run_at) - now()) FROM jobs"
 		" WHERE state = 'queued' AND queue = ANY($1::text[])", 1 },
 
-	/* $1 worker id */
+	/* $1 worker id, $2 jobs done */
 	[STMT_WORKER_STOPPED] = { "worker_stopped",
-		"UPDATE workers SET stopped_at = now(), heartbeat_at = now() WHERE id = $1", 1 },
+		"UPDATE workers SET stopped_at = now(), heartbeat_at = now(), jobs_done = $2::bigint WHERE id = $1", 2 },
 
 	/* ---- job queue: API side ---- */
 

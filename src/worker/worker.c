@@ -12,6 +12,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +45,10 @@ struct worker {
 	int64_t next_heartbeat, next_rescue, next_prune;
 	struct job *current;
 	bool current_lost;
+	const char *batch_ids;	/* uuid[] literal of the batch in hand ("{}" when none) */
+	char *unfinished;	/* a finish statement's payload that failed; retried after reconnect */
+	const char *cancelled[64]; /* adcraft_cancel ids heard while a batch is in hand */
+	int ncancelled;
 	arena *job_arena;   /* one job attempt */
 	arena *batch_arena; /* one claim batch */
 	arena *tick_arena;  /* maintenance statements */
@@ -51,6 +56,7 @@ struct worker {
 
 static volatile sig_atomic_t stop_requested;
 static volatile int64_t stop_at; /* monotonic ms of the first SIGTERM */
+static int stop_pipe[2] = { -1, -1 }; /* the handler writes a byte: poll() cannot miss a SIGTERM */
 
 static int64_t mono_ms(void)
 {
@@ -65,6 +71,11 @@ static void on_stop(int sig)
 	if (!stop_requested)
 		stop_at = mono_ms(); /* clock_gettime is async-signal-safe */
 	stop_requested = 1;
+	int saved = errno;
+	if (write(stop_pipe[1], "x", 1) < 0) {
+		/* full pipe: a byte is already waiting */
+	}
+	errno = saved;
 }
 
 static void log_job(enum log_level level, const struct job *j, const char *event, const char *detail)
@@ -97,8 +108,12 @@ static void pump_notifications(struct worker *w)
 	while ((n = PQnotifies(conn))) {
 		if (strcmp(n->relname, "adcraft_jobs") == 0)
 			w->have_work = true;
-		else if (strcmp(n->relname, "adcraft_cancel") == 0 && w->current && strcmp(n->extra, w->current->id) == 0)
-			w->current->cancelled = true;
+		else if (strcmp(n->relname, "adcraft_cancel") == 0) {
+			if (w->current && strcmp(n->extra, w->current->id) == 0)
+				w->current->cancelled = true;
+			else if (w->ncancelled < 64) /* maybe a job of the batch that has not started yet */
+				w->cancelled[w->ncancelled++] = arena_strdup(w->batch_arena, n->extra);
+		}
 		PQfreemem(n);
 	}
 }
@@ -108,7 +123,7 @@ static void heartbeat(struct worker *w)
 	char pid[16], done[24];
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	snprintf(done, sizeof(done), "%lld", w->jobs_done);
-	const char *p[] = { w->id, w->hostname, pid, done };
+	const char *p[] = { w->id, w->hostname, pid, done, w->batch_ids ? w->batch_ids : "{}" };
 	PGresult *res;
 	arena_reset(w->tick_arena);
 	if (db_exec(w->db, w->tick_arena, STMT_JOB_HEARTBEAT, p, &res) < 0)
@@ -222,10 +237,21 @@ static const char *const outcome_names[] = {
 	[JOB_CANCELLED] = "cancelled", [JOB_RELEASE] = "release",
 };
 
+static bool heard_cancel(const struct worker *w, const char *id)
+{
+	for (int i = 0; i < w->ncancelled; i++)
+		if (strcmp(w->cancelled[i], id) == 0)
+			return true;
+	return false;
+}
+
 static enum job_outcome run_one(struct worker *w, struct job *j)
 {
 	if (stop_requested)
 		return JOB_RELEASE;
+	pump_notifications(w);
+	if (heard_cancel(w, j->id))
+		return JOB_CANCELLED; /* cancelled while it waited in the batch */
 	job_handler fn = job_handler_find(j->queue, j->kind);
 	if (!fn) {
 		j->error = arena_printf(j->arena, "unsupported job kind \"%s\" on queue \"%s\"", j->kind, j->queue);
@@ -250,6 +276,26 @@ static void append_outcome(buf *out, const struct job *j, enum job_outcome o)
 	buf_putc(out, '}');
 }
 
+/* Records a batch's outcomes; if the database is gone, keeps them to retry after reconnecting
+ * (the jobs stay fenced: one rescued meanwhile no longer matches). */
+static void finish_batch(struct worker *w, const char *outcomes, int rows)
+{
+	const char *f[] = { w->id, outcomes };
+	PGresult *res;
+	arena_reset(w->tick_arena);
+	if (db_exec(w->db, w->tick_arena, STMT_JOB_FINISH, f, &res) == 0) {
+		free(w->unfinished);
+		w->unfinished = NULL;
+		return;
+	}
+	log_msg(LOG_ERROR, "finishing %d job(s) failed (retrying after reconnect; else rescued): %s", rows,
+		db_error(w->db));
+	if (outcomes != w->unfinished) {
+		free(w->unfinished);
+		w->unfinished = strdup(outcomes);
+	}
+}
+
 /* Claims up to limit jobs from queues and runs them; returns how many were claimed. */
 static int claim_and_run(struct worker *w, const char *queues, int limit)
 {
@@ -265,6 +311,14 @@ static int claim_and_run(struct worker *w, const char *queues, int limit)
 	int rows = PQntuples(res);
 	if (rows == 0)
 		return 0;
+	buf ids;
+	buf_init(&ids, w->batch_arena, (size_t)rows * 40 + 4);
+	buf_putc(&ids, '{');
+	for (int i = 0; i < rows; i++)
+		buf_printf(&ids, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+	buf_putc(&ids, '}');
+	w->batch_ids = buf_cstr(&ids);
+	w->ncancelled = 0;
 	buf out;
 	buf_init(&out, w->batch_arena, 256 + (size_t)rows * 128);
 	buf_putc(&out, '[');
@@ -295,9 +349,9 @@ static int claim_and_run(struct worker *w, const char *queues, int limit)
 			log_job(LOG_INFO, &j, "released for another worker", NULL);
 	}
 	buf_putc(&out, ']');
-	const char *f[] = { w->id, buf_cstr(&out) };
-	if (db_exec(w->db, w->batch_arena, STMT_JOB_FINISH, f, &res) < 0)
-		log_msg(LOG_ERROR, "finishing %d job(s) failed (they will be rescued): %s", rows, db_error(w->db));
+	finish_batch(w, buf_cstr(&out), rows);
+	w->batch_ids = NULL;
+	w->ncancelled = 0;
 	return rows;
 }
 
@@ -327,10 +381,13 @@ static void wait_for_work(struct worker *w, int timeout_ms)
 	if (w->have_work)
 		return;
 	PGconn *conn = db_conn(w->db);
-	struct pollfd pfd = { .fd = conn ? PQsocket(conn) : -1, .events = POLLIN };
-	if (pfd.fd < 0 || timeout_ms <= 0)
+	struct pollfd pfd[2] = {
+		{ .fd = conn ? PQsocket(conn) : -1, .events = POLLIN },
+		{ .fd = stop_pipe[0], .events = POLLIN },
+	};
+	if (timeout_ms <= 0)
 		return;
-	if (poll(&pfd, 1, timeout_ms) > 0)
+	if (poll(pfd, 2, timeout_ms) > 0 && (pfd[0].revents & POLLIN))
 		pump_notifications(w);
 }
 
@@ -338,6 +395,8 @@ static void wait_for_work(struct worker *w, int timeout_ms)
 
 void worker_main(const struct config *cfg)
 {
+	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		_exit(1);
 	struct sigaction sa = { .sa_handler = on_stop };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -372,6 +431,8 @@ void worker_main(const struct config *cfg)
 			w.have_work = true; /* notifications sent while disconnected are lost: poll */
 			w.next_heartbeat = 0;
 		}
+		if (w.unfinished)
+			finish_batch(&w, w.unfinished, 0);
 		maintain(&w);
 		int claimed = claim_and_run(&w, quick_queues, (int)cfg->worker_batch);
 		if (claimed < cfg->worker_batch && !stop_requested)
@@ -379,9 +440,11 @@ void worker_main(const struct config *cfg)
 		if (claimed > 0)
 			continue;
 		w.have_work = false;
-		wait_for_work(&w, idle_timeout(&w));
+		wait_for_work(&w, idle_timeout(&w)); /* returns at once on SIGTERM (stop_pipe) */
 	}
-	const char *p[] = { w.id };
+	char done[24];
+	snprintf(done, sizeof(done), "%lld", w.jobs_done);
+	const char *p[] = { w.id, done };
 	PGresult *res;
 	arena_reset(w.tick_arena);
 	db_exec(w.db, w.tick_arena, STMT_WORKER_STOPPED, p, &res);
