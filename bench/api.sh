@@ -27,7 +27,9 @@ set -euo pipefail
 # One row per target: NAME METHOD PATH AUTH [BODY_FILE]
 #   PATH       request path on the adcraft nginx; "@ceiling/..." goes to the
 #              constant FastCGI responder's nginx instead
-#   AUTH       "token" sends "Authorization: Bearer <access token of the bench
+#   AUTH       "writer" sends a second user's token (for targets that write, so
+#              they do not grow the data the read targets measure);
+#              "token" sends "Authorization: Bearer <access token of the bench
 #              user>", "-" sends none
 #   BODY_FILE  JSON request body, relative to bench/ (sent with
 #              Content-Type: application/json)
@@ -39,7 +41,7 @@ TARGETS=(
 	"auth/me          GET   /api/auth/me                     token"
 	"campaign/get     GET   /api/campaigns/@CAMPAIGN@        token"
 	"campaigns/list   GET   /api/campaigns?limit=50          token"
-	"campaign/create  POST  /api/campaigns                   token  campaign.json"
+	"campaign/create  POST  /api/campaigns                   writer campaign.json"
 	"campaigns/stats  GET   /api/campaigns/stats             token"
 	"dashboard        GET   /api/campaigns/dashboard         token"
 	"fcgi-constant    GET   @ceiling/const                   -"
@@ -52,6 +54,9 @@ CEILING=fcgi-constant
 # and set the variables that TARGETS rows use as @NAME@.
 setup_data() {
 	local status i
+	status=$(api_request POST /api/auth/register "{\"email\":\"writer-$$-$RANDOM@bench.adcraft.local\",\"password\":\"bench-password-$RANDOM\",\"name\":\"Writer\"}")
+	[ "$status" = 201 ] || die "setup: registering the writer answered $status"
+	WRITER_TOKEN=$(json_field accessToken)
 	status=$(api_request POST /api/personas \
 		'{"name":"Bench persona","interests":["growth"],"painPoints":["manual work"],"goals":["more leads"]}' "$TOKEN")
 	[ "$status" = 201 ] || die "setup: POST /api/personas answered $status"
@@ -252,10 +257,11 @@ target_url() {
 # One wrk run against one target. Without --out the result is appended as a
 # round of NAME to $BENCH_TMP/results (one line: NAME then the wrk_run keys).
 bench_target() {
-	local auth=false duration=$DURATION out='' name method path body token='' url slug n
+	local auth=false writer=false duration=$DURATION out='' name method path body token='' url slug n
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--auth) auth=true; shift ;;
+		--writer) auth=true writer=true; shift ;;
 		--duration) duration=$2; shift 2 ;;
 		--out) out=$2; shift 2 ;;
 		*) break ;;
@@ -265,6 +271,7 @@ bench_target() {
 	[ -n "$body" ] && [ "${body#/}" = "$body" ] && body=$BENCH_DIR/$body
 	[ -z "$body" ] || [ -r "$body" ] || die "$name: body file $body not readable"
 	$auth && token=$TOKEN
+	$writer && token=$WRITER_TOKEN
 	url=$(target_url "$path")
 	slug=${name//[^A-Za-z0-9_.-]/_}
 	mkdir -p "$BENCH_TMP/wrk"
@@ -287,6 +294,7 @@ preflight() {
 	args=(-sS -o "$BENCH_TMP/preflight.out" -w '%{http_code} %{content_type}' --max-time 10
 		-X "$method" "$(target_url "$path")")
 	[ "$auth" = token ] && args+=(-H "Authorization: Bearer $TOKEN")
+	[ "$auth" = writer ] && args+=(-H "Authorization: Bearer $WRITER_TOKEN")
 	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$body")
 	out=$(curl "${args[@]}" 2>/dev/null) || out=000
 	read -r status ctype <<<"$out"
@@ -307,6 +315,7 @@ run_row() {
 	read -r name method path auth body <<<"$row"
 	opts=("$@")
 	[ "$auth" = token ] && opts+=(--auth)
+	[ "$auth" = writer ] && opts+=(--writer)
 	bench_target ${opts[@]+"${opts[@]}"} "$name" "$method" "$path" ${body:+"$body"}
 }
 
