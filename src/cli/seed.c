@@ -19,20 +19,21 @@
  * grows with the physical row order over the last two years, as an
  * append-only table's would, and owners are shuffled across it.
  *
- * Speed: rows are built here and streamed with COPY, one COPY (and one
- * transaction) per batch, so the client builds the next rows on one core
- * while the server stores the last ones on the other. Building the same rows
- * server-side (INSERT ... SELECT over generate_series, jsonb assembled per
- * item) cost about four times more server CPU per campaign when measured.
- * The session uses lz4 TOAST compression when the server has it and
- * synchronous_commit off. ANALYZE runs at the end.
+ * Speed: rows are built here and streamed with COPY over --jobs connections
+ * at once (one per CPU by default), one COPY and one transaction per batch;
+ * the client needs about 6 us of CPU per campaign, the server the rest. A
+ * server-side INSERT ... SELECT over generate_series building the same jsonb
+ * cost the server as much per campaign (measured within 10%), with less
+ * varied rows and without the real scorer. What decides the speed is index
+ * upkeep (see indexes_drop below) and the jsonb GIN index, which alone is
+ * about half of the server's work. Sessions use synchronous_commit off and
+ * lz4 TOAST compression when the server has it. ANALYZE runs at the end.
+ * Batches already committed stay when a seed fails or is interrupted.
  */
 #include "seed.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -529,9 +530,13 @@ static void progress_line(const struct progress *p, double now, const char *end)
 {
 	double secs = now - p->start, rate = secs > 0 ? p->done / secs : 0;
 	double pct = p->total ? 100.0 * p->done / p->total : 100;
-	long eta = rate > 0 ? (long)((p->total - p->done) / rate + 0.5) : 0;
-	fprintf(stderr, "%s%-10s %5.1f%%  %ld/%ld  %.0f rows/s  ETA %ld:%02ld%s", p->tty ? "\r" : "", p->what, pct,
-		p->done, p->total, rate, eta / 60, eta % 60, end);
+	char eta[32] = "-:--";
+	if (rate > 0) {
+		long left = (long)((p->total - p->done) / rate + 0.5);
+		snprintf(eta, sizeof(eta), "%ld:%02ld", left / 60, left % 60);
+	}
+	fprintf(stderr, "%s%-10s %5.1f%%  %ld/%ld  %.0f rows/s  ETA %s%s", p->tty ? "\r" : "", p->what, pct, p->done,
+		p->total, rate, eta, end);
 	fflush(stderr);
 }
 
@@ -1033,9 +1038,10 @@ static int exec(struct seed *s, db *d, arena *a, const char *sql, PGresult **ret
 /* ---- secondary indexes: dropped for a big load, rebuilt after ------------ */
 
 /*
- * Keeping the table's b-tree and trigram indexes up to date row by row cost
- * twice the whole load at a million campaigns (random pages of indexes far
- * larger than shared_buffers); building them afterwards takes seconds. The
+ * Keeping the table's b-tree and trigram indexes up to date row by row made
+ * a load of a million campaigns two to three times slower (random pages of
+ * indexes far larger than shared_buffers, each written to the WAL whole after
+ * every checkpoint); building them afterwards takes seconds. The
  * jsonb GIN index is the exception (cheaper to maintain than to build), as
  * are unique and primary-key indexes (constraints). Which indexes were
  * dropped is recorded, in the same transaction as the drop, in DROPPED: if
@@ -1138,8 +1144,6 @@ static int session_setup(struct seed *s, db *d, arena *a, bool quiet)
 	int r = exec(s, d, a, "SET synchronous_commit = off", NULL);
 	if (r == 0)
 		r = exec(s, d, a, "SET maintenance_work_mem = '256MB'", NULL);
-	if (r == 0 && getenv("SEED_SQL") && *getenv("SEED_SQL"))
-		r = exec(s, d, a, getenv("SEED_SQL"), NULL);
 	if (r == 0 && exec(s, d, a, "SET default_toast_compression = lz4", NULL) < 0 && !quiet)
 		fprintf(stderr, "adcraft seed: no lz4 on this server; TOAST uses pglz\n");
 	return r;

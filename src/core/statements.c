@@ -266,8 +266,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 queues: seconds until the next scheduled job is due (NULL when none) */
 	[STMT_JOB_NEXT_DUE] = { "job_next_due",
-		"SELECT extract(epoch FROM min(run_at) - now()) FROM jobs"
-		" WHERE state = 'queued' AND queue = ANY($1::text[])", 1 },
+		"SELECT extract(epoch FROM (SELECT run_at FROM jobs WHERE state = 'queued' AND queue = ANY($1::text[])"
+		"                           ORDER BY run_at LIMIT 1) - now())", 1 },
 
 	/* $1 worker id, $2 jobs done */
 	[STMT_WORKER_STOPPED] = { "worker_stopped",
