@@ -344,7 +344,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"     SELECT jsonb_build_object('campaignId', c.id, 'campaignName', c.name) || e AS item,"
 		"            (e->>'qualityScore')::int AS score, e->>'createdAt' AS created"
 		"       FROM campaigns c CROSS JOIN LATERAL jsonb_array_elements(c.content) e"
-		"      WHERE c.user_id = $1::uuid"
+		/* the five best items are in the campaigns whose best item ties or beats the fifth best campaign's */
+		"      WHERE c.user_id = $1::uuid AND c.content_top_score >= (SELECT content_top_score FROM campaigns"
+		"              WHERE user_id = $1::uuid AND content_top_score IS NOT NULL"
+		"              ORDER BY content_top_score DESC OFFSET 4 LIMIT 1)"
+		"         OR c.user_id = $1::uuid AND (SELECT count(*) < 5 FROM (SELECT 1 FROM campaigns"
+		"              WHERE user_id = $1::uuid AND content_top_score IS NOT NULL LIMIT 5) f)"
 		"      ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5) t))", 1 },
 
 	/* ---- generation ---- */
