@@ -14,9 +14,9 @@ import time
 import uuid
 
 import pytest
-from psycopg.rows import dict_row
 
 from helpers import RFC3339_UTC_RE, UUID_RE, _tail, assert_json, assert_problem
+from jobs_helpers import enqueue, job_row, wait_for, wait_state, worker_log  # noqa: F401
 
 JOB_FIELDS = {"id", "queue", "kind", "state", "progress", "attempts", "maxAttempts", "priority",
               "campaignId", "runAt", "createdAt", "startedAt", "finishedAt", "result", "error"}
@@ -25,44 +25,6 @@ QUEUES = ["analytics-processing", "content-generation", "data-exports", "email-s
 
 
 # --- helpers -----------------------------------------------------------------
-
-CASTS = {"user_id": "uuid", "campaign_id": "uuid", "priority": "int", "run_at": "timestamptz",
-         "max_attempts": "int", "idempotency_key": "text"}
-
-
-def enqueue(conn, queue, kind="noop", payload=None, **kw):
-    args = ["queue => %s", "kind => %s", "payload => %s::jsonb"]
-    params = [queue, kind, json.dumps(payload or {})]
-    for k, v in kw.items():
-        args.append(f"{k} => %s::{CASTS[k]}")
-        params.append(v)
-    return str(conn.execute(f"SELECT enqueue({', '.join(args)})", params).fetchone()[0])
-
-
-def job_row(conn, jid):
-    return conn.cursor(row_factory=dict_row).execute("SELECT * FROM jobs WHERE id = %s", [jid]).fetchone()
-
-
-def wait_for(pred, timeout, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
-
-
-def worker_log(stack, n=40):
-    return _tail(os.path.join(stack.dir, "log", "worker.log"), n)
-
-
-def wait_state(stack, conn, jid, states, timeout):
-    row = wait_for(lambda: (lambda r: r if r and r["state"] in states else None)(job_row(conn, jid)),
-                   timeout)
-    assert row, (f"job {jid} not in {states} within {timeout}s: {job_row(conn, jid)}\n"
-                 f"--- worker.log ---\n{worker_log(stack)}")
-    return row
-
 
 def worker_children(stack):
     master = int(stack.read_file("run/worker.pid").split()[0])

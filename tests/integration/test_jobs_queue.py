@@ -22,6 +22,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from helpers import BUILD_DIR, Stack, _alive, _tail
+from jobs_helpers import enqueue, job_row, wait_for, wait_state, worker_log  # noqa: F401
 
 NOTIFY_ONLY = {
     "ADCRAFT_DEV_JOB_HEARTBEAT": "60",   # idle workers wake at most once a minute...
@@ -37,46 +38,6 @@ def stack():
 
 
 # --- helpers -----------------------------------------------------------------
-
-CASTS = {"user_id": "uuid", "campaign_id": "uuid", "priority": "int", "run_at": "timestamptz",
-         "max_attempts": "int", "idempotency_key": "text"}
-
-
-def enqueue(conn, queue, kind="noop", payload=None, **kw):
-    """SELECT enqueue(...) with named arguments; returns the job id (str)."""
-    args = ["queue => %s", "kind => %s", "payload => %s::jsonb"]
-    params = [queue, kind, json.dumps(payload or {})]
-    for k, v in kw.items():
-        args.append(f"{k} => %s::{CASTS[k]}")
-        params.append(v)
-    return str(conn.execute(f"SELECT enqueue({', '.join(args)})", params).fetchone()[0])
-
-
-def job_row(conn, jid):
-    cur = conn.cursor(row_factory=dict_row)
-    return cur.execute("SELECT * FROM jobs WHERE id = %s", [jid]).fetchone()
-
-
-def wait_for(pred, timeout, interval=0.01):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
-
-
-def worker_log(stack, n=40):
-    return _tail(os.path.join(stack.dir, "log", "worker.log"), n)
-
-
-def wait_state(stack, conn, jid, states, timeout):
-    row = wait_for(lambda: (lambda r: r if r and r["state"] in states else None)(job_row(conn, jid)),
-                   timeout)
-    assert row, (f"job {jid} not in {states} within {timeout}s: {job_row(conn, jid)}\n"
-                 f"--- worker.log ---\n{worker_log(stack)}")
-    return row
-
 
 def wake_workers(conn, queue):
     """What the insert/requeue triggers send; used after moving run_at by hand."""

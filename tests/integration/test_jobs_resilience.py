@@ -16,6 +16,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from helpers import Stack, _alive, _tail
+from jobs_helpers import enqueue, job_row, wait_for, wait_state, worker_log  # noqa: F401
 
 FAST_RESCUE = {
     "ADCRAFT_DEV_JOB_HEARTBEAT": "1",
@@ -31,47 +32,6 @@ def stack():
 
 
 # --- helpers -----------------------------------------------------------------
-
-CASTS = {"user_id": "uuid", "campaign_id": "uuid", "priority": "int", "run_at": "timestamptz",
-         "max_attempts": "int", "idempotency_key": "text"}
-
-
-def enqueue(conn, queue, kind="noop", payload=None, **kw):
-    args = ["queue => %s", "kind => %s", "payload => %s::jsonb"]
-    params = [queue, kind, json.dumps(payload or {})]
-    for k, v in kw.items():
-        args.append(f"{k} => %s::{CASTS[k]}")
-        params.append(v)
-    return str(conn.execute(f"SELECT enqueue({', '.join(args)})", params).fetchone()[0])
-
-
-def job_row(conn, jid):
-    return conn.cursor(row_factory=dict_row).execute("SELECT * FROM jobs WHERE id = %s", [jid]).fetchone()
-
-
-def wait_for(pred, timeout, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            v = pred()
-        except Exception:  # the database may be restarting
-            v = None
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
-
-
-def worker_log(stack, n=40):
-    return _tail(os.path.join(stack.dir, "log", "worker.log"), n)
-
-
-def wait_state(stack, conn, jid, states, timeout):
-    row = wait_for(lambda: (lambda r: r if r and r["state"] in states else None)(job_row(conn, jid)),
-                   timeout)
-    assert row, (f"job {jid} not in {states} within {timeout}s: {job_row(conn, jid)}\n"
-                 f"--- worker.log ---\n{worker_log(stack)}")
-    return row
-
 
 def worker_master(stack):
     return int(stack.read_file("run/worker.pid").split()[0])
