@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import subprocess
 import time
 
 from psycopg.rows import dict_row
@@ -46,3 +48,24 @@ def wait_state(stack, conn, jid, states, timeout):
     assert row, (f"job {jid} not in {states} within {timeout}s: {job_row(conn, jid)}\n"
                  f"--- worker.log ---\n{worker_log(stack)}")
     return row
+
+
+def holder_pid(locked_by):
+    m = re.fullmatch(r"[^:]+:(\d+):[0-9a-f]+", locked_by or "")
+    assert m, f"locked_by {locked_by!r} is not host:pid:nonce"
+    return int(m.group(1))
+
+def children(pid):
+    p = subprocess.run(["pgrep", "-P", str(pid)], stdout=subprocess.PIPE, text=True)
+    return sorted(int(x) for x in p.stdout.split())
+
+def log_events(stack, job_id):
+    out = []
+    for line in _tail(os.path.join(stack.dir, "log", "worker.log"), 100000).splitlines():
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        if o.get("jobId") == job_id:
+            out.append(o)
+    return out

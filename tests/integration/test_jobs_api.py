@@ -6,17 +6,14 @@ Tests that need a job to stay queued occupy every worker process first with
 long cancellable noop jobs (`busy_workers`), so nothing is claimed meanwhile.
 """
 
-import json
-import os
-import re
 import subprocess
 import time
 import uuid
 
 import pytest
 
-from helpers import RFC3339_UTC_RE, UUID_RE, _tail, assert_json, assert_problem
-from jobs_helpers import enqueue, job_row, wait_for, wait_state, worker_log  # noqa: F401
+from helpers import RFC3339_UTC_RE, UUID_RE, assert_json, assert_problem
+from jobs_helpers import enqueue, holder_pid, job_row, log_events, wait_for, wait_state, worker_log
 
 JOB_FIELDS = {"id", "queue", "kind", "state", "progress", "attempts", "maxAttempts", "priority",
               "campaignId", "runAt", "createdAt", "startedAt", "finishedAt", "result", "error"}
@@ -30,24 +27,6 @@ def worker_children(stack):
     master = int(stack.read_file("run/worker.pid").split()[0])
     p = subprocess.run(["pgrep", "-P", str(master)], stdout=subprocess.PIPE, text=True)
     return sorted(int(x) for x in p.stdout.split())
-
-
-def holder_pid(locked_by):
-    m = re.fullmatch(r"[^:]+:(\d+):[0-9a-f]+", locked_by or "")
-    assert m, f"locked_by {locked_by!r} is not host:pid:nonce"
-    return int(m.group(1))
-
-
-def log_events(stack, job_id):
-    out = []
-    for line in _tail(os.path.join(stack.dir, "log", "worker.log"), 100000).splitlines():
-        try:
-            o = json.loads(line)
-        except ValueError:
-            continue
-        if o.get("jobId") == job_id:
-            out.append(o)
-    return out
 
 
 def check_job(job):

@@ -10,7 +10,6 @@ run their own adcraft-worker (build/adcraft-worker with the stack's
 worker.conf) stop the stack's worker first and start it again afterwards.
 """
 
-import json
 import os
 import signal
 import statistics
@@ -22,7 +21,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from helpers import BUILD_DIR, Stack, _alive, _tail
-from jobs_helpers import enqueue, job_row, wait_for, wait_state, worker_log  # noqa: F401
+from jobs_helpers import children, enqueue, job_row, log_events, wait_for, wait_state, worker_log
 
 NOTIFY_ONLY = {
     "ADCRAFT_DEV_JOB_HEARTBEAT": "60",   # idle workers wake at most once a minute...
@@ -55,11 +54,6 @@ def stop_stack_worker(stack, timeout=15):
 
 def restart_stack_worker(stack):
     stack.dev("up", "--no-build", "--no-demo", timeout=120)
-
-
-def children(pid):
-    p = subprocess.run(["pgrep", "-P", str(pid)], stdout=subprocess.PIPE, text=True)
-    return sorted(int(x) for x in p.stdout.split())
 
 
 class OwnWorker:
@@ -310,18 +304,6 @@ def test_max_attempts_then_failed(stack, db, audit):
 
 
 # --- cancel -------------------------------------------------------------------------
-
-def log_events(stack, job_id):
-    out = []
-    for line in _tail(os.path.join(stack.dir, "log", "worker.log"), 100000).splitlines():
-        try:
-            o = json.loads(line)
-        except ValueError:
-            continue
-        if o.get("jobId") == job_id:
-            out.append(o)
-    return out
-
 
 def test_cancel_reaches_a_claimed_job_not_yet_started(stack, db):
     """One worker is busy; the other claims two 6 s jobs in one batch (both "running"

@@ -4,19 +4,16 @@ the stale limit (fenced completion), a PostgreSQL restart mid-run, and SIGTERM
 with jobs in flight.
 """
 
-import json
 import os
-import re
 import signal
-import subprocess
 import time
 import uuid
 
 import pytest
 from psycopg.rows import dict_row
 
-from helpers import Stack, _alive, _tail
-from jobs_helpers import enqueue, job_row, wait_for, wait_state, worker_log  # noqa: F401
+from helpers import Stack, _alive
+from jobs_helpers import children, enqueue, holder_pid, job_row, log_events, wait_for, wait_state, worker_log
 
 FAST_RESCUE = {
     "ADCRAFT_DEV_JOB_HEARTBEAT": "1",
@@ -35,17 +32,6 @@ def stack():
 
 def worker_master(stack):
     return int(stack.read_file("run/worker.pid").split()[0])
-
-
-def children(pid):
-    p = subprocess.run(["pgrep", "-P", str(pid)], stdout=subprocess.PIPE, text=True)
-    return sorted(int(x) for x in p.stdout.split())
-
-
-def holder_pid(locked_by):
-    m = re.fullmatch(r"[^:]+:(\d+):[0-9a-f]+", locked_by or "")
-    assert m, f"locked_by {locked_by!r} is not host:pid:nonce"
-    return int(m.group(1))
 
 
 def ensure_workers(stack, n=2, timeout=10):
@@ -70,18 +56,6 @@ def idle_queues(conn, timeout=20):
                   timeout, 0.1)
     assert ok, conn.execute("SELECT id, state, attempts, locked_by FROM jobs WHERE state IN"
                             " ('queued', 'running')").fetchall()
-
-
-def log_events(stack, job_id):
-    out = []
-    for line in _tail(os.path.join(stack.dir, "log", "worker.log"), 100000).splitlines():
-        try:
-            o = json.loads(line)
-        except ValueError:
-            continue
-        if o.get("jobId") == job_id:
-            out.append(o)
-    return out
 
 
 def register(stack):
