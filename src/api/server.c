@@ -209,7 +209,7 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 
 struct master {
 	struct config *cfg;
-	const struct server_options *opt;
+	const struct daemon_options *opt;
 	char dummy_hash[PASSWORD_HASH_MAX];
 	int64_t started_at;
 };
@@ -234,7 +234,7 @@ static int reload(void *ctx)
 	struct master *m = ctx;
 	struct config *fresh;
 	char err[512];
-	if (config_load(m->opt->config_path, &fresh, err, sizeof(err)) < 0) {
+	if (daemon_load_config(m->opt->config_path, "api", &fresh, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERROR, "reload refused, keeping the running configuration: %s", err);
 		return -1;
 	}
@@ -242,22 +242,10 @@ static int reload(void *ctx)
 		log_msg(LOG_WARN, "listen addresses changed: they take effect on restart, not reload");
 	config_free(m->cfg);
 	m->cfg = fresh;
-	enum log_level level;
-	if (log_level_parse(fresh->log_level, &level) == 0)
-		log_setup(level, "api");
 	return 0;
 }
 
-static int write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "%d\n", (int)getpid());
-	return fclose(f) == 0 ? 0 : -errno;
-}
-
-int server_run(struct config *cfg, const struct server_options *opt)
+int server_run(struct config *cfg, const struct daemon_options *opt)
 {
 	struct master m = { .cfg = cfg, .opt = opt, .started_at = time(NULL) };
 	if (dispatch_init() < 0) {
@@ -272,8 +260,9 @@ int server_run(struct config *cfg, const struct server_options *opt)
 		log_msg(LOG_ERROR, "argon2 self-test failed");
 		return 1;
 	}
-	if (opt->pidfile && write_pidfile(opt->pidfile) < 0)
-		log_msg(LOG_WARN, "pidfile %s: %s", opt->pidfile, strerror(errno));
+	int pr = opt->pidfile ? daemon_write_pidfile(opt->pidfile) : 0;
+	if (pr < 0)
+		log_msg(LOG_WARN, "pidfile %s: %s", opt->pidfile, strerror(-pr));
 
 	struct supervisor sup = {
 		.name = "adcraft-api",

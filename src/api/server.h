@@ -12,11 +12,7 @@
 #pragma once
 
 #include "config.h"
-
-struct server_options {
-	const char *config_path; /* NULL: default lookup */
-	const char *pidfile;	 /* NULL: none */
-};
+#include "daemon.h"
 
 /* Runs until told to stop; returns the process exit status. Takes ownership of cfg. */
-int server_run(struct config *cfg, const struct server_options *opt);
+int server_run(struct config *cfg, const struct daemon_options *opt);

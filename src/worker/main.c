@@ -1,21 +1,20 @@
 /*
  * main.c - adcraft-worker: a supervisor keeping worker_processes job loops alive.
  */
-#include <errno.h>
 #include <curl/curl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "supervisor.h"
 #include "worker.h"
 
 struct master {
-	const char *config_path;
+	struct daemon_options opt;
 	struct config *cfg;
 };
 
@@ -36,60 +35,34 @@ static int reload(void *ctx)
 	struct master *m = ctx;
 	struct config *fresh;
 	char err[512];
-	if (config_load(m->config_path, &fresh, err, sizeof(err)) < 0) {
+	if (daemon_load_config(m->opt.config_path, "worker", &fresh, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERROR, "reload refused, keeping the running configuration: %s", err);
 		return -1;
 	}
 	config_free(m->cfg);
 	m->cfg = fresh;
-	enum log_level level;
-	if (log_level_parse(fresh->log_level, &level) == 0)
-		log_setup(level, "worker");
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "pidfile", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct master m = { 0 };
-	const char *pidfile = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "c:p:hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': m.config_path = optarg; break;
-		case 'p': pidfile = optarg; break;
-		case 'h':
-			puts("usage: adcraft-worker [--config FILE] [--pidfile FILE]\nRuns adcraft's background jobs.");
-			return 0;
-		case 'V': puts(ADCRAFT_VERSION); return 0;
-		default: return 2;
-		}
-	}
+	int r = daemon_parse_args(argc, argv,
+				  "usage: adcraft-worker [--config FILE] [--pidfile FILE]\n"
+				  "Runs adcraft's background jobs.\n",
+				  &m.opt);
+	if (r >= 0)
+		return r;
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any child exists */
 	log_setup(LOG_INFO, "worker");
 	char err[512];
-	if (config_load(m.config_path, &m.cfg, err, sizeof(err)) < 0) {
+	if (daemon_load_config(m.opt.config_path, "worker", &m.cfg, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERROR, "configuration: %s", err);
 		return 1;
 	}
-	enum log_level level;
-	if (log_level_parse(m.cfg->log_level, &level) == 0)
-		log_setup(level, "worker");
-	if (pidfile) {
-		FILE *f = fopen(pidfile, "we");
-		if (f) {
-			fprintf(f, "%d\n", (int)getpid());
-			fclose(f);
-		} else {
-			log_msg(LOG_WARN, "pidfile %s: %s", pidfile, strerror(errno));
-		}
-	}
+	int pr = m.opt.pidfile ? daemon_write_pidfile(m.opt.pidfile) : 0;
+	if (pr < 0)
+		log_msg(LOG_WARN, "pidfile %s: %s", m.opt.pidfile, strerror(-pr));
 	struct supervisor sup = {
 		.name = "adcraft-worker",
 		.drain_seconds = 10,
@@ -99,8 +72,8 @@ int main(int argc, char **argv)
 		.reload = reload,
 	};
 	int status = supervisor_run(&sup);
-	if (pidfile)
-		unlink(pidfile);
+	if (m.opt.pidfile)
+		unlink(m.opt.pidfile);
 	config_free(m.cfg);
 	return status;
 }

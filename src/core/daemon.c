@@ -1,0 +1,57 @@
+/*
+ * daemon.c - command line, configuration and pid file of the two daemons.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int daemon_parse_args(int argc, char **argv, const char *usage, struct daemon_options *ret)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon_options o = { 0 };
+	int c;
+	while ((c = getopt_long(argc, argv, "c:p:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_path = optarg; break;
+		case 'p': o.pidfile = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': puts(ADCRAFT_VERSION); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	*ret = o;
+	return -1;
+}
+
+int daemon_load_config(const char *path, const char *component, struct config **ret, char *err, size_t errlen)
+{
+	struct config *cfg;
+	int r = config_load(path, &cfg, err, errlen);
+	if (r < 0)
+		return r;
+	enum log_level level;
+	if (log_level_parse(cfg->log_level, &level) == 0)
+		log_setup(level, component);
+	*ret = cfg;
+	return 0;
+}
+
+int daemon_write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", (int)getpid());
+	return fclose(f) == 0 ? 0 : -errno;
+}
