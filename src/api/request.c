@@ -127,7 +127,10 @@ void req_problem_fields(request *r, const struct verrors *errs)
 		buf_json_str(&b, e->message);
 		buf_puts(&b, e->next ? "}," : "}");
 	}
-	buf_puts(&b, "]}");
+	buf_puts(&b, "]");
+	if (errs->count > VERRORS_LISTED)
+		buf_printf(&b, ",\"errorsOmitted\":%d", errs->count - VERRORS_LISTED);
+	buf_puts(&b, "}");
 	send_raw(r, 422, "application/problem+json", b.data, b.len);
 }
 

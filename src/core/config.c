@@ -302,8 +302,9 @@ void config_free(struct config *c)
 /* A conninfo or URI that carries a password is printed redacted. */
 static void print_str(FILE *out, const char *name, const char *v)
 {
-	const char *scheme = strstr(v, "://"), *at = strchr(v, '@');
-	bool uri_password = scheme && at && memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+	/* URI userinfo sits between "://" and the first '@' after it. */
+	const char *scheme = strstr(v, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	bool uri_password = at && memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
 	if (strstr(v, "password") || uri_password)
 		fprintf(out, "%s = <redacted: contains a password; prefer database_password_file>\n", name);
 	else

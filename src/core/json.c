@@ -35,23 +35,29 @@ static void counts_push(struct counts *c, unsigned v)
 /*
  * Raw pass over text json-c accepted: counts the members of each object in
  * the order their '{' appears (commas at object level, plus one if not
- * empty), and refuses what json-c lets through: raw control characters in
- * strings and bare words other than true, false and null (NaN, Infinity).
+ * empty), and refuses what json-c lets through: single-quoted strings, raw
+ * control characters in strings, bare words other than true, false and null
+ * (NaN, Infinity), and any other byte JSON does not allow outside a string.
+ * The walk checks its own bracket stack, so text that json-c read some other
+ * way can never drive it out of bounds: it is refused instead.
  */
-static int scan_raw(const char *s, size_t len, struct counts *out)
+static const char *scan_raw(const char *s, size_t len, struct counts *out)
 {
-	size_t stack[JSON_MAX_DEPTH + 2]; /* index into out, or SIZE_MAX for arrays */
-	int depth = 0;
+	enum { ARRAY = -1 };
+	ptrdiff_t stack[JSON_MAX_DEPTH]; /* index into out->v, or ARRAY */
+	size_t depth = 0;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		if (c == '"') {
 			for (i++; i < len && s[i] != '"'; i++) {
 				if ((unsigned char)s[i] < 0x20)
-					return -1;
+					return "control character in a string";
 				if (s[i] == '\\')
 					i++;
 			}
-			if (depth > 0 && stack[depth - 1] != SIZE_MAX && out->v[stack[depth - 1]] == 0)
+			if (i >= len)
+				return "unterminated string";
+			if (depth > 0 && stack[depth - 1] != ARRAY && out->v[stack[depth - 1]] == 0)
 				out->v[stack[depth - 1]] = 1; /* first key seen */
 		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
 			size_t start = i;
@@ -62,24 +68,31 @@ static int scan_raw(const char *s, size_t len, struct counts *out)
 					((s[start - 1] >= '0' && s[start - 1] <= '9'));
 			if (!exponent && !(n == 4 && (memcmp(s + start, "true", 4) == 0 || memcmp(s + start, "null", 4) == 0)) &&
 			    !(n == 5 && memcmp(s + start, "false", 5) == 0))
-				return -1;
+				return "a bare word that is not true, false or null";
 		} else if (c == '{' || c == '[') {
-			if (depth > JSON_MAX_DEPTH)
-				return -1;
+			if (depth == JSON_MAX_DEPTH)
+				return "nesting deeper than 32 levels";
 			if (c == '{') {
-				stack[depth] = out->n;
+				stack[depth] = (ptrdiff_t)out->n;
 				counts_push(out, 0);
 			} else {
-				stack[depth] = SIZE_MAX;
+				stack[depth] = ARRAY;
 			}
 			depth++;
 		} else if (c == '}' || c == ']') {
+			if (depth == 0 || (c == ']') != (stack[depth - 1] == ARRAY))
+				return "unbalanced brackets";
 			depth--;
-		} else if (c == ',' && depth > 0 && stack[depth - 1] != SIZE_MAX) {
-			out->v[stack[depth - 1]]++;
+		} else if (c == ',') {
+			if (depth > 0 && stack[depth - 1] != ARRAY)
+				out->v[stack[depth - 1]]++;
+		} else if (c == '\'') {
+			return "single-quoted strings are not JSON";
+		} else if (!strchr(" \t\r\n:0123456789+-.", c) || c == '\0') {
+			return "a character JSON does not allow outside a string";
 		}
 	}
-	return 0;
+	return depth == 0 ? NULL : "unbalanced brackets";
 }
 
 /* Parsed pass: compares in pre-order; returns -1 at the first mismatch. */
@@ -163,10 +176,8 @@ int json_parse_strict(arena *a, const char *data, size_t len, int max_depth, jso
 		return -EINVAL;
 	}
 	struct counts c = { .a = a };
-	if (scan_raw(data, len, &c) < 0) {
-		*reason = "control character in a string, or a bare word that is not true, false or null";
+	if ((*reason = scan_raw(data, len, &c)) != NULL)
 		return -EINVAL;
-	}
 	size_t pos = 0;
 	if (compare_tree(obj, &c, &pos) < 0) {
 		*reason = "duplicate key in object";

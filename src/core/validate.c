@@ -20,6 +20,10 @@ void verrors_init(struct verrors *e, arena *a)
 
 void verrors_add(struct verrors *e, const char *field, const char *fmt, ...)
 {
+	if (e->count >= VERRORS_LISTED) {
+		e->count++;
+		return;
+	}
 	struct verror *v = arena_alloc(e->arena, sizeof(*v));
 	va_list ap;
 	va_start(ap, fmt);
@@ -119,7 +123,8 @@ bool is_currency(const char *s)
 	for (int i = 0; i < 3; i++)
 		if (s[i] < 'A' || s[i] > 'Z')
 			return false;
-	for (const char *p = currencies; *p; p += 4)
+	/* Entries are 3 letters and a separator; the last one ends at the NUL. */
+	for (const char *p = currencies; p + 3 <= currencies + sizeof(currencies) - 1; p += 4)
 		if (memcmp(p, s, 3) == 0)
 			return true;
 	return false;
@@ -214,6 +219,17 @@ static void check_string(const struct vfield *f, const char *name, json_object *
 	}
 }
 
+/* Whether string s (item i of array v) equals an earlier string item; non-strings never match. */
+static bool repeats_earlier(json_object *v, size_t i, const char *s)
+{
+	for (size_t j = 0; j < i; j++) {
+		json_object *earlier = json_object_array_get_idx(v, j);
+		if (json_object_is_type(earlier, json_type_string) && strcmp(s, json_object_get_string(earlier)) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void check_str_array(const struct vfield *f, const char *name, json_object *v, struct verrors *errs)
 {
 	size_t n = json_object_array_length(v);
@@ -225,7 +241,7 @@ static void check_str_array(const struct vfield *f, const char *name, json_objec
 		json_object *item = json_object_array_get_idx(v, i);
 		const char *path = arena_printf(errs->arena, "%s[%zu]", name, i);
 		if (!json_object_is_type(item, json_type_string)) {
-			verrors_add(errs, path, "must be a string");
+			verrors_add(errs, path, item ? "must be a string" : "must be a string, not null");
 			continue;
 		}
 		const char *s = json_object_get_string(item);
@@ -234,12 +250,8 @@ static void check_str_array(const struct vfield *f, const char *name, json_objec
 			verrors_add(errs, path, "must be one of: %s", values_list(errs->arena, f->values));
 		else if (!f->values && (len == 0 || (long)utf8_length(s, len) > f->item_max || memchr(s, 0, len)))
 			verrors_add(errs, path, "must be 1 to %ld characters", f->item_max);
-		else if (f->flags & V_UNIQUE)
-			for (size_t j = 0; j < i; j++)
-				if (strcmp(s, json_object_get_string(json_object_array_get_idx(v, j))) == 0) {
-					verrors_add(errs, path, "repeats an earlier item");
-					break;
-				}
+		else if ((f->flags & V_UNIQUE) && repeats_earlier(v, i, s))
+			verrors_add(errs, path, "repeats an earlier item");
 	}
 }
 

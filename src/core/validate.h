@@ -71,13 +71,17 @@ struct verror {
 	struct verror *next;
 };
 
+/* A response lists at most this many errors; count still says how many there were. */
+#define VERRORS_LISTED 50
+
 struct verrors {
 	arena *arena;
 	struct verror *head, **tail;
-	int count;
+	int count; /* every error found; only the first VERRORS_LISTED are kept */
 };
 
 void verrors_init(struct verrors *e, arena *a);
+/* Records an error; past VERRORS_LISTED only counts it (the message is not even formatted). */
 void verrors_add(struct verrors *e, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -255,10 +255,11 @@ static json_object *hashtags(arena *a, const struct fill *f, const char *const *
 {
 	json_object *list = json_object_new_array();
 	const char *candidates[16];
+	const size_t room = sizeof(candidates) / sizeof(candidates[0]) - 1; /* the product always fits */
 	size_t n = 0;
-	for (size_t i = 0; i < nkw && n < 16; i++)
+	for (size_t i = 0; i < nkw && n < room; i++)
 		candidates[n++] = kws[i];
-	for (size_t i = 0; i < f->b->interests.n && n < 16; i++)
+	for (size_t i = 0; i < f->b->interests.n && n < room; i++)
 		candidates[n++] = f->b->interests.items[i];
 	candidates[n++] = f->product;
 	for (size_t i = 0; i < n && json_object_array_length(list) < want; i++) {

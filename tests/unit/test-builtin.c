@@ -94,6 +94,20 @@ int main(int argc, char **argv)
 	struct gen_brief bad = brief("email", "twitter", 0);
 	ok(builtin_generate(&bad, a, &item) < 0, "an impossible type/platform pair is refused");
 
+	/* 20 keywords and 20 interests: more hashtag candidates than the builtin keeps (ASan checks the bound). */
+	static const char *const many[] = { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf",
+					    "hotel", "india", "juliet", "kilo", "lima", "mike", "november",
+					    "oscar", "papa", "quebec", "romeo", "sierra", "tango" };
+	struct gen_brief crowded = brief("social_post", "instagram", 3);
+	crowded.keywords = "one, two, three, four, five, six, seven, eight, nine, ten, eleven, twelve, thirteen, "
+			   "fourteen, fifteen, sixteen, seventeen, eighteen, nineteen, twenty";
+	crowded.interests = (struct gen_list){ many, 20 };
+	is_int(builtin_generate(&crowded, a, &item), 0, "a brief with 20 keywords and 20 interests generates");
+	json_object *tags = NULL;
+	ok(json_object_object_get_ex(item, "hashtags", &tags) && json_object_array_length(tags) > 0,
+	   "and still gets hashtags");
+	json_object_put(item);
+
 	struct gen_brief bare = { .content_type = "email", .platform = "email", .objective = "awareness" };
 	is_int(builtin_generate(&bare, a, &item), 0, "a brief with no persona, product or keywords still works");
 	json_object_put(item);

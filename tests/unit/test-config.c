@@ -75,6 +75,27 @@ int main(void)
 	ok(!strstr(out, "hunter2") && !strstr(out, "0123456789abcdef"), "check-config output redacts secrets");
 	config_free(c);
 
+	/* An '@' before "://" used to make the userinfo length negative (a huge memchr). */
+	static const struct { const char *url, *secret; bool redacted; } urls[] = {
+		{ "x@y postgresql://db.example/app", NULL, false },
+		{ "x@y postgresql://app:s3cret@db.example/app", "s3cret", true },
+		{ "postgresql://app@db.example/app", NULL, false },
+		{ "postgresql://app:s3cret@db.example/app", "s3cret", true },
+	};
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		snprintf(conf, sizeof(conf), "jwt_secret_file = %s\ndatabase_url = \"%s\"\n", keypath, urls[i].url);
+		is_int(load(conf, &c, err), 0, "url %zu loads (%s)", i, err);
+		f = fmemopen(out, sizeof(out), "w");
+		config_print(c, f);
+		fclose(f);
+		if (urls[i].redacted)
+			ok(!strstr(out, urls[i].secret) && strstr(out, "database_url = <redacted"), "%s is redacted",
+			   urls[i].url);
+		else
+			ok(strstr(out, urls[i].url) != NULL, "%s is printed as it is", urls[i].url);
+		config_free(c);
+	}
+
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

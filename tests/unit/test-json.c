@@ -26,6 +26,12 @@ int main(void)
 	ok(parse(a, "{\"a\":\"\xff\"}", &why) < 0, "invalid UTF-8 rejected");
 	ok(parse(a, "{\"a\":\"\xc3\"}", &why) < 0, "truncated UTF-8 rejected");
 	ok(parse(a, "{'a':1}", &why) < 0, "single quotes rejected");
+	ok(parse(a, "{']]]]][':1}", &why) < 0, "brackets in a single-quoted key rejected (%s)", why);
+	is_str(why, "single-quoted strings are not JSON", "single quotes named as the reason");
+	ok(parse(a, "{'}}}}}}}}':1,'[[[[':2}", &why) < 0, "closing braces in a single-quoted key rejected");
+	ok(parse(a, "[\"a\",'b']", &why) < 0, "single-quoted array item rejected");
+	ok(parse(a, "{\"a\":'[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['}", &why) < 0,
+	   "brackets in a single-quoted value rejected");
 	ok(parse(a, "{\"a\":NaN}", &why) < 0, "NaN rejected");
 	ok(parse(a, "{\"a\":Infinity}", &why) < 0, "Infinity rejected");
 	ok(parse(a, "{\"a\":-Infinity}", &why) < 0, "-Infinity rejected");

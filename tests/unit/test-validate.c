@@ -1,5 +1,6 @@
 /* Unit tests for src/core/validate.c */
 #include "json.h"
+#include "buf.h"
 #include "tap.h"
 #include "validate.h"
 
@@ -89,6 +90,35 @@ int main(void)
 	ok(!is_decimal(".5") && !is_decimal("5.") && !is_decimal("1.234") && !is_decimal("-1"), "not decimals");
 	ok(is_date("2000-02-29") && !is_date("1900-02-29") && !is_date("2024-13-01") && !is_date("2024-1-01"),
 	   "calendar dates");
+
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"words\":[null,\"ab\"]}");
+	is_int(e.count, 1, "null in a unique string list is one error, not a crash");
+	is_str(e.head->field, "words[0]", "it names the null item");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"words\":[\"ab\",7,\"ab\"],"
+		     "\"settings\":{\"level\":1,\"tags\":[null,\"red\"]}}");
+	is_int(e.count, 3, "non-strings among unique items are errors; repeats still found");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"settings\":{\"level\":1,\"tags\":[null,\"red\"]}}");
+	is_str(e.head ? e.head->message : "", "must be a string, not null", "null in an enum list says so");
+
+	/* 200 unknown fields: counted in full, only VERRORS_LISTED kept. */
+	{
+		buf b;
+		buf_init(&b, a, 4096);
+		buf_puts(&b, "{\"email\":\"a@b.io\",\"name\":\"x\"");
+		for (int i = 0; i < 200; i++)
+			buf_printf(&b, ",\"k%d\":1", i);
+		buf_puts(&b, "}");
+		e = check(a, buf_cstr(&b));
+		is_int(e.count, 200, "every error is counted");
+		int kept = 0;
+		for (struct verror *v = e.head; v; v = v->next)
+			kept++;
+		is_int(kept, VERRORS_LISTED, "only the first %d are kept", VERRORS_LISTED);
+	}
+
+	ok(is_currency("USD") && is_currency("AED") && is_currency("ZWL"), "first, middle and last currency");
+	ok(!is_currency("ZZZ") && !is_currency("WL") && !is_currency("usd") && !is_currency("ZWLX"),
+	   "unlisted codes are refused without reading past the table");
 
 	ok(is_email("first.last+tag@example.co.uk"), "plausible email");
 	ok(!is_email("a@b"), "domain needs a dot");
