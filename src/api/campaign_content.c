@@ -31,7 +31,8 @@ static PGresult *context_or_fail(request *r, const char *content_id, struct cont
 	if (PQntuples(res) == 0)
 		return req_not_found(r, "campaign");
 	ctx->keywords = db_value(res, 0, 0);
-	ctx->persona_terms = json_own(r->arena, json_tokener_parse(PQgetvalue(res, 0, 1)));
+	if (!(ctx->persona_terms = req_json_value_or_fail(r, res, 0, 1)))
+		return NULL;
 	return res;
 }
 
@@ -126,7 +127,9 @@ void content_patch(request *r)
 			return;
 		}
 		const char *before = PQgetvalue(res, 0, 2);
-		json_object *item = json_own(r->arena, json_tokener_parse(before));
+		json_object *item = req_json_value_or_fail(r, res, 0, 2);
+		if (!item)
+			return;
 		merge(item, r->body);
 		if (check_or_fail(r, item) < 0)
 			return;

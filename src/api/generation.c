@@ -95,7 +95,8 @@ static int prepare_or_fail(request *r, const struct vfield *fields, struct ctx *
 			req_not_found(r, "campaign");
 			return -ENOENT;
 		}
-		c->campaign = json_own(r->arena, json_tokener_parse(PQgetvalue(res, 0, 0)));
+		if (!(c->campaign = req_json_value_or_fail(r, res, 0, 0)))
+			return -EIO;
 	}
 	const char *persona_id = vget_str(r->body, "personaId");
 	if (persona_id) {
@@ -107,7 +108,8 @@ static int prepare_or_fail(request *r, const struct vfield *fields, struct ctx *
 			req_not_found(r, "persona");
 			return -ENOENT;
 		}
-		c->persona = json_own(r->arena, json_tokener_parse(PQgetvalue(res, 0, 0)));
+		if (!(c->persona = req_json_value_or_fail(r, res, 0, 0)))
+			return -EIO;
 	}
 	long long used;
 	int rc = usage_allowed(r->app->db, r->arena, r->app->cfg, r->user_id, &used);
@@ -235,7 +237,9 @@ static int item_shape_or_fail(request *r, const struct ctx *c, const char *conte
 		req_not_found(r, "content item");
 		return -ENOENT;
 	}
-	json_object *item = json_own(r->arena, json_tokener_parse(PQgetvalue(res, 0, 2)));
+	json_object *item = req_json_value_or_fail(r, res, 0, 2);
+	if (!item)
+		return -EIO;
 	*type = arena_strdup(r->arena, json_object_get_string(json_object_object_get(item, "contentType")));
 	*platform = arena_strdup(r->arena, json_object_get_string(json_object_object_get(item, "platform")));
 	return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "log.h"
 
 static const struct {
@@ -197,6 +198,21 @@ int req_db_fail(request *r, int rc)
 	log_end(&b);
 	req_problem(r, 500, "internal error (request %s)", r->request_id);
 	return rc;
+}
+
+json_object *req_json_value_or_fail(request *r, PGresult *res, int row, int col)
+{
+	json_object *v;
+	if (json_parse_trusted(r->arena, PQgetvalue(res, row, col), &v) == 0)
+		return v;
+	buf b;
+	buf_init(&b, r->arena, 256);
+	log_begin(&b, LOG_ERROR);
+	log_str(&b, "requestId", r->request_id);
+	log_str(&b, "msg", "a JSON column from the database did not parse");
+	log_end(&b);
+	req_problem(r, 500, "internal error (request %s)", r->request_id);
+	return NULL;
 }
 
 PGresult *req_exec_or_fail(request *r, enum stmt id, const char *const *params)

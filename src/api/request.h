@@ -75,6 +75,9 @@ int req_db_fail(request *r, int rc);
 /* Runs a prepared statement; on failure answers via req_db_fail and returns NULL. */
 PGresult *req_exec_or_fail(request *r, enum stmt id, const char *const *params);
 
+/* Parses a JSON(B) column of a row; on failure (never expected) logs, answers 500, returns NULL. */
+json_object *req_json_value_or_fail(request *r, PGresult *res, int row, int col);
+
 /* Validates r->body against fields; on failure answers 422 and returns -EINVAL.
  * With partial (PATCH), required top-level fields may be absent. */
 int req_validate_or_fail(request *r, const struct vfield *fields);

@@ -23,6 +23,14 @@
 int json_parse_strict(arena *a, const char *data, size_t len, int max_depth, json_object **ret,
 		      const char **reason);
 
+/*
+ * Parses JSON that adcraft or PostgreSQL produced (a jsonb column, our own
+ * builders): no strictness pass, but never a NULL result used unchecked. On
+ * success *ret is owned by the arena; on failure returns -EBADMSG and leaves
+ * *ret untouched (a bug or a corrupted row: the caller reports it once).
+ */
+int json_parse_trusted(arena *a, const char *text, json_object **ret);
+
 /* Hands obj to the arena: json_object_put() runs when the arena is reset. */
 json_object *json_own(arena *a, json_object *obj);
 

@@ -132,7 +132,9 @@ const char *content_item_finish(arena *a, json_object *item, const struct conten
 	buf_init(&b, a, 1024);
 	quality_breakdown_json(&q, &b);
 	json_object_object_add(item, "qualityScore", json_object_new_int(q.score));
-	json_object_object_add(item, "qualityBreakdown", json_tokener_parse(buf_cstr(&b)));
+	/* Our own builder's output: it parses; were it ever not to, the item says null rather than crash. */
+	json_object *breakdown = json_tokener_parse(buf_cstr(&b));
+	json_object_object_add(item, "qualityBreakdown", breakdown);
 
 	/* Optional fields are always present, null when unset: one shape for clients. */
 	static const char *const optional[] = { "subjectLine", "preheader", "callToAction", "visualUrl", NULL };

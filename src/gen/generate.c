@@ -26,11 +26,20 @@
 #define RETRY_AFTER_CAP_MS 60000
 #define TICK_MS 100
 
+/*
+ * Transport state of one task. The easy handle, its header list and the
+ * response bytes are owned by the run's arena through internal_release(), so
+ * an arena reset (including one after an out-of-memory longjmp) frees them.
+ * libcurl's callbacks only touch malloc'd memory: nothing may longjmp out of
+ * a libcurl callback, and arena allocation can.
+ */
 struct gen_internal {
 	CURL *easy;
+	CURLM *multi;		/* the run's, which easy is added to while in flight */
 	struct curl_slist *headers;
-	buf response;
-	bool overflow;
+	char *response;		/* malloc'd, NUL-terminated, at most RESPONSE_CAP bytes */
+	size_t response_len, response_cap;
+	bool overflow;		/* the answer passed RESPONSE_CAP (or could not be stored) */
 	long retry_after_ms;	/* from the last answer's Retry-After, or -1 */
 	int attempts;		/* HTTP attempts of the current phase */
 	bool repairing;		/* the one shorten request is in flight */
@@ -199,12 +208,27 @@ static void complete_item(struct runner *r, struct gen_task *t, json_object *ite
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct gen_internal *in = arg;
-	if (in->response.len + size * n > RESPONSE_CAP) {
+	size_t len = size * n;
+	if (len > RESPONSE_CAP - in->response_len) {
 		in->overflow = true;
 		return 0; /* aborts the transfer */
 	}
-	buf_putn(&in->response, p, size * n);
-	return size * n;
+	if (in->response_len + len + 1 > in->response_cap) {
+		size_t cap = in->response_cap ? in->response_cap : 4096;
+		while (cap < in->response_len + len + 1)
+			cap *= 2;
+		char *grown = realloc(in->response, cap);
+		if (!grown) {
+			in->overflow = true;
+			return 0;
+		}
+		in->response = grown;
+		in->response_cap = cap;
+	}
+	memcpy(in->response + in->response_len, p, len);
+	in->response_len += len;
+	in->response[in->response_len] = '\0';
+	return len;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
@@ -237,19 +261,40 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	return ((struct runner *)arg)->stopping; /* non-zero aborts: cancellation */
 }
 
+/* Appends each header; on failure frees the list and returns NULL. */
+static struct curl_slist *header_list(const char *const *lines, size_t n)
+{
+	struct curl_slist *list = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct curl_slist *more = curl_slist_append(list, lines[i]);
+		if (!more) {
+			curl_slist_free_all(list);
+			return NULL;
+		}
+		list = more;
+	}
+	return list;
+}
+
 static int start_request(struct runner *r, struct gen_task *t, const char *body)
 {
 	struct gen_internal *in = t->internal;
-	in->easy = curl_easy_init();
-	if (!in->easy)
-		return -ENOMEM;
-	buf_init(&in->response, r->a, 4096);
+	const char *headers[] = {
+		"Content-Type: application/json",
+		arena_printf(r->a, "Authorization: Bearer %s", r->cfg->llm_api_key),
+		"Expect:",
+	};
+	const char *url = arena_printf(r->a, "%s/chat/completions", r->cfg->llm_base_url);
+	in->response_len = 0;
 	in->overflow = false;
 	in->retry_after_ms = -1;
-	in->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	in->headers = curl_slist_append(in->headers, arena_printf(r->a, "Authorization: Bearer %s", r->cfg->llm_api_key));
-	in->headers = curl_slist_append(in->headers, "Expect:");
-	const char *url = arena_printf(r->a, "%s/chat/completions", r->cfg->llm_base_url);
+	in->headers = header_list(headers, sizeof(headers) / sizeof(headers[0]));
+	in->easy = in->headers ? curl_easy_init() : NULL;
+	if (!in->easy) {
+		curl_slist_free_all(in->headers);
+		in->headers = NULL;
+		return -ENOMEM;
+	}
 	curl_easy_setopt(in->easy, CURLOPT_URL, url);
 	curl_easy_setopt(in->easy, CURLOPT_HTTPHEADER, in->headers);
 	curl_easy_setopt(in->easy, CURLOPT_POSTFIELDS, body);
@@ -268,21 +313,48 @@ static int start_request(struct runner *r, struct gen_task *t, const char *body)
 	curl_easy_setopt(in->easy, CURLOPT_PRIVATE, t);
 	curl_easy_setopt(in->easy, CURLOPT_USERAGENT, "adcraft/" ADCRAFT_VERSION);
 	in->started_ms = now_ms();
-	curl_multi_add_handle(r->multi, in->easy);
+	if (curl_multi_add_handle(r->multi, in->easy) != CURLM_OK) {
+		curl_easy_cleanup(in->easy);
+		curl_slist_free_all(in->headers);
+		in->easy = NULL;
+		in->headers = NULL;
+		return -ENOMEM;
+	}
 	r->in_flight++;
 	return 0;
 }
 
-static void release_easy(struct runner *r, struct gen_internal *in)
+/* Detaches and frees the transfer of one task, if any; true if there was one. */
+static bool transfer_release(struct gen_internal *in)
 {
 	if (!in->easy)
-		return;
-	curl_multi_remove_handle(r->multi, in->easy);
+		return false;
+	curl_multi_remove_handle(in->multi, in->easy);
 	curl_easy_cleanup(in->easy);
 	curl_slist_free_all(in->headers);
 	in->easy = NULL;
 	in->headers = NULL;
-	r->in_flight--;
+	return true;
+}
+
+static void release_easy(struct runner *r, struct gen_internal *in)
+{
+	if (transfer_release(in))
+		r->in_flight--;
+}
+
+/* Arena cleanup of a task's transport (runs before the multi handle's: newer first). */
+static void internal_release(void *arg)
+{
+	struct gen_internal *in = arg;
+	transfer_release(in);
+	free(in->response);
+	in->response = NULL;
+}
+
+static void multi_release(void *multi)
+{
+	curl_multi_cleanup(multi);
 }
 
 /* Backoff before attempt n+1: 500 ms * 2^(n-1), +/-25%, capped at 8 s; Retry-After wins when given. */
@@ -336,7 +408,7 @@ static void on_transfer_done(struct runner *r, struct gen_task *t, CURLcode code
 		return;
 	}
 	struct llm_answer ans;
-	llm_parse(r->a, &t->brief, status, buf_cstr(&in->response), in->response.len, &ans);
+	llm_parse(r->a, &t->brief, status, in->response ? in->response : "", in->response_len, &ans);
 	add_call(r, t, ans.outcome, status, ans.prompt_tokens, ans.completion_tokens);
 	if (ans.verdict == LLM_FAIL) {
 		if (in->repairing)
@@ -393,8 +465,18 @@ static bool all_ended(const struct gen_task *tasks, size_t n)
 static int run_openai(struct runner *r, struct gen_task *tasks, size_t n)
 {
 	r->multi = curl_multi_init();
-	for (size_t i = 0; i < n; i++)
-		tasks[i].internal = arena_zalloc(r->a, sizeof(struct gen_internal));
+	if (!r->multi) {
+		for (size_t i = 0; i < n; i++)
+			finish(r, &tasks[i], GEN_FAILED, "could not start an HTTP request", true);
+		return 0;
+	}
+	arena_defer(r->a, multi_release, r->multi);
+	for (size_t i = 0; i < n; i++) {
+		struct gen_internal *in = arena_zalloc(r->a, sizeof(*in));
+		in->multi = r->multi;
+		arena_defer(r->a, internal_release, in);
+		tasks[i].internal = in;
+	}
 	while (!all_ended(tasks, n)) {
 		/* alive() may stop the run (cancellation, a deadline): transfers then abort in on_progress. */
 		if (r->o->alive && !r->o->alive(r->o->alive_arg))
@@ -425,7 +507,7 @@ static int run_openai(struct runner *r, struct gen_task *tasks, size_t n)
 		if (!all_ended(tasks, n))
 			curl_multi_poll(r->multi, NULL, 0, wait < 1 ? 1 : wait > TICK_MS ? TICK_MS : wait, NULL);
 	}
-	curl_multi_cleanup(r->multi);
+	/* The multi handle and every transfer belong to the arena (released with it). */
 	return r->stopping ? -ECANCELED : 0;
 }
 

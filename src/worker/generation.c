@@ -78,8 +78,8 @@ static void finished(struct gen_task *t, void *arg)
 		job_lost(j);
 	if (t->state != GEN_DONE)
 		return;
-	if (rc == 0 && !PQgetisnull(res, 0, 0)) {
-		json_object *stored = json_own(j->arena, json_tokener_parse(PQgetvalue(res, 0, 0)));
+	json_object *stored;
+	if (rc == 0 && !PQgetisnull(res, 0, 0) && json_parse_trusted(j->arena, PQgetvalue(res, 0, 0), &stored) == 0) {
 		buf_printf(&run->ids, "%s\"%s\"", run->stored++ ? "," : "",
 			   json_object_get_string(json_object_object_get(stored, "id")));
 	} else {
@@ -135,7 +135,11 @@ static enum job_outcome generate(struct job *j, bool single)
 		j->error = arena_printf(j->arena, "the owner's daily token limit of %ld is used up", cfg->daily_token_limit);
 		return JOB_FAILED;
 	}
-	json_object *campaign = json_own(j->arena, json_tokener_parse(PQgetvalue(res, 0, 0)));
+	json_object *campaign;
+	if (json_parse_trusted(j->arena, PQgetvalue(res, 0, 0), &campaign) < 0) {
+		j->error = "the campaign's stored JSON does not parse";
+		return JOB_FAILED;
+	}
 	json_object *settings = json_object_object_get(campaign, "generationSettings");
 	json_object *done_slots = json_object_object_get(campaign, "doneSlots");
 

@@ -268,6 +268,12 @@ static enum job_outcome run_one(struct worker *w, struct job *j)
 	return o;
 }
 
+static enum job_outcome unreadable_payload(struct job *j)
+{
+	j->error = "the job's payload is not JSON";
+	return JOB_FAILED;
+}
+
 static void append_outcome(buf *out, const struct job *j, enum job_outcome o)
 {
 	buf_printf(out, "%s{\"id\":\"%s\",\"attempt\":%d,\"outcome\":\"%s\",\"result\":%s,\"error\":", out->len > 1 ? "," : "",
@@ -336,8 +342,8 @@ static int claim_and_run(struct worker *w, const char *queues, int limit)
 			.user_id = db_value(res, i, 6),
 			.campaign_id = db_value(res, i, 7),
 		};
-		j.payload = json_own(j.arena, json_tokener_parse(j.payload_text));
-		enum job_outcome o = run_one(w, &j);
+		enum job_outcome o = json_parse_trusted(j.arena, j.payload_text, &j.payload) == 0 ? run_one(w, &j)
+												   : unreadable_payload(&j);
 		append_outcome(&out, &j, o);
 		if (o == JOB_COMPLETED)
 			w->jobs_done++;
