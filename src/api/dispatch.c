@@ -49,11 +49,14 @@ static int authenticate_or_fail(request *r)
 		r->user_id = arena_strdup(r->arena, sub);
 		return 0;
 	}
+	bool sent = req_param(r, "HTTP_AUTHORIZATION") != NULL;
+	const char *detail = !token ? (sent ? "the Authorization header must be exactly \"Bearer <token>\""
+					    : "a bearer token is required")
+			     : rc == TOKEN_EXPIRED ? "the access token has expired"
+						   : "the access token is invalid";
 	req_add_header(r, "WWW-Authenticate: Bearer realm=\"adcraft\"%s",
-		       token ? ", error=\"invalid_token\"" : "");
-	req_problem(r, 401, "%s", !token ? "a bearer token is required"
-				 : rc == TOKEN_EXPIRED ? "the access token has expired"
-						       : "the access token is invalid");
+		       token ? ", error=\"invalid_token\"" : sent ? ", error=\"invalid_request\"" : "");
+	req_problem(r, 401, "%s", detail);
 	return -EACCES;
 }
 

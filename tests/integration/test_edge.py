@@ -214,7 +214,8 @@ def test_only_exact_bearer_spelling_is_accepted(stack, template):
         value = template.format(access).encode("latin-1")
     except UnicodeEncodeError:
         pytest.skip("not encodable")
-    assert_problem(stack.api("GET", "/api/auth/me", headers={"Authorization": value}), 401)
+    body = assert_problem(stack.api("GET", "/api/auth/me", headers={"Authorization": value}), 401)
+    assert "Bearer <token>" in body["detail"], body
 
 
 # --- nginx's own answers ------------------------------------------------------
