@@ -1,14 +1,18 @@
 /*
- * dispatch.c - request set-up, authentication, body intake, access log.
+ * dispatch.c - request set-up, edge checks, CORS, authentication, body
+ * intake, access log.
  */
 #include "dispatch.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cors.h"
+#include "edge.h"
 #include "json.h"
 #include "log.h"
 
@@ -17,15 +21,22 @@ int dispatch_init(void)
 	return router_compile(api_routes);
 }
 
-/* Bearer token from the Authorization header; NULL when absent or not Bearer. */
+/*
+ * The token from an Authorization header that is exactly "Bearer <token>":
+ * one space, no other spelling of the scheme, nothing after the token. nginx
+ * keys its per-client limit on the token, read case-insensitively; refusing
+ * every other spelling here keeps one token from being many clients.
+ * NULL when absent or spelled otherwise.
+ */
 static const char *bearer(request *r)
 {
 	const char *h = req_param(r, "HTTP_AUTHORIZATION");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+	if (!h || strncmp(h, "Bearer ", 7) != 0)
 		return NULL;
 	h += 7;
-	while (*h == ' ')
-		h++;
+	for (const char *p = h; *p; p++)
+		if (!isgraph((unsigned char)*p))
+			return NULL;
 	return *h ? h : NULL;
 }
 
@@ -38,11 +49,14 @@ static int authenticate_or_fail(request *r)
 		r->user_id = arena_strdup(r->arena, sub);
 		return 0;
 	}
+	bool sent = req_param(r, "HTTP_AUTHORIZATION") != NULL;
+	const char *detail = !token ? (sent ? "the Authorization header must be exactly \"Bearer <token>\""
+					    : "a bearer token is required")
+			     : rc == TOKEN_EXPIRED ? "the access token has expired"
+						   : "the access token is invalid";
 	req_add_header(r, "WWW-Authenticate: Bearer realm=\"adcraft\"%s",
-		       token ? ", error=\"invalid_token\"" : "");
-	req_problem(r, 401, "%s", !token ? "a bearer token is required"
-				 : rc == TOKEN_EXPIRED ? "the access token has expired"
-						       : "the access token is invalid");
+		       token ? ", error=\"invalid_token\"" : sent ? ", error=\"invalid_request\"" : "");
+	req_problem(r, 401, "%s", detail);
 	return -EACCES;
 }
 
@@ -63,10 +77,30 @@ static bool json_content_type(const char *ct)
 	return strcasecmp(rest, "charset=utf-8") == 0 || strcasecmp(rest, "charset=\"utf-8\"") == 0;
 }
 
-static int read_body_or_fail(request *r, unsigned flags)
+/* CONTENT_LENGTH as nginx sends it: absent, empty, or decimal digits only. */
+static int content_length_or_fail(request *r, long *ret)
 {
 	const char *cl = req_param(r, "CONTENT_LENGTH");
-	long len = cl && *cl ? strtol(cl, NULL, 10) : 0;
+	if (!cl || !*cl) {
+		*ret = 0;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long len = strtol(cl, &end, 10);
+	if (!isdigit((unsigned char)cl[0]) || *end || errno) {
+		req_problem(r, 400, "Content-Length is not a number of bytes");
+		return -EINVAL;
+	}
+	*ret = len;
+	return 0;
+}
+
+static int read_body_or_fail(request *r, unsigned flags)
+{
+	long len;
+	if (content_length_or_fail(r, &len) < 0)
+		return -EINVAL;
 	if (len <= 0) {
 		if (flags & ROUTE_BODY_OPTIONAL)
 			return 0;
@@ -115,12 +149,32 @@ static void access_log(request *r)
 	log_end(&b);
 }
 
+/* router_match for r's path with another method (a preflight's requested one). */
+static enum match_result match(request *r, const char *method, const struct route **ret, char *allow,
+			       size_t allowlen)
+{
+	char *scratch = arena_alloc(r->arena, strlen(r->path) + 1);
+	*ret = NULL;
+	return router_match(method, r->path, scratch, r->params, REQ_MAX_PARAMS, ret, allow, allowlen);
+}
+
 static void route_and_run(request *r)
 {
 	const struct route *route;
 	char allow[64];
-	char *scratch = arena_alloc(r->arena, strlen(r->path) + 1);
-	switch (router_match(r->method, r->path, scratch, r->params, REQ_MAX_PARAMS, &route, allow, sizeof(allow))) {
+	enum match_result m = match(r, r->method, &route, allow, sizeof(allow));
+	if (r->tcp_listener && (m != MATCH_OK || !(route->flags & ROUTE_INTERNAL))) {
+		req_problem(r, 403, "this listener serves nginx's internal subrequests only");
+		return;
+	}
+	if (cors_is_preflight(r)) {
+		const char *wanted = req_param(r, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+		if (match(r, wanted, &route, allow, sizeof(allow)) != MATCH_OK)
+			route = NULL;
+		cors_preflight(r, route);
+		return;
+	}
+	switch (m) {
 	case MATCH_NOT_FOUND:
 		req_problem(r, 404, "no such resource");
 		return;
@@ -131,6 +185,7 @@ static void route_and_run(request *r)
 	case MATCH_OK:
 		break;
 	}
+	cors_route_matched(r, route);
 	if (!(route->flags & ROUTE_PUBLIC) && authenticate_or_fail(r) < 0)
 		return;
 	if ((route->flags & (ROUTE_BODY | ROUTE_BODY_OPTIONAL)) && read_body_or_fail(r, route->flags) < 0)
@@ -140,37 +195,53 @@ static void route_and_run(request *r)
 		req_problem(r, 500, "the handler sent no response (request %s)", r->request_id);
 }
 
-void dispatch(struct app *app, FCGX_Request *fcgi, arena *a)
+/*
+ * Runs r with the arena's out-of-memory jump set. The setjmp lives here and
+ * r in the caller's frame, so no object local to the function that called
+ * setjmp changes between setjmp and a longjmp (C11 7.13.2.1).
+ */
+static void run_guarded(request *r)
+{
+	jmp_buf oom;
+	arena_set_oom(r->arena, &oom);
+	if (setjmp(oom) == 0) {
+		route_and_run(r);
+		arena_set_oom(r->arena, NULL);
+	} else {
+		arena_set_oom(r->arena, NULL); /* a second exhaustion aborts the process */
+		if (!r->status)
+			req_problem(r, 503, "the server is out of memory; retry later");
+	}
+}
+
+void dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bool tcp_listener)
 {
 	request r = {
 		.arena = a,
 		.fcgi = fcgi,
 		.app = app,
 		.started_us = now_us(),
+		.tcp_listener = tcp_listener,
 	};
 	const char *uri = FCGX_GetParam("REQUEST_URI", fcgi->envp);
 	r.method = FCGX_GetParam("REQUEST_METHOD", fcgi->envp);
-	r.request_id = FCGX_GetParam("REQUEST_ID", fcgi->envp);
 	if (!r.method)
 		r.method = "GET";
-	if (!r.request_id || !*r.request_id || strlen(r.request_id) > 64)
-		r.request_id = "-";
 	if (!uri)
 		uri = "/";
 	const char *q = strchr(uri, '?');
 	r.path = q ? arena_strndup(a, uri, (size_t)(q - uri)) : uri;
 	r.query = q ? q + 1 : "";
 
-	db_ensure(app->db); /* a failure shows as 503 from the first statement */
-	jmp_buf oom;
-	arena_set_oom(a, &oom);
-	if (setjmp(oom) == 0) {
-		route_and_run(&r);
-		arena_set_oom(a, NULL);
-	} else {
-		arena_set_oom(a, NULL); /* a second exhaustion aborts the process */
-		if (!r.status)
-			req_problem(&r, 503, "the server is out of memory; retry later");
+	if (!edge_secret_ok(app->cfg, FCGX_GetParam(EDGE_SECRET_PARAM, fcgi->envp))) {
+		r.request_id = edge_request_id(a, NULL); /* never the sender's */
+		req_problem(&r, 403, "requests are accepted only through the API's nginx");
+		access_log(&r);
+		return;
 	}
+	r.request_id = edge_request_id(a, FCGX_GetParam("REQUEST_ID", fcgi->envp));
+	cors_begin(&r);
+	db_ensure(app->db); /* a failure shows as 503 from the first statement */
+	run_guarded(&r);
 	access_log(&r);
 }

@@ -1,12 +1,14 @@
 /*
  * dispatch.h - turns one accepted FastCGI request into a handler call.
  *
- * Order of checks: route (404/405), bearer token (401), body rules (415, 413,
- * 400), then the handler; one access log line after the response.
+ * Order of checks: edge secret (403), listener (403), CORS preflight (204 or
+ * 403), route (404/405), bearer token (401), body rules (415, 413, 400), then
+ * the handler; one access log line after the response.
  */
 #pragma once
 
 #include <fcgiapp.h>
+#include <stdbool.h>
 
 #include "request.h"
 #include "router.h"
@@ -16,5 +18,10 @@ extern const struct route api_routes[];
 /* Compiles the route table; call once at start-up. */
 int dispatch_init(void);
 
-/* Serves fcgi with a (reset) arena; never fails: every problem becomes a response. */
-void dispatch(struct app *app, FCGX_Request *fcgi, arena *a);
+/*
+ * Serves fcgi with a (reset) arena; never fails: every problem becomes a
+ * response. A request without nginx's edge secret is 403 whatever it asks;
+ * with tcp_listener (it came in on the loopback TCP listener) only
+ * ROUTE_INTERNAL routes are served, every other request is 403.
+ */
+void dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bool tcp_listener);

@@ -48,6 +48,9 @@ typedef struct request {
 	json_object *body;	/* parsed body for routes that take one */
 	const char *body_text;	/* the same body as sent (valid, duplicate-free JSON) */
 
+	bool tcp_listener;	/* came in on the loopback TCP listener */
+	const char *cors_origin; /* the request's Origin when cors_origins lists it, else NULL */
+
 	struct extra_header *headers; /* queued by req_add_header */
 	int status;		/* sent status, 0 until answered */
 	int64_t started_us;

@@ -18,6 +18,9 @@ enum {
 	ROUTE_BODY = 1 << 1,	     /* a JSON body is required */
 	ROUTE_BODY_OPTIONAL = 1 << 2, /* a JSON body may be sent */
 	ROUTE_UUID_PARAMS = 1 << 3,  /* every :param must be a UUID, else 404 */
+	ROUTE_INTERNAL = 1 << 4,     /* also served on the loopback TCP listener (nchan's
+					authorize subrequests); every other route is 403 there */
+	ROUTE_CREDENTIALS = 1 << 5,  /* uses a cookie: CORS responses allow credentials */
 };
 
 struct route {

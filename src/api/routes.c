@@ -2,6 +2,9 @@
  * routes.c - the whole HTTP API, one line per route.
  *
  * Literal routes come before parameterised ones that could shadow them.
+ * INTERNAL routes are the only ones the loopback TCP listener serves (none
+ * yet: nchan's authorize route arrives with the events API); CREDENTIALS
+ * routes are the ones that read a cookie, so CORS allows credentials there.
  */
 #include "dispatch.h"
 #include "handlers.h"

@@ -37,6 +37,7 @@
 struct listener {
 	int fd;
 	const char *unix_path; /* unlinked at exit when we created it */
+	bool tcp;	       /* an IP socket: serves ROUTE_INTERNAL routes only */
 };
 
 static struct listener listeners[MAX_LISTEN];
@@ -79,8 +80,8 @@ static int open_tcp(const char *hostport)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	if (fd < 0)
 		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0) {
 		int e = -errno;
 		close(fd);
 		return e;
@@ -95,35 +96,73 @@ static bool is_listening_socket(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
 }
 
+/* AF_INET or AF_INET6, whoever opened it (us or systemd). */
+static int is_ip_socket(int fd, bool *ret)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return -errno;
+	*ret = sa.ss_family == AF_INET || sa.ss_family == AF_INET6;
+	return 0;
+}
+
 static int add_listener(int fd, const char *unix_path)
 {
 	if (nlisteners == MAX_LISTEN)
 		return -EMFILE;
+	bool tcp = false;
 	int r = set_nonblock(fd);
-	if (r < 0)
+	if (r < 0 || (r = is_ip_socket(fd, &tcp)) < 0)
 		return r;
 	listeners[nlisteners].fd = fd;
 	listeners[nlisteners].unix_path = unix_path;
+	listeners[nlisteners].tcp = tcp;
 	nlisteners++;
+	return 0;
+}
+
+/* The sockets systemd passed (LISTEN_PID, LISTEN_FDS), all of them or none. */
+static int add_systemd_listeners(const char *fds)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(fds, &end, 10);
+	if (errno || *end || end == fds || n < 1) {
+		log_msg(LOG_ERROR, "LISTEN_FDS=\"%s\" is not a positive number", fds);
+		return -EINVAL;
+	}
+	if (n > MAX_LISTEN) {
+		log_msg(LOG_ERROR, "systemd passed %ld sockets; adcraft-api serves at most %d", n, MAX_LISTEN);
+		return -EMFILE;
+	}
+	for (int fd = 3; fd < 3 + n; fd++) {
+		int r = fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : add_listener(fd, NULL);
+		if (r < 0) {
+			log_msg(LOG_ERROR, "systemd socket fd %d: %s", fd, strerror(-r));
+			return r;
+		}
+	}
 	return 0;
 }
 
 static int open_listeners(const struct config *cfg)
 {
-	int fd;
+	int fd, r;
 	if (*cfg->listen) {
-		if ((fd = open_unix(cfg->listen, (mode_t)cfg->listen_mode)) < 0) {
-			log_msg(LOG_ERROR, "listen %s: %s", cfg->listen, strerror(-fd));
-			return fd;
+		if ((fd = open_unix(cfg->listen, (mode_t)cfg->listen_mode)) < 0 ||
+		    (r = add_listener(fd, cfg->listen)) < 0) {
+			r = fd < 0 ? fd : r;
+			log_msg(LOG_ERROR, "listen %s: %s", cfg->listen, strerror(-r));
+			return r;
 		}
-		add_listener(fd, cfg->listen);
 	}
 	if (*cfg->listen_tcp) {
-		if ((fd = open_tcp(cfg->listen_tcp)) < 0) {
-			log_msg(LOG_ERROR, "listen_tcp %s: %s", cfg->listen_tcp, strerror(-fd));
-			return fd;
+		if ((fd = open_tcp(cfg->listen_tcp)) < 0 || (r = add_listener(fd, NULL)) < 0) {
+			r = fd < 0 ? fd : r;
+			log_msg(LOG_ERROR, "listen_tcp %s: %s", cfg->listen_tcp, strerror(-r));
+			return r;
 		}
-		add_listener(fd, NULL);
 	}
 	if (nlisteners)
 		return 0;
@@ -131,16 +170,16 @@ static int open_listeners(const struct config *cfg)
 	/* systemd socket activation, then the FastCGI fd-0 convention */
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	if (pid && fds && atol(pid) == (long)getpid()) {
-		int n = atoi(fds);
-		for (int i = 0; i < n; i++) {
-			fcntl(3 + i, F_SETFD, FD_CLOEXEC);
-			add_listener(3 + i, NULL);
-		}
+		if ((r = add_systemd_listeners(fds)) < 0)
+			return r;
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_FDNAMES");
 	} else if (is_listening_socket(0)) {
-		add_listener(0, NULL);
+		if ((r = add_listener(0, NULL)) < 0) {
+			log_msg(LOG_ERROR, "fd 0: %s", strerror(-r));
+			return r;
+		}
 	}
 	if (!nlisteners) {
 		log_msg(LOG_ERROR, "nothing to listen on: set listen or listen_tcp, or start from systemd sockets");
@@ -181,11 +220,18 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 		log_msg(LOG_WARN, "database not reachable yet: %s", db_error(app.db));
 
 	int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0) {
+		log_msg(LOG_ERROR, "epoll_create1: %s", strerror(errno));
+		_exit(1);
+	}
 	FCGX_Request reqs[MAX_LISTEN];
 	FCGX_Init();
 	for (int i = 0; i < nlisteners; i++) {
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = (uint32_t)i };
-		epoll_ctl(ep, EPOLL_CTL_ADD, listeners[i].fd, &ev);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, listeners[i].fd, &ev) < 0) {
+			log_msg(LOG_ERROR, "epoll_ctl on listener fd %d: %s", listeners[i].fd, strerror(errno));
+			_exit(1);
+		}
 		FCGX_InitRequest(&reqs[i], listeners[i].fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	}
 	arena *a = arena_new(32768);
@@ -193,10 +239,11 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 		struct epoll_event ev[MAX_LISTEN];
 		int n = epoll_wait(ep, ev, MAX_LISTEN, -1);
 		for (int i = 0; i < n && !child_stop; i++) {
-			FCGX_Request *req = &reqs[ev[i].data.u32];
+			uint32_t l = ev[i].data.u32;
+			FCGX_Request *req = &reqs[l];
 			if (FCGX_Accept_r(req) < 0)
 				continue; /* another child took it, or the peer left */
-			dispatch(&app, req, a);
+			dispatch(&app, req, a, listeners[l].tcp);
 			FCGX_Finish_r(req);
 			arena_reset(a);
 		}
@@ -238,6 +285,11 @@ static int reload(void *ctx)
 		log_msg(LOG_ERROR, "reload refused, keeping the running configuration: %s", err);
 		return -1;
 	}
+	if (!fresh->edge_secret) {
+		log_msg(LOG_ERROR, "reload refused, keeping the running configuration: edge_secret_file is not set");
+		config_free(fresh);
+		return -1;
+	}
 	if (strcmp(fresh->listen, m->cfg->listen) || strcmp(fresh->listen_tcp, m->cfg->listen_tcp))
 		log_msg(LOG_WARN, "listen addresses changed: they take effect on restart, not reload");
 	config_free(m->cfg);
@@ -250,6 +302,11 @@ int server_run(struct config *cfg, const struct daemon_options *opt)
 	struct master m = { .cfg = cfg, .opt = opt, .started_at = time(NULL) };
 	if (dispatch_init() < 0) {
 		log_msg(LOG_ERROR, "route table is invalid");
+		return 1;
+	}
+	if (!cfg->edge_secret) {
+		log_msg(LOG_ERROR, "edge_secret_file is not set: nginx's requests could not be told from any "
+				   "other local process's (generate one with: adcraft gen-secret; see docs/operations.md)");
 		return 1;
 	}
 	if (open_listeners(cfg) < 0)

@@ -57,6 +57,8 @@ static const struct key keys[] = {
 	INT(job_stale_seconds, 30, 3, 3600),
 	INT(job_poll_seconds, 10, 1, 300),
 	INT(job_retention_days, 14, 1, 3650),
+	SECRET(edge_secret_file),
+	STR(cors_origins, ""),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -204,6 +206,78 @@ static int validate_url(const char *url)
 	return 0;
 }
 
+/*
+ * The edge secret travels as a FastCGI parameter that nginx's configuration
+ * spells out (fastcgi_param ADCRAFT_EDGE_SECRET "..."): at least 32 characters
+ * that need no quoting there.
+ */
+static int load_edge_secret(struct config *c, char *err, size_t errlen)
+{
+	if (!*c->edge_secret_file)
+		return 0;
+	int r = read_secret(c->arena, c->edge_secret_file, &c->edge_secret, &c->edge_secret_len);
+	if (r < 0)
+		return fail(err, errlen, "edge_secret_file %s: %s", c->edge_secret_file, strerror(-r));
+	if (c->edge_secret_len < 32)
+		return fail(err, errlen, "edge_secret_file %s: the secret is %zu bytes, at least 32 are required",
+			    c->edge_secret_file, c->edge_secret_len);
+	for (const char *p = c->edge_secret; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.+/=", *p))
+			return fail(err, errlen, "edge_secret_file %s: only letters, digits and - _ . + / = are allowed "
+				    "(generate one with: adcraft gen-secret)", c->edge_secret_file);
+	return 0;
+}
+
+#define CORS_MAX_ORIGINS 32
+
+/* scheme://host[:port] as a browser serialises it: lower case, no path, no trailing slash. */
+static bool valid_origin(const char *o)
+{
+	const char *host = strncmp(o, "http://", 7) == 0 ? o + 7 : strncmp(o, "https://", 8) == 0 ? o + 8 : NULL;
+	if (!host || !*host || *host == ':')
+		return false;
+	const char *p = host;
+	if (*p == '[') { /* IPv6 literal */
+		p += 1 + strspn(p + 1, "0123456789abcdef:.");
+		if (*p++ != ']')
+			return false;
+	} else {
+		p += strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789.-");
+	}
+	if (p == host)
+		return false;
+	if (*p == ':') {
+		size_t digits = strspn(p + 1, "0123456789");
+		if (digits == 0 || digits > 5)
+			return false;
+		p += 1 + digits;
+	}
+	return *p == '\0';
+}
+
+/* Splits cors_origins (exact origins separated by spaces and/or commas). */
+static int parse_cors_origins(struct config *c, char *err, size_t errlen)
+{
+	const char **list = arena_zalloc(c->arena, (CORS_MAX_ORIGINS + 1) * sizeof(*list));
+	size_t n = 0;
+	for (const char *p = c->cors_origins;;) {
+		p += strspn(p, " \t,");
+		if (!*p)
+			break;
+		size_t len = strcspn(p, " \t,");
+		const char *origin = arena_strndup(c->arena, p, len);
+		if (!valid_origin(origin))
+			return fail(err, errlen, "cors_origins: \"%s\" is not an origin like https://app.example.com "
+				    "or http://localhost:5173 (lower case, no path)", origin);
+		if (n == CORS_MAX_ORIGINS)
+			return fail(err, errlen, "cors_origins: more than %d origins", CORS_MAX_ORIGINS);
+		list[n++] = origin;
+		p += len;
+	}
+	c->cors_origin_list = list;
+	return 0;
+}
+
 static int validate(struct config *c, char *err, size_t errlen)
 {
 	if (!*c->database_url)
@@ -235,6 +309,8 @@ static int validate(struct config *c, char *err, size_t errlen)
 		if (len == 0)
 			return fail(err, errlen, "llm_api_key_file %s is empty", c->llm_api_key_file);
 	}
+	if ((r = load_edge_secret(c, err, errlen)) < 0 || (r = parse_cors_origins(c, err, errlen)) < 0)
+		return r;
 	if (c->job_stale_seconds <= c->job_heartbeat_seconds)
 		return fail(err, errlen, "job_stale_seconds must exceed job_heartbeat_seconds");
 	char host[256];

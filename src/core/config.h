@@ -49,12 +49,17 @@ struct config {
 	long job_stale_seconds;
 	long job_poll_seconds;
 	long job_retention_days;
+	const char *edge_secret_file;
+	const char *cors_origins;
 
 	/* Derived at load time. */
 	const char *database_password; /* NULL when no file is set */
 	const char *llm_api_key;       /* NULL when no file is set: the builtin generator serves */
 	const unsigned char *jwt_secret;
 	size_t jwt_secret_len;
+	const char *edge_secret;	    /* NULL when no file is set; adcraft-api refuses to start then */
+	size_t edge_secret_len;
+	const char *const *cors_origin_list; /* cors_origins split; NULL-terminated, empty by default */
 };
 
 /*

@@ -54,8 +54,8 @@ struct worker {
 	arena *tick_arena;  /* maintenance statements */
 };
 
-static volatile sig_atomic_t stop_requested;
-static volatile int64_t stop_at; /* monotonic ms of the first SIGTERM */
+static volatile sig_atomic_t stop_requested; /* the only object the handler writes, with stop_pipe */
+static int64_t stop_seen_at; /* monotonic ms when the loop first saw stop_requested */
 static int stop_pipe[2] = { -1, -1 }; /* the handler writes a byte: poll() cannot miss a SIGTERM */
 
 static int64_t mono_ms(void)
@@ -65,11 +65,20 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Past the grace period a SIGTERM gives the running job; the clock starts
+ * when this process first notices the stop, not in the handler. */
+static bool stop_grace_over(void)
+{
+	if (!stop_requested)
+		return false;
+	if (!stop_seen_at)
+		stop_seen_at = mono_ms();
+	return mono_ms() - stop_seen_at > STOP_GRACE_MS;
+}
+
 static void on_stop(int sig)
 {
 	(void)sig;
-	if (!stop_requested)
-		stop_at = mono_ms(); /* clock_gettime is async-signal-safe */
 	stop_requested = 1;
 	int saved = errno;
 	if (write(stop_pipe[1], "x", 1) < 0) {
@@ -192,7 +201,7 @@ bool job_alive(struct job *j)
 	pump_notifications(w);
 	if (mono_ms() >= w->next_heartbeat)
 		heartbeat(w);
-	if (stop_requested && mono_ms() - stop_at > STOP_GRACE_MS)
+	if (stop_grace_over())
 		return false;
 	return !j->cancelled && !w->current_lost;
 }
@@ -263,7 +272,7 @@ static enum job_outcome run_one(struct worker *w, struct job *j)
 	w->current = NULL;
 	if (j->cancelled && o != JOB_COMPLETED)
 		o = JOB_CANCELLED;
-	else if (o != JOB_COMPLETED && stop_requested && mono_ms() - stop_at > STOP_GRACE_MS)
+	else if (o != JOB_COMPLETED && stop_grace_over())
 		o = JOB_RELEASE;
 	return o;
 }

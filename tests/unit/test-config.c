@@ -1,5 +1,6 @@
 /* Unit tests for src/core/config.c */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -64,6 +65,38 @@ int main(void)
 	ok(load(conf, &c, err) < 0 && strstr(err, "listen_tcp"), "bad host:port refused: %s", err);
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nargon2_memory_kib = 1024\n", keypath);
 	ok(load(conf, &c, err) < 0, "argon2 memory below 19 MiB refused: %s", err);
+
+	/* edge_secret_file and cors_origins */
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n", keypath);
+	is_int(load(conf, &c, err), 0, "loads without edge secret or CORS (%s)", err);
+	ok(c->edge_secret == NULL && c->cors_origin_list && !c->cors_origin_list[0], "none by default");
+	config_free(c);
+	char edgepath[256];
+	snprintf(edgepath, sizeof(edgepath), "%s", write_file("edge.key", "abcdefABCDEF0123456789-_.+/=abcdefgh\n"));
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nedge_secret_file = %s\n"
+		 "cors_origins = http://localhost:5173, https://app.example.com,http://[::1]:8080\n", keypath, edgepath);
+	is_int(load(conf, &c, err), 0, "edge secret and origins load (%s)", err);
+	is_int(c->edge_secret_len, 36, "edge secret read, newline trimmed");
+	ok(c->cors_origin_list[0] && strcmp(c->cors_origin_list[0], "http://localhost:5173") == 0 &&
+	   c->cors_origin_list[1] && strcmp(c->cors_origin_list[1], "https://app.example.com") == 0 &&
+	   c->cors_origin_list[2] && strcmp(c->cors_origin_list[2], "http://[::1]:8080") == 0 &&
+	   !c->cors_origin_list[3], "origins split on spaces and commas");
+	config_free(c);
+	snprintf(edgepath, sizeof(edgepath), "%s", write_file("edge-short.key", "short\n"));
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nedge_secret_file = %s\n", keypath, edgepath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "edge_secret_file"), "short edge secret refused: %s", err);
+	snprintf(edgepath, sizeof(edgepath), "%s", write_file("edge-quote.key", "0123456789abcdef0123456789abcdef\";\n"));
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nedge_secret_file = %s\n", keypath, edgepath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "edge_secret_file"), "edge secret with a quote refused: %s", err);
+	static const char *const bad_origins[] = {
+		"*", "http://localhost:5173/", "HTTP://x", "https://App.example.com", "localhost:5173",
+		"http://", "http://x:", "http://x:123456", "https://x/path", "http://[::1", "null",
+	};
+	for (size_t i = 0; i < sizeof(bad_origins) / sizeof(bad_origins[0]); i++) {
+		snprintf(conf, sizeof(conf), "jwt_secret_file = %s\ncors_origins = http://ok.example %s\n", keypath,
+			 bad_origins[i]);
+		ok(load(conf, &c, err) < 0 && strstr(err, "cors_origins"), "origin \"%s\" refused: %s", bad_origins[i], err);
+	}
 	ok(config_load("/nonexistent/adcraft.conf", &c, err, sizeof(err)) < 0, "an explicit missing file fails");
 
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\ndatabase_url = host=x password=hunter2\n", keypath);
