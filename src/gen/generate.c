@@ -47,6 +47,7 @@ struct runner {
 	CURLM *multi;
 	bool stopping;
 	int in_flight;
+	bool quota_wait;	/* a reservation was refused while our calls were in flight: wait for one to settle */
 };
 
 static int64_t now_ms(void)
@@ -86,6 +87,7 @@ static void add_call(struct runner *r, struct gen_task *t, const char *outcome, 
 	t->completion_tokens += ct;
 	if (r->o->settle && t->reservation)
 		r->o->settle(t, c, r->o->usage_arg);
+	r->quota_wait = false;
 }
 
 /* ---- finishing an item ---------------------------------------------------- */
@@ -377,7 +379,14 @@ static int start_due(struct runner *r, struct gen_task *tasks, size_t n)
 			next = in->due_ms < next ? in->due_ms : next;
 			continue;
 		}
+		if (r->quota_wait)
+			break;
 		int rc = r->o->reserve ? r->o->reserve(t, r->o->usage_arg) : 0;
+		if (rc == -EDQUOT && r->in_flight > 0) {
+			/* our own calls hold the room: once one settles, its real usage may leave enough */
+			r->quota_wait = true;
+			break;
+		}
 		if (rc < 0 && in->repairing) {
 			complete_item(r, t, t->item, "ai"); /* no tokens left to shorten it: trim instead */
 			continue;

@@ -63,8 +63,9 @@ struct gen_options {
 	void *finished_arg;
 	/*
 	 * The daily token limit (openai only; both NULL: none). reserve() runs before every HTTP
-	 * call and may set t->reservation: 0 lets the call start, -EDQUOT ends the task failed with
-	 * gen_token_limit_error (a repair is skipped instead: the answer is trimmed), another error
+	 * call and may set t->reservation: 0 lets the call start; -EDQUOT waits while calls of this
+	 * run are in flight (their real usage may leave room), else ends the task failed with
+	 * gen_token_limit_error (a repair is skipped instead: the answer is trimmed); another error
 	 * ends it failed and retryable. settle() runs after the call with its record (c is NULL when
 	 * the call never started) and should record it and release t->reservation.
 	 */
