@@ -137,6 +137,10 @@ static enum job_outcome generate(struct job *j, bool single)
 		j->error = arena_printf(j->arena, "the owner's daily token limit of %ld is used up", cfg->daily_token_limit);
 		return JOB_FAILED;
 	}
+	if (rc < 0) {
+		j->error = arena_printf(j->arena, "database: %s", db_error(job_db(j)));
+		return JOB_RETRY;
+	}
 	json_object *campaign = json_own(j->arena, json_tokener_parse(PQgetvalue(res, 0, 0)));
 	json_object *settings = json_object_object_get(campaign, "generationSettings");
 	json_object *done_slots = json_object_object_get(campaign, "doneSlots");
