@@ -6,9 +6,17 @@
  * auth_rotate_refresh() SQL function, which also revokes a family when a used
  * token comes back. Unknown emails cost one argon2 verification against a
  * dummy hash so that they answer in the same time as wrong passwords.
+ *
+ * Logins are also throttled per account, whatever the client's address
+ * (login_attempt() in SQL): the fifth attempt for one email within 15 minutes
+ * locks it for 60 s, doubling up to 15 minutes, answered 429 + Retry-After
+ * without looking at the password. Unknown emails are counted and locked
+ * exactly alike (no users row is made for them), so neither the answer nor
+ * its timing tells whether an account exists; a correct password clears it.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -91,12 +99,30 @@ void auth_register(request *r)
 	send_session(r, 201, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), refresh);
 }
 
+/* Counts this attempt for the email; answers 429 and returns false while the email is locked. */
+static bool login_allowed_or_fail(request *r, const char *email)
+{
+	const char *p[] = { email };
+	PGresult *res = req_exec_or_fail(r, STMT_LOGIN_ATTEMPT, p);
+	if (!res)
+		return false;
+	long wait = atol(PQgetvalue(res, 0, 0));
+	if (wait <= 0)
+		return true;
+	req_add_header(r, "Retry-After: %ld", wait);
+	req_problem(r, 429, "too many sign-in attempts for this email; try again in %ld s", wait);
+	return false;
+}
+
 void auth_login(request *r)
 {
 	if (req_validate_or_fail(r, login_fields) < 0)
 		return;
 	const char *password = vget_str(r->body, "password");
-	const char *p[] = { vget_str(r->body, "email") };
+	const char *email = vget_str(r->body, "email");
+	if (!login_allowed_or_fail(r, email))
+		return;
+	const char *p[] = { email };
 	PGresult *res = req_exec_or_fail(r, STMT_USER_BY_EMAIL, p);
 	if (!res)
 		return;
@@ -114,7 +140,7 @@ void auth_login(request *r)
 	const char *user_id = PQgetvalue(res, 0, 0);
 	const char *refresh = new_refresh_token(r);
 	const char *ip[] = { user_id, refresh, ttl_text(r) };
-	if (!refresh || !req_exec_or_fail(r, STMT_REFRESH_ISSUE, ip))
+	if (!refresh || !req_exec_or_fail(r, STMT_LOGIN_SUCCEEDED, p) || !req_exec_or_fail(r, STMT_REFRESH_ISSUE, ip))
 		return;
 	send_session(r, 200, user_id, PQgetvalue(res, 0, 2), refresh);
 }

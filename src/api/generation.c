@@ -4,7 +4,9 @@
  *
  * Each endpoint validates its body, loads the campaign and/or persona named
  * in it (404 when not the caller's), checks the daily token limit (429),
- * runs the tasks through gen_run() concurrently, records usage, appends the
+ * runs the tasks through gen_run() concurrently (each call reserving its
+ * tokens first: an item the limit has no room for fails with 429, see
+ * usage.h), records usage, appends the
  * items to the campaign when save is true, and answers. An LLM failure is
  * the upstream's, not the client's: 503 (worth retrying) or 502.
  */
@@ -16,6 +18,7 @@
 #include "generate.h"
 #include "handlers.h"
 #include "json.h"
+#include "log.h"
 #include "platforms.h"
 #include "usage.h"
 
@@ -75,6 +78,11 @@ static int field_error(request *r, const char *field, const char *message)
 	return -EINVAL;
 }
 
+static long until_midnight_utc(void)
+{
+	return 86400 - (long)(time(NULL) % 86400);
+}
+
 /* Validates, loads campaign/persona, checks the token limit; answers and returns <0 on failure. */
 static int prepare_or_fail(request *r, const struct vfield *fields, struct ctx *c)
 {
@@ -114,8 +122,7 @@ static int prepare_or_fail(request *r, const struct vfield *fields, struct ctx *
 	long long used;
 	int rc = usage_allowed(r->app->db, r->arena, r->app->cfg, r->user_id, &used);
 	if (rc == -EDQUOT) {
-		time_t now = time(NULL);
-		req_add_header(r, "Retry-After: %ld", 86400 - (long)(now % 86400));
+		req_add_header(r, "Retry-After: %ld", until_midnight_utc());
 		req_problem(r, 429, "the daily token limit of %ld is used up (%lld tokens today); it resets at midnight UTC",
 			    r->app->cfg->daily_token_limit, used);
 		return rc;
@@ -137,6 +144,19 @@ static void task_init(request *r, struct gen_task *t, const struct ctx *c, const
 	t->brief.variant = variant;
 }
 
+/* Usage that could not be written: the calls happened, so say so once, with the request. */
+static void log_usage_lost(request *r, int settles)
+{
+	buf b;
+	buf_init(&b, r->arena, 512);
+	log_begin(&b, LOG_WARN);
+	log_str(&b, "requestId", r->request_id);
+	log_str(&b, "event", "llm usage not recorded");
+	log_int(&b, "failedSettles", settles);
+	log_str(&b, "msg", db_error(r->app->db));
+	log_end(&b);
+}
+
 static bool within_budget(void *arg)
 {
 	return now_us() < *(const int64_t *)arg;
@@ -148,13 +168,17 @@ static void run_tasks(request *r, const struct ctx *c, struct gen_task *tasks, s
 	int64_t deadline = now_us() + SYNC_BUDGET_MS * 1000LL;
 	struct gen_options o = { .concurrency = (int)r->app->cfg->llm_concurrency, .alive = within_budget,
 				 .alive_arg = &deadline };
+	struct usage_ctx u = { .d = r->app->db, .a = r->arena, .cfg = r->app->cfg, .user_id = r->user_id,
+			       .campaign_id = c->campaign_id };
+	usage_hooks(&o, &u);
 	gen_run(r->app->cfg, r->arena, tasks, n, &o);
 	for (size_t i = 0; i < n; i++)
 		if (tasks[i].state == GEN_CANCELLED) { /* only the budget cancels a request's tasks */
 			tasks[i].error = arena_printf(r->arena, "generation took longer than %d s", SYNC_BUDGET_MS / 1000);
 			tasks[i].retryable = true;
 		}
-	usage_record(r->app->db, r->arena, r->app->cfg, r->user_id, c->campaign_id, NULL, tasks, n);
+	if (usage_record(&u, tasks, n) < 0 || u.failures)
+		log_usage_lost(r, u.failures);
 	for (size_t i = 0; c->save && i < n; i++) {
 		if (tasks[i].state != GEN_DONE)
 			continue;
@@ -176,6 +200,8 @@ static int failure_status(const struct gen_task *t)
 {
 	if (t->error == campaign_full)
 		return 409;
+	if (t->error == gen_token_limit_error)
+		return 429;
 	return t->retryable ? 503 : 502;
 }
 
@@ -183,9 +209,25 @@ static void problem_json(buf *b, const struct gen_task *t)
 {
 	int status = failure_status(t);
 	buf_printf(b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
-		   status == 503 ? "Service Unavailable" : status == 409 ? "Conflict" : "Bad Gateway", status);
+		   status == 503 ? "Service Unavailable" : status == 409 ? "Conflict" : status == 429 ? "Too Many Requests"
+		   : "Bad Gateway", status);
 	buf_json_str(b, t->error);
 	buf_putc(b, '}');
+}
+
+/* The answer when nothing was generated: t's failure, with Retry-After where waiting helps. */
+static void fail_generation(request *r, const struct gen_task *t)
+{
+	int status = failure_status(t);
+	if (status == 503)
+		req_add_header(r, "Retry-After: 5");
+	if (status == 429) {
+		req_add_header(r, "Retry-After: %ld", until_midnight_utc());
+		req_problem(r, 429, "generation failed: the daily token limit of %ld is used up; it resets at midnight UTC",
+			    r->app->cfg->daily_token_limit);
+		return;
+	}
+	req_problem(r, status, "generation failed: %s", t->error);
 }
 
 /* One item: {content: item}, or the failure as a problem. */
@@ -199,9 +241,7 @@ static void generate_one(request *r, const struct vfield *fields, const char *ty
 	task_init(r, &t, &c, type, platform ? platform : fallback_platform, 0);
 	run_tasks(r, &c, &t, 1);
 	if (t.state != GEN_DONE) {
-		if (failure_status(&t) == 503)
-			req_add_header(r, "Retry-After: 5");
-		req_problem(r, failure_status(&t), "generation failed: %s", t.error);
+		fail_generation(r, &t);
 		return;
 	}
 	buf b;
@@ -288,7 +328,7 @@ void gen_variations(request *r)
 		}
 	buf_puts(&b, "]}");
 	if (done == 0) {
-		req_problem(r, failure_status(&tasks[0]), "generation failed: %s", tasks[0].error);
+		fail_generation(r, &tasks[0]);
 		return;
 	}
 	req_send_buf(r, c.save ? 201 : 200, &b);

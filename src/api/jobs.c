@@ -33,37 +33,61 @@ static bool job_path_or_fail(request *r)
 	return false;
 }
 
+/* Whether the caller is an operator, from the database on every call (a token says nothing about it).
+ * -1 after answering a database failure. */
+static int operator_or_fail(request *r)
+{
+	const char *p[] = { r->user_id };
+	PGresult *res = req_exec_or_fail(r, STMT_USER_IS_OPERATOR, p);
+	if (!res)
+		return -1;
+	return strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+}
+
+/* Operators see the workers (ids, hosts, pids) and every tenant's counts; everyone else sees
+ * whether a worker is alive and their own counts. */
 void jobs_health(request *r)
 {
+	int op = operator_or_fail(r);
+	if (op < 0)
+		return;
 	char stale[16];
 	snprintf(stale, sizeof(stale), "%ld", r->app->cfg->job_stale_seconds);
 	const char *p[] = { stale };
+	const char *own[] = { r->user_id };
 	PGresult *workers, *queues;
 	if (db_exec(r->app->db, r->arena, STMT_JOB_WORKERS, p, &workers) < 0 ||
-	    db_exec(r->app->db, r->arena, STMT_JOB_QUEUE_MAP, NULL, &queues) < 0) {
+	    db_exec(r->app->db, r->arena, op ? STMT_JOB_QUEUE_MAP : STMT_JOB_QUEUE_MAP_OWN, op ? NULL : own,
+		    &queues) < 0) {
 		static const char down[] =
-			"{\"status\":\"unavailable\",\"database\":\"unavailable\",\"workers\":[],\"queues\":{}}";
+			"{\"status\":\"unavailable\",\"database\":\"unavailable\",\"queues\":{}}";
 		req_add_header(r, "Retry-After: 1");
 		req_send_json(r, 503, down, sizeof(down) - 1);
 		return;
 	}
-	const char *w = PQgetvalue(workers, 0, 0);
 	bool alive = strcmp(PQgetvalue(workers, 0, 1), "t") == 0;
 	buf b;
 	buf_init(&b, r->arena, 1024);
-	buf_printf(&b, "{\"status\":\"%s\",\"database\":\"ok\",\"workers\":%s,\"queues\":%s}",
-		   alive ? "ok" : "degraded", w, PQgetvalue(queues, 0, 0));
+	buf_printf(&b, "{\"status\":\"%s\",\"database\":\"ok\",\"scope\":\"%s\"", alive ? "ok" : "degraded",
+		   op ? "system" : "own");
+	if (op)
+		buf_printf(&b, ",\"workers\":%s", PQgetvalue(workers, 0, 0));
+	buf_printf(&b, ",\"queues\":%s}", PQgetvalue(queues, 0, 0));
 	req_send_buf(r, 200, &b);
 }
 
 void jobs_queue_status(request *r)
 {
-	PGresult *res = req_exec_or_fail(r, STMT_JOB_QUEUE_STATUS, NULL);
+	int op = operator_or_fail(r);
+	if (op < 0)
+		return;
+	const char *own[] = { r->user_id };
+	PGresult *res = req_exec_or_fail(r, op ? STMT_JOB_QUEUE_STATUS : STMT_JOB_QUEUE_STATUS_OWN, op ? NULL : own);
 	if (!res)
 		return;
 	buf b;
 	buf_init(&b, r->arena, 1024);
-	buf_printf(&b, "{\"queues\":%s}", PQgetvalue(res, 0, 0));
+	buf_printf(&b, "{\"scope\":\"%s\",\"queues\":%s}", op ? "system" : "own", PQgetvalue(res, 0, 0));
 	req_send_buf(r, 200, &b);
 }
 

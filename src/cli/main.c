@@ -77,10 +77,49 @@ static int read_password(char *out, size_t n)
 	return len >= 8 && len <= 128 ? 0 : -EINVAL;
 }
 
+/*
+ * Makes EMAIL an operator (on) or not (off). Runs as the migrating role: the
+ * API's role may not update users, so no request can make itself an operator.
+ */
+static int set_operator(struct config *cfg, const char *email, bool on)
+{
+	db *d = db_new(cfg->migrate_database_url, cfg->database_password, true);
+	arena *a = arena_new(4096);
+	PGresult *res;
+	const char *p[] = { email, on ? "true" : "false" };
+	int status = 1;
+	if (db_exec(d, a, STMT_USER_SET_OPERATOR, p, &res) < 0)
+		fprintf(stderr, "adcraft user: %s\n", db_error(d));
+	else if (PQntuples(res) == 0)
+		fprintf(stderr, "adcraft user: no user %s\n", email);
+	else {
+		printf("%s operator=%s\n", PQgetvalue(res, 0, 0), on ? "on" : "off");
+		status = 0;
+	}
+	arena_free(a);
+	db_free(d);
+	return status;
+}
+
+static int cmd_user_set_operator(struct config *cfg, int argc, char **argv)
+{
+	if (argc != 4 || (strcmp(argv[3], "on") != 0 && strcmp(argv[3], "off") != 0)) {
+		fputs("usage: adcraft user set-operator EMAIL on|off\n", stderr);
+		return 2;
+	}
+	return set_operator(cfg, argv[2], strcmp(argv[3], "on") == 0);
+}
+
 static int cmd_user_add(struct config *cfg, int argc, char **argv)
 {
-	if (argc != 4 || strcmp(argv[1], "add") != 0) {
-		fputs("usage: adcraft user add EMAIL NAME   (password on stdin)\n", stderr);
+	bool op = argc == 5 && strcmp(argv[2], "--operator") == 0;
+	if (op) { /* user add --operator EMAIL NAME */
+		argv[2] = argv[3];
+		argv[3] = argv[4];
+		argc = 4;
+	}
+	if (argc != 4) {
+		fputs("usage: adcraft user add [--operator] EMAIL NAME   (password on stdin)\n", stderr);
 		return 2;
 	}
 	const char *email = argv[2], *name = argv[3];
@@ -114,7 +153,20 @@ static int cmd_user_add(struct config *cfg, int argc, char **argv)
 	}
 	arena_free(a);
 	db_free(d);
+	if (status == 0 && op)
+		status = set_operator(cfg, email, true);
 	return status;
+}
+
+static int cmd_user(struct config *cfg, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return cmd_user_add(cfg, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "set-operator") == 0)
+		return cmd_user_set_operator(cfg, argc, argv);
+	fputs("usage: adcraft user add [--operator] EMAIL NAME   (password on stdin)\n"
+	      "       adcraft user set-operator EMAIL on|off\n", stderr);
+	return 2;
 }
 
 static int cmd_token(struct config *cfg, int argc, char **argv)
@@ -151,7 +203,8 @@ static const struct command commands[] = {
 	{ "check-config", "", "print the effective configuration (secrets redacted); fail if invalid", true,
 	  cmd_check_config },
 	{ "gen-secret", "", "print a new 256-bit secret (hex) for jwt_secret_file", false, cmd_gen_secret },
-	{ "user", "add EMAIL NAME", "create an account; the password is read from stdin", true, cmd_user_add },
+	{ "user", "add [--operator] EMAIL NAME", "create an account; the password is read from stdin", true, cmd_user },
+	{ "user", "set-operator EMAIL on|off", "let an account see whole-system job figures, or stop it", true, cmd_user },
 	{ "token", "EMAIL", "print an access token for that user (for scripts)", true, cmd_token },
 	{ "seed", "--users N --campaigns M [...]", "fill the database with realistic users, personas and campaigns",
 	  true, cmd_seed },

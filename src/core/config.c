@@ -50,6 +50,7 @@ static const struct key keys[] = {
 	INT(llm_timeout_seconds, 60, 1, 600),
 	INT(llm_connect_timeout_seconds, 10, 1, 120),
 	INT(daily_token_limit, 200000, 0, 1000000000),
+	INT(llm_token_estimate, 2000, 1, 1000000),
 	STR(log_level, "info"),
 	INT(worker_processes, 0, 0, 64),
 	INT(worker_batch, 100, 1, 1000),

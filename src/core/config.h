@@ -42,6 +42,7 @@ struct config {
 	long llm_timeout_seconds;
 	long llm_connect_timeout_seconds;
 	long daily_token_limit;
+	long llm_token_estimate;
 	const char *log_level;
 	long worker_processes;
 	long worker_batch;

@@ -1,5 +1,10 @@
 /*
  * migrate.c - numbered SQL migrations with checksums and an advisory lock.
+ *
+ * Each file runs in its own transaction as the migrating login (a superuser:
+ * migrations create roles and extensions); before it commits, everything it
+ * created in schema public is handed to adcraft_owner (adcraft_claim_ownership(),
+ * from migration 0007 on), so no object stays owned by a superuser.
  */
 #include "migrate.h"
 
@@ -77,6 +82,14 @@ static const char bootstrap_sql[] =
 	"COMMENT ON COLUMN schema_migrations.checksum IS 'sha256 of the file as applied; a changed file is refused.';"
 	"COMMENT ON COLUMN schema_migrations.applied_at IS 'When the file was applied.';";
 
+/* After each migration: objects it created go to adcraft_owner (migration 0007 defines how). */
+static const char claim_sql[] =
+	"DO $$BEGIN"
+	"  IF to_regprocedure('public.adcraft_claim_ownership()') IS NOT NULL THEN"
+	"    PERFORM public.adcraft_claim_ownership();"
+	"  END IF;"
+	"END$$";
+
 static int apply_all(db *d, arena *a, const char *dir, struct file *files, size_t n, FILE *out,
 		     struct migrate_report *rep)
 {
@@ -112,6 +125,7 @@ static int apply_all(db *d, arena *a, const char *dir, struct file *files, size_
 		snprintf(version, sizeof(version), "%d", files[i].version);
 		const char *rec[] = { version, files[i].name, sum };
 		if (db_exec_sql(d, a, "BEGIN", &res) < 0 || db_exec_sql(d, a, sql, &res) < 0 ||
+		    db_exec_sql(d, a, claim_sql, &res) < 0 ||
 		    db_exec_params(d, a, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
 				   3, rec, &res) < 0 ||
 		    db_exec_sql(d, a, "COMMIT", &res) < 0) {

@@ -367,8 +367,10 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  FROM campaigns c LEFT JOIN personas p ON p.id = c.persona_id"
 		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 3 },
 
-	/* $1 user, $2 campaign, $3 job, $4 [{provider, model, content_type, ...}] from gen_usage_json() */
+	/* $1 user, $2 campaign, $3 job, $4 [{provider, model, content_type, ...}] from gen_usage_json(),
+	 * $5 reservations (bigint[] literal or NULL) these calls settle: released in the same commit */
 	[STMT_LLM_USAGE_INSERT] = { "llm_usage_insert",
+		"WITH released AS (DELETE FROM llm_reservations WHERE id = ANY($5::bigint[]) AND user_id = $1::uuid)"
 		"INSERT INTO llm_usage (user_id, campaign_id, job_id, provider, model, content_type, platform, purpose,"
 		"                       prompt_tokens, completion_tokens, latency_ms, http_status, outcome, created_at)"
 		" SELECT $1::uuid, $2::uuid, $3::uuid, x.provider, x.model, x.content_type, x.platform, x.purpose,"
@@ -378,7 +380,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"        outcome text, created_at timestamptz)) WITH ORDINALITY"
 		"        AS x(provider, model, content_type, platform, purpose, prompt_tokens, completion_tokens, latency_ms,"
 		"             http_status, outcome, created_at, n)"
-		"  ORDER BY x.n", 4 },
+		"  ORDER BY x.n", 5 },
 
 	/* $1 user */
 	[STMT_LLM_TOKENS_TODAY] = { "llm_tokens_today", "SELECT llm_tokens_today($1::uuid)", 1 },
@@ -420,4 +422,44 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"              'total', $8::int, 'percent', CASE WHEN $8::int > 0 THEN round(100.0 * $7::int / $8::int) ELSE 0 END)"
 		"              WHERE id = $4::uuid AND attempts = $5::int AND locked_by = $6 AND state = 'running' RETURNING id)"
 		"SELECT (SELECT e FROM stored), EXISTS (SELECT FROM progress)", 8 },
+
+	/* ---- issue #8: login throttling, operators, cancel checks, token reservations ---- */
+
+	/* $1 email as typed: 0 = check the password, else seconds until the email may try again */
+	[STMT_LOGIN_ATTEMPT] = { "login_attempt", "SELECT login_attempt($1)", 1 },
+
+	/* $1 email as typed: a correct password forgets the counted attempts */
+	[STMT_LOGIN_SUCCEEDED] = { "login_succeeded", "SELECT login_succeeded($1)", 1 },
+
+	/* $1 user: read on every request that shows whole-system figures (never from the token) */
+	[STMT_USER_IS_OPERATOR] = { "user_is_operator",
+		"SELECT coalesce((SELECT is_operator FROM users WHERE id = $1::uuid), false)", 1 },
+
+	/* $1 email, $2 on (boolean): CLI only (as the migrating role; the API role cannot update users) */
+	[STMT_USER_SET_OPERATOR] = { "user_set_operator",
+		"UPDATE users u SET is_operator = $2::boolean, updated_at = now() WHERE lower(u.email) = lower($1)"
+		" RETURNING user_json(u), u.is_operator", 2 },
+
+	/* $1 job, $2 worker, $3 attempt: after an adcraft_cancel notification (any role may send one)
+	 * the row decides. Column 1: cancelled; column 2: still this attempt's. No row: the job is gone. */
+	[STMT_JOB_CANCEL_CHECK] = { "job_cancel_check",
+		"SELECT state = 'cancelled', state = 'running' AND locked_by = $2 AND attempts = $3::int"
+		"  FROM jobs WHERE id = $1::uuid", 3 },
+
+	/* $1 user: job_queue_status counted over that user's jobs only */
+	[STMT_JOB_QUEUE_STATUS_OWN] = { "job_queue_status_own",
+		"SELECT coalesce(json_agg(json_build_object('name', queue, 'queued', queued, 'running', running,"
+		"       'completed', completed, 'failed', failed, 'cancelled', cancelled,"
+		"       'oldestQueuedSeconds', oldest_queued_seconds) ORDER BY queue), '[]')"
+		"  FROM job_queue_status_of($1::uuid)", 1 },
+
+	/* $1 user: the same as an object keyed by queue name (health) */
+	[STMT_JOB_QUEUE_MAP_OWN] = { "job_queue_map_own",
+		"SELECT coalesce(json_object_agg(queue, json_build_object('queued', queued, 'running', running,"
+		"       'completed', completed, 'failed', failed, 'cancelled', cancelled,"
+		"       'oldestQueuedSeconds', oldest_queued_seconds) ORDER BY queue), '{}')"
+		"  FROM job_queue_status_of($1::uuid)", 1 },
+
+	/* $1 user, $2 estimate, $3 daily limit, $4 ttl (s): a reservation id, or NULL past the limit */
+	[STMT_LLM_RESERVE] = { "llm_reserve", "SELECT llm_reserve($1::uuid, $2::int, $3::bigint, $4::int)", 4 },
 };

@@ -56,6 +56,7 @@ struct runner {
 	CURLM *multi;
 	bool stopping;
 	int in_flight;
+	bool quota_wait;	/* a reservation was refused while our calls were in flight: wait for one to settle */
 };
 
 static int64_t now_ms(void)
@@ -75,6 +76,8 @@ const char *gen_model(const struct config *cfg)
 	return cfg->llm_api_key ? cfg->llm_model : "builtin";
 }
 
+const char gen_token_limit_error[] = "the daily token limit is used up";
+
 static void add_call(struct runner *r, struct gen_task *t, const char *outcome, long status, long pt, long ct)
 {
 	struct gen_call *c = arena_zalloc(r->a, sizeof(*c));
@@ -91,6 +94,9 @@ static void add_call(struct runner *r, struct gen_task *t, const char *outcome, 
 	t->calls = c;
 	t->prompt_tokens += pt;
 	t->completion_tokens += ct;
+	if (r->o->settle && t->reservation)
+		r->o->settle(t, c, r->o->usage_arg);
+	r->quota_wait = false;
 }
 
 /* ---- finishing an item ---------------------------------------------------- */
@@ -445,11 +451,31 @@ static int start_due(struct runner *r, struct gen_task *tasks, size_t n)
 			next = in->due_ms < next ? in->due_ms : next;
 			continue;
 		}
+		if (r->quota_wait)
+			break;
+		int rc = r->o->reserve ? r->o->reserve(t, r->o->usage_arg) : 0;
+		if (rc == -EDQUOT && r->in_flight > 0) {
+			/* our own calls hold the room: once one settles, its real usage may leave enough */
+			r->quota_wait = true;
+			break;
+		}
+		if (rc < 0 && in->repairing) {
+			complete_item(r, t, t->item, "ai"); /* no tokens left to shorten it: trim instead */
+			continue;
+		}
+		if (rc < 0) {
+			finish(r, t, GEN_FAILED, rc == -EDQUOT ? gen_token_limit_error : "could not reserve tokens for the call",
+			       rc != -EDQUOT);
+			continue;
+		}
 		const char *body = in->repairing ? llm_repair_body(r->a, r->cfg->llm_model, &t->brief, t->item, &in->broken)
 						 : llm_request_body(r->a, r->cfg->llm_model, &t->brief);
 		in->attempts++;
-		if (start_request(r, t, body) < 0)
+		if (start_request(r, t, body) < 0) {
+			if (r->o->settle && t->reservation)
+				r->o->settle(t, NULL, r->o->usage_arg);
 			finish(r, t, GEN_FAILED, "could not start an HTTP request", true);
+		}
 	}
 	return (int)(next - now);
 }
@@ -577,11 +603,21 @@ void gen_usage_json(const struct config *cfg, struct gen_task *tasks, size_t n, 
 		for (const struct gen_call *c = tasks[i].calls; c && k < 64; c = c->next)
 			calls[k++] = c;
 		while (k-- > 0) {
+			if (calls[k]->recorded)
+				continue;
 			if (!first)
 				buf_putc(out, ',');
 			usage_row(cfg, &tasks[i], calls[k], out);
 			first = false;
 		}
 	}
+	buf_putc(out, ']');
+}
+
+void gen_call_usage_json(const struct config *cfg, const struct gen_task *t, const struct gen_call *c, buf *out)
+{
+	buf_putc(out, '[');
+	if (c)
+		usage_row(cfg, t, c, out);
 	buf_putc(out, ']');
 }

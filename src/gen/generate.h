@@ -37,6 +37,7 @@ struct gen_task {
 	const char *error;		/* GEN_FAILED / GEN_CANCELLED: why */
 	bool retryable;			/* GEN_FAILED: whether a later attempt might succeed */
 	long prompt_tokens, completion_tokens;
+	long long reservation;		/* llm_reservations id of the call in flight (0: none); see reserve() */
 
 	struct gen_call *calls;		/* every HTTP call made, for llm_usage (newest first) */
 	struct gen_internal *internal;
@@ -49,6 +50,7 @@ struct gen_call {
 	long prompt_tokens, completion_tokens;
 	long latency_ms;
 	int64_t finished_us;		/* wall clock, for llm_usage.created_at */
+	bool recorded;			/* already in llm_usage (settled); gen_usage_json() skips it */
 	struct gen_call *next;
 };
 
@@ -59,7 +61,21 @@ struct gen_options {
 	void *alive_arg;
 	void (*finished)(struct gen_task *t, void *arg); /* each task as it ends, in completion order */
 	void *finished_arg;
+	/*
+	 * The daily token limit (openai only; both NULL: none). reserve() runs before every HTTP
+	 * call and may set t->reservation: 0 lets the call start; -EDQUOT waits while calls of this
+	 * run are in flight (their real usage may leave room), else ends the task failed with
+	 * gen_token_limit_error (a repair is skipped instead: the answer is trimmed); another error
+	 * ends it failed and retryable. settle() runs after the call with its record (c is NULL when
+	 * the call never started) and should record it and release t->reservation.
+	 */
+	int (*reserve)(struct gen_task *t, void *arg);
+	void (*settle)(struct gen_task *t, struct gen_call *c, void *arg);
+	void *usage_arg;
 };
+
+/* The error of a task refused by reserve() for the daily token limit (compare the pointer). */
+extern const char gen_token_limit_error[];
 
 /* "openai" when an API key is configured, else "builtin". */
 const char *gen_provider(const struct config *cfg);
@@ -71,6 +87,9 @@ int gen_run(const struct config *cfg, arena *a, struct gen_task *tasks, size_t n
 
 /*
  * Writes the usage records of tasks as a JSON array for the llm_usage insert
- * ([{provider, model, content_type, platform, purpose, prompt_tokens, ...}]).
+ * ([{provider, model, content_type, platform, purpose, prompt_tokens, ...}]),
+ * leaving out calls already recorded.
  */
 void gen_usage_json(const struct config *cfg, struct gen_task *tasks, size_t n, buf *out);
+/* The same for one call c of task t (NULL: an empty array). */
+void gen_call_usage_json(const struct config *cfg, const struct gen_task *t, const struct gen_call *c, buf *out);

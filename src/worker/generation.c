@@ -6,7 +6,9 @@
  * item appended to the campaign as soon as it is ready, progress after every
  * item. A cancelled or failed job keeps what it finished and says so in its
  * result. Items carry metadata.slot, so an attempt after a crash or rescue
- * skips what an earlier attempt already stored.
+ * skips what an earlier attempt already stored. Every LLM call reserves its
+ * tokens against the owner's daily limit first (usage.h): items the limit
+ * has no room for fail with gen_token_limit_error.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -135,6 +137,10 @@ static enum job_outcome generate(struct job *j, bool single)
 		j->error = arena_printf(j->arena, "the owner's daily token limit of %ld is used up", cfg->daily_token_limit);
 		return JOB_FAILED;
 	}
+	if (rc < 0) {
+		j->error = arena_printf(j->arena, "database: %s", db_error(job_db(j)));
+		return JOB_RETRY;
+	}
 	json_object *campaign;
 	if (json_parse_trusted(j->arena, PQgetvalue(res, 0, 0), &campaign) < 0) {
 		j->error = "the campaign's stored JSON does not parse";
@@ -198,8 +204,13 @@ static enum job_outcome generate(struct job *j, bool single)
 		.finished = finished,
 		.finished_arg = &run,
 	};
+	struct usage_ctx u = { .d = job_db(j), .a = j->arena, .cfg = cfg, .user_id = j->user_id,
+			       .campaign_id = j->campaign_id, .job_id = j->id };
+	usage_hooks(&o, &u);
 	int ran = gen_run(cfg, j->arena, tasks, n, &o);
-	usage_record(job_db(j), j->arena, cfg, j->user_id, j->campaign_id, j->id, tasks, n);
+	if (usage_record(&u, tasks, n) < 0 || u.failures)
+		j->warning = arena_printf(j->arena, "llm usage not recorded (%d failed settle(s)): %s", u.failures,
+					  db_error(job_db(j)));
 	bool cancelled = ran == -ECANCELED;
 	j->result = result_json(j, &run, tasks, n, skipped, cancelled);
 	if (cancelled)
@@ -208,7 +219,11 @@ static enum job_outcome generate(struct job *j, bool single)
 		bool retry = false;
 		for (size_t i = 0; i < n; i++)
 			retry |= tasks[i].state == GEN_FAILED && tasks[i].retryable;
-		j->error = arena_printf(j->arena, "no item could be generated: %s", tasks[0].error ? tasks[0].error : "?");
+		j->error = tasks[0].error == gen_token_limit_error
+				   ? arena_printf(j->arena, "no item could be generated: the owner's daily token limit of %ld "
+							    "is used up", cfg->daily_token_limit)
+				   : arena_printf(j->arena, "no item could be generated: %s",
+						  tasks[0].error ? tasks[0].error : "?");
 		return retry ? JOB_RETRY : JOB_FAILED;
 	}
 	return JOB_COMPLETED;

@@ -35,6 +35,7 @@ struct job {
 
 	const char *result;	/* JSON text, or NULL */
 	const char *error;	/* why it failed or will retry */
+	const char *warning;	/* something went wrong that did not decide the outcome; the worker logs it */
 	bool cancelled;		/* set by job_alive() when the owner cancelled */
 };
 

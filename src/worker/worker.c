@@ -8,6 +8,10 @@
  * are long, so they are claimed one at a time. After a reconnect the LISTENs
  * are re-issued by the db layer and the queue is polled once, because
  * notifications sent while we were away are lost.
+ *
+ * Any role that can connect may NOTIFY adcraft_cancel, so a notification is
+ * only a hint: it makes the worker re-read the job's row, and the job stops
+ * only if the row says it was cancelled (or is no longer this attempt's).
  */
 #include "worker.h"
 
@@ -47,7 +51,8 @@ struct worker {
 	bool current_lost;
 	const char *batch_ids;	/* uuid[] literal of the batch in hand ("{}" when none) */
 	char *unfinished;	/* a finish statement's payload that failed; retried after reconnect */
-	const char *cancelled[64]; /* adcraft_cancel ids heard while a batch is in hand */
+	bool recheck_current;	/* adcraft_cancel named the running job: re-read its row */
+	const char *cancelled[64]; /* batch jobs adcraft_cancel named: re-read their rows before starting */
 	int ncancelled;
 	arena *job_arena;   /* one job attempt */
 	arena *batch_arena; /* one claim batch */
@@ -108,6 +113,40 @@ static void log_job(enum log_level level, const struct job *j, const char *event
 
 /* ---- notifications and maintenance ------------------------------------- */
 
+/* Whether id (a notification's payload, anyone's text) is a job of the batch in hand. */
+static bool in_batch(const struct worker *w, const char *id)
+{
+	size_t n = strlen(id);
+	if (!w->batch_ids || n != 36)
+		return false;
+	for (const char *p = strstr(w->batch_ids, id); p; p = strstr(p + 1, id))
+		if ((p[-1] == '{' || p[-1] == ',') && (p[n] == '}' || p[n] == ','))
+			return true;
+	return false;
+}
+
+/*
+ * Reads job j's row after a cancel notification: 1 when it was cancelled, 0 when it is still
+ * this attempt's to run, -ESTALE when it is no longer ours (rescued, pruned), or a db error
+ * (then the notification is ignored: heartbeats still catch a lost job).
+ */
+static int cancel_check(struct worker *w, const struct job *j)
+{
+	char attempt[16];
+	snprintf(attempt, sizeof(attempt), "%d", j->attempt);
+	const char *p[] = { j->id, w->id, attempt };
+	PGresult *res;
+	arena_reset(w->tick_arena);
+	int rc = db_exec(w->db, w->tick_arena, STMT_JOB_CANCEL_CHECK, p, &res);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) == 0)
+		return -ESTALE;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		return 1;
+	return strcmp(PQgetvalue(res, 0, 1), "t") == 0 ? 0 : -ESTALE;
+}
+
 static void pump_notifications(struct worker *w)
 {
 	PGconn *conn = db_conn(w->db);
@@ -119,8 +158,8 @@ static void pump_notifications(struct worker *w)
 			w->have_work = true;
 		else if (strcmp(n->relname, "adcraft_cancel") == 0) {
 			if (w->current && strcmp(n->extra, w->current->id) == 0)
-				w->current->cancelled = true;
-			else if (w->ncancelled < 64) /* maybe a job of the batch that has not started yet */
+				w->recheck_current = true;
+			else if (in_batch(w, n->extra) && w->ncancelled < 64) /* not started yet */
 				w->cancelled[w->ncancelled++] = arena_strdup(w->batch_arena, n->extra);
 		}
 		PQfreemem(n);
@@ -199,6 +238,14 @@ bool job_alive(struct job *j)
 {
 	struct worker *w = j->worker;
 	pump_notifications(w);
+	if (w->recheck_current) {
+		w->recheck_current = false;
+		int rc = cancel_check(w, j);
+		if (rc == 1)
+			j->cancelled = true;
+		else if (rc == -ESTALE)
+			w->current_lost = true;
+	}
 	if (mono_ms() >= w->next_heartbeat)
 		heartbeat(w);
 	if (stop_grace_over())
@@ -259,8 +306,13 @@ static enum job_outcome run_one(struct worker *w, struct job *j)
 	if (stop_requested)
 		return JOB_RELEASE;
 	pump_notifications(w);
-	if (heard_cancel(w, j->id))
-		return JOB_CANCELLED; /* cancelled while it waited in the batch */
+	if (heard_cancel(w, j->id)) {
+		int rc = cancel_check(w, j);
+		if (rc == 1)
+			return JOB_CANCELLED; /* cancelled while it waited in the batch */
+		if (rc == -ESTALE)
+			return JOB_RELEASE; /* not ours any more: the fenced finish leaves it alone */
+	}
 	job_handler fn = job_handler_find(j->queue, j->kind);
 	if (!fn) {
 		j->error = arena_printf(j->arena, "unsupported job kind \"%s\" on queue \"%s\"", j->kind, j->queue);
@@ -268,6 +320,7 @@ static enum job_outcome run_one(struct worker *w, struct job *j)
 	}
 	w->current = j;
 	w->current_lost = false;
+	w->recheck_current = false;
 	enum job_outcome o = fn(j);
 	w->current = NULL;
 	if (j->cancelled && o != JOB_COMPLETED)
@@ -354,6 +407,8 @@ static int claim_and_run(struct worker *w, const char *queues, int limit)
 		enum job_outcome o = json_parse_trusted(j.arena, j.payload_text, &j.payload) == 0 ? run_one(w, &j)
 												   : unreadable_payload(&j);
 		append_outcome(&out, &j, o);
+		if (j.warning)
+			log_job(LOG_WARN, &j, "warning", j.warning);
 		if (o == JOB_COMPLETED)
 			w->jobs_done++;
 		if (o == JOB_RETRY || o == JOB_FAILED)

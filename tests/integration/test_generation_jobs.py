@@ -265,3 +265,95 @@ def test_daily_token_limit(user, fake, stack):
     # the limit is per user
     other = GenUser(stack)
     assert_json(other.post("/api/content/generate-social", {"platform": "linkedin"}), 200)
+
+
+# --- token reservations (issue #8, finding 9) -----------------------------------------------
+# Each external call reserves llm_token_estimate (2000 by default) before it starts; the fake
+# answers 1800 tokens a call, within the estimate, so the limit holds exactly: at most
+# 11 calls (19800 tokens) fit in 20000.
+
+CALL_USAGE = {"prompt_tokens": 1200, "completion_tokens": 600}
+PER_CALL = 1800
+
+
+def openai_tokens(stack, user_id):
+    return sum(r["prompt_tokens"] + r["completion_tokens"] for r in usage_rows(stack, user_id)
+               if r["provider"] == "openai")
+
+
+def open_reservations(stack, user_id):
+    return stack.scalar("SELECT count(*) FROM llm_reservations WHERE user_id = %s", [user_id])
+
+
+def test_concurrent_requests_never_pass_the_daily_limit(user, fake, stack):
+    from concurrent.futures import ThreadPoolExecutor
+    fake.script({"usage": CALL_USAGE, "latencyMs": 300})
+    with ThreadPoolExecutor(max_workers=12) as ex:
+        rs = list(ex.map(lambda _: user.post("/api/content/generate-social", {"platform": "linkedin"}), range(16)))
+    ok = [r for r in rs if r.status_code == 200]
+    refused = [r for r in rs if r.status_code != 200]
+    for r in refused:
+        b = assert_problem(r, 429)
+        assert "daily token limit" in b["detail"], b
+        assert r.headers.get("Retry-After", "").isdigit(), r.headers
+    used = openai_tokens(stack, user.id)
+    assert used <= TOKEN_LIMIT, (used, len(ok))
+    assert len(ok) >= 9 and used == PER_CALL * len(ok), (used, len(ok))
+    assert len(fake.requests()) == len(ok), "a call was made that the limit had no room for"
+    assert open_reservations(stack, user.id) == 0
+
+
+def test_a_batch_stops_at_the_daily_limit(user, fake, stack):
+    fake.script({"usage": CALL_USAGE, "latencyMs": 100})
+    items = [{"contentType": "social_post", "platform": p, "variant": v}
+             for p in ("linkedin", "twitter", "facebook", "instagram") for v in range(5)]
+    b = assert_json(user.post("/api/content/batch-generate", {"items": items}), 200)
+    assert len(b["items"]) == 20
+    done = [i for i in b["items"] if "contentBody" in i]
+    limited = [i for i in b["items"] if i.get("status") == 429]
+    assert len(done) + len(limited) == 20, b["items"]
+    assert len(done) == 11, len(done)   # the batch waits for its own calls to settle
+    for p in limited:
+        assert p["title"] == "Too Many Requests" and "daily token limit" in p["detail"], p
+    used = openai_tokens(stack, user.id)
+    assert used == PER_CALL * len(done) and used <= TOKEN_LIMIT, used
+    assert len(fake.requests()) == len(done)
+    assert open_reservations(stack, user.id) == 0
+    # under the limit, but without room for one more call: refused before calling
+    s = assert_json(user.req("GET", "/api/content/ai-status"), 200)
+    assert s["usage"]["tokensToday"] == used, s
+    r = user.post("/api/content/generate-social", {"platform": "linkedin"})
+    assert "daily token limit" in assert_problem(r, 429)["detail"]
+    assert r.headers.get("Retry-After", "").isdigit(), r.headers
+    camp = user.campaign()
+    job = start_job(user, camp["id"], {"contentTypes": ["email"], "platforms": ["email"]})
+    failed = user.wait_job(job["id"], timeout=15)
+    assert failed["state"] == "failed" and "daily token limit" in failed["error"], failed
+    assert len(fake.requests()) == len(done), "calls were made past the daily limit"
+    assert openai_tokens(stack, user.id) <= TOKEN_LIMIT
+
+
+def test_a_job_reserves_before_every_call(user, fake, stack):
+    fake.script({"usage": CALL_USAGE, "latencyMs": 100})
+    camp = user.campaign()
+    job = start_job(user, camp["id"], TWELVE)
+    done = user.wait_job(job["id"], timeout=30)
+    assert done["state"] == "completed", done
+    res = done["result"]
+    assert res["generated"] == 11 and res["failed"] == 1, res
+    assert all("daily token limit" in e["error"] for e in res["errors"]), res
+    assert openai_tokens(stack, user.id) == PER_CALL * res["generated"] <= TOKEN_LIMIT
+    assert open_reservations(stack, user.id) == 0
+
+
+def test_a_dead_callers_reservation_expires(user, fake, stack):
+    fake.script({"usage": CALL_USAGE})
+    stack.scalar("INSERT INTO llm_reservations (user_id, tokens, created_at, expires_at)"
+                 " VALUES (%s, 19000, now() - interval '10 minutes', now() - interval '1 minute') RETURNING id",
+                 [user.id])
+    stack.scalar("INSERT INTO llm_reservations (user_id, tokens, expires_at)"
+                 " VALUES (%s, 18500, now() + interval '1 minute') RETURNING id", [user.id])
+    assert_problem(user.post("/api/content/generate-social", {"platform": "linkedin"}), 429)  # 18500 held
+    stack.scalar("DELETE FROM llm_reservations WHERE user_id = %s AND tokens = 18500 RETURNING 1", [user.id])
+    assert_json(user.post("/api/content/generate-social", {"platform": "linkedin"}), 200)    # expired one ignored
+    assert open_reservations(stack, user.id) == 0

@@ -6,13 +6,15 @@ Tests that need a job to stay queued occupy every worker process first with
 long cancellable noop jobs (`busy_workers`), so nothing is claimed meanwhile.
 """
 
+import os
 import subprocess
 import time
 import uuid
 
+import psycopg
 import pytest
 
-from helpers import RFC3339_UTC_RE, UUID_RE, assert_json, assert_problem
+from helpers import BUILD_DIR, RFC3339_UTC_RE, UUID_RE, assert_json, assert_problem
 from jobs_helpers import enqueue, holder_pid, job_row, log_events, wait_for, wait_state, worker_log
 
 JOB_FIELDS = {"id", "queue", "kind", "state", "progress", "attempts", "maxAttempts", "priority",
@@ -46,7 +48,7 @@ class User:
     def __init__(self, stack):
         self.stack = stack
         user, self.token, _ = stack.register_user()
-        self.id = user["id"]
+        self.id, self.email = user["id"], user["email"]
 
     def req(self, method, path, json=None, **kw):
         return self.stack.api(method, path, json=json, token=self.token, **kw)
@@ -71,6 +73,21 @@ def alice(stack):
 @pytest.fixture
 def bob(stack):
     return User(stack)
+
+
+def set_operator(stack, email, on):
+    """`adcraft user set-operator EMAIL on|off`, the only way to make an operator."""
+    return subprocess.run([os.path.join(BUILD_DIR, "adcraft"), "--config", os.path.join(stack.dir, "adcraft.conf"),
+                           "user", "set-operator", email, "on" if on else "off"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+
+
+@pytest.fixture
+def operator(stack):
+    u = User(stack)
+    p = set_operator(stack, u.email, True)
+    assert p.returncode == 0 and "operator=on" in p.stdout, p.stdout
+    return u
 
 
 class Blockers:
@@ -118,10 +135,10 @@ def busy_workers(stack, db):
 
 # --- health and status -------------------------------------------------------------
 
-def test_jobs_health(stack, alice):
+def test_jobs_health(stack, operator):
     assert_problem(stack.api("GET", "/api/jobs/health"), 401)
-    body = assert_json(alice.req("GET", "/api/jobs/health"), 200)
-    assert body["status"] == "ok" and body["database"] == "ok", body
+    body = assert_json(operator.req("GET", "/api/jobs/health"), 200)
+    assert body["status"] == "ok" and body["database"] == "ok" and body["scope"] == "system", body
     kids = worker_children(stack)
     alive = [w for w in body["workers"] if w["alive"]]
     assert sorted(w["pid"] for w in alive) == kids, (body["workers"], kids)
@@ -137,8 +154,9 @@ def test_jobs_health(stack, alice):
         assert all(isinstance(v, int) and v >= 0 for v in q.values()), q
 
 
-def queue_status(user):
+def queue_status(user, scope="system"):
     body = assert_json(user.req("GET", "/api/jobs/queues/status"), 200)
+    assert body["scope"] == scope, body
     qs = body["queues"]
     assert [q["name"] for q in qs] == QUEUES, qs
     for q in qs:
@@ -148,7 +166,8 @@ def queue_status(user):
     return {q["name"]: q for q in qs}
 
 
-def test_queue_status_counts(stack, db, alice, busy_workers):
+def test_queue_status_counts(stack, db, operator, busy_workers):
+    alice = operator  # system jobs: whole-system counts
     assert_problem(stack.api("GET", "/api/jobs/queues/status"), 401)
     before = queue_status(alice)
     assert before["email-sending"]["running"] >= len(busy_workers), before
@@ -167,7 +186,8 @@ def test_queue_status_counts(stack, db, alice, busy_workers):
     assert final["queued"] == de_b["queued"] and final["cancelled"] == de_b["cancelled"] + 3, final
 
 
-def test_queue_status_counts_finished_jobs(stack, db, alice):
+def test_queue_status_counts_finished_jobs(stack, db, operator):
+    alice = operator
     before = queue_status(alice)["analytics-processing"]
     ok = enqueue(db, "analytics-processing")
     bad = enqueue(db, "analytics-processing", payload={"fail": "nope"})
@@ -455,3 +475,77 @@ def test_generate_repeated_idempotency_key_keeps_campaign_usable(stack, db, alic
     assert status == before or live == 1, \
         f"campaign is {status!r} (was {before!r}) with no live job to release it; replay answered " \
         f"{r.status_code} {r.text}"
+
+
+# --- who sees what (issue #8, finding 8) -------------------------------------------------
+
+def test_users_see_their_own_job_counts_and_no_workers(stack, db, alice, bob):
+    mine = [enqueue(db, "data-exports", user_id=alice.id, run_at="2099-01-01T00:00:00Z") for _ in range(2)]
+    theirs = [enqueue(db, "data-exports", user_id=bob.id, run_at="2099-01-01T00:00:00Z") for _ in range(3)]
+    others = [enqueue(db, "data-exports", run_at="2099-01-01T00:00:00Z") for _ in range(4)]
+    done = enqueue(db, "analytics-processing", user_id=alice.id)
+    wait_state(stack, db, done, FINISHED, 5)
+    try:
+        for user, n in ((alice, 2), (bob, 3)):
+            qs = queue_status(user, scope="own")
+            assert qs["data-exports"]["queued"] == n, qs
+            assert qs["email-sending"]["running"] == 0, qs
+            health = assert_json(user.req("GET", "/api/jobs/health"), 200)
+            assert set(health) == {"status", "database", "scope", "queues"}, health
+            assert health["scope"] == "own" and health["status"] in ("ok", "degraded"), health
+            assert health["queues"]["data-exports"]["queued"] == n, health
+            text = user.req("GET", "/api/jobs/health").text
+            assert "hostname" not in text and "pid" not in text, text
+        assert queue_status(alice, scope="own")["analytics-processing"]["completed"] == 1
+        assert queue_status(bob, scope="own")["analytics-processing"]["completed"] == 0
+        # a new account: all zero, though the system is busy
+        carol = User(stack)
+        for q in queue_status(carol, scope="own").values():
+            assert all(q[k] == 0 for k in q if k != "name"), q
+    finally:
+        db.execute("UPDATE jobs SET state = 'cancelled', finished_at = now() WHERE id = ANY(%s::uuid[])",
+                   [mine + theirs + others])
+
+
+def test_operator_is_read_from_the_database_on_every_request(stack, db, alice):
+    assert assert_json(alice.req("GET", "/api/jobs/health"), 200)["scope"] == "own"
+    p = set_operator(stack, alice.email, True)
+    assert p.returncode == 0, p.stdout
+    body = assert_json(alice.req("GET", "/api/jobs/health"), 200)   # the same token
+    assert body["scope"] == "system" and isinstance(body["workers"], list) and body["workers"], body
+    assert queue_status(alice)["data-exports"]["queued"] >= 0
+    p = set_operator(stack, alice.email, False)
+    assert p.returncode == 0 and "operator=off" in p.stdout, p.stdout
+    assert "workers" not in assert_json(alice.req("GET", "/api/jobs/health"), 200)
+    assert set_operator(stack, "nobody-" + uuid.uuid4().hex + "@example.com", True).returncode == 1
+
+
+# --- cancel notifications are hints (issue #8, finding 4) ----------------------------------
+
+def test_a_forged_cancel_notification_does_not_cancel(stack, db, alice):
+    jid = enqueue(db, "email-sending", payload={"sleepMs": 1500}, user_id=alice.id)
+    wait_state(stack, db, jid, ("running",), timeout=5)
+    with psycopg.connect(host=stack.pg_socket_dir, port=stack.pg_port, dbname="adcraft",
+                         user="adcraft_analyst", autocommit=True, connect_timeout=10) as an:
+        for _ in range(3):
+            an.execute("SELECT pg_notify('adcraft_cancel', %s)", [jid])
+            an.execute(f"NOTIFY adcraft_cancel, '{jid}'")
+            time.sleep(0.1)
+    row = wait_state(stack, db, jid, FINISHED, 5)
+    assert row["state"] == "completed", (row, worker_log(stack))
+    assert not [e for e in log_events(stack, jid) if e.get("event") == "cancelled"]
+
+
+def test_a_real_cancel_still_stops_the_job_at_once(stack, db, alice):
+    jid = enqueue(db, "email-sending", payload={"sleepMs": 20000}, user_id=alice.id)
+    wait_state(stack, db, jid, ("running",), timeout=5)
+    with psycopg.connect(host=stack.pg_socket_dir, port=stack.pg_port, dbname="adcraft",
+                         user="adcraft_analyst", autocommit=True, connect_timeout=10) as an:
+        an.execute(f"NOTIFY adcraft_cancel, '{jid}'")      # a forged one first: ignored
+    time.sleep(0.3)
+    assert job_row(db, jid)["state"] == "running"
+    t0 = time.monotonic()
+    assert_json(alice.req("DELETE", f"/api/jobs/email-sending/{jid}/cancel"), 200)
+    stopped = wait_for(lambda: [e for e in log_events(stack, jid) if e.get("event") == "cancelled"], 3)
+    assert stopped and time.monotonic() - t0 < 1.0, (time.monotonic() - t0, worker_log(stack))
+    assert job_row(db, jid)["state"] == "cancelled"

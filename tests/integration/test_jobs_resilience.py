@@ -266,7 +266,7 @@ def test_sigterm_with_jobs_in_flight(stack, db):
     its workers row stopped."""
     master, kids = ensure_workers(stack)
     idle_queues(db)
-    _, token, _ = register(stack)
+    user, token, _ = register(stack)
     tag = uuid.uuid4().hex
     try:
         long_id = enqueue(db, "data-exports", payload={"tag": tag, "sleepMs": 30000})
@@ -332,11 +332,14 @@ def test_sigterm_with_jobs_in_flight(stack, db):
         released = [e for e in log_events(stack, long_id) if e.get("event") == "released for another worker"]
         assert released, worker_log(stack)
 
-        # with no worker left, the jobs health says so
+        # with no worker left, the jobs health says so: to anyone, and with the workers to an operator
         health = stack.api("GET", "/api/jobs/health", token=token)
         assert health.status_code == 200, health.text
         h = health.json()
-        assert h["status"] == "degraded" and h["database"] == "ok", h
+        assert h["status"] == "degraded" and h["database"] == "ok" and "workers" not in h, h
+        db.execute("UPDATE users SET is_operator = true WHERE id = %s", [user["id"]])
+        h = stack.api("GET", "/api/jobs/health", token=token).json()
+        assert h["status"] == "degraded" and h["scope"] == "system", h
         assert not any(w["alive"] for w in h["workers"]), h["workers"]
     finally:
         # drop this test's leftovers (every test here starts with ensure_workers())

@@ -5,6 +5,7 @@ sends from 127.0.0.2 so the limit cannot hurt requests from 127.0.0.1."""
 import http.client
 import json
 import threading
+import uuid
 
 import pytest
 
@@ -54,7 +55,8 @@ def login_from(stack, source_ip, body=None):
     conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30,
                                       source_address=(source_ip, 0))
     try:
-        data = json.dumps(body or {"email": "nobody@example.com",
+        # a new email each time: the per-account throttle (test_login_throttle.py) stays out of it
+        data = json.dumps(body or {"email": f"nobody-{uuid.uuid4().hex[:12]}@example.com",
                                    "password": "not the password"}).encode()
         conn.request("POST", "/api/auth/login", body=data,
                      headers={"Content-Type": "application/json"})
