@@ -162,9 +162,52 @@ static bool within_budget(void *arg)
 	return now_us() < *(const int64_t *)arg;
 }
 
-/* Runs, records usage, saves (replacing item_json with the stored item). */
-static void run_tasks(request *r, const struct ctx *c, struct gen_task *tasks, size_t n)
+/*
+ * Takes one of the caller's generation_concurrency_per_user slots (a session
+ * advisory lock: a child that dies frees it with its connection). All taken:
+ * answers 429 and returns -EBUSY. *ret_slot is the slot number as text.
+ */
+static int slot_take_or_fail(request *r, const char **ret_slot)
 {
+	const char *p[] = { r->user_id, arena_printf(r->arena, "%ld", r->app->cfg->generation_concurrency_per_user) };
+	PGresult *res = req_exec_or_fail(r, STMT_GEN_SLOT_TAKE, p);
+	if (!res)
+		return -EIO;
+	if (PQntuples(res) == 0) {
+		req_add_header(r, "Retry-After: 5");
+		req_problem(r, 429, "%ld generation requests of this account are already running; wait for one to finish "
+			    "or use a generation job", r->app->cfg->generation_concurrency_per_user);
+		return -EBUSY;
+	}
+	*ret_slot = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
+	return 0;
+}
+
+static void slot_give(request *r, const char *slot)
+{
+	const char *p[] = { r->user_id, slot };
+	PGresult *res;
+	if (db_exec(r->app->db, r->arena, STMT_GEN_SLOT_GIVE, p, &res) < 0) {
+		buf b; /* the slot stays taken until this child's connection closes */
+		buf_init(&b, r->arena, 256);
+		log_begin(&b, LOG_WARN);
+		log_str(&b, "requestId", r->request_id);
+		log_str(&b, "event", "generation slot not released");
+		log_str(&b, "msg", db_error(r->app->db));
+		log_end(&b);
+	}
+}
+
+/*
+ * Runs in one of the caller's slots, records usage, saves (replacing
+ * item_json with the stored item). Returns <0 after answering when no slot is
+ * free; otherwise the tasks' states say how each went.
+ */
+static int run_tasks_or_fail(request *r, const struct ctx *c, struct gen_task *tasks, size_t n)
+{
+	const char *slot;
+	if (slot_take_or_fail(r, &slot) < 0)
+		return -EBUSY;
 	int64_t deadline = now_us() + SYNC_BUDGET_MS * 1000LL;
 	struct gen_options o = { .concurrency = (int)r->app->cfg->llm_concurrency, .alive = within_budget,
 				 .alive_arg = &deadline };
@@ -172,6 +215,7 @@ static void run_tasks(request *r, const struct ctx *c, struct gen_task *tasks, s
 			       .campaign_id = c->campaign_id };
 	usage_hooks(&o, &u);
 	gen_run(r->app->cfg, r->arena, tasks, n, &o);
+	slot_give(r, slot);
 	for (size_t i = 0; i < n; i++)
 		if (tasks[i].state == GEN_CANCELLED) { /* only the budget cancels a request's tasks */
 			tasks[i].error = arena_printf(r->arena, "generation took longer than %d s", SYNC_BUDGET_MS / 1000);
@@ -194,6 +238,7 @@ static void run_tasks(request *r, const struct ctx *c, struct gen_task *tasks, s
 					       : "the item could not be saved";
 		}
 	}
+	return 0;
 }
 
 static int failure_status(const struct gen_task *t)
@@ -239,7 +284,8 @@ static void generate_one(request *r, const struct vfield *fields, const char *ty
 	const char *platform = vget_str(r->body, "platform");
 	struct gen_task t;
 	task_init(r, &t, &c, type, platform ? platform : fallback_platform, 0);
-	run_tasks(r, &c, &t, 1);
+	if (run_tasks_or_fail(r, &c, &t, 1) < 0)
+		return;
 	if (t.state != GEN_DONE) {
 		fail_generation(r, &t);
 		return;
@@ -310,7 +356,8 @@ void gen_variations(request *r)
 	struct gen_task *tasks = arena_alloc(r->arena, (size_t)count * sizeof(*tasks));
 	for (int i = 0; i < count; i++) /* variant 0 is the plain brief: variations start at 1 */
 		task_init(r, &tasks[i], &c, type, platform, i + 1);
-	run_tasks(r, &c, tasks, (size_t)count);
+	if (run_tasks_or_fail(r, &c, tasks, (size_t)count) < 0)
+		return;
 
 	buf b;
 	buf_init(&b, r->arena, 4096);
@@ -355,7 +402,8 @@ void gen_batch(request *r)
 	for (size_t i = 0; i < n; i++)
 		if (possible[i])
 			run[nrun++] = tasks[i];
-	run_tasks(r, &c, run, nrun);
+	if (run_tasks_or_fail(r, &c, run, nrun) < 0)
+		return;
 
 	buf b;
 	buf_init(&b, r->arena, 8192);

@@ -47,6 +47,7 @@ static const struct key keys[] = {
 	SECRET(llm_api_key_file),
 	STR(llm_model, "gpt-4o-mini"),
 	INT(llm_concurrency, 6, 1, 64),
+	INT(generation_concurrency_per_user, 2, 1, 64),
 	INT(llm_timeout_seconds, 60, 1, 600),
 	INT(llm_connect_timeout_seconds, 10, 1, 120),
 	INT(daily_token_limit, 200000, 0, 1000000000),

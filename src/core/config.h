@@ -39,6 +39,7 @@ struct config {
 	const char *llm_api_key_file;
 	const char *llm_model;
 	long llm_concurrency;
+	long generation_concurrency_per_user; /* synchronous generation requests in flight per account */
 	long llm_timeout_seconds;
 	long llm_connect_timeout_seconds;
 	long daily_token_limit;

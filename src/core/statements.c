@@ -462,4 +462,14 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 user, $2 estimate, $3 daily limit, $4 ttl (s): a reservation id, or NULL past the limit */
 	[STMT_LLM_RESERVE] = { "llm_reserve", "SELECT llm_reserve($1::uuid, $2::int, $3::bigint, $4::int)", 4 },
+
+	/* $1 user, $2 slots: takes the first free one of the user's synchronous generation slots
+	 * (session advisory locks, so a child that dies frees its slot); no row when all are taken */
+	[STMT_GEN_SLOT_TAKE] = { "gen_slot_take",
+		"SELECT s FROM generate_series(1, $2::int) s"
+		" WHERE pg_try_advisory_lock(hashtext('adcraft.sync-generation:' || $1), s) LIMIT 1", 2 },
+
+	/* $1 user, $2 slot taken by gen_slot_take */
+	[STMT_GEN_SLOT_GIVE] = { "gen_slot_give",
+		"SELECT pg_advisory_unlock(hashtext('adcraft.sync-generation:' || $1), $2::int)", 2 },
 };

@@ -618,3 +618,30 @@ def test_generation_needs_a_token(stack, fake):
     r = stack.api("GET", "/api/content/ai-status")
     assert_problem(r, 401)
     assert fake.requests() == []
+
+
+# --- per-account concurrency (issue #8: resource consumption) ---------------
+
+def test_sync_generation_slots_per_account(user, fake, stack):
+    """generation_concurrency_per_user (2 here): a third concurrent request of
+    the same account gets 429 with Retry-After and costs no LLM call; another
+    account is not affected; finished requests free their slots."""
+    from concurrent.futures import ThreadPoolExecutor
+    fake.script({"latencyMs": 1500})
+    other = GenUser(stack)
+    with ThreadPoolExecutor(4) as pool:
+        mine = [pool.submit(social, user) for _ in range(2)]
+        time.sleep(0.5)  # both hold their slots (they wait on the fake LLM)
+        third = pool.submit(social, user).result()[0]
+        theirs = pool.submit(social, other).result()[0]
+        results = [f.result()[0] for f in mine]
+    assert_problem(third, 429)
+    assert int(third.headers["Retry-After"]) > 0
+    assert "already running" in third.json()["detail"]
+    assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
+    assert theirs.status_code == 200, theirs.text
+    assert len(fake.requests()) == 3  # the refused request made no call
+    fake.script()
+    for _ in range(3):  # slots were given back: sequential requests all run
+        r, _ = social(user)
+        assert r.status_code == 200, r.text
