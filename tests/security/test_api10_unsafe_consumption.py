@@ -70,9 +70,8 @@ for _rule in HOSTILE.values():
 
 # The job runs the same parser in the worker: a representative subset keeps the
 # file's run time reasonable (each hostile answer costs four attempts with backoff).
-JOB_CASES = ["single_quoted_brackets_key", "deep_arrays", "deep_objects", "nul_raw_in_json_text",
-             "lone_surrogate", "script_in_copy", "wrong_types", "huge_20MiB", "hashtag_flood",
-             "http_200_content_not_string", "unbalanced_closers"]
+JOB_CASES = ["single_quoted_brackets_key", "deep_arrays", "nul_raw_in_json_text", "script_in_copy",
+             "wrong_types", "huge_20MiB"]
 SYNC_BUDGET_S = 50  # src/api/generation.c SYNC_BUDGET_MS
 
 
