@@ -11,7 +11,6 @@ one generation job per campaign at a time; every paginated list caps
 import concurrent.futures
 import json
 import time
-import uuid
 
 import pytest
 import requests

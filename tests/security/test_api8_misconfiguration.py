@@ -25,7 +25,7 @@ import re
 import pytest
 import requests
 
-from helpers import PASSWORD, REQUEST_ID_RE, Stack, assert_problem, unique_email
+from helpers import PASSWORD, REQUEST_ID_RE, Stack, unique_email
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": lambda v: v.lower() == "nosniff",
@@ -103,7 +103,7 @@ def app_cases(token):
         ("POST", "/api/personas", js, json.dumps({"name": 1, "x": 2}), 422),
         ("PATCH", "/api/campaigns/00000000-0000-4000-8000-000000000000", js, json.dumps({}), 404),
         ("POST", "/api/auth/login", {"Content-Type": "application/json"},
-         json.dumps({"email": "nobody@example.com", "password": "wrong password"}), 401),
+         json.dumps({"email": unique_email("nobody"), "password": "wrong password"}), 401),
         ("POST", "/api/auth/register", {"Content-Type": "application/json"},
          json.dumps({"email": "bad", "password": "x", "name": ""}), 422),
     ]

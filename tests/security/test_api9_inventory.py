@@ -19,7 +19,6 @@ from urllib.parse import unquote
 import pytest
 
 from api_inventory import openapi_operations, routes_c
-from helpers import assert_problem
 
 GHOST = "00000000-0000-4000-8000-00000000abcd"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
