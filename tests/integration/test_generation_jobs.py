@@ -34,7 +34,10 @@ def fake():
 
 @pytest.fixture(scope="module")
 def stack(fake):
-    with Stack.start(fake.env(ADCRAFT_DEV_TOKEN_LIMIT=str(TOKEN_LIMIT))) as s:
+    # Concurrent requests of one account race for the token limit here, not
+    # for its synchronous generation slots (test_generation_llm covers those).
+    with Stack.start(fake.env(ADCRAFT_DEV_TOKEN_LIMIT=str(TOKEN_LIMIT),
+                              ADCRAFT_GENERATION_CONCURRENCY_PER_USER="16")) as s:
         yield s
 
 
