@@ -180,7 +180,7 @@ void auth_me(request *r)
 	if (!res)
 		return;
 	if (PQntuples(res) == 0) {
-		req_problem(r, 401, "the account no longer exists");
+		req_account_gone(r);
 		return;
 	}
 	req_send_json(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));

@@ -174,6 +174,10 @@ static int slot_take_or_fail(request *r, const char **ret_slot)
 	if (!res)
 		return -EIO;
 	if (PQntuples(res) == 0) {
+		req_account_gone(r);
+		return -EACCES;
+	}
+	if (PQgetisnull(res, 0, 0)) {
 		req_add_header(r, "Retry-After: 5");
 		req_problem(r, 429, "%ld generation requests of this account are already running; wait for one to finish "
 			    "or use a generation job", r->app->cfg->generation_concurrency_per_user);

@@ -162,6 +162,12 @@ static const struct {
 	{ "campaigns_content_check", 409, NULL, "the campaign already holds the maximum of 500 content items" },
 };
 
+void req_account_gone(request *r)
+{
+	req_add_header(r, "WWW-Authenticate: Bearer realm=\"adcraft\", error=\"invalid_token\"");
+	req_problem(r, 401, "the account no longer exists");
+}
+
 int req_db_fail(request *r, int rc)
 {
 	db *d = r->app->db;
@@ -171,6 +177,12 @@ int req_db_fail(request *r, int rc)
 		return rc;
 	}
 	const char *state = db_sqlstate(d), *constraint = db_constraint(d);
+	/* Every owner column's foreign key is <table>_user_id_fkey: the token's account was deleted. */
+	size_t clen = strlen(constraint), slen = strlen("_user_id_fkey");
+	if (clen > slen && strcmp(constraint + clen - slen, "_user_id_fkey") == 0) {
+		req_account_gone(r);
+		return rc;
+	}
 	for (size_t i = 0; i < sizeof(constraint_map) / sizeof(constraint_map[0]); i++) {
 		if (strcmp(constraint, constraint_map[i].constraint) != 0)
 			continue;

@@ -464,10 +464,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_LLM_RESERVE] = { "llm_reserve", "SELECT llm_reserve($1::uuid, $2::int, $3::bigint, $4::int)", 4 },
 
 	/* $1 user, $2 slots: takes the first free one of the user's synchronous generation slots
-	 * (session advisory locks, so a child that dies frees its slot); no row when all are taken */
+	 * (session advisory locks, so a child that dies frees its slot). One row: the slot, or NULL
+	 * when all are taken; no row: the account no longer exists (nothing is spent for it). */
 	[STMT_GEN_SLOT_TAKE] = { "gen_slot_take",
-		"SELECT s FROM generate_series(1, $2::int) s"
-		" WHERE pg_try_advisory_lock(hashtext('adcraft.sync-generation:' || $1), s) LIMIT 1", 2 },
+		"SELECT (SELECT s FROM generate_series(1, $2::int) s"
+		"         WHERE pg_try_advisory_lock(hashtext('adcraft.sync-generation:' || $1), s) LIMIT 1)"
+		"  FROM users WHERE id = $1::uuid", 2 },
 
 	/* $1 user, $2 slot taken by gen_slot_take */
 	[STMT_GEN_SLOT_GIVE] = { "gen_slot_give",

@@ -219,8 +219,10 @@ def test_cors_actual_responses_errors_included(stack, token, origin):
         ("PUT", "/api/auth/me", auth, None),                                  # 405
         ("POST", "/api/personas", js, json.dumps({"x": 1})),                  # 422
         ("POST", "/api/personas", js, b"{" + b" " * (2 << 20) + b"}"),        # 413 (nginx)
-        ("GET", "/api/%00", {"Origin": origin}, None),                        # 400 (nginx)
     ]
+    # Not here: a request line nginx cannot parse (GET /api/%00 -> 400) is
+    # refused before any header is read, so its Origin is unknown; it is still
+    # a problem+json with the security headers (test_nginx_errors_*).
     for method, path, headers, body in cases:
         status, h, text = raw(stack, method, path, headers, body)
         where = f"{method} {path} -> {status}"
