@@ -23,6 +23,7 @@
 #include "handlers.h"
 #include "password.h"
 #include "random.h"
+#include "schemas.h"
 
 #define REFRESH_BYTES 32
 
@@ -42,6 +43,14 @@ static const struct vfield login_fields[] = {
 static const struct vfield refresh_fields[] = {
 	VSTR("refreshToken", V_REQUIRED, 1, 4096), /* a wrong token is a 401, whatever its size */
 	VEND,
+};
+
+const struct body_schema auth_body_schemas[] = {
+	{ "POST /api/auth/register", register_fields, false },
+	{ "POST /api/auth/login", login_fields, false },
+	{ "POST /api/auth/refresh", refresh_fields, false },
+	{ "POST /api/auth/logout", refresh_fields, false },
+	{ .route = NULL },
 };
 
 /* {user, accessToken, refreshToken, expiresIn} for user_id; answers itself. */

@@ -14,6 +14,14 @@
 #include "handlers.h"
 #include "json.h"
 #include "query.h"
+#include "schemas.h"
+
+/* Items are content_item_fields (content.c) plus content_item_check()'s platform rules. */
+const struct body_schema content_body_schemas[] = {
+	{ "POST /api/campaigns/:id/content", content_item_fields, false },
+	{ "PATCH /api/campaigns/:id/content/:contentId", content_item_fields, true },
+	{ .route = NULL },
+};
 
 #define EDIT_ATTEMPTS 5
 

@@ -11,6 +11,7 @@
 #include "handlers.h"
 #include "platforms.h"
 #include "query.h"
+#include "schemas.h"
 
 static const char *const objectives[] = { "awareness", "consideration", "conversion", NULL };
 static const char *const create_statuses[] = { "draft", NULL };
@@ -68,6 +69,13 @@ static const struct vfield ab_test_fields[] = {
 
 static const struct vfield create_fields[] = { CAMPAIGN_FIELDS(create_statuses) };
 static const struct vfield update_fields[] = { CAMPAIGN_FIELDS(statuses) };
+
+const struct body_schema campaign_body_schemas[] = {
+	{ "POST /api/campaigns", create_fields, false },
+	{ "PUT /api/campaigns/:id", update_fields, false },
+	{ "PATCH /api/campaigns/:id", update_fields, true },
+	{ .route = NULL },
+};
 
 /* Field rules plus the cross-field one (endDate >= startDate when both are sent): every error at once. */
 static int body_or_fail(request *r, const struct vfield *fields, bool partial)

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "platforms.h"
+#include "schemas.h"
 #include "usage.h"
 
 static const char *const objectives[] = { "awareness", "consideration", "conversion", NULL };
@@ -56,6 +57,15 @@ static const struct vfield batch_item_fields[] = {
 	VEND,
 };
 static const struct vfield batch_fields[] = { BRIEF_FIELDS, VOBJS("items", V_REQUIRED, 1, 20, batch_item_fields), VEND };
+
+const struct body_schema generation_body_schemas[] = {
+	{ "POST /api/content/generate-email", email_fields, false },
+	{ "POST /api/content/generate-social", social_fields, false },
+	{ "POST /api/content/generate-ad-copy", ad_fields, false },
+	{ "POST /api/content/generate-variations", variation_fields, false },
+	{ "POST /api/content/batch-generate", batch_fields, false },
+	{ .route = NULL },
+};
 
 /* Synchronous generation must answer before nginx gives up on us (fastcgi_read_timeout 65 s). */
 #define SYNC_BUDGET_MS 50000

@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "platforms.h"
 #include "query.h"
+#include "schemas.h"
 
 static const char *const queue_names[] = { "content-generation", "email-sending", "analytics-processing",
 					   "data-exports", NULL };
@@ -154,6 +155,12 @@ static const struct vfield generate_single_fields[] = {
 	VENUM("platform", V_REQUIRED, platform_names),
 	VSTR("idempotencyKey", 0, 1, 200),
 	VEND,
+};
+
+const struct body_schema job_body_schemas[] = {
+	{ "POST /api/jobs/campaigns/:id/generate", generate_fields, false },
+	{ "POST /api/jobs/campaigns/:id/generate-single", generate_single_fields, false },
+	{ .route = NULL },
 };
 
 /* Queues kind for the campaign with the (validated) body as payload; answers 202, 200, 404 or 409. */

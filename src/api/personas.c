@@ -10,6 +10,7 @@
 #include "handlers.h"
 #include "platforms.h"
 #include "query.h"
+#include "schemas.h"
 
 static const struct vfield persona_fields[] = {
 	VSTR("name", V_REQUIRED, 1, 200),
@@ -23,6 +24,13 @@ static const struct vfield persona_fields[] = {
 	VSTRS("goals", V_UNIQUE, 0, 50, 200),
 	VENUMS("preferredChannels", V_UNIQUE, 0, 6, platform_names),
 	VEND,
+};
+
+const struct body_schema persona_body_schemas[] = {
+	{ "POST /api/personas", persona_fields, false },
+	{ "PUT /api/personas/:id", persona_fields, false },
+	{ "PATCH /api/personas/:id", persona_fields, true },
+	{ .route = NULL },
 };
 
 static void send_row_or_404(request *r, PGresult *res, int status)

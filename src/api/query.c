@@ -88,7 +88,7 @@ static bool is_utc_timestamp(const char *s)
 	return strcmp(p, s[10] == ' ' ? "+00" : "Z") == 0;
 }
 
-static int cursor_read(arena *a, const char *c, const char **ts, const char **id)
+int cursor_read(arena *a, const char *c, const char **ts, const char **id)
 {
 	size_t n = strlen(c);
 	if (n == 0 || n > 160)

@@ -34,6 +34,12 @@ int query_parse_or_fail(request *r, const struct qparam *params, struct list_par
 
 /* Writes base64url(ts + "," + id) as a JSON string into b. */
 void cursor_write(buf *b, const char *ts, const char *id);
+/*
+ * Decodes a cursor cursor_write() made. On success *ts and *id point into one
+ * arena copy; on anything else (bad base64url, no comma, not a UTC timestamp
+ * and a UUID) returns -EINVAL and leaves them untouched.
+ */
+int cursor_read(arena *a, const char *cursor, const char **ts, const char **id);
 
 /*
  * Sends {"items":[...], "nextCursor": ...} from a result whose column 0 is an
