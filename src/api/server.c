@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "dispatch.h"
 #include "log.h"
 #include "password.h"
@@ -249,7 +250,7 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 		}
 	}
 	db_free(app.db);
-	_exit(0);
+	daemon_child_exit(0);
 }
 
 /* ---- master ----------------------------------------------------------- */

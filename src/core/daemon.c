@@ -8,6 +8,17 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ADCRAFT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ADCRAFT_ASAN 1
+#endif
+#endif
+#ifdef ADCRAFT_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include "log.h"
 
 int daemon_parse_args(int argc, char **argv, const char *usage, struct daemon_options *ret)
@@ -54,4 +65,12 @@ int daemon_write_pidfile(const char *path)
 		return -errno;
 	fprintf(f, "%d\n", (int)getpid());
 	return fclose(f) == 0 ? 0 : -errno;
+}
+
+void daemon_child_exit(int status)
+{
+#ifdef ADCRAFT_ASAN
+	__lsan_do_leak_check(); /* a no-op unless ASAN_OPTIONS has detect_leaks=1 (the default) */
+#endif
+	_exit(status);
 }

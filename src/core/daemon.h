@@ -27,3 +27,11 @@ int daemon_load_config(const char *path, const char *component, struct config **
 
 /* Writes this process's pid to path; 0 or -errno. */
 int daemon_write_pidfile(const char *path);
+
+/*
+ * Ends a forked child (a FastCGI process, a worker) without running the
+ * parent's atexit handlers. In an AddressSanitizer build it first runs
+ * LeakSanitizer's check on the child, which reports to stderr and exits 23
+ * if the child leaked; otherwise it is _exit(status).
+ */
+__attribute__((noreturn)) void daemon_child_exit(int status);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "daemon.h"
 #include "job.h"
 #include "json.h"
 #include "log.h"
@@ -519,5 +520,5 @@ void worker_main(const struct config *cfg)
 	arena_reset(w.tick_arena);
 	db_exec(w.db, w.tick_arena, STMT_WORKER_STOPPED, p, &res);
 	db_free(w.db);
-	_exit(0);
+	daemon_child_exit(0);
 }
