@@ -60,6 +60,33 @@ def free_ports(n):
             s.close()
 
 
+# What AddressSanitizer, LeakSanitizer and UBSan print at the start of a
+# report (a sanitized build, see docs/testing.md). Log lines the daemons write
+# themselves are JSON objects, so a request path cannot look like these.
+SANITIZER_REPORT_RE = re.compile(
+    r"^==\d+==\s*(ERROR|WARNING): (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)"
+    r"|^\S+:\d+:\d+: runtime error: "
+    r"|^SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)")
+DAEMON_LOGS = ("log/api.log", "log/worker.log")
+
+
+def sanitizer_reports(path, context=40):
+    """The sanitizer reports in a log file, each with the lines that follow it."""
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+    except FileNotFoundError:
+        return []
+    reports, i = [], 0
+    while i < len(lines):
+        if SANITIZER_REPORT_RE.search(lines[i]):
+            reports.append("\n".join(lines[i:i + context]))
+            i += context
+        else:
+            i += 1
+    return reports
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)
@@ -160,6 +187,7 @@ class Stack:
                     _kill_tree(pid)
             if left:
                 raise AssertionError(f"./dev down left running: {', '.join(left)}\n{out}")
+            self.check_sanitizer_reports()
         finally:
             if os.environ.get("ADCRAFT_TEST_KEEP") != "1":
                 shutil.rmtree(self.dir, ignore_errors=True)
@@ -173,6 +201,18 @@ class Stack:
             yield s
         finally:
             s.down()
+
+    def check_sanitizer_reports(self):
+        """Fails (AssertionError) if a daemon's log holds a sanitizer report:
+        with a sanitized build, a memory error or undefined behaviour in any
+        adcraft-api or adcraft-worker process fails the test file that ran it."""
+        found = []
+        for rel in DAEMON_LOGS:
+            for report in sanitizer_reports(os.path.join(self.dir, rel)):
+                found.append(f"--- {rel} ---\n{report}")
+        if found:
+            raise AssertionError(f"sanitizer report(s) in the daemons' logs ({len(found)}):\n"
+                                 + "\n".join(found[:5]))
 
     def diagnostics(self):
         parts = []
