@@ -1,9 +1,14 @@
 #!/usr/bin/python3
-"""Counts the test cases of the last `meson test` run; `./dev test` prints this.
+"""Counts the test cases of the last `meson test` run in one or more build
+directories, plus fuzzing results; `./dev test` prints this.
 
-Usage: tests/summary.py BUILD_DIR
+Usage: tests/summary.py BUILD_DIR... [--fuzz RESULTS_DIR] [--failed WHAT]...
 
-Sources, all written by that run:
+  --fuzz DIR    ./dev fuzz's results: DIR/<target>.json, each one case
+                (passed when the target ran its time and found nothing)
+  --failed WHAT one failed case that no file shows (e.g. a build that failed)
+
+Sources in each BUILD_DIR, all written by that run:
   BUILD_DIR/meson-logs/testlog.json        one line per meson test: name, result, command
   BUILD_DIR/meson-logs/testlog.junit.xml   meson's junit: TAP subtests appear as testcases
   BUILD_DIR/pytest-junit/*.xml             pytest's own junit, one file per pytest meson test
@@ -96,11 +101,48 @@ def junit_path(test, build_dir):
     return None
 
 
-def main():
-    if len(sys.argv) != 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
-        return 2
-    build_dir = os.path.abspath(sys.argv[1])
+def parse_args(argv):
+    build_dirs, fuzz_dirs, failed = [], [], []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--fuzz", "--failed") and i + 1 < len(argv):
+            (fuzz_dirs if argv[i] == "--fuzz" else failed).append(argv[i + 1])
+            i += 2
+        elif argv[i].startswith("--"):
+            return None
+        else:
+            build_dirs.append(os.path.abspath(argv[i]))
+            i += 1
+    if not (build_dirs or fuzz_dirs or failed):
+        return None
+    return build_dirs, fuzz_dirs, failed
+
+
+def fuzz_rows(results_dir):
+    """(name, result, source, passed, failed) per fuzz target, and failure lines."""
+    rows, failures = [], []
+    try:
+        names = sorted(n for n in os.listdir(results_dir) if n.endswith(".json"))
+    except FileNotFoundError:
+        names = []
+    if not names:
+        return [("fuzz", "ERROR", "no results", 0, 1)], [f"fuzz: no results in {results_dir}"]
+    for name in names:
+        try:
+            with open(os.path.join(results_dir, name), encoding="utf-8") as f:
+                r = json.load(f)
+        except (OSError, ValueError):
+            r = {"target": name[:-5], "result": "unreadable", "executions": 0}
+        ok = r.get("result") == "ok"
+        label = f"fuzz-{r.get('target')}"
+        rows.append((label, "OK" if ok else "FAIL", f"{r.get('executions', 0)} executions", int(ok), int(not ok)))
+        if not ok:
+            failures.append(f"{label}: {r.get('result')} {r.get('artifact') or ''}".rstrip())
+    return rows, failures
+
+
+def build_rows(build_dir, prefix):
+    """(name, result, source, passed, failed) per meson test of one build dir, and failure lines."""
     logs = os.path.join(build_dir, "meson-logs")
     tests = load_testlog(os.path.join(logs, "testlog.json"))
 
@@ -117,7 +159,6 @@ def main():
     except (OSError, ValueError):
         pass
 
-    total_passed = total_failed = 0
     failures = []
     rows = []
     for test in tests:
@@ -149,11 +190,34 @@ def main():
             passed, failed = (0, 1) if result in BAD else (1, 0)
         if result in BAD and failed == 0:
             failed = 1
-        total_passed += passed
-        total_failed += failed
+        name = prefix + name
         if failed:
             failures += [f"{name}: {c}" for c in cases] or [f"{name} (meson: {result})"]
         rows.append((name, result, source, passed, failed))
+    return rows, failures
+
+
+def main():
+    args = parse_args(sys.argv[1:])
+    if args is None:
+        print(__doc__.strip().splitlines()[3], file=sys.stderr)
+        return 2
+    build_dirs, fuzz_dirs, failed_parts = args
+    rows, failures = [], []
+    for build_dir in build_dirs:
+        prefix = os.path.basename(build_dir) + ": " if len(build_dirs) + len(fuzz_dirs) > 1 else ""
+        r, f = build_rows(build_dir, prefix)
+        rows += r
+        failures += f
+    for results_dir in fuzz_dirs:
+        r, f = fuzz_rows(results_dir)
+        rows += r
+        failures += f
+    for what in failed_parts:
+        rows.append((what, "FAIL", "reported by ./dev", 0, 1))
+        failures.append(what)
+    total_passed = sum(r[3] for r in rows)
+    total_failed = sum(r[4] for r in rows)
 
     print()
     print("Test summary (test cases)")
