@@ -4,7 +4,6 @@
  */
 #include "dispatch.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -21,28 +20,9 @@ int dispatch_init(void)
 	return router_compile(api_routes);
 }
 
-/*
- * The token from an Authorization header that is exactly "Bearer <token>":
- * one space, no other spelling of the scheme, nothing after the token. nginx
- * keys its per-client limit on the token, read case-insensitively; refusing
- * every other spelling here keeps one token from being many clients.
- * NULL when absent or spelled otherwise.
- */
-static const char *bearer(request *r)
-{
-	const char *h = req_param(r, "HTTP_AUTHORIZATION");
-	if (!h || strncmp(h, "Bearer ", 7) != 0)
-		return NULL;
-	h += 7;
-	for (const char *p = h; *p; p++)
-		if (!isgraph((unsigned char)*p))
-			return NULL;
-	return *h ? h : NULL;
-}
-
 static int authenticate_or_fail(request *r)
 {
-	const char *token = bearer(r);
+	const char *token = req_bearer(r);
 	char sub[37];
 	int rc = token ? token_verify(&r->app->keys, token, time(NULL), sub) : TOKEN_MALFORMED;
 	if (rc == TOKEN_OK) {
@@ -77,29 +57,10 @@ static bool json_content_type(const char *ct)
 	return strcasecmp(rest, "charset=utf-8") == 0 || strcasecmp(rest, "charset=\"utf-8\"") == 0;
 }
 
-/* CONTENT_LENGTH as nginx sends it: absent, empty, or decimal digits only. */
-static int content_length_or_fail(request *r, long *ret)
-{
-	const char *cl = req_param(r, "CONTENT_LENGTH");
-	if (!cl || !*cl) {
-		*ret = 0;
-		return 0;
-	}
-	char *end;
-	errno = 0;
-	long len = strtol(cl, &end, 10);
-	if (!isdigit((unsigned char)cl[0]) || *end || errno) {
-		req_problem(r, 400, "Content-Length is not a number of bytes");
-		return -EINVAL;
-	}
-	*ret = len;
-	return 0;
-}
-
 static int read_body_or_fail(request *r, unsigned flags)
 {
 	long len;
-	if (content_length_or_fail(r, &len) < 0)
+	if (req_content_length_or_fail(r, &len) < 0)
 		return -EINVAL;
 	if (len <= 0) {
 		if (flags & ROUTE_BODY_OPTIONAL)

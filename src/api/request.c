@@ -4,8 +4,10 @@
  */
 #include "request.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -273,4 +275,42 @@ void *req_not_found(request *r, const char *what)
 {
 	req_problem(r, 404, "no such %s", what);
 	return NULL;
+}
+
+/*
+ * The token from an Authorization header that is exactly "Bearer <token>":
+ * one space, no other spelling of the scheme, nothing after the token. nginx
+ * keys its per-client limit on the token, read case-insensitively; refusing
+ * every other spelling here keeps one token from being many clients.
+ * NULL when absent or spelled otherwise.
+ */
+const char *req_bearer(request *r)
+{
+	const char *h = req_param(r, "HTTP_AUTHORIZATION");
+	if (!h || strncmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	for (const char *p = h; *p; p++)
+		if (!isgraph((unsigned char)*p))
+			return NULL;
+	return *h ? h : NULL;
+}
+
+/* CONTENT_LENGTH as nginx sends it: absent, empty, or decimal digits only. */
+int req_content_length_or_fail(request *r, long *ret)
+{
+	const char *cl = req_param(r, "CONTENT_LENGTH");
+	if (!cl || !*cl) {
+		*ret = 0;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long len = strtol(cl, &end, 10);
+	if (!isdigit((unsigned char)cl[0]) || *end || errno) {
+		req_problem(r, 400, "Content-Length is not a number of bytes");
+		return -EINVAL;
+	}
+	*ret = len;
+	return 0;
 }

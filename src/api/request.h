@@ -59,6 +59,14 @@ typedef struct request {
 /* Reads an FCGI parameter (e.g. "HTTP_AUTHORIZATION"); NULL when absent. */
 const char *req_param(request *r, const char *name);
 
+/* The token of an Authorization header that is exactly "Bearer <token>"
+ * (one space, printable token, nothing after it); NULL otherwise. */
+const char *req_bearer(request *r);
+
+/* CONTENT_LENGTH as nginx sends it (absent, empty or decimal digits) into
+ * *ret; anything else answers 400 and returns -EINVAL. */
+int req_content_length_or_fail(request *r, long *ret);
+
 /* Sends a JSON body as it is. */
 void req_send_json(request *r, int status, const char *json, size_t len);
 void req_send_buf(request *r, int status, buf *body);
