@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 const char *const shape_names[N_SHAPES] = { "email", "social_post", "search_ad", "social_ad" };
 
 const struct platform_rule platform_rules[N_PLATFORMS + 1] = {
@@ -79,4 +81,72 @@ int objective_index(const char *name)
 		if (strcmp(objective_names[i], name) == 0)
 			return i;
 	return -ENOENT;
+}
+
+static void add_int(json_object *o, const char *key, int v)
+{
+	json_object_object_add(o, key, json_object_new_int(v));
+}
+
+static json_object *platform_json(const struct platform_rule *p)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(p->name));
+	add_int(o, "bodyMax", p->body_max);
+	add_int(o, "bodyMinRecommended", p->body_min_rec);
+	add_int(o, "bodyMaxRecommended", p->body_max_rec);
+	add_int(o, "hashtagsMinRecommended", p->hashtags_min_rec);
+	add_int(o, "hashtagsMaxRecommended", p->hashtags_max_rec);
+	add_int(o, "hashtagsMax", p->hashtags_max);
+	add_int(o, "hashtagsWritten", p->hashtags_written);
+	add_int(o, "adTitleMax", p->ad_title_max);
+	add_int(o, "headlinesMin", p->headlines_min);
+	add_int(o, "headlinesMax", p->headlines_max);
+	add_int(o, "headlineMax", p->headline_max);
+	add_int(o, "descriptionsMin", p->descriptions_min);
+	add_int(o, "descriptionsMax", p->descriptions_max);
+	add_int(o, "descriptionMax", p->description_max);
+	return o;
+}
+
+json_object *platform_table_json(void)
+{
+	json_object *root = json_object_new_object(), *list = json_object_new_array();
+	for (const struct platform_rule *p = platform_rules; p->name; p++)
+		json_object_array_add(list, platform_json(p));
+	json_object_object_add(root, "platforms", list);
+	list = json_object_new_array();
+	for (size_t i = 0; i < N_CONTENT_TYPES; i++) {
+		const struct content_type *t = &content_types[i];
+		json_object *o = json_object_new_object(), *on = json_object_new_array();
+		json_object_object_add(o, "name", json_object_new_string(t->name));
+		json_object_object_add(o, "noun", json_object_new_string(t->noun));
+		for (size_t k = 0; t->platforms[k]; k++) {
+			json_object *pair = json_object_new_object();
+			json_object_object_add(pair, "platform", json_object_new_string(t->platforms[k]));
+			json_object_object_add(pair, "shape", json_object_new_string(shape_names[t->shapes[k]]));
+			json_object_array_add(on, pair);
+		}
+		json_object_object_add(o, "platforms", on);
+		json_object_array_add(list, o);
+	}
+	json_object_object_add(root, "contentTypes", list);
+	list = json_object_new_array();
+	for (const char *const *o = objective_names; *o; o++)
+		json_object_array_add(list, json_object_new_string(*o));
+	json_object_object_add(root, "objectives", list);
+	json_object *limits = json_object_new_object();
+	static const struct { const char *key; int v; } shared[] = {
+		{ "bodyMax", PLATFORM_BODY_MAX },	{ "subjectMax", SUBJECT_MAX },
+		{ "subjectRecommended", SUBJECT_RECOMMENDED }, { "preheaderMin", PREHEADER_MIN },
+		{ "preheaderMax", PREHEADER_MAX },	{ "callToActionMax", CTA_MAX },
+		{ "callToActionRecommended", CTA_RECOMMENDED }, { "hashtagMaxChars", HASHTAG_MAX_CHARS },
+		{ "hashtagsMax", HASHTAGS_MAX },	{ "headlineMax", AD_HEADLINE_MAX },
+		{ "headlinesMax", AD_HEADLINES_MAX },	{ "descriptionMax", AD_DESCRIPTION_MAX },
+		{ "descriptionsMax", AD_DESCRIPTIONS_MAX },
+	};
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
+		add_int(limits, shared[i].key, shared[i].v);
+	json_object_object_add(root, "limits", limits);
+	return root;
 }

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include <json-c/json.h>
+
 /* Field limits shared by every platform (the content field table validates these). */
 #define PLATFORM_BODY_MAX 63206 /* the longest any platform allows (facebook) */
 #define SUBJECT_MAX 78		/* email subject hard limit */
@@ -83,3 +85,6 @@ bool platform_accepts(const char *content_type, const char *platform);
 /* The index of an objective in objective_names, or -ENOENT. */
 int objective_index(const char *name);
 
+
+/* The whole table as JSON ({platforms, contentTypes, objectives, limits}), for `adcraft platforms`. */
+json_object *platform_table_json(void);
