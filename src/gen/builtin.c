@@ -321,23 +321,28 @@ static void write_email(arena *a, const struct fill *f, json_object *item)
 
 static void write_social(arena *a, const struct fill *f, json_object *item, const char *const *kws, size_t nkw)
 {
-	const char *platform = f->b->platform;
-	const struct platform_rule *rule = platform_find(platform);
+	const struct platform_rule *rule = platform_find(f->b->platform);
 	json_object *list = hashtags(a, f, kws, nkw, (size_t)rule->hashtags_written);
 	const char *body;
-	if (strcmp(platform, "twitter") == 0) {
+	switch (rule->layout) {
+	case LAYOUT_SHORT: {
 		size_t room = (size_t)rule->body_max;
 		for (size_t i = 0; i < json_object_array_length(list); i++)
 			room -= strlen(json_object_get_string(json_object_array_get_idx(list, i))) + 1;
 		body = text_fit(a, arena_printf(a, "%s %s", hook(a, f), cta_sentence(a, f)), room);
-	} else if (strcmp(platform, "instagram") == 0) {
+		break;
+	}
+	case LAYOUT_CAPTION:
 		body = arena_printf(a, "%s\n\n%s\n\n%s\n\n%s Link in bio.", hook(a, f), value(a, f, 0),
 				    render(a, f, proofs[pick(f, "proof")]), cta_sentence(a, f));
-	} else if (strcmp(platform, "facebook") == 0) {
+		break;
+	case LAYOUT_BRIEF:
 		body = arena_printf(a, "%s %s\n\n%s", hook(a, f), value(a, f, 0), cta_sentence(a, f));
-	} else { /* linkedin */
+		break;
+	default: /* LAYOUT_LONG */
 		body = arena_printf(a, "%s\n\n%s %s\n\n%s %s", hook(a, f), value(a, f, 0), value(a, f, 1),
 				    render(a, f, proofs[pick(f, "proof")]), cta_sentence(a, f));
+		break;
 	}
 	set(item, "contentBody", text_fit(a, body, (size_t)rule->body_max));
 	json_object_object_add(item, "hashtags", list);

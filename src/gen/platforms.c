@@ -10,15 +10,17 @@
 
 const char *const shape_names[N_SHAPES] = { "email", "social_post", "search_ad", "social_ad" };
 
+const char *const layout_names[N_LAYOUTS] = { "none", "short", "caption", "brief", "long" };
+
 const struct platform_rule platform_rules[N_PLATFORMS + 1] = {
-	/* name        hard max  recommended   hashtags: rec, hard, written  ad title  headlines  descriptions */
-	{ "email",      50000,    300, 1500,    0, 0,   0,  0,                0,       0, 0, 0,    0, 0, 0 },
-	{ "linkedin",    3000,    150, 1300,    1, 3,  30,  3,               40,       0, 0, 0,    0, 0, 0 },
-	{ "twitter",      280,     71,  200,    1, 2,  10,  2,               40,       0, 0, 0,    0, 0, 0 },
-	{ "facebook",   63206,     40,  250,    0, 2,  30,  2,               40,       0, 0, 0,    0, 0, 0 },
-	{ "instagram",   2200,    138, 1000,    3, 10, 30,  6,               40,       0, 0, 0,    0, 0, 0 },
-	{ "google_ads",    90,     60,   90,    0, 0,   0,  0,                0,       3, 15, 30,  2, 4, 90 },
-	{ NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+	/* name       hard max  recommended  hashtags: rec, hard, written  builtin post  ad title  headlines  descr. */
+	{ "email",      50000,    300, 1500,    0, 0,   0,  0,  LAYOUT_NONE,       0,       0, 0, 0,    0, 0, 0 },
+	{ "linkedin",    3000,    150, 1300,    1, 3,  30,  3,  LAYOUT_LONG,      40,       0, 0, 0,    0, 0, 0 },
+	{ "twitter",      280,     71,  200,    1, 2,  10,  2,  LAYOUT_SHORT,     40,       0, 0, 0,    0, 0, 0 },
+	{ "facebook",   63206,     40,  250,    0, 2,  30,  2,  LAYOUT_BRIEF,     40,       0, 0, 0,    0, 0, 0 },
+	{ "instagram",   2200,    138, 1000,    3, 10, 30,  6,  LAYOUT_CAPTION,   40,       0, 0, 0,    0, 0, 0 },
+	{ "google_ads",    90,     60,   90,    0, 0,   0,  0,  LAYOUT_NONE,       0,       3, 15, 30,  2, 4, 90 },
+	{ NULL, 0, 0, 0, 0, 0, 0, 0, LAYOUT_NONE, 0, 0, 0, 0, 0, 0, 0 },
 };
 
 const char *const platform_names[N_PLATFORMS + 1] = {
@@ -34,6 +36,9 @@ const struct content_type content_types[N_CONTENT_TYPES] = {
 };
 
 const char *const content_type_names[N_CONTENT_TYPES + 1] = { "email", "social_post", "ad_copy", NULL };
+
+const char *const job_default_types[] = { "email", "social_post", NULL };
+const char *const job_default_platforms[] = { "email", "linkedin", NULL };
 
 const char *const objective_names[N_OBJECTIVES + 1] = { "awareness", "consideration", "conversion", NULL };
 
@@ -99,6 +104,7 @@ static json_object *platform_json(const struct platform_rule *p)
 	add_int(o, "hashtagsMaxRecommended", p->hashtags_max_rec);
 	add_int(o, "hashtagsMax", p->hashtags_max);
 	add_int(o, "hashtagsWritten", p->hashtags_written);
+	json_object_object_add(o, "postLayout", json_object_new_string(layout_names[p->layout]));
 	add_int(o, "adTitleMax", p->ad_title_max);
 	add_int(o, "headlinesMin", p->headlines_min);
 	add_int(o, "headlinesMax", p->headlines_max);

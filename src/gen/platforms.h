@@ -37,6 +37,17 @@ enum shape {
 };
 extern const char *const shape_names[N_SHAPES];
 
+/* How the builtin writer lays out a social post on the platform. */
+enum post_layout {
+	LAYOUT_NONE,	/* no social posts */
+	LAYOUT_SHORT,	/* hook and call to action, cut to leave room for the hashtags */
+	LAYOUT_CAPTION, /* hook, value, proof, call to action, "Link in bio." */
+	LAYOUT_BRIEF,	/* hook and value, then the call to action */
+	LAYOUT_LONG,	/* hook, two values, proof and call to action in paragraphs */
+	N_LAYOUTS
+};
+extern const char *const layout_names[N_LAYOUTS];
+
 struct platform_rule {
 	const char *name;
 	int body_max;			/* hard limit, characters */
@@ -44,6 +55,7 @@ struct platform_rule {
 	int hashtags_min_rec, hashtags_max_rec;
 	int hashtags_max;		/* hard limit */
 	int hashtags_written;		/* how many the builtin writer adds */
+	enum post_layout layout;	/* how the builtin writer lays out a post */
 	int ad_title_max;		/* social ads: the headline (subjectLine) the prompt and writer keep to */
 	int headlines_min, headlines_max, headline_max;		/* search ads; 0 where there are none */
 	int descriptions_min, descriptions_max, description_max;
@@ -63,6 +75,10 @@ struct content_type {
 enum { CT_EMAIL, CT_SOCIAL_POST, CT_AD_COPY, N_CONTENT_TYPES };
 extern const struct content_type content_types[N_CONTENT_TYPES];
 extern const char *const content_type_names[];	/* NULL-terminated */
+
+/* What a generation job writes when neither it nor its campaign says (NULL-terminated). */
+extern const char *const job_default_types[];
+extern const char *const job_default_platforms[];
 
 #define N_OBJECTIVES 3
 extern const char *const objective_names[];	/* NULL-terminated; index order is the builtin writer's */

@@ -49,7 +49,7 @@ static void platform_rows(void)
 /* Each platform's shapes agree with its fields, and every platform publishes something. */
 static void content_type_rows(void)
 {
-	int published[N_PLATFORMS] = { 0 };
+	int published[N_PLATFORMS] = { 0 }, posts[N_PLATFORMS] = { 0 };
 	is_int(count(content_type_names), N_CONTENT_TYPES, "content_type_names has N_CONTENT_TYPES names");
 	for (int i = 0; i < N_CONTENT_TYPES; i++) {
 		const struct content_type *t = &content_types[i];
@@ -77,10 +77,15 @@ static void content_type_rows(void)
 			   t->name, p->name);
 			ok(s != SHAPE_SOCIAL_POST || p->hashtags_max > 0, "%s on %s: a social post can have hashtags",
 			   t->name, p->name);
+			if (s == SHAPE_SOCIAL_POST)
+				posts[p - platform_rules]++;
 		}
 	}
-	for (int k = 0; k < N_PLATFORMS; k++)
+	for (int k = 0; k < N_PLATFORMS; k++) {
 		ok(published[k] > 0, "%s: takes at least one content type", platform_names[k]);
+		ok((posts[k] > 0) == (platform_rules[k].layout != LAYOUT_NONE),
+		   "%s: the builtin writer has a post layout exactly where social posts are published", platform_names[k]);
+	}
 	enum shape s;
 	is_int(platform_shape("email", "twitter", &s), -ENOENT, "an email is not published on twitter");
 	is_int(platform_shape("ad_copy", "email", &s), -ENOENT, "no ads by email");
@@ -88,6 +93,12 @@ static void content_type_rows(void)
 	ok(!platform_accepts("social_post", "google_ads"), "no social posts on google_ads");
 	ok(platform_accepts("ad_copy", "google_ads"), "ads on google_ads");
 	ok(!content_type_known("flyer") && content_type_find(NULL) == NULL, "unknown content types are not found");
+	for (const char *const *t = job_default_types; *t; t++)
+		ok(content_type_known(*t), "job default content type %s is in the table", *t);
+	for (const char *const *p = job_default_platforms; *p; p++)
+		ok(platform_find(*p) != NULL, "job default platform %s is in the table", *p);
+	for (int i = 0; i < N_LAYOUTS; i++)
+		ok(layout_names[i] && *layout_names[i], "layout %d has a name", i);
 	for (int i = 0; i < N_SHAPES; i++)
 		ok(shape_names[i] && *shape_names[i], "shape %d has a name", i);
 }
