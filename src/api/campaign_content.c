@@ -26,7 +26,6 @@ const struct body_schema content_body_schemas[] = {
 
 #define EDIT_ATTEMPTS 5
 
-
 /* Loads keywords, persona terms and (when content_id) the item; NULL after answering. */
 static PGresult *context_or_fail(request *r, const char *content_id, struct content_context *ctx)
 {

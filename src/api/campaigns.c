@@ -53,7 +53,7 @@ static const struct vfield ab_test_fields[] = {
 #define CAMPAIGN_FIELDS(status_values)                                        \
 	VSTR("name", V_REQUIRED, 1, 200),                                     \
 	VSTR("description", V_NULLABLE, 0, 5000),                             \
-	VENUM("objective", V_REQUIRED, objective_names),                           \
+	VENUM("objective", V_REQUIRED, objective_names),                      \
 	VENUM("status", 0, status_values),                                    \
 	VUUID("personaId", V_NULLABLE),                                       \
 	VDECIMAL("budget", V_NULLABLE),                                       \

@@ -23,21 +23,27 @@
 #include "schemas.h"
 #include "usage.h"
 
-
 #define BRIEF_FIELDS                                          \
 	VUUID("campaignId", V_NULLABLE),                      \
 	VUUID("personaId", V_NULLABLE),                       \
 	VSTR("product", V_NULLABLE, 1, 200),                  \
-	VENUM("objective", V_NULLABLE, objective_names),           \
+	VENUM("objective", V_NULLABLE, objective_names),      \
 	VSTR("tone", V_NULLABLE, 0, 100),                     \
 	VSTR("keywords", V_NULLABLE, 0, 500),                 \
 	VSTR("customInstructions", V_NULLABLE, 0, 2000),      \
 	VINT("creativityLevel", 0, 1, 10),                    \
 	VBOOL("save", 0)
 
-static const struct vfield email_fields[] = { BRIEF_FIELDS, VENUM("platform", 0, content_types[CT_EMAIL].platforms), VEND };
-static const struct vfield social_fields[] = { BRIEF_FIELDS, VENUM("platform", V_REQUIRED, content_types[CT_SOCIAL_POST].platforms), VEND };
-static const struct vfield ad_fields[] = { BRIEF_FIELDS, VENUM("platform", V_REQUIRED, content_types[CT_AD_COPY].platforms), VEND };
+/* Each endpoint takes the platforms its content type is published on. */
+static const struct vfield email_fields[] = {
+	BRIEF_FIELDS, VENUM("platform", 0, content_types[CT_EMAIL].platforms), VEND
+};
+static const struct vfield social_fields[] = {
+	BRIEF_FIELDS, VENUM("platform", V_REQUIRED, content_types[CT_SOCIAL_POST].platforms), VEND
+};
+static const struct vfield ad_fields[] = {
+	BRIEF_FIELDS, VENUM("platform", V_REQUIRED, content_types[CT_AD_COPY].platforms), VEND
+};
 static const struct vfield variation_fields[] = {
 	BRIEF_FIELDS,
 	VUUID("contentId", 0),
