@@ -13,6 +13,7 @@
 #include "content.h"
 #include "handlers.h"
 #include "json.h"
+#include "platforms.h"
 #include "query.h"
 #include "schemas.h"
 
@@ -24,10 +25,6 @@ const struct body_schema content_body_schemas[] = {
 };
 
 #define EDIT_ATTEMPTS 5
-
-static const char *const type_values[] = { "email", "social_post", "ad_copy", NULL };
-static const char *const platform_values[] = { "email", "linkedin", "twitter", "facebook", "instagram",
-					       "google_ads", NULL };
 
 /* Loads keywords, persona terms and (when content_id) the item; NULL after answering. */
 static PGresult *context_or_fail(request *r, const char *content_id, struct content_context *ctx)
@@ -77,8 +74,8 @@ void content_add(request *r)
 void content_list(request *r)
 {
 	static const struct qparam params[] = {
-		{ "contentType", V_ENUM, 0, 0, type_values },
-		{ "platform", V_ENUM, 0, 0, platform_values },
+		{ "contentType", V_ENUM, 0, 0, content_type_names },
+		{ "platform", V_ENUM, 0, 0, platform_names },
 		{ NULL },
 	};
 	struct list_params lp;

@@ -13,7 +13,6 @@
 #include "query.h"
 #include "schemas.h"
 
-static const char *const objectives[] = { "awareness", "consideration", "conversion", NULL };
 static const char *const create_statuses[] = { "draft", NULL };
 static const char *const statuses[] = { "draft", "active", "generating", "completed", NULL };
 static const char *const test_types[] = { "subject_line", "content", "call_to_action", "visual", "audience",
@@ -22,8 +21,8 @@ static const char *const test_statuses[] = { "draft", "running", "paused", "comp
 static const char *const winners[] = { "A", "B", NULL };
 
 static const struct vfield generation_settings_fields[] = {
-	VENUMS("contentTypes", V_UNIQUE, 1, 3, content_type_names),
-	VENUMS("platforms", V_UNIQUE, 1, 6, platform_names),
+	VENUMS("contentTypes", V_UNIQUE, 1, N_CONTENT_TYPES, content_type_names),
+	VENUMS("platforms", V_UNIQUE, 1, N_PLATFORMS, platform_names),
 	VINT("creativityLevel", 0, 1, 10),
 	VBOOL("includeVisuals", 0),
 	VSTR("customInstructions", V_NULLABLE, 0, 2000),
@@ -54,7 +53,7 @@ static const struct vfield ab_test_fields[] = {
 #define CAMPAIGN_FIELDS(status_values)                                        \
 	VSTR("name", V_REQUIRED, 1, 200),                                     \
 	VSTR("description", V_NULLABLE, 0, 5000),                             \
-	VENUM("objective", V_REQUIRED, objectives),                           \
+	VENUM("objective", V_REQUIRED, objective_names),                      \
 	VENUM("status", 0, status_values),                                    \
 	VUUID("personaId", V_NULLABLE),                                       \
 	VDECIMAL("budget", V_NULLABLE),                                       \
@@ -110,7 +109,7 @@ void campaign_list(request *r)
 {
 	static const struct qparam params[] = {
 		{ "status", V_ENUM, 0, 0, statuses },
-		{ "objective", V_ENUM, 0, 0, objectives },
+		{ "objective", V_ENUM, 0, 0, objective_names },
 		{ "personaId", V_UUID, 0, 0, NULL },
 		{ "q", V_STRING, 1, 200, NULL },
 		{ NULL },

@@ -23,25 +23,27 @@
 #include "schemas.h"
 #include "usage.h"
 
-static const char *const objectives[] = { "awareness", "consideration", "conversion", NULL };
-static const char *const email_platforms[] = { "email", NULL };
-static const char *const social_platforms[] = { "linkedin", "twitter", "facebook", "instagram", NULL };
-static const char *const ad_platforms[] = { "google_ads", "facebook", "linkedin", "instagram", "twitter", NULL };
-
 #define BRIEF_FIELDS                                          \
 	VUUID("campaignId", V_NULLABLE),                      \
 	VUUID("personaId", V_NULLABLE),                       \
 	VSTR("product", V_NULLABLE, 1, 200),                  \
-	VENUM("objective", V_NULLABLE, objectives),           \
+	VENUM("objective", V_NULLABLE, objective_names),      \
 	VSTR("tone", V_NULLABLE, 0, 100),                     \
 	VSTR("keywords", V_NULLABLE, 0, 500),                 \
 	VSTR("customInstructions", V_NULLABLE, 0, 2000),      \
 	VINT("creativityLevel", 0, 1, 10),                    \
 	VBOOL("save", 0)
 
-static const struct vfield email_fields[] = { BRIEF_FIELDS, VENUM("platform", 0, email_platforms), VEND };
-static const struct vfield social_fields[] = { BRIEF_FIELDS, VENUM("platform", V_REQUIRED, social_platforms), VEND };
-static const struct vfield ad_fields[] = { BRIEF_FIELDS, VENUM("platform", V_REQUIRED, ad_platforms), VEND };
+/* Each endpoint takes the platforms its content type is published on. */
+static const struct vfield email_fields[] = {
+	BRIEF_FIELDS, VENUM("platform", 0, content_types[CT_EMAIL].platforms), VEND
+};
+static const struct vfield social_fields[] = {
+	BRIEF_FIELDS, VENUM("platform", V_REQUIRED, content_types[CT_SOCIAL_POST].platforms), VEND
+};
+static const struct vfield ad_fields[] = {
+	BRIEF_FIELDS, VENUM("platform", V_REQUIRED, content_types[CT_AD_COPY].platforms), VEND
+};
 static const struct vfield variation_fields[] = {
 	BRIEF_FIELDS,
 	VUUID("contentId", 0),

@@ -143,8 +143,8 @@ void jobs_cancel(request *r)
 }
 
 static const struct vfield generate_fields[] = {
-	VENUMS("contentTypes", V_UNIQUE, 1, 3, content_type_names),
-	VENUMS("platforms", V_UNIQUE, 1, 6, platform_names),
+	VENUMS("contentTypes", V_UNIQUE, 1, N_CONTENT_TYPES, content_type_names),
+	VENUMS("platforms", V_UNIQUE, 1, N_PLATFORMS, platform_names),
 	VINT("variations", 0, 1, 5),
 	VSTR("idempotencyKey", 0, 1, 200),
 	VEND,

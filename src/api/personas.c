@@ -22,7 +22,7 @@ static const struct vfield persona_fields[] = {
 	VSTRS("interests", V_UNIQUE, 0, 50, 200),
 	VSTRS("painPoints", V_UNIQUE, 0, 50, 200),
 	VSTRS("goals", V_UNIQUE, 0, 50, 200),
-	VENUMS("preferredChannels", V_UNIQUE, 0, 6, platform_names),
+	VENUMS("preferredChannels", V_UNIQUE, 0, N_PLATFORMS, platform_names),
 	VEND,
 };
 

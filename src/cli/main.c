@@ -18,6 +18,7 @@
 #include "db.h"
 #include "migrate.h"
 #include "password.h"
+#include "platforms.h"
 #include "random.h"
 #include "seed.h"
 #include "token.h"
@@ -62,6 +63,14 @@ static int cmd_gen_secret(struct config *cfg, int argc, char **argv)
 	}
 	hex_encode(raw, sizeof(raw), hex);
 	puts(hex);
+	return 0;
+}
+
+static int cmd_platforms(struct config *cfg, int argc, char **argv)
+{
+	json_object *t = platform_table_json();
+	puts(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(t);
 	return 0;
 }
 
@@ -203,6 +212,8 @@ static const struct command commands[] = {
 	{ "check-config", "", "print the effective configuration (secrets redacted); fail if invalid", true,
 	  cmd_check_config },
 	{ "gen-secret", "", "print a new 256-bit secret (hex) for jwt_secret_file", false, cmd_gen_secret },
+	{ "platforms", "", "print the table of content types, platforms, objectives and limits (JSON)", false,
+	  cmd_platforms },
 	{ "user", "add [--operator] EMAIL NAME", "create an account; the password is read from stdin", true, cmd_user },
 	{ "user", "set-operator EMAIL on|off", "let an account see whole-system job figures, or stop it", true, cmd_user },
 	{ "token", "EMAIL", "print an access token for that user (for scripts)", true, cmd_token },

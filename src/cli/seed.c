@@ -49,6 +49,7 @@
 #include "db.h"
 #include "json.h"
 #include "password.h"
+#include "platforms.h"
 #include "random.h"
 #include "validate.h"
 
@@ -446,7 +447,7 @@ static json_object *template_item(arena *a, const struct theme *t, const struct 
 	if (pt->visual)
 		add_opt_str(item, "visualUrl", arena_printf(a, "https://cdn.%s/%s/%s-%d.jpg", t->domain, pt->type,
 							    pt->platform, variant + 1));
-	if (strcmp(pt->platform, "google_ads") == 0) {
+	if (platform_find(pt->platform)->headlines_max) { /* a search ad */
 		const char *heads[] = { t->headline, t->product, arena_printf(a, "Try %s Today", t->product) };
 		const char *descs[] = { expand(a, "{P} gives you {B}.", t), expand(a, "Limited time: {O}. Order online.", t) };
 		json_object_object_add(item, "headlines", string_array(heads, 3));

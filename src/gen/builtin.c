@@ -19,7 +19,9 @@
 #include "platforms.h"
 #include "text.h"
 
-enum objective { AWARENESS, CONSIDERATION, CONVERSION, N_OBJECTIVES };
+/* In the order of objective_names. */
+enum objective { AWARENESS, CONSIDERATION, CONVERSION };
+_Static_assert(CONVERSION + 1 == N_OBJECTIVES, "one row of templates per objective of the table");
 #define N 3 /* choices per table row */
 
 static const char *const hooks[N_OBJECTIVES][N] = {
@@ -319,26 +321,28 @@ static void write_email(arena *a, const struct fill *f, json_object *item)
 
 static void write_social(arena *a, const struct fill *f, json_object *item, const char *const *kws, size_t nkw)
 {
-	const char *platform = f->b->platform;
-	const struct platform_rule *rule = platform_find(platform);
-	size_t tags = (size_t)(rule->hashtags_max_rec ? rule->hashtags_max_rec : 0);
-	if (strcmp(platform, "instagram") == 0)
-		tags = 6;
-	json_object *list = hashtags(a, f, kws, nkw, tags);
+	const struct platform_rule *rule = platform_find(f->b->platform);
+	json_object *list = hashtags(a, f, kws, nkw, (size_t)rule->hashtags_written);
 	const char *body;
-	if (strcmp(platform, "twitter") == 0) {
+	switch (rule->layout) {
+	case LAYOUT_SHORT: {
 		size_t room = (size_t)rule->body_max;
 		for (size_t i = 0; i < json_object_array_length(list); i++)
 			room -= strlen(json_object_get_string(json_object_array_get_idx(list, i))) + 1;
 		body = text_fit(a, arena_printf(a, "%s %s", hook(a, f), cta_sentence(a, f)), room);
-	} else if (strcmp(platform, "instagram") == 0) {
+		break;
+	}
+	case LAYOUT_CAPTION:
 		body = arena_printf(a, "%s\n\n%s\n\n%s\n\n%s Link in bio.", hook(a, f), value(a, f, 0),
 				    render(a, f, proofs[pick(f, "proof")]), cta_sentence(a, f));
-	} else if (strcmp(platform, "facebook") == 0) {
+		break;
+	case LAYOUT_BRIEF:
 		body = arena_printf(a, "%s %s\n\n%s", hook(a, f), value(a, f, 0), cta_sentence(a, f));
-	} else { /* linkedin */
+		break;
+	default: /* LAYOUT_LONG */
 		body = arena_printf(a, "%s\n\n%s %s\n\n%s %s", hook(a, f), value(a, f, 0), value(a, f, 1),
 				    render(a, f, proofs[pick(f, "proof")]), cta_sentence(a, f));
+		break;
 	}
 	set(item, "contentBody", text_fit(a, body, (size_t)rule->body_max));
 	json_object_object_add(item, "hashtags", list);
@@ -346,9 +350,12 @@ static void write_social(arena *a, const struct fill *f, json_object *item, cons
 
 static void write_ad(arena *a, const struct fill *f, json_object *item)
 {
-	if (strcmp(f->b->platform, "google_ads") != 0) {
-		const struct platform_rule *rule = platform_find(f->b->platform);
-		set(item, "subjectLine", text_fit(a, render(a, f, subjects[f->objective][pick(f, "subject")]), 40));
+	const struct platform_rule *rule = platform_find(f->b->platform);
+	enum shape shape;
+	platform_shape(f->b->content_type, f->b->platform, &shape);
+	if (shape == SHAPE_SOCIAL_AD) {
+		set(item, "subjectLine", text_fit(a, render(a, f, subjects[f->objective][pick(f, "subject")]),
+						  (size_t)rule->ad_title_max));
 		set(item, "contentBody",
 		    text_fit(a, arena_printf(a, "%s %s", hook(a, f), value(a, f, 0)), (size_t)rule->body_max));
 		return;
@@ -360,7 +367,7 @@ static void write_ad(arena *a, const struct fill *f, json_object *item)
 		bool dup = false;
 		for (size_t j = 0; j < json_object_array_length(heads); j++)
 			dup |= strcasecmp(h, json_object_get_string(json_object_array_get_idx(heads, j))) == 0;
-		if (*h && chars(h) <= AD_HEADLINE_MAX && !dup)
+		if (*h && chars(h) <= (size_t)rule->headline_max && !dup)
 			json_object_array_add(heads, json_object_new_string(h));
 	}
 	/* Whole sentences only (a description cut mid-thought reads badly), drawn from every
@@ -371,7 +378,7 @@ static void write_ad(arena *a, const struct fill *f, json_object *item)
 		const char *all[] = { render(a, f, hooks[f->objective][i]), render(a, f, cta_sentences[f->objective][i]),
 				      render(a, f, proofs[i]), render(a, f, values[i]) };
 		for (size_t k = 0; k < 4; k++)
-			if (chars(all[k]) <= AD_DESCRIPTION_MAX)
+			if (chars(all[k]) <= (size_t)rule->description_max)
 				cands[nc++] = all[k];
 	}
 	size_t start = nc ? (fnv(f->hash, "desc") + (uint32_t)f->b->variant) % nc : 0;
@@ -379,9 +386,9 @@ static void write_ad(arena *a, const struct fill *f, json_object *item)
 		json_object_array_add(descs, json_object_new_string(cands[(start + i) % nc]));
 	if (nc == 0)
 		json_object_array_add(descs, json_object_new_string(arena_printf(a, "%s today.", f->cta)));
-	if (json_object_array_length(descs) < AD_DESCRIPTIONS_MIN)
+	if (json_object_array_length(descs) < (size_t)rule->descriptions_min)
 		json_object_array_add(descs, json_object_new_string("Set up in minutes. No long contracts."));
-	while (json_object_array_length(heads) < AD_HEADLINES_MIN) /* a product name too long for any */
+	while (json_object_array_length(heads) < (size_t)rule->headlines_min) /* a product name too long for any */
 		json_object_array_add(heads, json_object_new_string(json_object_array_length(heads) ? "Learn More"
 												   : "See It in Action"));
 	set(item, "subjectLine", json_object_get_string(json_object_array_get_idx(heads, 0)));
@@ -392,12 +399,10 @@ static void write_ad(arena *a, const struct fill *f, json_object *item)
 
 int builtin_generate(const struct gen_brief *b, arena *a, json_object **ret)
 {
-	static const char *const objective_names[] = { "awareness", "consideration", "conversion" };
-	struct fill f = { .b = b, .objective = CONVERSION };
-	for (int i = 0; i < N_OBJECTIVES; i++)
-		if (b->objective && strcmp(b->objective, objective_names[i]) == 0)
-			f.objective = (enum objective)i;
-	if (!b->content_type || !b->platform || !platform_accepts(b->content_type, b->platform))
+	int objective = objective_index(b->objective);
+	struct fill f = { .b = b, .objective = objective >= 0 ? (enum objective)objective : CONVERSION };
+	enum shape shape;
+	if (platform_shape(b->content_type, b->platform, &shape) < 0)
 		return -EINVAL;
 
 	f.hash = fnv(fnv(fnv(fnv(fnv(2166136261u, b->seed), b->content_type), b->platform), b->product),
@@ -416,9 +421,9 @@ int builtin_generate(const struct gen_brief *b, arena *a, json_object **ret)
 	json_object *item = json_object_new_object();
 	set(item, "contentType", b->content_type);
 	set(item, "platform", b->platform);
-	if (strcmp(b->content_type, "email") == 0)
+	if (shape == SHAPE_EMAIL)
 		write_email(a, &f, item);
-	else if (strcmp(b->content_type, "social_post") == 0)
+	else if (shape == SHAPE_SOCIAL_POST)
 		write_social(a, &f, item, kws, nkw);
 	else
 		write_ad(a, &f, item);

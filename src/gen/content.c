@@ -82,11 +82,10 @@ int content_item_check(json_object *item, struct verrors *errs)
 				verrors_add(errs, arena_printf(errs->arena, "hashtags[%zu]", i),
 					    "must be a word of letters, digits or underscores, optionally after #");
 		}
-	bool ads = strcmp(platform, "google_ads") == 0;
 	static const char *const ad_lists[] = { "headlines", "descriptions", NULL };
-	for (const char *const *k = ad_lists; !ads && *k; k++)
+	for (const char *const *k = ad_lists; !rule->headlines_max && *k; k++)
 		if (array_len(item, *k))
-			verrors_add(errs, *k, "only google_ads ads have %s", *k);
+			verrors_add(errs, *k, "%s ads have no %s (only search ads do)", platform, *k);
 	const char *preheader = get_str(item, "preheader");
 	if (preheader && *preheader && type && strcmp(type, "email") != 0)
 		verrors_add(errs, "preheader", "only emails have a preheader");

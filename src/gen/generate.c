@@ -140,7 +140,7 @@ static void trim_to_limits(arena *a, json_object *item)
 		json_object_object_add(item, lists[i].field, fitted);
 	}
 	json_object *heads = json_object_object_get(item, "headlines"), *descs = json_object_object_get(item, "descriptions");
-	if (rule && strcmp(rule->name, "google_ads") == 0) { /* title and body are the first headline and description */
+	if (rule && rule->headlines_max) { /* search ads: title and body are the first headline and description */
 		if (heads && json_object_array_length(heads))
 			json_object_object_add(item, "subjectLine", json_object_get(json_object_array_get_idx(heads, 0)));
 		if (descs && json_object_array_length(descs))

@@ -15,32 +15,31 @@
 #include "json.h"
 #include "platforms.h"
 
-struct shape {
-	const char *name;
+struct schema {
 	const char *schema; /* JSON Schema, strict: every property required, nothing else allowed */
 	const char *fields[6];
 };
 
-static const struct shape shapes[] = {
-	{ "email",
+static const struct schema schemas[N_SHAPES] = { /* by enum shape */
+	[SHAPE_EMAIL] = {
 	  "{\"type\":\"object\",\"additionalProperties\":false,"
 	  "\"required\":[\"subjectLine\",\"preheader\",\"contentBody\",\"callToAction\"],"
 	  "\"properties\":{\"subjectLine\":{\"type\":\"string\"},\"preheader\":{\"type\":\"string\"},"
 	  "\"contentBody\":{\"type\":\"string\"},\"callToAction\":{\"type\":\"string\"}}}",
 	  { "subjectLine", "preheader", "contentBody", "callToAction", NULL } },
-	{ "social_post",
+	[SHAPE_SOCIAL_POST] = {
 	  "{\"type\":\"object\",\"additionalProperties\":false,"
 	  "\"required\":[\"contentBody\",\"callToAction\",\"hashtags\"],"
 	  "\"properties\":{\"contentBody\":{\"type\":\"string\"},\"callToAction\":{\"type\":\"string\"},"
 	  "\"hashtags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}",
 	  { "contentBody", "callToAction", "hashtags", NULL } },
-	{ "search_ad",
+	[SHAPE_SEARCH_AD] = {
 	  "{\"type\":\"object\",\"additionalProperties\":false,"
 	  "\"required\":[\"headlines\",\"descriptions\",\"callToAction\"],"
 	  "\"properties\":{\"headlines\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
 	  "\"descriptions\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"callToAction\":{\"type\":\"string\"}}}",
 	  { "headlines", "descriptions", "callToAction", NULL } },
-	{ "social_ad",
+	[SHAPE_SOCIAL_AD] = {
 	  "{\"type\":\"object\",\"additionalProperties\":false,"
 	  "\"required\":[\"subjectLine\",\"contentBody\",\"callToAction\"],"
 	  "\"properties\":{\"subjectLine\":{\"type\":\"string\"},\"contentBody\":{\"type\":\"string\"},"
@@ -48,37 +47,36 @@ static const struct shape shapes[] = {
 	  { "subjectLine", "contentBody", "callToAction", NULL } },
 };
 
-static const struct shape *shape_of(const struct gen_brief *b)
+/* The shape of b's content type on b's platform (the brief was validated against the same table). */
+static enum shape shape_of(const struct gen_brief *b)
 {
-	if (strcmp(b->content_type, "email") == 0)
-		return &shapes[0];
-	if (strcmp(b->content_type, "social_post") == 0)
-		return &shapes[1];
-	return strcmp(b->platform, "google_ads") == 0 ? &shapes[2] : &shapes[3];
+	enum shape s;
+	return platform_shape(b->content_type, b->platform, &s) == 0 ? s : SHAPE_SOCIAL_AD;
 }
 
 /* What the platform allows, in words, for the prompt. */
 static void limits_text(buf *o, const struct gen_brief *b)
 {
 	const struct platform_rule *r = platform_find(b->platform);
-	if (strcmp(b->platform, "google_ads") == 0) {
+	enum shape s = shape_of(b);
+	if (s == SHAPE_SEARCH_AD) {
 		buf_printf(o, "Google Ads responsive search ad: %d to %d headlines of at most %d characters each, "
 			      "%d to %d descriptions of at most %d characters each.",
-			   AD_HEADLINES_MIN, AD_HEADLINES_MAX, AD_HEADLINE_MAX, AD_DESCRIPTIONS_MIN, AD_DESCRIPTIONS_MAX,
-			   AD_DESCRIPTION_MAX);
+			   r->headlines_min, r->headlines_max, r->headline_max, r->descriptions_min, r->descriptions_max,
+			   r->description_max);
 		return;
 	}
 	buf_printf(o, "contentBody: at most %d characters, ideally %d to %d.", r->body_max, r->body_min_rec,
 		   r->body_max_rec);
-	if (strcmp(b->content_type, "email") == 0)
+	if (s == SHAPE_EMAIL)
 		buf_printf(o, " subjectLine: at most %d characters, ideally under %d. preheader: %d to %d characters.",
 			   SUBJECT_MAX, SUBJECT_RECOMMENDED, PREHEADER_MIN, PREHEADER_MAX);
 	else if (r->hashtags_max)
 		buf_printf(o, " hashtags: %d to %d, each a single word starting with #.", r->hashtags_min_rec,
 			   r->hashtags_max_rec);
-	if (strcmp(b->content_type, "ad_copy") == 0)
-		buf_puts(o, " subjectLine is the ad headline: at most 40 characters.");
-	buf_printf(o, " callToAction: at most %d characters, starting with a verb.", 60);
+	if (s == SHAPE_SOCIAL_AD)
+		buf_printf(o, " subjectLine is the ad headline: at most %d characters.", r->ad_title_max);
+	buf_printf(o, " callToAction: at most %d characters, starting with a verb.", CTA_RECOMMENDED);
 }
 
 static void list_text(buf *o, const char *label, const struct gen_list *l)
@@ -103,9 +101,7 @@ static const char *system_prompt(arena *a, const struct gen_brief *b)
 	buf_printf(&o, "You are a senior marketing copywriter. Write one %s for %s. Write for the persona and "
 		       "objective given, in the tone given, and work the keywords in naturally. No spam words, no "
 		       "all-caps shouting, no made-up statistics or testimonials. Limits: ",
-		   strcmp(b->content_type, "social_post") == 0 ? "social media post"
-		   : strcmp(b->content_type, "ad_copy") == 0 ? "ad"
-							      : "marketing email",
+		   content_type_find(b->content_type) ? content_type_find(b->content_type)->noun : "marketing email",
 		   b->platform);
 	limits_text(&o, b);
 	buf_puts(&o, " Answer with JSON that matches the schema, nothing else.");
@@ -147,7 +143,7 @@ double llm_temperature(int creativity)
 static const char *body_with(arena *a, const char *model, const struct gen_brief *b, const char *system,
 			     const char *user)
 {
-	const struct shape *s = shape_of(b);
+	const struct schema *s = &schemas[shape_of(b)];
 	buf o;
 	buf_init(&o, a, 2048);
 	buf_puts(&o, "{\"model\":");
@@ -158,7 +154,7 @@ static const char *body_with(arena *a, const char *model, const struct gen_brief
 	buf_json_str(&o, user);
 	buf_printf(&o, "}],\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"%s\","
 		       "\"strict\":true,\"schema\":%s}}}",
-		   s->name, s->schema);
+		   shape_names[shape_of(b)], s->schema);
 	return buf_cstr(&o);
 }
 
@@ -177,7 +173,7 @@ const char *llm_repair_body(arena *a, const char *model, const struct gen_brief 
 		buf_printf(&o, "\n- %s %s", e->field, e->message);
 	buf_puts(&o, "\nThe copy:\n");
 	json_object *fields = json_object_new_object();
-	for (const char *const *f = shape_of(b)->fields; *f; f++) {
+	for (const char *const *f = schemas[shape_of(b)].fields; *f; f++) {
 		json_object *v;
 		if (json_object_object_get_ex(item, *f, &v))
 			json_object_object_add(fields, *f, json_object_get(v));
@@ -200,7 +196,7 @@ static bool retryable_status(long status)
 }
 
 /* The model's JSON must have every field of its shape, with the right type. */
-static const char *check_shape(json_object *o, const struct shape *s)
+static const char *check_shape(json_object *o, const struct schema *s)
 {
 	if (!json_object_is_type(o, json_type_object))
 		return "the answer is not a JSON object";
@@ -288,7 +284,7 @@ void llm_parse(arena *a, const struct gen_brief *b, long status, const char *bod
 		verdict(out, LLM_RETRY, "schema", arena_printf(a, "the model's content is not valid JSON (%s)", reason));
 		return;
 	}
-	const char *bad = check_shape(fields, shape_of(b));
+	const char *bad = check_shape(fields, &schemas[shape_of(b)]);
 	if (bad) {
 		verdict(out, LLM_RETRY, "schema", arena_printf(a, "the model's answer breaks the schema: %s", bad));
 		return;
@@ -300,7 +296,7 @@ void llm_parse(arena *a, const struct gen_brief *b, long status, const char *bod
 	{
 		json_object_object_add(item, k, json_object_get(v));
 	}
-	if (strcmp(b->platform, "google_ads") == 0) { /* the first description is the body, the first headline the title */
+	if (shape_of(b) == SHAPE_SEARCH_AD) { /* the first description is the body, the first headline the title */
 		json_object *d = json_object_object_get(item, "descriptions"), *h = json_object_object_get(item, "headlines");
 		if (json_object_array_length(d))
 			json_object_object_add(item, "contentBody", json_object_get(json_object_array_get_idx(d, 0)));

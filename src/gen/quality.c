@@ -155,7 +155,7 @@ static bool check_call_to_action(const struct quality_input *in, struct quality_
 	const char *cta = in->call_to_action && *in->call_to_action ? in->call_to_action : NULL;
 	const char *verb = cta ? find_verb(cta) : NULL;
 	if (cta && verb) {
-		out->score = chars(cta) <= 60 ? 100 : 80;
+		out->score = chars(cta) <= CTA_RECOMMENDED ? 100 : 80;
 		snprintf(out->note, sizeof(out->note), "call to action with an action verb (\"%s\")", verb);
 	} else if (cta) {
 		out->score = 70;

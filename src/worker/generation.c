@@ -22,8 +22,6 @@
 #include "platforms.h"
 #include "usage.h"
 
-static const char *const default_types[] = { "email", "social_post", NULL };
-static const char *const default_platforms[] = { "email", "linkedin", NULL };
 
 struct run {
 	struct job *job;
@@ -163,8 +161,8 @@ static enum job_outcome generate(struct job *j, bool single)
 			return JOB_FAILED;
 		}
 	} else {
-		types = choose(j->arena, j->payload, settings, "contentTypes", default_types);
-		platforms = choose(j->arena, j->payload, settings, "platforms", default_platforms);
+		types = choose(j->arena, j->payload, settings, "contentTypes", job_default_types);
+		platforms = choose(j->arena, j->payload, settings, "platforms", job_default_platforms);
 		variations = (int)vget_int(j->payload, "variations", settings ? vget_int(settings, "variations", 1) : 1);
 		if (variations < 1 || variations > 5)
 			variations = 1;
