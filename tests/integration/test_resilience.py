@@ -2,6 +2,7 @@
 stop and restart PostgreSQL under a running adcraft-api."""
 
 import os
+import re
 import signal
 import threading
 import time
@@ -112,9 +113,18 @@ def test_kill_child_is_logged(stack):
     assert str(before[-1]) in log, "the crashed child's pid is not in the api log"
 
 
+def configured_processes(stack):
+    conf = stack.read_file("adcraft.conf").decode()
+    return int(re.search(r"^processes = (\d+)$", conf, re.M).group(1))
+
+
 def test_postgres_stop_503_then_start_200_without_restart(stack):
     _, access, _ = stack.register_user()
     master = stack.api_master_pid()
+    # The kill tests above leave a child respawning (after a backoff when it
+    # lived under a second): snapshot once every configured child is up.
+    want = configured_processes(stack)
+    assert wait_for(lambda: len(stack.api_children()) == want, timeout=15), stack.api_children()
     children = stack.api_children()
     # make every child hold a live database connection first
     for _ in range(4 * len(children)):
