@@ -387,7 +387,7 @@ static void retry_or_fail(struct runner *r, struct gen_task *t, const char *erro
 		finish(r, t, GEN_FAILED, arena_printf(r->a, "%s (after %d attempts)", error, in->attempts), true);
 		return;
 	}
-	in->due_ms = now_ms() + backoff_ms(in);
+	in->due_ms = now_ms() + backoff_ms(in) + 1; /* now_ms() truncates to the ms: never retry early */
 }
 
 /* Acts on one finished transfer. */
