@@ -141,7 +141,10 @@ ceiling_up() {
 	[ -n "$workers" ] || die "no worker_processes in $ADCRAFT_DEV_DIR/nginx.conf"
 	$IS_ROOT && user_directive="user root root;"
 	[ -x "$FCGI_CONSTANT" ] || die "$FCGI_CONSTANT is missing (build without --no-build)"
-	mkdir -p "$CEIL_DIR/temp"
+	mkdir -p "$CEIL_DIR/temp" "$CEIL_DIR/adcraft"
+	# nginx/fastcgi.conf includes the edge secret: the ceiling sends the same
+	# parameter (the stack's own file, so the bytes on the wire match).
+	cp "$ADCRAFT_DEV_DIR/adcraft/edge-secret.conf" "$CEIL_DIR/adcraft/edge-secret.conf"
 
 	setsid "$FCGI_CONSTANT" "$CEIL_DIR/const.sock" "$ADCRAFT_DEV_PROCESSES" \
 		</dev/null >"$CEIL_DIR/fcgi-constant.log" 2>&1 &
