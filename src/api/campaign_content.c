@@ -76,7 +76,7 @@ void content_list(request *r)
 	static const struct qparam params[] = {
 		{ "contentType", V_ENUM, 0, 0, content_type_names },
 		{ "platform", V_ENUM, 0, 0, platform_names },
-		{ NULL },
+		{ .name = NULL },
 	};
 	struct list_params lp;
 	if (query_parse_or_fail(r, params, &lp) < 0)

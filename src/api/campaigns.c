@@ -112,7 +112,7 @@ void campaign_list(request *r)
 		{ "objective", V_ENUM, 0, 0, objective_names },
 		{ "personaId", V_UUID, 0, 0, NULL },
 		{ "q", V_STRING, 1, 200, NULL },
-		{ NULL },
+		{ .name = NULL },
 	};
 	struct list_params lp;
 	if (query_parse_or_fail(r, params, &lp) < 0)

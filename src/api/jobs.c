@@ -108,7 +108,7 @@ void jobs_get(request *r)
 
 void jobs_recent(request *r)
 {
-	static const struct qparam none[] = { { NULL } };
+	static const struct qparam none[] = { { .name = NULL } };
 	struct list_params lp;
 	if (query_parse_or_fail(r, none, &lp) < 0)
 		return;

@@ -53,7 +53,7 @@ void persona_create(request *r)
 
 void persona_list(request *r)
 {
-	static const struct qparam none[] = { { NULL } };
+	static const struct qparam none[] = { { .name = NULL } };
 	struct list_params lp;
 	if (query_parse_or_fail(r, none, &lp) < 0)
 		return;
