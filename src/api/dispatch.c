@@ -175,7 +175,7 @@ static void run_guarded(request *r)
 	}
 }
 
-void dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bool tcp_listener)
+struct pending_event *dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bool tcp_listener)
 {
 	request r = {
 		.arena = a,
@@ -198,11 +198,20 @@ void dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bool tcp_listener)
 		r.request_id = edge_request_id(a, NULL); /* never the sender's */
 		req_problem(&r, 403, "requests are accepted only through the API's nginx");
 		access_log(&r);
-		return;
+		return NULL;
 	}
 	r.request_id = edge_request_id(a, FCGX_GetParam("REQUEST_ID", fcgi->envp));
 	cors_begin(&r);
 	db_ensure(app->db); /* a failure shows as 503 from the first statement */
 	run_guarded(&r);
 	access_log(&r);
+	return r.status >= 200 && r.status < 300 ? r.later : NULL;
+}
+
+void dispatch_publish(struct app *app, struct pending_event *later, arena *a)
+{
+	for (struct pending_event *p = later; p; p = p->next)
+		if (events_publish(&app->events, app->db, a, &p->ev) < 0)
+			log_msg(LOG_WARN, "event %s for user %s not published: %s", p->ev.type, p->ev.user_id,
+				app->events.error);
 }

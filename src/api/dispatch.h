@@ -22,6 +22,14 @@ int dispatch_init(void);
  * Serves fcgi with a (reset) arena; never fails: every problem becomes a
  * response. A request without nginx's edge secret is 403 whatever it asks;
  * with tcp_listener (it came in on the loopback TCP listener) only
- * ROUTE_INTERNAL routes are served, every other request is 403.
+ * ROUTE_INTERNAL routes are served, every other request is 403. Returns the
+ * events the handler queued (arena-owned), for dispatch_publish().
  */
-void dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bool tcp_listener);
+struct pending_event *dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bool tcp_listener);
+
+/*
+ * Publishes what dispatch() returned (events the handler queued) once the
+ * response has been sent with FCGX_Finish_r and before the arena is reset.
+ * A failure is logged and counted, never retried further.
+ */
+void dispatch_publish(struct app *app, struct pending_event *later, arena *a);

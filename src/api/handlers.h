@@ -49,6 +49,11 @@ void jobs_generate(request *r);
 void jobs_generate_single(request *r);
 void campaign_dashboard(request *r);
 
+/* events.c */
+void events_session_create(request *r);
+void events_session_delete(request *r);
+void events_authorize(request *r);
+
 /* generation.c */
 void gen_ai_status(request *r);
 void gen_email(request *r);

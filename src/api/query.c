@@ -20,7 +20,7 @@ static int hexval(char c)
 }
 
 /* Percent-decodes s[0..n) into the arena; NULL on a bad escape or a NUL byte. */
-static char *url_decode(arena *a, const char *s, size_t n)
+char *query_url_decode(arena *a, const char *s, size_t n)
 {
 	char *out = arena_alloc(a, n + 1), *o = out;
 	for (size_t i = 0; i < n; i++) {
@@ -159,8 +159,8 @@ int query_parse_or_fail(request *r, const struct qparam *params, struct list_par
 			q += 1;
 			continue;
 		}
-		char *name = url_decode(r->arena, q, eq ? (size_t)(eq - q) : len);
-		char *value = eq ? url_decode(r->arena, eq + 1, len - (size_t)(eq - q) - 1) : arena_strdup(r->arena, "");
+		char *name = query_url_decode(r->arena, q, eq ? (size_t)(eq - q) : len);
+		char *value = eq ? query_url_decode(r->arena, eq + 1, len - (size_t)(eq - q) - 1) : arena_strdup(r->arena, "");
 		if (!name || !value)
 			return bad(r, "the query string is not valid percent-encoding or UTF-8");
 		const char **slot = NULL;

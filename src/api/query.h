@@ -32,6 +32,9 @@ struct list_params {
  */
 int query_parse_or_fail(request *r, const struct qparam *params, struct list_params *out);
 
+/* Percent-decodes s[0..n) into a; NULL on a bad escape, a NUL byte or invalid UTF-8. */
+char *query_url_decode(arena *a, const char *s, size_t n);
+
 /* Writes base64url(ts + "," + id) as a JSON string into b. */
 void cursor_write(buf *b, const char *ts, const char *id);
 /*

@@ -314,3 +314,18 @@ int req_content_length_or_fail(request *r, long *ret)
 	*ret = len;
 	return 0;
 }
+
+void req_notify(request *r, const char *campaign_id, const char *data)
+{
+	struct pending_event *p = arena_zalloc(r->arena, sizeof(*p));
+	p->ev = (struct event){
+		.type = "notification",
+		.user_id = r->user_id,
+		.campaign_id = campaign_id,
+		.data = data,
+	};
+	if (!r->later_tail)
+		r->later_tail = &r->later;
+	*r->later_tail = p;
+	r->later_tail = &p->next;
+}

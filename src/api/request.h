@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "token.h"
 #include "validate.h"
 
@@ -31,6 +32,14 @@ struct app {
 	db *db;
 	const char *dummy_hash; /* argon2id hash verified for unknown emails: equal timing */
 	int64_t started_at;	/* master start, seconds since the epoch */
+	struct token_keys events_keys; /* the events cookie: same key, its own audience and lifetime */
+	struct events events;	/* this process's nchan publisher */
+};
+
+/* An event a handler queued; published once the response is out (req_notify). */
+struct pending_event {
+	struct event ev;
+	struct pending_event *next;
 };
 
 typedef struct request {
@@ -52,6 +61,7 @@ typedef struct request {
 	const char *cors_origin; /* the request's Origin when cors_origins lists it, else NULL */
 
 	struct extra_header *headers; /* queued by req_add_header */
+	struct pending_event *later, **later_tail; /* queued by req_notify, in order */
 	int status;		/* sent status, 0 until answered */
 	int64_t started_us;
 } request;
@@ -103,5 +113,13 @@ int req_errors_or_fail(request *r, const struct verrors *errs);
 
 /* Answers 404 "no such <what>" and returns NULL: for lookups that matched no row. */
 void *req_not_found(request *r, const char *what);
+
+/*
+ * Queues a notification event for the caller's own channel (events.h) with
+ * data (a JSON object's text naming what changed, e.g. {"kind":
+ * "content.created", ...}). It is published after the response has been
+ * sent, when the handler's statements have committed; never fails the request.
+ */
+void req_notify(request *r, const char *campaign_id, const char *data);
 
 int64_t now_us(void);

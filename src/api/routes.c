@@ -2,9 +2,9 @@
  * routes.c - the whole HTTP API, one line per route.
  *
  * Literal routes come before parameterised ones that could shadow them.
- * INTERNAL routes are the only ones the loopback TCP listener serves (none
- * yet: nchan's authorize route arrives with the events API); CREDENTIALS
- * routes are the ones that read a cookie, so CORS allows credentials there.
+ * INTERNAL routes are the only ones the loopback TCP listener serves (nginx's
+ * authorization subrequest for /events/); CREDENTIALS routes are the ones
+ * that set or read a cookie, so CORS allows credentials there.
  */
 #include "dispatch.h"
 #include "handlers.h"
@@ -59,6 +59,10 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/jobs/campaigns/:id/generate-single",   jobs_generate_single, UUIDS | BODY },
 	{ "GET",    "/api/jobs/:queue/:jobId",                   jobs_get,             0 },
 	{ "DELETE", "/api/jobs/:queue/:jobId/cancel",            jobs_cancel,          0 },
+
+	{ "POST",   "/api/events/session", events_session_create, ROUTE_CREDENTIALS },
+	{ "DELETE", "/api/events/session", events_session_delete, PUBLIC | ROUTE_CREDENTIALS },
+	{ "GET",    "/_adcraft/events/auth", events_authorize, PUBLIC | ROUTE_INTERNAL },
 
 	{ NULL, NULL, NULL, 0 },
 };

@@ -216,7 +216,13 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 		.db = db_new(cfg->database_url, cfg->database_password, true),
 		.dummy_hash = dummy_hash,
 		.started_at = started_at,
+		.events_keys = { cfg->jwt_secret, cfg->jwt_secret_len, cfg->jwt_issuer, cfg->events_audience,
+				 cfg->events_cookie_ttl },
 	};
+	if (events_init(&app.events, cfg) < 0) {
+		log_msg(LOG_ERROR, "out of memory setting up the event publisher");
+		_exit(1);
+	}
 	if (!db_connected(app.db))
 		log_msg(LOG_WARN, "database not reachable yet: %s", db_error(app.db));
 
@@ -244,11 +250,13 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 			FCGX_Request *req = &reqs[l];
 			if (FCGX_Accept_r(req) < 0)
 				continue; /* another child took it, or the peer left */
-			dispatch(&app, req, a, listeners[l].tcp);
+			struct pending_event *later = dispatch(&app, req, a, listeners[l].tcp);
 			FCGX_Finish_r(req);
+			dispatch_publish(&app, later, a);
 			arena_reset(a);
 		}
 	}
+	events_close(&app.events);
 	db_free(app.db);
 	daemon_child_exit(0);
 }

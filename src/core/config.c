@@ -61,6 +61,8 @@ static const struct key keys[] = {
 	INT(job_retention_days, 14, 1, 3650),
 	SECRET(edge_secret_file),
 	STR(cors_origins, ""),
+	STR(events_publish_socket, ""),
+	INT(events_cookie_ttl, 300, 30, 3600),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -296,6 +298,7 @@ static int validate(struct config *c, char *err, size_t errlen)
 		return fail(err, errlen, "jwt_secret_file %s: the key is %zu bytes, at least 32 are required",
 			    c->jwt_secret_file, c->jwt_secret_len);
 	c->jwt_secret = (const unsigned char *)secret;
+	c->events_audience = arena_printf(c->arena, "%s-events", c->jwt_audience);
 	if (*c->database_password_file) {
 		size_t len;
 		r = read_secret(c->arena, c->database_password_file, &c->database_password, &len);

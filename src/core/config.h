@@ -53,11 +53,14 @@ struct config {
 	long job_retention_days;
 	const char *edge_secret_file;
 	const char *cors_origins;
+	const char *events_publish_socket; /* nginx's nchan publisher socket; "": events are off */
+	long events_cookie_ttl;	/* seconds an events cookie (POST /api/events/session) is good for */
 
 	/* Derived at load time. */
 	const char *database_password; /* NULL when no file is set */
 	const char *llm_api_key;       /* NULL when no file is set: the builtin generator serves */
 	const unsigned char *jwt_secret;
+	const char *events_audience;	    /* jwt_audience + "-events": the events cookie's aud */
 	size_t jwt_secret_len;
 	const char *edge_secret;	    /* NULL when no file is set; adcraft-api refuses to start then */
 	size_t edge_secret_len;

@@ -474,4 +474,16 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 user, $2 slot taken by gen_slot_take */
 	[STMT_GEN_SLOT_GIVE] = { "gen_slot_give",
 		"SELECT pg_advisory_unlock(hashtext('adcraft.sync-generation:' || $1), $2::int)", 2 },
+
+	/* $1 channel, $2 owner, $3 campaign (NULL for the owner's channel): the channel's next seq,
+	 * taken inside the publisher's transaction (the row stays locked until its message is out) */
+	[STMT_EVENT_SEQ] = { "event_seq",
+		"INSERT INTO event_channels AS c (channel, user_id, campaign_id, seq)"
+		" VALUES ($1, $2::uuid, $3::uuid, 1)"
+		" ON CONFLICT (channel) DO UPDATE SET seq = c.seq + 1, last_event_at = now()"
+		" RETURNING seq", 3 },
+
+	/* $1 campaign, $2 user: whether the campaign is the user's (events authorization) */
+	[STMT_EVENT_CAMPAIGN_OWNED] = { "event_campaign_owned",
+		"SELECT EXISTS (SELECT FROM campaigns WHERE id = $1::uuid AND user_id = $2::uuid)", 2 },
 };

@@ -64,6 +64,9 @@ enum stmt {
 	STMT_LLM_RESERVE,
 	STMT_GEN_SLOT_TAKE,
 	STMT_GEN_SLOT_GIVE,
+	/* issue #9: real-time events */
+	STMT_EVENT_SEQ,
+	STMT_EVENT_CAMPAIGN_OWNED,
 	STMT__COUNT
 };
 

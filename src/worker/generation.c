@@ -25,7 +25,7 @@
 
 struct run {
 	struct job *job;
-	int total, done, stored;
+	int total, done, stored, failed;
 	buf ids;
 };
 
@@ -60,6 +60,72 @@ static bool alive(void *arg)
 	return job_alive(((struct run *)arg)->job);
 }
 
+/* ---- events (events.h): the campaign's channel, and job:progress on the owner's ---- */
+
+/* content:generation:completed with the stored item, or content:generation:failed with the error. */
+static void announce_item(struct run *run, const struct gen_task *t, const char *item_json)
+{
+	struct job *j = run->job;
+	buf b;
+	buf_init(&b, j->arena, 256 + (item_json ? strlen(item_json) : 0));
+	buf_printf(&b, "{\"done\":%d,\"total\":%d,\"contentType\":\"%s\",\"platform\":\"%s\",\"variant\":%d,",
+		   run->done, run->total, t->brief.content_type, t->brief.platform, t->brief.variant);
+	if (item_json) {
+		buf_printf(&b, "\"item\":%s}", item_json);
+	} else {
+		buf_puts(&b, "\"error\":");
+		buf_json_str(&b, t->error ? t->error : "unknown error");
+		buf_putc(&b, '}');
+	}
+	job_publish(j, item_json ? "content:generation:completed" : "content:generation:failed", buf_cstr(&b));
+}
+
+static void announce_progress(struct run *run)
+{
+	struct job *j = run->job;
+	if (!job_progress_due(j, run->done, run->total))
+		return;
+	const char *extra = arena_printf(j->arena, ",\"generated\":%d,\"failed\":%d", run->stored, run->failed);
+	const char *data = job_progress_json(j, run->done, run->total, extra);
+	job_publish(j, "campaign:generation:progress", data);
+	job_publish(j, "job:progress", data);
+}
+
+static void announce_start(struct run *run, const struct gen_task *tasks, size_t n, int skipped, bool single)
+{
+	struct job *j = run->job;
+	buf b;
+	buf_init(&b, j->arena, 256);
+	if (single && n > 0) {
+		buf_printf(&b, "{\"contentType\":\"%s\",\"platform\":\"%s\",\"total\":1}", tasks[0].brief.content_type,
+			   tasks[0].brief.platform);
+		job_publish(j, "content:generation:started", buf_cstr(&b));
+		return;
+	}
+	buf_printf(&b, "{\"total\":%d,\"alreadyStored\":%d}", run->total, skipped);
+	job_publish(j, "campaign:generation:started", buf_cstr(&b));
+}
+
+void job_generation_announce(struct job *j, enum job_outcome o)
+{
+	if (!j->campaign_id)
+		return;
+	if (o == JOB_COMPLETED || o == JOB_CANCELLED) {
+		job_publish_after(j, o == JOB_COMPLETED ? "campaign:generation:completed" : "campaign:generation:cancelled",
+				  arena_printf(j->arena, "{\"result\":%s}", j->result ? j->result : "null"));
+		return;
+	}
+	buf b;
+	buf_init(&b, j->arena, 256 + (j->result ? strlen(j->result) : 0));
+	buf_puts(&b, "{\"error\":");
+	buf_json_str(&b, j->error ? j->error : "unknown error");
+	buf_printf(&b, ",\"willRetry\":%s,\"result\":%s}",
+		   o == JOB_RETRY && j->attempt < j->max_attempts ? "true" : "false", j->result ? j->result : "null");
+	job_publish_after(j, "campaign:generation:failed", buf_cstr(&b));
+}
+
+/* ---- the job --------------------------------------------------------------- */
+
 /* Stores a finished item and the job's progress in one commit. */
 static void finished(struct gen_task *t, void *arg)
 {
@@ -76,16 +142,23 @@ static void finished(struct gen_task *t, void *arg)
 	int rc = db_exec(job_db(j), j->arena, STMT_JOB_APPEND_ITEM, p, &res);
 	if (rc == 0 && strcmp(PQgetvalue(res, 0, 1), "t") != 0)
 		job_lost(j);
-	if (t->state != GEN_DONE)
-		return;
 	json_object *stored;
-	if (rc == 0 && !PQgetisnull(res, 0, 0) && json_parse_trusted(j->arena, PQgetvalue(res, 0, 0), &stored) == 0) {
+	if (t->state != GEN_DONE) {
+		/* failed or cancelled: nothing stored */
+	} else if (rc == 0 && !PQgetisnull(res, 0, 0) &&
+		   json_parse_trusted(j->arena, PQgetvalue(res, 0, 0), &stored) == 0) {
 		buf_printf(&run->ids, "%s\"%s\"", run->stored++ ? "," : "",
 			   json_object_get_string(json_object_object_get(stored, "id")));
+		announce_item(run, t, PQgetvalue(res, 0, 0));
 	} else {
 		t->state = GEN_FAILED;
 		t->error = "the item could not be stored (campaign deleted or full)";
 	}
+	if (t->state == GEN_FAILED) {
+		run->failed++;
+		announce_item(run, t, NULL);
+	}
+	announce_progress(run);
 }
 
 static const char *result_json(struct job *j, struct run *run, struct gen_task *tasks, size_t n, int skipped,
@@ -194,6 +267,7 @@ static enum job_outcome generate(struct job *j, bool single)
 	struct run run = { .job = j, .total = (int)n };
 	buf_init(&run.ids, j->arena, 512);
 	job_progress(j, 0, run.total);
+	announce_start(&run, tasks, n, skipped, single);
 	struct gen_options o = {
 		.job_id = j->id,
 		.concurrency = (int)cfg->llm_concurrency,

@@ -41,20 +41,16 @@ static enum job_outcome job_noop(struct job *j)
 	return JOB_COMPLETED;
 }
 
-static const struct {
-	const char *queue;
-	const char *kind;
-	job_handler fn;
-} handlers[] = {
-	{ NULL, "noop", job_noop },
-	{ "content-generation", "generate-campaign", job_generate_campaign },
-	{ "content-generation", "generate-single", job_generate_single },
+static const struct job_kind kinds[] = {
+	{ NULL, "noop", job_noop, NULL },
+	{ "content-generation", "generate-campaign", job_generate_campaign, job_generation_announce },
+	{ "content-generation", "generate-single", job_generate_single, job_generation_announce },
 };
 
-job_handler job_handler_find(const char *queue, const char *kind)
+const struct job_kind *job_kind_find(const char *queue, const char *kind)
 {
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if ((!handlers[i].queue || strcmp(handlers[i].queue, queue) == 0) && strcmp(handlers[i].kind, kind) == 0)
-			return handlers[i].fn;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if ((!kinds[i].queue || strcmp(kinds[i].queue, queue) == 0) && strcmp(kinds[i].kind, kind) == 0)
+			return &kinds[i];
 	return NULL;
 }

@@ -8,3 +8,4 @@
 /* generation.c */
 enum job_outcome job_generate_campaign(struct job *j);
 enum job_outcome job_generate_single(struct job *j);
+void job_generation_announce(struct job *j, enum job_outcome o);

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "config.h"
@@ -37,9 +38,19 @@ struct job {
 	const char *error;	/* why it failed or will retry */
 	const char *warning;	/* something went wrong that did not decide the outcome; the worker logs it */
 	bool cancelled;		/* set by job_alive() when the owner cancelled */
+	int64_t progress_sent_ms; /* when the last progress event went out (job_progress_due) */
 };
 
 typedef enum job_outcome (*job_handler)(struct job *j);
+/* Queues the kind's own events for an outcome (job_publish_after); called once the outcome is final. */
+typedef void (*job_announcer)(struct job *j, enum job_outcome o);
+
+struct job_kind {
+	const char *queue;	/* NULL: every queue */
+	const char *kind;
+	job_handler run;
+	job_announcer announce; /* NULL: only the generic job:* events */
+};
 
 /*
  * Call often (at least every 100 ms) in a long job: reads notifications,
@@ -49,8 +60,23 @@ typedef enum job_outcome (*job_handler)(struct job *j);
  */
 bool job_alive(struct job *j);
 
-/* Records progress (done of total) and heartbeats; false as job_alive(). */
+/* Records progress (done of total) and heartbeats, and publishes job:progress
+ * when job_progress_due(); false as job_alive(). */
 bool job_progress(struct job *j, int done, int total);
+
+/*
+ * Events (events.h) about j, on its owner's or its campaign's channel (the
+ * type decides); nothing for a job without an owner. job_publish sends now;
+ * job_publish_after sends once the job's outcome is committed, so a client
+ * that refetches on the event sees the job finished. A failed publish is
+ * logged and counted by the worker, never the job's failure.
+ */
+void job_publish(struct job *j, const char *type, const char *data);
+void job_publish_after(struct job *j, const char *type, const char *data);
+/* {"done":d,"total":t,"percent":p<extra>}: extra is more members (",\"failed\":1") or NULL. */
+const char *job_progress_json(struct job *j, int done, int total, const char *extra);
+/* Whether a progress event may go now: at most 10 a second per job, and always the last (done == total). */
+bool job_progress_due(struct job *j, int done, int total);
 
 /* The worker's id (host:pid:nonce): jobs.locked_by of the jobs it runs. */
 const char *job_worker_id(struct job *j);
@@ -62,4 +88,4 @@ db *job_db(struct job *j);
 const struct config *job_config(struct job *j);
 
 /* The handler for queue/kind, or NULL when the kind is unsupported. */
-job_handler job_handler_find(const char *queue, const char *kind);
+const struct job_kind *job_kind_find(const char *queue, const char *kind);

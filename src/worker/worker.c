@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "daemon.h"
+#include "events.h"
 #include "job.h"
 #include "json.h"
 #include "log.h"
@@ -58,6 +59,14 @@ struct worker {
 	arena *job_arena;   /* one job attempt */
 	arena *batch_arena; /* one claim batch */
 	arena *tick_arena;  /* maintenance statements */
+	struct events events; /* this process's nchan publisher */
+	struct later_event *after, **after_tail; /* published once the batch's outcomes are committed */
+};
+
+/* An event held back until the batch's outcomes are committed (batch arena). */
+struct later_event {
+	struct event ev;
+	struct later_event *next;
 };
 
 static volatile sig_atomic_t stop_requested; /* the only object the handler writes, with stop_pipe */
@@ -254,6 +263,119 @@ bool job_alive(struct job *j)
 	return !j->cancelled && !w->current_lost;
 }
 
+/* ---- events --------------------------------------------------------------- */
+
+static struct event job_event(const struct job *j, const char *type, const char *data)
+{
+	return (struct event){
+		.type = type, .user_id = j->user_id, .campaign_id = j->campaign_id, .job_id = j->id, .data = data,
+	};
+}
+
+static void publish(struct worker *w, const struct event *ev, arena *a)
+{
+	if (!ev->user_id || !events_enabled(&w->events))
+		return;
+	if (events_publish(&w->events, w->db, a, ev) < 0 && log_enabled(LOG_WARN)) {
+		arena *la = arena_new(1024);
+		buf b;
+		buf_init(&b, la, 512);
+		log_begin(&b, LOG_WARN);
+		log_str(&b, "jobId", ev->job_id);
+		log_str(&b, "event", "event not published");
+		log_str(&b, "type", ev->type);
+		log_str(&b, "detail", w->events.error);
+		log_int(&b, "publishFailures", w->events.failed);
+		log_end(&b);
+		arena_free(la);
+	}
+}
+
+void job_publish(struct job *j, const char *type, const char *data)
+{
+	struct event ev = job_event(j, type, data);
+	publish(j->worker, &ev, j->arena);
+}
+
+void job_publish_after(struct job *j, const char *type, const char *data)
+{
+	struct worker *w = j->worker;
+	if (!j->user_id || !events_enabled(&w->events))
+		return;
+	struct later_event *l = arena_zalloc(w->batch_arena, sizeof(*l));
+	l->ev = job_event(j, type, data ? arena_strdup(w->batch_arena, data) : NULL);
+	if (!w->after_tail)
+		w->after_tail = &w->after;
+	*w->after_tail = l;
+	w->after_tail = &l->next;
+}
+
+static void publish_after(struct worker *w)
+{
+	for (struct later_event *l = w->after; l; l = l->next)
+		publish(w, &l->ev, w->batch_arena);
+	w->after = NULL;
+	w->after_tail = &w->after;
+}
+
+const char *job_progress_json(struct job *j, int done, int total, const char *extra)
+{
+	return arena_printf(j->arena, "{\"done\":%d,\"total\":%d,\"percent\":%d%s}", done, total,
+			    total > 0 ? (int)((long)done * 100 / total) : 100, extra ? extra : "");
+}
+
+bool job_progress_due(struct job *j, int done, int total)
+{
+	int64_t now = mono_ms();
+	if (done < total && now - j->progress_sent_ms < 100)
+		return false;
+	j->progress_sent_ms = now;
+	return true;
+}
+
+/* {"queue":..,"kind":..,"attempt":n (the rest is the caller's)} without the closing brace. */
+static void job_fields(buf *b, const struct job *j)
+{
+	buf_puts(b, "{\"queue\":");
+	buf_json_str(b, j->queue);
+	buf_puts(b, ",\"kind\":");
+	buf_json_str(b, j->kind);
+	buf_printf(b, ",\"attempt\":%d", j->attempt);
+}
+
+static void announce_started(struct job *j)
+{
+	if (!j->user_id)
+		return;
+	buf b;
+	buf_init(&b, j->arena, 128);
+	job_fields(&b, j);
+	buf_putc(&b, '}');
+	job_publish(j, "job:started", buf_cstr(&b));
+}
+
+static void announce_outcome(struct job *j, const struct job_kind *k, enum job_outcome o)
+{
+	if (!j->user_id || o == JOB_RELEASE)
+		return;
+	if (k && k->announce)
+		k->announce(j, o);
+	buf b;
+	buf_init(&b, j->arena, 256 + (j->result ? strlen(j->result) : 0));
+	job_fields(&b, j);
+	const char *type = "job:completed";
+	if (o == JOB_COMPLETED || o == JOB_CANCELLED) {
+		buf_printf(&b, ",\"result\":%s}", j->result ? j->result : "null");
+		type = o == JOB_COMPLETED ? "job:completed" : "job:cancelled";
+	} else {
+		buf_puts(&b, ",\"error\":");
+		buf_json_str(&b, j->error ? j->error : "unknown error");
+		buf_printf(&b, ",\"willRetry\":%s}", o == JOB_RETRY && j->attempt < j->max_attempts ? "true" : "false");
+		type = "job:failed";
+	}
+	job_publish_after(j, type, buf_cstr(&b));
+}
+
 bool job_progress(struct job *j, int done, int total)
 {
 	char attempt[16], d[16], t[16];
@@ -264,6 +386,8 @@ bool job_progress(struct job *j, int done, int total)
 	PGresult *res;
 	if (db_exec(j->worker->db, j->arena, STMT_JOB_PROGRESS, p, &res) == 0 && PQntuples(res) == 0)
 		j->worker->current_lost = true;
+	if (j->user_id && job_progress_due(j, done, total))
+		job_publish(j, "job:progress", job_progress_json(j, done, total, NULL));
 	return job_alive(j);
 }
 
@@ -314,20 +438,23 @@ static enum job_outcome run_one(struct worker *w, struct job *j)
 		if (rc == -ESTALE)
 			return JOB_RELEASE; /* not ours any more: the fenced finish leaves it alone */
 	}
-	job_handler fn = job_handler_find(j->queue, j->kind);
-	if (!fn) {
+	const struct job_kind *k = job_kind_find(j->queue, j->kind);
+	if (!k) {
 		j->error = arena_printf(j->arena, "unsupported job kind \"%s\" on queue \"%s\"", j->kind, j->queue);
 		return JOB_FAILED;
 	}
 	w->current = j;
 	w->current_lost = false;
 	w->recheck_current = false;
-	enum job_outcome o = fn(j);
+	announce_started(j);
+	enum job_outcome o = k->run(j);
 	w->current = NULL;
 	if (j->cancelled && o != JOB_COMPLETED)
 		o = JOB_CANCELLED;
 	else if (o != JOB_COMPLETED && stop_grace_over())
 		o = JOB_RELEASE;
+	if (!w->current_lost)
+		announce_outcome(j, k, o);
 	return o;
 }
 
@@ -421,6 +548,10 @@ static int claim_and_run(struct worker *w, const char *queues, int limit)
 	}
 	buf_putc(&out, ']');
 	finish_batch(w, buf_cstr(&out), rows);
+	if (!w->unfinished)
+		publish_after(w);
+	w->after = NULL;
+	w->after_tail = &w->after;
 	w->batch_ids = NULL;
 	w->ncancelled = 0;
 	return rows;
@@ -485,6 +616,9 @@ void worker_main(const struct config *cfg)
 	w.batch_arena = arena_new(65536);
 	w.tick_arena = arena_new(8192);
 	w.db = db_new(cfg->database_url, cfg->database_password, true);
+	w.after_tail = &w.after;
+	if (events_init(&w.events, cfg) < 0)
+		_exit(1);
 	db_set_session_sql(w.db, "LISTEN adcraft_jobs; LISTEN adcraft_cancel");
 
 	int64_t backoff = 100;
@@ -519,6 +653,7 @@ void worker_main(const struct config *cfg)
 	PGresult *res;
 	arena_reset(w.tick_arena);
 	db_exec(w.db, w.tick_arena, STMT_WORKER_STOPPED, p, &res);
+	events_close(&w.events);
 	db_free(w.db);
 	daemon_child_exit(0);
 }

@@ -3,8 +3,9 @@
 - Every FastCGI request must carry nginx's edge secret (ADCRAFT_EDGE_SECRET,
   ./dev writes it to edge.key and nginx's edge-secret.conf); without it the
   answer is 403 problem+json and the sender's REQUEST_ID is not echoed.
-- The loopback TCP listener serves ROUTE_INTERNAL routes only: none exist
-  yet, so every request there is 403, with the right secret too.
+- The loopback TCP listener serves ROUTE_INTERNAL routes only (nginx's
+  authorization subrequest for /events/): every other request there is 403,
+  with the right secret too.
 - One bearer token is one rate-limit bucket whatever the scheme's spelling;
   requests without a token are counted per address; the app accepts only
   "Bearer <token>".
@@ -166,10 +167,22 @@ def test_request_without_the_secret_is_403_and_its_id_not_echoed(stack, where, s
     ("GET", "/api/campaigns"), ("GET", "/api/nope"), ("OPTIONS", "/api/campaigns"), ("GET", "/"),
 ])
 def test_tcp_listener_serves_no_route_even_with_the_secret(stack, method, uri):
-    """Only ROUTE_INTERNAL routes are served on TCP, and there are none yet."""
+    """Only ROUTE_INTERNAL routes are served on TCP."""
     r = fcgi_request(tcp_address(stack), params_for(
         method, uri, ADCRAFT_EDGE_SECRET=edge_secret(stack),
         HTTP_ORIGIN="http://localhost:5173", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"))
+    assert_fcgi_problem(r, 403)
+
+
+def test_tcp_listener_serves_the_events_authorization(stack):
+    """The one internal route answers there (401: no credentials), and only with the secret."""
+    r = fcgi_request(tcp_address(stack), params_for(
+        "GET", "/_adcraft/events/auth", ADCRAFT_EDGE_SECRET=edge_secret(stack),
+        ADCRAFT_EVENTS_URI="/events/user"))
+    assert_fcgi_problem(r, 401)
+    assert r.header("X-Adcraft-Status") == "401", r.headers
+    r = fcgi_request(tcp_address(stack), params_for(
+        "GET", "/_adcraft/events/auth", ADCRAFT_EVENTS_URI="/events/user"))
     assert_fcgi_problem(r, 403)
 
 
@@ -242,7 +255,8 @@ def test_trace_is_405_problem(stack, method, path):
 
 @pytest.mark.parametrize("path", [
     "/", "/events/abc", "/events/", "/index.html", "/favicon.ico", "/apix", "/API/health",
-    "/_adcraft/error/400", "/_adcraft/error/503",
+    "/_adcraft/error/400", "/_adcraft/error/503", "/_adcraft/events/auth", "/_adcraft/error/events-403",
+    "/pub/user.00000000-0000-0000-0000-000000000000",
 ])
 def test_paths_outside_the_api_are_404_problem(stack, path):
     for method in ("GET", "POST", "DELETE", "HEAD"):

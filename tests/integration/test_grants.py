@@ -27,6 +27,7 @@ EXPECTED = {
         "workers": {S},
         "llm_usage": {S, I},
         "llm_reservations": {S, I, D},
+        "event_channels": {S, I, U},
     },
     "adcraft_worker": {
         "jobs": {S, U, D},
@@ -35,11 +36,13 @@ EXPECTED = {
         "personas": {S},
         "llm_usage": {S, I},
         "llm_reservations": {S, I, D},
+        "event_channels": {S, I, U},
     },
     "adcraft_analyst": {
         "personas": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
         "job_queues": {S}, "workers": {S}, "llm_usage": {S}, "llm_reservations": {S},
         "campaign_content": {S}, "campaign_summary": {S}, "job_queue_status": {S}, "llm_usage_daily": {S},
+        "event_channels": {S},
     },
 }
 
