@@ -12,6 +12,7 @@
 
 #include "content.h"
 #include "handlers.h"
+#include "notify.h"
 #include "json.h"
 #include "platforms.h"
 #include "query.h"
@@ -65,10 +66,12 @@ void content_add(request *r)
 	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_APPEND, p);
 	if (!res)
 		return;
-	if (PQntuples(res) == 0)
+	if (PQntuples(res) == 0) {
 		req_not_found(r, "campaign"); /* deleted meanwhile */
-	else
-		req_send_json(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+		return;
+	}
+	req_send_json(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+	notify_content(r, "content.created", r->params[0], NULL, PQgetvalue(res, 0, 0));
 }
 
 void content_list(request *r)
@@ -145,6 +148,7 @@ void content_patch(request *r)
 			return;
 		if (PQntuples(upd) == 1) {
 			req_send_json(r, 200, PQgetvalue(upd, 0, 0), (size_t)PQgetlength(upd, 0, 0));
+			notify_content(r, "content.updated", r->params[0], r->params[1], PQgetvalue(upd, 0, 0));
 			return;
 		}
 	}
@@ -157,8 +161,10 @@ void content_delete(request *r)
 	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_DELETE, p);
 	if (!res)
 		return;
-	if (strcmp(PQcmdTuples(res), "0") == 0)
+	if (strcmp(PQcmdTuples(res), "0") == 0) {
 		req_not_found(r, "content item");
-	else
-		req_send_empty(r, 204);
+		return;
+	}
+	req_send_empty(r, 204);
+	notify_content(r, "content.deleted", r->params[0], r->params[1], NULL);
 }

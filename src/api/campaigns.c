@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "notify.h"
 #include "platforms.h"
 #include "query.h"
 #include "schemas.h"
@@ -141,8 +142,11 @@ static void update(request *r, bool replace)
 	}
 	const char *p[] = { r->user_id, r->params[0], r->body_text, replace ? "true" : "false" };
 	PGresult *res = req_exec_or_fail(r, STMT_CAMPAIGN_UPDATE, p);
-	if (!res || PQntuples(res) == 1) {
+	if (!res)
+		return;
+	if (PQntuples(res) == 1) {
 		send_campaign(r, res, 200);
+		notify_campaign(r, wanted ? "campaign.status" : "campaign.updated", r->params[0], PQgetvalue(res, 0, 0));
 		return;
 	}
 	/* Nothing matched: a missing campaign, or a move the status machine refuses. */
@@ -174,10 +178,12 @@ void campaign_delete(request *r)
 	PGresult *res = req_exec_or_fail(r, STMT_CAMPAIGN_DELETE, p);
 	if (!res)
 		return;
-	if (strcmp(PQcmdTuples(res), "0") == 0)
+	if (strcmp(PQcmdTuples(res), "0") == 0) {
 		req_not_found(r, "campaign");
-	else
-		req_send_empty(r, 204);
+		return;
+	}
+	req_send_empty(r, 204);
+	notify_campaign(r, "campaign.deleted", r->params[0], NULL);
 }
 
 void campaign_stats(request *r)

@@ -17,6 +17,7 @@
 #include "brief.h"
 #include "generate.h"
 #include "handlers.h"
+#include "notify.h"
 #include "json.h"
 #include "log.h"
 #include "platforms.h"
@@ -245,9 +246,10 @@ static int run_tasks_or_fail(request *r, const struct ctx *c, struct gen_task *t
 		const char *p[] = { r->user_id, c->campaign_id, tasks[i].item_json };
 		PGresult *res;
 		int rc = db_exec(r->app->db, r->arena, STMT_CONTENT_APPEND, p, &res);
-		if (rc == 0 && PQntuples(res) == 1)
+		if (rc == 0 && PQntuples(res) == 1) {
 			tasks[i].item_json = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
-		else if (rc < 0) {
+			notify_content(r, "content.created", c->campaign_id, NULL, tasks[i].item_json);
+		} else if (rc < 0) {
 			tasks[i].state = GEN_FAILED;
 			tasks[i].error = strcmp(db_constraint(r->app->db), "campaigns_content_check") == 0
 					       ? campaign_full
