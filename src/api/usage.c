@@ -7,6 +7,7 @@
  * USAGE_MAX_DAYS days. PostgreSQL builds the whole answer (usage_report).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -40,6 +41,17 @@ static const char *date_format(arena *a, time_t t)
 	return arena_printf(a, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+/* query_parse_or_fail() takes limit and cursor for every list; this answer is no list. */
+static bool has_paging_param(const char *q)
+{
+	for (const char *p = q; *p; p += strcspn(p, "&"), p += *p == '&') {
+		size_t name = strcspn(p, "=&");
+		if ((name == 5 && strncmp(p, "limit", 5) == 0) || (name == 6 && strncmp(p, "cursor", 6) == 0))
+			return true;
+	}
+	return false;
+}
+
 void usage_get(request *r)
 {
 	static const struct qparam params[] = {
@@ -48,6 +60,10 @@ void usage_get(request *r)
 		{ "groupBy", V_ENUM, 0, 0, group_names },
 		{ .name = NULL },
 	};
+	if (has_paging_param(r->query)) {
+		req_problem(r, 400, "GET /api/usage takes from, to and groupBy; it is not paginated (no limit or cursor)");
+		return;
+	}
 	struct list_params lp;
 	if (query_parse_or_fail(r, params, &lp) < 0)
 		return;
