@@ -80,6 +80,8 @@ struct ctx {
 	json_object *campaign, *persona;
 	const char *campaign_id;
 	bool save;
+	const struct usage_limit *exceeded; /* the limit a reservation was refused by, if any */
+	const char *limit_error;	     /* its message: the error of the tasks it stopped */
 };
 
 static int field_error(request *r, const char *field, const char *message)
@@ -91,9 +93,11 @@ static int field_error(request *r, const char *field, const char *message)
 	return -EINVAL;
 }
 
-static long until_midnight_utc(void)
+/* 429 for a reached limit l, with Retry-After until its period ends. */
+static void limit_problem(request *r, const struct usage_limit *l, const char *prefix)
 {
-	return 86400 - (long)(time(NULL) % 86400);
+	req_add_header(r, "Retry-After: %ld", usage_retry_after(l, time(NULL)));
+	req_problem(r, 429, "%s%s", prefix, usage_limit_message(r->arena, l));
 }
 
 /* Validates, loads campaign/persona, checks the token limit; answers and returns <0 on failure. */
@@ -132,12 +136,11 @@ static int prepare_or_fail(request *r, const struct vfield *fields, struct ctx *
 		if (!(c->persona = req_json_value_or_fail(r, res, 0, 0)))
 			return -EIO;
 	}
-	long long used;
-	int rc = usage_allowed(r->app->db, r->arena, r->app->cfg, r->user_id, &used);
+	const char *usage;
+	const struct usage_limit *reached;
+	int rc = usage_check(r->app->db, r->arena, r->app->cfg, r->user_id, &usage, &reached);
 	if (rc == -EDQUOT) {
-		req_add_header(r, "Retry-After: %ld", until_midnight_utc());
-		req_problem(r, 429, "the daily token limit of %ld is used up (%lld tokens today); it resets at midnight UTC",
-			    r->app->cfg->daily_token_limit, used);
+		limit_problem(r, reached, "");
 		return rc;
 	}
 	if (rc < 0) {
@@ -220,7 +223,7 @@ static void slot_give(request *r, const char *slot)
  * item_json with the stored item). Returns <0 after answering when no slot is
  * free; otherwise the tasks' states say how each went.
  */
-static int run_tasks_or_fail(request *r, const struct ctx *c, struct gen_task *tasks, size_t n)
+static int run_tasks_or_fail(request *r, struct ctx *c, struct gen_task *tasks, size_t n)
 {
 	const char *slot;
 	if (slot_take_or_fail(r, &slot) < 0)
@@ -240,6 +243,13 @@ static int run_tasks_or_fail(request *r, const struct ctx *c, struct gen_task *t
 		}
 	if (usage_record(&u, tasks, n) < 0 || u.failures)
 		log_usage_lost(r, u.failures);
+	if (u.exceeded) {
+		c->exceeded = usage_limit_find(u.exceeded);
+		c->limit_error = usage_limit_message(r->arena, c->exceeded);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (tasks[i].error == gen_token_limit_error && c->limit_error)
+			tasks[i].error = c->limit_error;
 	for (size_t i = 0; c->save && i < n; i++) {
 		if (tasks[i].state != GEN_DONE)
 			continue;
@@ -259,18 +269,18 @@ static int run_tasks_or_fail(request *r, const struct ctx *c, struct gen_task *t
 	return 0;
 }
 
-static int failure_status(const struct gen_task *t)
+static int failure_status(const struct ctx *c, const struct gen_task *t)
 {
 	if (t->error == campaign_full)
 		return 409;
-	if (t->error == gen_token_limit_error)
+	if (t->error == gen_token_limit_error || (c->limit_error && t->error == c->limit_error))
 		return 429;
 	return t->retryable ? 503 : 502;
 }
 
-static void problem_json(buf *b, const struct gen_task *t)
+static void problem_json(buf *b, const struct ctx *c, const struct gen_task *t)
 {
-	int status = failure_status(t);
+	int status = failure_status(c, t);
 	buf_printf(b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
 		   status == 503 ? "Service Unavailable" : status == 409 ? "Conflict" : status == 429 ? "Too Many Requests"
 		   : "Bad Gateway", status);
@@ -279,15 +289,13 @@ static void problem_json(buf *b, const struct gen_task *t)
 }
 
 /* The answer when nothing was generated: t's failure, with Retry-After where waiting helps. */
-static void fail_generation(request *r, const struct gen_task *t)
+static void fail_generation(request *r, const struct ctx *c, const struct gen_task *t)
 {
-	int status = failure_status(t);
+	int status = failure_status(c, t);
 	if (status == 503)
 		req_add_header(r, "Retry-After: 5");
 	if (status == 429) {
-		req_add_header(r, "Retry-After: %ld", until_midnight_utc());
-		req_problem(r, 429, "generation failed: the daily token limit of %ld is used up; it resets at midnight UTC",
-			    r->app->cfg->daily_token_limit);
+		limit_problem(r, c->exceeded ? c->exceeded : usage_limit_find("daily_tokens"), "generation failed: ");
 		return;
 	}
 	req_problem(r, status, "generation failed: %s", t->error);
@@ -305,7 +313,7 @@ static void generate_one(request *r, const struct vfield *fields, const char *ty
 	if (run_tasks_or_fail(r, &c, &t, 1) < 0)
 		return;
 	if (t.state != GEN_DONE) {
-		fail_generation(r, &t);
+		fail_generation(r, &c, &t);
 		return;
 	}
 	buf b;
@@ -389,11 +397,11 @@ void gen_variations(request *r)
 		if (tasks[i].state != GEN_DONE) {
 			if (k++)
 				buf_putc(&b, ',');
-			problem_json(&b, &tasks[i]);
+			problem_json(&b, &c, &tasks[i]);
 		}
 	buf_puts(&b, "]}");
 	if (done == 0) {
-		fail_generation(r, &tasks[0]);
+		fail_generation(r, &c, &tasks[0]);
 		return;
 	}
 	req_send_buf(r, c.save ? 201 : 200, &b);
@@ -439,7 +447,7 @@ void gen_batch(request *r)
 		if (t->state == GEN_DONE)
 			buf_puts(&b, t->item_json);
 		else
-			problem_json(&b, t);
+			problem_json(&b, &c, t);
 	}
 	buf_puts(&b, "]}");
 	req_send_buf(r, c.save ? 201 : 200, &b);
@@ -447,8 +455,9 @@ void gen_batch(request *r)
 
 void gen_ai_status(request *r)
 {
-	long long used = 0;
-	int rc = usage_allowed(r->app->db, r->arena, r->app->cfg, r->user_id, &used);
+	const char *usage = "null";
+	const struct usage_limit *reached = NULL;
+	int rc = usage_check(r->app->db, r->arena, r->app->cfg, r->user_id, &usage, &reached);
 	if (rc < 0 && rc != -EDQUOT) {
 		req_db_fail(r, rc);
 		return;
@@ -458,9 +467,18 @@ void gen_ai_status(request *r)
 	buf_init(&b, r->arena, 256);
 	buf_printf(&b, "{\"provider\":\"%s\",\"model\":", gen_provider(cfg));
 	buf_json_str(&b, gen_model(cfg));
-	buf_printf(&b, ",\"promptVersion\":\"%s\",\"available\":%s,\"usage\":{\"tokensToday\":%lld,"
-		       "\"dailyTokenLimit\":%ld,\"limitReached\":%s}}",
-		   PROMPT_VERSION, rc == -EDQUOT ? "false" : "true", used, cfg->daily_token_limit,
-		   rc == -EDQUOT ? "true" : "false");
+	buf_printf(&b, ",\"promptVersion\":\"%s\",\"available\":%s,\"usage\":%s,\"price\":", PROMPT_VERSION,
+		   rc == -EDQUOT ? "false" : "true", usage);
+	const struct llm_price *price = cfg->llm_api_key ? cfg->llm_model_price : NULL;
+	if (price || !cfg->llm_api_key) {
+		char in[32], out[32];
+		money_format(price ? price->input : 0, in);
+		money_format(price ? price->output : 0, out);
+		buf_printf(&b, "{\"inputPerMillion\":%s,\"outputPerMillion\":%s,\"currency\":\"%s\"}", in, out,
+			   cfg->llm_currency);
+	} else {
+		buf_puts(&b, "null");
+	}
+	buf_putc(&b, '}');
 	req_send_buf(r, 200, &b);
 }

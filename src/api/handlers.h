@@ -61,3 +61,6 @@ void gen_social(request *r);
 void gen_ad_copy(request *r);
 void gen_variations(request *r);
 void gen_batch(request *r);
+
+/* usage.c */
+void usage_get(request *r);

@@ -52,6 +52,8 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/content/generate-variations", gen_variations, BODY },
 	{ "POST",   "/api/content/batch-generate",      gen_batch,      BODY },
 
+	{ "GET",    "/api/usage",                       usage_get,      0 },
+
 	{ "GET",    "/api/jobs/health",                          jobs_health,          0 },
 	{ "GET",    "/api/jobs/queues/status",                   jobs_queue_status,    0 },
 	{ "GET",    "/api/jobs/user/recent",                     jobs_recent,          0 },

@@ -48,6 +48,9 @@ static int cmd_migrate(struct config *cfg, int argc, char **argv)
 
 static int cmd_check_config(struct config *cfg, int argc, char **argv)
 {
+	const char *warning = config_warning(cfg);
+	if (warning)
+		fprintf(stderr, "adcraft check-config: warning: %s\n", warning);
 	config_print(cfg, stdout);
 	puts("# configuration is valid");
 	return 0;
@@ -167,14 +170,121 @@ static int cmd_user_add(struct config *cfg, int argc, char **argv)
 	return status;
 }
 
+/* One option of `user limits`: which parameter of user_limits_set it fills, and how it is read. */
+struct limit_option {
+	const char *flag;
+	int param; /* index in user_limits_set's parameters */
+	bool money;
+};
+
+static const struct limit_option limit_options[] = {
+	{ "--daily-tokens", 1, false },
+	{ "--monthly-tokens", 2, false },
+	{ "--daily-cost", 3, true },
+	{ "--monthly-cost", 4, true },
+};
+#define NLIMIT_OPTIONS (sizeof(limit_options) / sizeof(limit_options[0]))
+
+/* Parses one option value into text for the statement: tokens as an integer, money in llm_currency. */
+static int limit_value(arena *a, const struct limit_option *o, const char *v, const char **ret)
+{
+	if (o->money) {
+		long long micros;
+		char amount[32];
+		if (money_parse(v, MONEY_MAX_MICROS, &micros) < 0)
+			return -EINVAL;
+		money_format(micros, amount);
+		*ret = arena_strdup(a, amount);
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno || end == v || *end || n < 0 || n > 100000000000LL)
+		return -EINVAL;
+	*ret = arena_printf(a, "%lld", n);
+	return 0;
+}
+
+/*
+ * user limits EMAIL [--daily-tokens N] [--monthly-tokens N] [--daily-cost X] [--monthly-cost X] [--clear]:
+ * sets the given overrides (0: no limit for this user; --clear first returns every limit to the
+ * configured default) and prints the effective limits. Runs as the migrating role, like set-operator.
+ */
+static int cmd_user_limits(struct config *cfg, int argc, char **argv)
+{
+	static const char usage[] = "usage: adcraft user limits EMAIL [--daily-tokens N] [--monthly-tokens N] "
+				    "[--daily-cost X] [--monthly-cost X] [--clear]\n";
+	if (argc < 3 || argv[2][0] == '-') {
+		fputs(usage, stderr);
+		return 2;
+	}
+	arena *a = arena_new(4096);
+	const char *set[6] = { argv[2], NULL, NULL, NULL, NULL, "false" };
+	bool change = false;
+	int status = 2;
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--clear") == 0) {
+			set[5] = "true";
+			change = true;
+			continue;
+		}
+		const struct limit_option *o = NULL;
+		for (size_t k = 0; k < NLIMIT_OPTIONS; k++)
+			if (strcmp(argv[i], limit_options[k].flag) == 0)
+				o = &limit_options[k];
+		if (!o || i + 1 == argc) {
+			fputs(usage, stderr);
+			goto out;
+		}
+		if (limit_value(a, o, argv[++i], &set[o->param]) < 0) {
+			fprintf(stderr, "adcraft user limits: %s needs %s, got \"%s\"\n", o->flag,
+				o->money ? "an amount from 0 to 1000000 with at most 6 decimals" : "a whole number of tokens",
+				argv[i]);
+			goto out;
+		}
+		change = true;
+	}
+	status = 1;
+	db *d = db_new(cfg->migrate_database_url, cfg->database_password, true);
+	PGresult *res;
+	if (change && db_exec(d, a, STMT_USER_LIMITS_SET, set, &res) < 0) {
+		fprintf(stderr, "adcraft user limits: %s\n", db_error(d));
+		goto out_db;
+	}
+	char daily_cost[32], monthly_cost[32];
+	money_format(cfg->daily_cost_limit, daily_cost);
+	money_format(cfg->monthly_cost_limit, monthly_cost);
+	const char *show[] = { argv[2], arena_printf(a, "%ld", cfg->daily_token_limit),
+			       arena_printf(a, "%ld", cfg->monthly_token_limit), daily_cost, monthly_cost,
+			       cfg->llm_currency };
+	if (db_exec(d, a, STMT_USER_LIMITS_SHOW, show, &res) < 0)
+		fprintf(stderr, "adcraft user limits: %s\n", db_error(d));
+	else if (PQntuples(res) == 0)
+		fprintf(stderr, "adcraft user limits: no user %s\n", argv[2]);
+	else {
+		puts(PQgetvalue(res, 0, 0));
+		status = 0;
+	}
+out_db:
+	db_free(d);
+out:
+	arena_free(a);
+	return status;
+}
+
 static int cmd_user(struct config *cfg, int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "limits") == 0)
+		return cmd_user_limits(cfg, argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return cmd_user_add(cfg, argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "set-operator") == 0)
 		return cmd_user_set_operator(cfg, argc, argv);
 	fputs("usage: adcraft user add [--operator] EMAIL NAME   (password on stdin)\n"
-	      "       adcraft user set-operator EMAIL on|off\n", stderr);
+	      "       adcraft user set-operator EMAIL on|off\n"
+	      "       adcraft user limits EMAIL [--daily-tokens N] [--monthly-tokens N] [--daily-cost X] "
+	      "[--monthly-cost X] [--clear]\n", stderr);
 	return 2;
 }
 
@@ -216,6 +326,9 @@ static const struct command commands[] = {
 	  cmd_platforms },
 	{ "user", "add [--operator] EMAIL NAME", "create an account; the password is read from stdin", true, cmd_user },
 	{ "user", "set-operator EMAIL on|off", "let an account see whole-system job figures, or stop it", true, cmd_user },
+	{ "user", "limits EMAIL [--daily-tokens N] [--monthly-tokens N] [--daily-cost X] [--monthly-cost X] [--clear]",
+	  "override an account's generation limits (0: none; --clear: back to the configured defaults) "
+	  "and print its effective limits", true, cmd_user },
 	{ "token", "EMAIL", "print an access token for that user (for scripts)", true, cmd_token },
 	{ "seed", "--users N --campaigns M [...]", "fill the database with realistic users, personas and campaigns",
 	  true, cmd_seed },

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum key_type { KEY_STR, KEY_INT, KEY_MODE };
+enum key_type { KEY_STR, KEY_INT, KEY_MODE, KEY_MONEY };
 
 struct key {
 	const char *name;
@@ -25,6 +25,8 @@ struct key {
 #define STR(n, d) { #n, KEY_STR, offsetof(struct config, n), d, 0, 0, false }
 #define SECRET(n) { #n, KEY_STR, offsetof(struct config, n), "", 0, 0, true }
 #define INT(n, d, lo, hi) { #n, KEY_INT, offsetof(struct config, n), #d, lo, hi, false }
+/* a decimal amount of llm_currency, stored in micros (price.h) */
+#define MONEY(n, d) { #n, KEY_MONEY, offsetof(struct config, n), d, 0, 0, false }
 
 static const struct key keys[] = {
 	STR(database_url, "dbname=adcraft"),
@@ -51,6 +53,11 @@ static const struct key keys[] = {
 	INT(llm_timeout_seconds, 60, 1, 600),
 	INT(llm_connect_timeout_seconds, 10, 1, 120),
 	INT(daily_token_limit, 200000, 0, 1000000000),
+	INT(monthly_token_limit, 0, 0, 100000000000),
+	MONEY(daily_cost_limit, "0"),
+	MONEY(monthly_cost_limit, "0"),
+	STR(llm_currency, "USD"),
+	STR(llm_prices, ""),
 	INT(llm_token_estimate, 2000, 1, 1000000),
 	STR(log_level, "info"),
 	INT(worker_processes, 0, 0, 64),
@@ -90,6 +97,14 @@ static int key_set(struct config *c, const struct key *k, const char *value, con
 	void *field = (char *)c + k->offset;
 	if (k->type == KEY_STR) {
 		*(const char **)field = arena_strdup(c->arena, value);
+		return 0;
+	}
+	if (k->type == KEY_MONEY) {
+		long long micros;
+		if (money_parse(value, MONEY_MAX_MICROS, &micros) < 0)
+			return fail(err, errlen, "%s: %s must be an amount from 0 to 1000000 with at most 6 decimals "
+				    "(e.g. 25 or 2.50), got \"%s\"", origin, k->name, value);
+		*(long *)field = (long)micros;
 		return 0;
 	}
 	char *end;
@@ -282,6 +297,34 @@ static int parse_cors_origins(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * llm_prices in llm_currency. Limits in money need the price of the model the
+ * calls go to: without it they could never be enforced, so that refuses to start.
+ */
+static int parse_prices(struct config *c, char *err, size_t errlen)
+{
+	if (!currency_valid(c->llm_currency))
+		return fail(err, errlen, "llm_currency must be an ISO 4217 code like USD or EUR, got \"%s\"",
+			    c->llm_currency);
+	int r = price_list_parse(c->arena, c->llm_prices, c->llm_currency, &c->llm_price_list, &c->llm_price_count,
+				 err, errlen);
+	if (r < 0)
+		return r;
+	c->llm_model_price = price_find(c->llm_price_list, c->llm_price_count, c->llm_model);
+	if (c->llm_api_key && !c->llm_model_price && (c->daily_cost_limit || c->monthly_cost_limit))
+		return fail(err, errlen, "daily_cost_limit/monthly_cost_limit are set but llm_model %s has no price "
+			    "in llm_prices", c->llm_model);
+	return 0;
+}
+
+const char *config_warning(const struct config *c)
+{
+	if (c->llm_api_key && !c->llm_model_price)
+		return arena_printf(c->arena, "llm_model %s has no price in llm_prices: its calls are recorded with "
+				    "cost NULL and limits in money (adcraft user limits) cannot count them", c->llm_model);
+	return NULL;
+}
+
 static int validate(struct config *c, char *err, size_t errlen)
 {
 	if (!*c->database_url)
@@ -315,6 +358,8 @@ static int validate(struct config *c, char *err, size_t errlen)
 			return fail(err, errlen, "llm_api_key_file %s is empty", c->llm_api_key_file);
 	}
 	if ((r = load_edge_secret(c, err, errlen)) < 0 || (r = parse_cors_origins(c, err, errlen)) < 0)
+		return r;
+	if ((r = parse_prices(c, err, errlen)) < 0)
 		return r;
 	if (c->job_stale_seconds <= c->job_heartbeat_seconds)
 		return fail(err, errlen, "job_stale_seconds must exceed job_heartbeat_seconds");
@@ -403,6 +448,10 @@ void config_print(const struct config *c, FILE *out)
 			print_str(out, k->name, v);
 			if (k->secret_file && *v)
 				fprintf(out, "#   (secret read from that file; contents redacted)\n");
+		} else if (k->type == KEY_MONEY) {
+			char amount[32];
+			money_format(*(const long *)field, amount);
+			fprintf(out, "%s = %s\n", k->name, amount);
 		} else if (k->type == KEY_MODE) {
 			fprintf(out, "%s = %04lo\n", k->name, *(const long *)field);
 		} else {

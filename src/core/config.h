@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "arena.h"
+#include "price.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/adcraft/adcraft.conf"
 
@@ -42,7 +43,12 @@ struct config {
 	long generation_concurrency_per_user; /* synchronous generation requests in flight per account */
 	long llm_timeout_seconds;
 	long llm_connect_timeout_seconds;
-	long daily_token_limit;
+	long daily_token_limit;		/* external tokens a UTC day per user; 0: none (user_limits overrides) */
+	long monthly_token_limit;	/* a UTC calendar month; 0: none */
+	long daily_cost_limit;		/* money a UTC day per user, in micros of llm_currency; 0: none */
+	long monthly_cost_limit;	/* a UTC calendar month; 0: none */
+	const char *llm_currency;
+	const char *llm_prices;
 	long llm_token_estimate;
 	const char *log_level;
 	long worker_processes;
@@ -65,6 +71,9 @@ struct config {
 	const char *edge_secret;	    /* NULL when no file is set; adcraft-api refuses to start then */
 	size_t edge_secret_len;
 	const char *const *cors_origin_list; /* cors_origins split; NULL-terminated, empty by default */
+	const struct llm_price *llm_price_list; /* llm_prices parsed */
+	size_t llm_price_count;
+	const struct llm_price *llm_model_price; /* llm_model's entry, NULL when it has none */
 };
 
 /*
@@ -75,6 +84,12 @@ struct config {
  */
 int config_load(const char *path, struct config **ret, char *err, size_t errlen);
 void config_free(struct config *c);
+
+/*
+ * A reason to worry that is no reason to refuse (check-config prints it), or
+ * NULL: today, an external llm_model without a price in llm_prices.
+ */
+const char *config_warning(const struct config *c);
 
 /* Prints the effective configuration, one key = value a line, secrets redacted. */
 void config_print(const struct config *c, FILE *out);

@@ -372,18 +372,66 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_LLM_USAGE_INSERT] = { "llm_usage_insert",
 		"WITH released AS (DELETE FROM llm_reservations WHERE id = ANY($5::bigint[]) AND user_id = $1::uuid)"
 		"INSERT INTO llm_usage (user_id, campaign_id, job_id, provider, model, content_type, platform, purpose,"
-		"                       prompt_tokens, completion_tokens, latency_ms, http_status, outcome, created_at)"
+		"                       prompt_tokens, completion_tokens, latency_ms, http_status, outcome, created_at,"
+		"                       cost, currency)"
 		" SELECT $1::uuid, $2::uuid, $3::uuid, x.provider, x.model, x.content_type, x.platform, x.purpose,"
-		"        x.prompt_tokens, x.completion_tokens, x.latency_ms, x.http_status, x.outcome, x.created_at"
+		"        x.prompt_tokens, x.completion_tokens, x.latency_ms, x.http_status, x.outcome, x.created_at,"
+		"        x.cost, x.currency"
 		"   FROM ROWS FROM (jsonb_to_recordset($4::jsonb) AS (provider text, model text, content_type text,"
 		"        platform text, purpose text, prompt_tokens int, completion_tokens int, latency_ms int, http_status int,"
-		"        outcome text, created_at timestamptz)) WITH ORDINALITY"
+		"        outcome text, created_at timestamptz, cost numeric, currency text)) WITH ORDINALITY"
 		"        AS x(provider, model, content_type, platform, purpose, prompt_tokens, completion_tokens, latency_ms,"
-		"             http_status, outcome, created_at, n)"
+		"             http_status, outcome, created_at, cost, currency, n)"
 		"  ORDER BY x.n", 5 },
 
-	/* $1 user */
-	[STMT_LLM_TOKENS_TODAY] = { "llm_tokens_today", "SELECT llm_tokens_today($1::uuid)", 1 },
+	/* $1 user, $2..$5 configured daily/monthly token and cost limits, $6 currency, $7 whether limits
+	 * apply (an external provider). Column 0: the limit reached (daily_tokens, monthly_tokens,
+	 * daily_cost, monthly_cost) or NULL; column 1: ai-status's usage object. */
+	[STMT_LLM_USAGE_STATUS] = { "llm_usage_status",
+		"SELECT x.exceeded, json_build_object('tokensToday', s.tokens_today, 'dailyTokenLimit', s.daily_token_limit,"
+		"       'limitReached', x.exceeded IS NOT NULL, 'exceededLimit', x.exceeded,"
+		"       'tokensThisMonth', s.tokens_month, 'monthlyTokenLimit', s.monthly_token_limit,"
+		"       'costToday', trim_scale(s.cost_today), 'dailyCostLimit', trim_scale(s.daily_cost_limit),"
+		"       'costThisMonth', trim_scale(s.cost_month), 'monthlyCostLimit', trim_scale(s.monthly_cost_limit),"
+		"       'currency', $6::text, 'reservedTokens', s.reserved_tokens, 'reservedCost', trim_scale(s.reserved_cost),"
+		"       'dayResetsAt', to_char(date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day',"
+		"                              'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		"       'monthResetsAt', to_char(date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month',"
+		"                                'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+		"  FROM llm_usage_status($1::uuid, $2::bigint, $3::bigint, $4::numeric, $5::numeric) s"
+		"  CROSS JOIN LATERAL (SELECT CASE WHEN NOT $7::boolean THEN NULL"
+		"       WHEN s.daily_token_limit > 0 AND s.tokens_today >= s.daily_token_limit THEN 'daily_tokens'"
+		"       WHEN s.monthly_token_limit > 0 AND s.tokens_month >= s.monthly_token_limit THEN 'monthly_tokens'"
+		"       WHEN s.daily_cost_limit > 0 AND s.cost_today >= s.daily_cost_limit THEN 'daily_cost'"
+		"       WHEN s.monthly_cost_limit > 0 AND s.cost_month >= s.monthly_cost_limit THEN 'monthly_cost'"
+		"       END AS exceeded) x", 7 },
+
+	/* $1 user, $2/$3 first and last UTC day (validated ISO dates), $4 day|model|campaign, $5 currency
+	 * when there are no rows: GET /api/usage's whole answer */
+	[STMT_USAGE_REPORT] = { "usage_report",
+		"WITH r AS ("
+		"  SELECT CASE $4::text WHEN 'day' THEN to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+		"                       WHEN 'model' THEN model ELSE campaign_id::text END AS key,"
+		"         prompt_tokens, completion_tokens, cost, currency"
+		"    FROM llm_usage"
+		"   WHERE user_id = $1::uuid AND created_at >= $2::date::timestamp AT TIME ZONE 'UTC'"
+		"     AND created_at < ($3::date + 1)::timestamp AT TIME ZONE 'UTC'"
+		"), g AS ("
+		"  SELECT key, currency, count(*) AS calls, sum(prompt_tokens) AS pt, sum(completion_tokens) AS ct,"
+		"         coalesce(trim_scale(sum(cost)), 0) AS cost, count(*) FILTER (WHERE cost IS NULL) AS unpriced"
+		"    FROM r GROUP BY key, currency"
+		")"
+		"SELECT json_build_object("
+		"  'items', coalesce((SELECT json_agg(json_build_object('key', key, 'calls', calls, 'promptTokens', pt,"
+		"           'completionTokens', ct, 'cost', cost, 'currency', currency, 'unpricedCalls', unpriced)"
+		"           ORDER BY key NULLS LAST, currency) FROM g), '[]'),"
+		"  'total', (SELECT json_build_object('calls', count(*), 'promptTokens', coalesce(sum(prompt_tokens), 0),"
+		"           'completionTokens', coalesce(sum(completion_tokens), 0),"
+		"           'cost', CASE WHEN count(DISTINCT currency) <= 1 THEN coalesce(trim_scale(sum(cost)), 0) END,"
+		"           'currency', CASE WHEN count(DISTINCT currency) = 0 THEN $5::text"
+		"                            WHEN count(DISTINCT currency) = 1 THEN min(currency) END,"
+		"           'unpricedCalls', count(*) FILTER (WHERE cost IS NULL)) FROM r),"
+		"  'from', $2::text, 'to', $3::text, 'groupBy', $4::text)", 5 },
 
 	/* health: the same counts as an object keyed by queue name */
 	[STMT_JOB_QUEUE_MAP] = { "job_queue_map",
@@ -460,8 +508,42 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"       'oldestQueuedSeconds', oldest_queued_seconds) ORDER BY queue), '{}')"
 		"  FROM job_queue_status_of($1::uuid)", 1 },
 
-	/* $1 user, $2 estimate, $3 daily limit, $4 ttl (s): a reservation id, or NULL past the limit */
-	[STMT_LLM_RESERVE] = { "llm_reserve", "SELECT llm_reserve($1::uuid, $2::int, $3::bigint, $4::int)", 4 },
+	/* $1 user, $2 estimated tokens, $3 estimated cost, $4..$7 configured daily/monthly token and cost
+	 * limits, $8 ttl (s): (reservation id, NULL), or (NULL, the limit the call would pass) */
+	[STMT_LLM_RESERVE] = { "llm_reserve",
+		"SELECT reservation, exceeded FROM llm_reserve($1::uuid, $2::int, $3::numeric, $4::bigint, $5::bigint,"
+		"       $6::numeric, $7::numeric, $8::int)", 8 },
+
+	/* adcraft user limits: $1 email, $2..$5 daily/monthly tokens and cost (NULL: unchanged, or with
+	 * $6 clear: back to the configured default). Runs as the migrating role. No row: no such user. */
+	[STMT_USER_LIMITS_SET] = { "user_limits_set",
+		"INSERT INTO user_limits AS l (user_id, daily_tokens, monthly_tokens, daily_cost, monthly_cost)"
+		" SELECT u.id, $2::bigint, $3::bigint, $4::numeric, $5::numeric FROM users u WHERE lower(u.email) = lower($1)"
+		" ON CONFLICT (user_id) DO UPDATE SET"
+		"   daily_tokens = CASE WHEN $6::boolean THEN EXCLUDED.daily_tokens"
+		"                       ELSE coalesce(EXCLUDED.daily_tokens, l.daily_tokens) END,"
+		"   monthly_tokens = CASE WHEN $6::boolean THEN EXCLUDED.monthly_tokens"
+		"                         ELSE coalesce(EXCLUDED.monthly_tokens, l.monthly_tokens) END,"
+		"   daily_cost = CASE WHEN $6::boolean THEN EXCLUDED.daily_cost"
+		"                     ELSE coalesce(EXCLUDED.daily_cost, l.daily_cost) END,"
+		"   monthly_cost = CASE WHEN $6::boolean THEN EXCLUDED.monthly_cost"
+		"                       ELSE coalesce(EXCLUDED.monthly_cost, l.monthly_cost) END,"
+		"   updated_at = now()"
+		" RETURNING l.user_id", 6 },
+
+	/* $1 email, $2..$5 configured daily/monthly token and cost limits, $6 currency: one user's
+	 * effective limits, overrides and use (adcraft user limits). No row: no such user. */
+	[STMT_USER_LIMITS_SHOW] = { "user_limits_show",
+		"SELECT json_build_object('email', u.email, 'currency', $6::text,"
+		"       'effective', json_build_object('dailyTokens', s.daily_token_limit, 'monthlyTokens', s.monthly_token_limit,"
+		"           'dailyCost', trim_scale(s.daily_cost_limit), 'monthlyCost', trim_scale(s.monthly_cost_limit)),"
+		"       'overrides', json_build_object('dailyTokens', l.daily_tokens, 'monthlyTokens', l.monthly_tokens,"
+		"           'dailyCost', trim_scale(l.daily_cost), 'monthlyCost', trim_scale(l.monthly_cost)),"
+		"       'used', json_build_object('tokensToday', s.tokens_today, 'tokensThisMonth', s.tokens_month,"
+		"           'costToday', trim_scale(s.cost_today), 'costThisMonth', trim_scale(s.cost_month)))"
+		"  FROM users u CROSS JOIN LATERAL llm_usage_status(u.id, $2::bigint, $3::bigint, $4::numeric, $5::numeric) s"
+		"  LEFT JOIN user_limits l ON l.user_id = u.id"
+		" WHERE lower(u.email) = lower($1)", 6 },
 
 	/* $1 user, $2 slots: takes the first free one of the user's synchronous generation slots
 	 * (session advisory locks, so a child that dies frees its slot). One row: the slot, or NULL

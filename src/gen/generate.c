@@ -76,7 +76,7 @@ const char *gen_model(const struct config *cfg)
 	return cfg->llm_api_key ? cfg->llm_model : "builtin";
 }
 
-const char gen_token_limit_error[] = "the daily token limit is used up";
+const char gen_token_limit_error[] = "a generation limit is used up";
 
 static void add_call(struct runner *r, struct gen_task *t, const char *outcome, long status, long pt, long ct)
 {
@@ -553,9 +553,7 @@ static int run_builtin(struct runner *r, struct gen_task *tasks, size_t n)
 			continue;
 		}
 		json_own(r->a, item);
-		const char *body = json_object_get_string(json_object_object_get(item, "contentBody"));
-		long tokens = body ? (long)strlen(body) / 4 : 0;
-		add_call(r, t, "ok", 0, 0, tokens);
+		add_call(r, t, "ok", 0, 0, 0); /* builtin calls use no tokens and cost nothing */
 		t->calls->latency_ms = (long)(now_ms() - start);
 		complete_item(r, t, item, "builtin");
 	}
@@ -568,6 +566,17 @@ int gen_run(const struct config *cfg, arena *a, struct gen_task *tasks, size_t n
 	for (size_t i = 0; i < n; i++)
 		tasks[i].state = GEN_PENDING;
 	return cfg->llm_api_key ? run_openai(&r, tasks, n) : run_builtin(&r, tasks, n);
+}
+
+/* What call c cost, as a JSON number: 0 for builtin, null when the model has no price. */
+static const char *usage_cost(const struct config *cfg, const struct gen_call *c, char cost[COST_TEXT_MAX])
+{
+	if (!cfg->llm_api_key)
+		return "0";
+	if (!cfg->llm_model_price)
+		return "null";
+	price_cost_format(cfg->llm_model_price, c->prompt_tokens, c->completion_tokens, cost);
+	return cost;
 }
 
 /* One llm_usage record for call c of task t. */
@@ -588,8 +597,11 @@ static void usage_row(const struct config *cfg, const struct gen_task *t, const 
 		buf_printf(out, "%ld", c->http_status);
 	else
 		buf_puts(out, "null");
-	buf_printf(out, ",\"outcome\":\"%s\",\"created_at\":\"%s.%06ldZ\"}", c->outcome, when,
-		   (long)(c->finished_us % 1000000));
+	buf_printf(out, ",\"outcome\":\"%s\",\"created_at\":\"%s.%06ldZ\",\"currency\":\"%s\",\"cost\":", c->outcome,
+		   when, (long)(c->finished_us % 1000000), cfg->llm_currency);
+	char cost[COST_TEXT_MAX];
+	buf_puts(out, usage_cost(cfg, c, cost));
+	buf_putc(out, '}');
 }
 
 void gen_usage_json(const struct config *cfg, struct gen_task *tasks, size_t n, buf *out)

@@ -62,7 +62,7 @@ struct gen_options {
 	void (*finished)(struct gen_task *t, void *arg); /* each task as it ends, in completion order */
 	void *finished_arg;
 	/*
-	 * The daily token limit (openai only; both NULL: none). reserve() runs before every HTTP
+	 * The per-user limits (openai only; both NULL: none; usage.h). reserve() runs before every HTTP
 	 * call and may set t->reservation: 0 lets the call start; -EDQUOT waits while calls of this
 	 * run are in flight (their real usage may leave room), else ends the task failed with
 	 * gen_token_limit_error (a repair is skipped instead: the answer is trimmed); another error
@@ -74,7 +74,7 @@ struct gen_options {
 	void *usage_arg;
 };
 
-/* The error of a task refused by reserve() for the daily token limit (compare the pointer). */
+/* The error of a task refused by reserve() for a limit (compare the pointer; callers name the limit). */
 extern const char gen_token_limit_error[];
 
 /* "openai" when an API key is configured, else "builtin". */

@@ -1,11 +1,60 @@
 /*
- * usage.c - llm_usage rows, token reservations and the daily limit.
+ * usage.c - llm_usage rows, reservations and the per-user limits.
  */
 #include "usage.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+static const struct usage_limit limits[] = {
+	{ "daily_tokens", "daily token limit", false },
+	{ "monthly_tokens", "monthly token limit", true },
+	{ "daily_cost", "daily cost limit", false },
+	{ "monthly_cost", "monthly cost limit", true },
+};
+
+const struct usage_limit *usage_limit_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (strcmp(limits[i].name, name) == 0)
+			return &limits[i];
+	return &limits[0];
+}
+
+long usage_retry_after(const struct usage_limit *l, time_t now)
+{
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	if (l->monthly) {
+		tm.tm_mday = 1;
+		tm.tm_mon++; /* timegm() normalises December + 1 */
+	} else {
+		tm.tm_mday++;
+	}
+	return (long)(timegm(&tm) - now);
+}
+
+const char *usage_limit_message(arena *a, const struct usage_limit *l)
+{
+	return arena_printf(a, "the %s is used up; it resets %s", l->what,
+			    l->monthly ? "on the first of next month (UTC)" : "at midnight UTC");
+}
+
+/* The configured defaults of the four limits as statement parameters (tokens, then money). */
+struct limit_params {
+	char daily_tokens[24], monthly_tokens[24], daily_cost[32], monthly_cost[32];
+};
+
+static void limit_params(const struct config *cfg, struct limit_params *lp)
+{
+	snprintf(lp->daily_tokens, sizeof(lp->daily_tokens), "%ld", cfg->daily_token_limit);
+	snprintf(lp->monthly_tokens, sizeof(lp->monthly_tokens), "%ld", cfg->monthly_token_limit);
+	money_format(cfg->daily_cost_limit, lp->daily_cost);
+	money_format(cfg->monthly_cost_limit, lp->monthly_cost);
+}
 
 /* Writes calls (JSON rows) and releases reservations (a bigint[] literal, or NULL) in one statement. */
 static int usage_insert(struct usage_ctx *u, const char *rows, const char *reservations)
@@ -15,22 +64,39 @@ static int usage_insert(struct usage_ctx *u, const char *rows, const char *reser
 	return db_exec(u->d, u->a, STMT_LLM_USAGE_INSERT, p, &res);
 }
 
+/* The money one call may cost: the estimate at the higher of the model's two prices (0 unpriced). */
+static void estimate_cost(const struct config *cfg, char *out)
+{
+	const struct llm_price *mp = cfg->llm_model_price;
+	if (!mp) {
+		snprintf(out, COST_TEXT_MAX, "0");
+		return;
+	}
+	struct llm_price worst = { mp->model, 0, mp->input > mp->output ? mp->input : mp->output };
+	price_cost_format(&worst, 0, cfg->llm_token_estimate, out);
+}
+
 static int reserve(struct gen_task *t, void *arg)
 {
 	struct usage_ctx *u = arg;
 	const struct config *cfg = u->cfg;
-	char estimate[24], limit[24], ttl[24];
+	char estimate[24], cost[COST_TEXT_MAX], ttl[24];
+	struct limit_params lp;
+	limit_params(cfg, &lp);
 	snprintf(estimate, sizeof(estimate), "%ld", cfg->llm_token_estimate);
-	snprintf(limit, sizeof(limit), "%ld", cfg->daily_token_limit);
+	estimate_cost(cfg, cost);
 	/* a call lasts at most its timeouts; a reservation left by a process that died expires after that */
 	snprintf(ttl, sizeof(ttl), "%ld", cfg->llm_timeout_seconds + cfg->llm_connect_timeout_seconds + 60);
-	const char *p[] = { u->user_id, estimate, limit, ttl };
+	const char *p[] = { u->user_id, estimate, cost, lp.daily_tokens, lp.monthly_tokens, lp.daily_cost,
+			    lp.monthly_cost, ttl };
 	PGresult *res;
 	int rc = db_exec(u->d, u->a, STMT_LLM_RESERVE, p, &res);
 	if (rc < 0)
 		return rc;
-	if (PQgetisnull(res, 0, 0))
+	if (PQgetisnull(res, 0, 0)) {
+		u->exceeded = arena_strdup(u->a, PQgetvalue(res, 0, 1));
 		return -EDQUOT;
+	}
 	t->reservation = atoll(PQgetvalue(res, 0, 0));
 	return 0;
 }
@@ -53,7 +119,7 @@ static void settle(struct gen_task *t, struct gen_call *c, void *arg)
 
 void usage_hooks(struct gen_options *o, struct usage_ctx *u)
 {
-	if (!u->cfg->llm_api_key || u->cfg->daily_token_limit == 0)
+	if (!u->cfg->llm_api_key)
 		return;
 	o->reserve = reserve;
 	o->settle = settle;
@@ -84,15 +150,18 @@ int usage_record(struct usage_ctx *u, struct gen_task *tasks, size_t n)
 	return 0;
 }
 
-int usage_allowed(db *d, arena *a, const struct config *cfg, const char *user_id, long long *used)
+int usage_check(db *d, arena *a, const struct config *cfg, const char *user_id, const char **ret_usage,
+		const struct usage_limit **ret_exceeded)
 {
-	const char *p[] = { user_id };
+	struct limit_params lp;
+	limit_params(cfg, &lp);
+	const char *p[] = { user_id, lp.daily_tokens, lp.monthly_tokens, lp.daily_cost, lp.monthly_cost,
+			    cfg->llm_currency, cfg->llm_api_key ? "true" : "false" };
 	PGresult *res;
-	int r = db_exec(d, a, STMT_LLM_TOKENS_TODAY, p, &res);
-	if (r < 0)
-		return r;
-	*used = atoll(PQgetvalue(res, 0, 0));
-	if (!cfg->llm_api_key || cfg->daily_token_limit == 0)
-		return 0;
-	return *used >= cfg->daily_token_limit ? -EDQUOT : 0;
+	int rc = db_exec(d, a, STMT_LLM_USAGE_STATUS, p, &res);
+	if (rc < 0)
+		return rc;
+	*ret_usage = arena_strdup(a, PQgetvalue(res, 0, 1));
+	*ret_exceeded = PQgetisnull(res, 0, 0) ? NULL : usage_limit_find(PQgetvalue(res, 0, 0));
+	return *ret_exceeded ? -EDQUOT : 0;
 }

@@ -1,16 +1,22 @@
 /*
- * usage.h - recording generation calls in llm_usage, and the daily token
- * limit: each external call reserves llm_token_estimate tokens in the
- * database before it starts (llm_reserve(): atomically, only while today's
- * usage plus every open reservation plus the estimate fits the limit) and
- * settles after it ends (its llm_usage row replaces the reservation in one
- * statement). Concurrent requests and the items of one batch therefore never
- * start a call the limit has no room for; a call can overshoot only by what
- * it uses beyond the estimate.
+ * usage.h - recording generation calls in llm_usage (tokens and cost), and
+ * the per-user limits: daily and monthly, in tokens and in money. Each limit
+ * is the user's override (user_limits, set with `adcraft user limits`) or
+ * else the configured default; 0 means none.
+ *
+ * Each external call reserves llm_token_estimate tokens and their price in
+ * the database before it starts (llm_reserve(): atomically, only while every
+ * limit has room for today's or this month's usage plus every open
+ * reservation plus the estimate) and settles after it ends (its llm_usage
+ * row, cost included, replaces the reservation in one statement). Concurrent
+ * requests and the items of one batch therefore never start a call a limit
+ * has no room for; a call can overshoot only by what it uses beyond the
+ * estimate. Builtin calls use no tokens, cost 0 and are never limited.
  */
 #pragma once
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "config.h"
 #include "db.h"
@@ -23,12 +29,26 @@ struct usage_ctx {
 	const struct config *cfg;
 	const char *user_id, *campaign_id, *job_id;
 	int failures;			/* settles that could not be written (usage_record() retries them) */
+	const char *exceeded;		/* set when a reservation was refused: the limit's name */
 };
 
-/*
- * Points o's reserve/settle hooks at u when the limit applies (external
- * provider, daily_token_limit > 0); otherwise leaves them NULL.
- */
+/* One of the four limits, as llm_reserve() and llm_usage_status name them. */
+struct usage_limit {
+	const char *name;	/* daily_tokens, monthly_tokens, daily_cost, monthly_cost */
+	const char *what;	/* "daily token limit" */
+	bool monthly;
+};
+
+/* The limit called name; an unknown name gives the daily token limit's entry. */
+const struct usage_limit *usage_limit_find(const char *name);
+
+/* Seconds from now until l's period ends: the next midnight UTC, or the first of the next month (UTC). */
+long usage_retry_after(const struct usage_limit *l, time_t now);
+
+/* "the daily cost limit is used up; it resets at midnight UTC" (arena-owned). */
+const char *usage_limit_message(arena *a, const struct usage_limit *l);
+
+/* Points o's reserve/settle hooks at u with an external provider; otherwise leaves them NULL. */
 void usage_hooks(struct gen_options *o, struct usage_ctx *u);
 
 /*
@@ -39,9 +59,11 @@ void usage_hooks(struct gen_options *o, struct usage_ctx *u);
 int usage_record(struct usage_ctx *u, struct gen_task *tasks, size_t n);
 
 /*
- * Whether user_id may call the external LLM now: with the builtin provider,
- * or no daily_token_limit, always. *used gets today's external tokens.
- * 0 (allowed), -EDQUOT (limit reached), or a db error. A quick early answer
- * only: the reservation before each call is what enforces the limit.
+ * Whether user_id may call the external LLM now: with the builtin provider
+ * always. *ret_usage gets ai-status's usage object (JSON text, arena-owned);
+ * *ret_exceeded the limit already reached, or NULL. 0 (allowed), -EDQUOT (a
+ * limit is reached), or a db error (both left untouched). A quick early
+ * answer only: the reservation before each call is what enforces the limits.
  */
-int usage_allowed(db *d, arena *a, const struct config *cfg, const char *user_id, long long *used);
+int usage_check(db *d, arena *a, const struct config *cfg, const char *user_id, const char **ret_usage,
+		const struct usage_limit **ret_exceeded);

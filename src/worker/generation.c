@@ -7,8 +7,8 @@
  * item. A cancelled or failed job keeps what it finished and says so in its
  * result. Items carry metadata.slot, so an attempt after a crash or rescue
  * skips what an earlier attempt already stored. Every LLM call reserves its
- * tokens against the owner's daily limit first (usage.h): items the limit
- * has no room for fail with gen_token_limit_error.
+ * tokens and their price against the owner's limits first (usage.h): items
+ * a limit has no room for fail with that limit's message.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -202,10 +202,11 @@ static enum job_outcome generate(struct job *j, bool single)
 		j->error = "the campaign no longer exists";
 		return JOB_FAILED;
 	}
-	long long used;
-	int rc = usage_allowed(job_db(j), j->arena, cfg, j->user_id, &used);
+	const char *usage;
+	const struct usage_limit *reached;
+	int rc = usage_check(job_db(j), j->arena, cfg, j->user_id, &usage, &reached);
 	if (rc == -EDQUOT) {
-		j->error = arena_printf(j->arena, "the owner's daily token limit of %ld is used up", cfg->daily_token_limit);
+		j->error = arena_printf(j->arena, "the owner's limit: %s", usage_limit_message(j->arena, reached));
 		return JOB_FAILED;
 	}
 	if (rc < 0) {
@@ -283,6 +284,10 @@ static enum job_outcome generate(struct job *j, bool single)
 	if (usage_record(&u, tasks, n) < 0 || u.failures)
 		j->warning = arena_printf(j->arena, "llm usage not recorded (%d failed settle(s)): %s", u.failures,
 					  db_error(job_db(j)));
+	const char *limit_error = u.exceeded ? usage_limit_message(j->arena, usage_limit_find(u.exceeded)) : NULL;
+	for (size_t i = 0; i < n && limit_error; i++)
+		if (tasks[i].error == gen_token_limit_error)
+			tasks[i].error = limit_error;
 	bool cancelled = ran == -ECANCELED;
 	j->result = result_json(j, &run, tasks, n, skipped, cancelled);
 	if (cancelled)
@@ -291,9 +296,8 @@ static enum job_outcome generate(struct job *j, bool single)
 		bool retry = false;
 		for (size_t i = 0; i < n; i++)
 			retry |= tasks[i].state == GEN_FAILED && tasks[i].retryable;
-		j->error = tasks[0].error == gen_token_limit_error
-				   ? arena_printf(j->arena, "no item could be generated: the owner's daily token limit of %ld "
-							    "is used up", cfg->daily_token_limit)
+		j->error = limit_error && tasks[0].error == limit_error
+				   ? arena_printf(j->arena, "no item could be generated (the owner's limit): %s", limit_error)
 				   : arena_printf(j->arena, "no item could be generated: %s",
 						  tasks[0].error ? tasks[0].error : "?");
 		return retry ? JOB_RETRY : JOB_FAILED;

@@ -180,11 +180,19 @@ def test_builtin_usage_is_recorded_and_free(user, brief, stack):
     for r in rows:
         assert r["provider"] == "builtin" and r["model"] == "builtin", r
         assert r["outcome"] == "ok" and r["http_status"] is None and r["prompt_tokens"] == 0, r
-        assert r["completion_tokens"] > 0 and str(r["campaign_id"]) == brief["campaignId"], r
+        # builtin calls use no tokens and cost nothing (issue #10; they used to count 4 characters a token)
+        assert r["completion_tokens"] == 0 and r["cost"] == 0 and r["currency"] == "USD", r
+        assert str(r["campaign_id"]) == brief["campaignId"], r
     with stack.db() as conn:
         assert conn.execute("SELECT llm_tokens_today(%s)", [user.id]).fetchone()[0] == 0
     s = assert_json(user.req("GET", "/api/content/ai-status"), 200)
     assert s["usage"]["tokensToday"] == 0 and s["available"] is True, s
+    assert s["usage"]["costToday"] == 0 and s["usage"]["limitReached"] is False, s
+    assert s["price"] == {"inputPerMillion": 0, "outputPerMillion": 0, "currency": "USD"}, s
+    u = assert_json(user.req("GET", "/api/usage?groupBy=model"), 200)
+    assert u["items"] == [{"key": "builtin", "calls": 2, "promptTokens": 0, "completionTokens": 0, "cost": 0,
+                           "currency": "USD", "unpricedCalls": 0}], u
+    assert (u["total"]["calls"], u["total"]["cost"], u["total"]["currency"]) == (2, 0, "USD"), u
 
 
 def test_builtin_campaign_job(user, brief, stack):

@@ -245,8 +245,9 @@ def test_daily_token_limit(user, fake, stack):
     r = user.post("/api/content/generate-social", {"platform": "linkedin"})
     assert_json(r, 200)  # the limit is checked before a call: this one may overshoot it
     s = assert_json(user.req("GET", "/api/content/ai-status"), 200)
-    assert s["usage"] == {"tokensToday": 21000, "dailyTokenLimit": TOKEN_LIMIT,
-                          "limitReached": True}, s
+    u = s["usage"]
+    assert (u["tokensToday"], u["dailyTokenLimit"], u["limitReached"], u["exceededLimit"]) == \
+        (21000, TOKEN_LIMIT, True, "daily_tokens"), s
     assert s["available"] is False, s
     for path, body in [("/api/content/generate-social", {"platform": "linkedin"}),
                        ("/api/content/generate-email", {}),

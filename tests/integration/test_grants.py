@@ -28,6 +28,7 @@ EXPECTED = {
         "llm_usage": {S, I},
         "llm_reservations": {S, I, D},
         "event_channels": {S, I, U},
+        "user_limits": {S},                             # llm_reserve(), ai-status
     },
     "adcraft_worker": {
         "jobs": {S, U, D},
@@ -37,12 +38,14 @@ EXPECTED = {
         "llm_usage": {S, I},
         "llm_reservations": {S, I, D},
         "event_channels": {S, I, U},
+        "user_limits": {S},
     },
     "adcraft_analyst": {
         "personas": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
         "job_queues": {S}, "workers": {S}, "llm_usage": {S}, "llm_reservations": {S},
         "campaign_content": {S}, "campaign_summary": {S}, "job_queue_status": {S}, "llm_usage_daily": {S},
         "event_channels": {S},
+        "user_limits": {S},
     },
 }
 
@@ -57,7 +60,7 @@ RESTRICTED_FUNCTIONS = {
     "auth_rotate_refresh(text,text,integer)": {"adcraft_api"},
     "login_attempt(text)": {"adcraft_api"},
     "login_succeeded(text)": {"adcraft_api"},
-    "llm_reserve(uuid,integer,bigint,integer)": {"adcraft_api", "adcraft_worker"},
+    "llm_reserve(uuid,integer,numeric,bigint,bigint,numeric,numeric,integer)": {"adcraft_api", "adcraft_worker"},
     "enqueue(text,text,jsonb,uuid,uuid,integer,timestamp with time zone,integer,text)": set(),
     "adcraft_claim_ownership()": set(),
 }
@@ -165,7 +168,8 @@ WRITES = [
     "UPDATE jobs SET state = 'cancelled', finished_at = now(), locked_by = NULL WHERE state = 'running'",
     "SELECT enqueue('data-exports', 'noop')",
     "SELECT login_attempt('victim@example.com')",
-    "SELECT llm_reserve(gen_random_uuid(), 1, 10, 60)",
+    "SELECT llm_reserve(gen_random_uuid(), 1, 0, 10, 0, 0, 0, 60)",
+    "INSERT INTO user_limits (user_id, daily_tokens) SELECT id, 0 FROM users",
     "SELECT email, password_hash FROM users",
     "SELECT * FROM refresh_tokens",
     "SELECT * FROM login_failures",

@@ -86,6 +86,7 @@ NO_REF_GETS = {
     "GET /api/health", "GET /api/auth/me", "GET /api/personas", "GET /api/campaigns",
     "GET /api/campaigns/stats", "GET /api/campaigns/dashboard", "GET /api/content/ai-status",
     "GET /api/jobs/health", "GET /api/jobs/queues/status", "GET /api/jobs/user/recent",
+    "GET /api/usage",
 }
 # Public credential routes: they act on what the caller proves it holds.
 CREDENTIAL_ROUTES = {"POST /api/auth/register", "POST /api/auth/login", "POST /api/auth/refresh"}
