@@ -43,15 +43,17 @@ class Route:
         return self.key
 
 
-def routes_c():
-    """Every route of the dispatch table, in table order, as Route objects with
-    :name parameters."""
+def routes_c(internal=False):
+    """Every route of the dispatch table clients reach through nginx's /api/,
+    in table order, as Route objects with :name parameters. With internal,
+    also the ROUTE_INTERNAL ones nginx alone calls (its /events/ auth_request
+    subrequest), which no client can reach."""
     with open(ROUTES_C) as f:
         text = f.read()
     table = text[text.index("api_routes[]"):]
     routes = [Route(*m.groups()) for m in _ROUTE_RE.finditer(table)]
     assert len(routes) >= 30, f"parsed only {len(routes)} routes from {ROUTES_C}"
-    return routes
+    return [r for r in routes if internal or "ROUTE_INTERNAL" not in r.flags]
 
 
 def openapi_operations():

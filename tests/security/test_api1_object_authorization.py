@@ -88,8 +88,10 @@ NO_REF_GETS = {
     "GET /api/jobs/health", "GET /api/jobs/queues/status", "GET /api/jobs/user/recent",
     "GET /api/usage",
 }
-# Public credential routes: they act on what the caller proves it holds.
-CREDENTIAL_ROUTES = {"POST /api/auth/register", "POST /api/auth/login", "POST /api/auth/refresh"}
+# Credential routes: they act on what the caller proves it holds (a password, a
+# refresh token, its access token for an events cookie, the cookie it clears).
+CREDENTIAL_ROUTES = {"POST /api/auth/register", "POST /api/auth/login", "POST /api/auth/refresh",
+                     "POST /api/events/session", "DELETE /api/events/session"}
 # Routes that create an object from a body naming no other object: what they
 # create belongs to the caller (test_created_objects_belong_to_the_caller).
 OWN_CREATES = {"POST /api/personas": ("/api/personas", {"name": "B's own"}, "personas")}
