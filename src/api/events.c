@@ -48,6 +48,14 @@ static bool over_tls(request *r)
 
 void events_session_create(request *r)
 {
+	const char *p[] = { r->user_id };
+	PGresult *res = req_exec_or_fail(r, STMT_USER_BY_ID, p);
+	if (!res)
+		return;
+	if (PQntuples(res) == 0) {
+		req_account_gone(r);
+		return;
+	}
 	char *token;
 	time_t now = time(NULL);
 	if (token_issue(&r->app->events_keys, r->arena, r->user_id, now, &token) < 0) {
@@ -226,15 +234,17 @@ void events_authorize(request *r)
 	struct subscription s = { .nchannels = 0 };
 	if (parse_uri(r, r->user_id, &s) < 0)
 		return;
-	if (s.campaign_id) {
-		const char *p[] = { s.campaign_id, r->user_id };
-		PGresult *res = req_exec_or_fail(r, STMT_EVENT_CAMPAIGN_OWNED, p);
-		if (!res)
-			return;
-		if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-			refuse(r, 403, "this campaign's events are its owner's only");
-			return;
-		}
+	const char *p[] = { s.campaign_id, r->user_id };
+	PGresult *res = req_exec_or_fail(r, STMT_EVENT_CAMPAIGN_OWNED, p);
+	if (!res)
+		return;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		refuse(r, 401, "the account no longer exists");
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+		refuse(r, 403, "this campaign's events are its owner's only");
+		return;
 	}
 	if (req_param(r, "HTTP_IF_MODIFIED_SINCE") || req_param(r, "HTTP_IF_NONE_MATCH")) {
 		refuse(r, 409, "resume with Last-Event-ID or last_event_id, not If-Modified-Since or If-None-Match");

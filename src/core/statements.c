@@ -565,7 +565,9 @@ const struct stmt_def statements[STMT__COUNT] = {
 		" ON CONFLICT (channel) DO UPDATE SET seq = c.seq + 1, last_event_at = now()"
 		" RETURNING seq", 3 },
 
-	/* $1 campaign, $2 user: whether the campaign is the user's (events authorization) */
+	/* $1 campaign (NULL: none), $2 user: whether the user still exists, and whether the
+	 * campaign is the user's (events authorization) */
 	[STMT_EVENT_CAMPAIGN_OWNED] = { "event_campaign_owned",
-		"SELECT EXISTS (SELECT FROM campaigns WHERE id = $1::uuid AND user_id = $2::uuid)", 2 },
+		"SELECT EXISTS (SELECT FROM users WHERE id = $2::uuid),"
+		"       $1::uuid IS NULL OR EXISTS (SELECT FROM campaigns WHERE id = $1::uuid AND user_id = $2::uuid)", 2 },
 };

@@ -499,3 +499,13 @@ def test_a_failed_publish_never_fails_a_job(own_stack):
     sub = SSE(stack.url(f"/events/campaigns/{cid}"), headers=auth(token)).start()
     assert sub.status == 200
     sub.close()
+
+
+def test_a_deleted_accounts_token_is_401(stack):
+    u, token, _ = stack.register_user()
+    with stack.db() as conn:
+        conn.execute("DELETE FROM users WHERE id = %s", [u["id"]])
+    r = requests.get(stack.url("/events/user"), headers=auth(token), timeout=10)
+    assert "no longer exists" in assert_problem(r, 401)["detail"]
+    r = stack.api("POST", "/api/events/session", token=token)
+    assert r.status_code == 401
