@@ -20,7 +20,8 @@
 #          --keep      keep the temp dir (dev logs); also kept when the script fails
 # Environment (defaults): EVENTS_ROUNDS (20), EVENTS_VARIATIONS (5: 30 items a job),
 #   EVENTS_DIRECT_GAP_US (1000), EVENTS_SUBSCRIBERS (1000), EVENTS_MESSAGES (100),
-#   EVENTS_CONNECT_CONCURRENCY (100), ADCRAFT_DEV_NGINX_CONNECTIONS (4096),
+#   EVENTS_CONNECT_CONCURRENCY (100), EVENTS_QUICKACK (0; 1: the latency subscribers
+#   ACK at once, see bench/README.md), ADCRAFT_DEV_NGINX_CONNECTIONS (4096),
 #   ADCRAFT_DEV_PROCESSES (8), ADCRAFT_BUILD_DIR (repo/build).
 set -euo pipefail
 
