@@ -76,4 +76,5 @@ void brief_fill(arena *a, struct gen_brief *b, struct content_context *score, js
 	b->goals = list(a, persona, "goals", terms);
 	score->keywords = b->keywords;
 	score->persona_terms = terms;
+	score->product = b->product;
 }

@@ -23,6 +23,7 @@ int content_item_check(json_object *item, struct verrors *errs);
 struct content_context {
 	const char *keywords;		/* campaign keywords; may be NULL */
 	json_object *persona_terms;	/* JSON array of strings; may be NULL */
+	const char *product;		/* what is promoted; may be NULL */
 };
 
 /* Where an item came from: its metadata. */
