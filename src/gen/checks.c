@@ -33,7 +33,7 @@ static const char *const pronouns[] = {
 
 /* Words after which a bare verb is ungrammatical ("for save", "the grow", "around get"). */
 static const char *const before_nouns[] = {
-	"for", "with", "around", "about", "of", "a", "an", "the", "your", "our", "their", "my", "its", "from",
+	"get", "for", "with", "around", "about", "of", "a", "an", "the", "your", "our", "their", "my", "its", "from",
 	"into", "without", "on", "at", "by", NULL,
 };
 
@@ -50,14 +50,19 @@ static const char *const bare_verbs[] = {
 	"cut", "stop", "ship", "hire", "win", "book", "close", "reach", "manage", "build", "launch", "track",
 	"scale", "help", "start", "finish", "impress", "grab", "stand", "feel", "look", "run", "work", "hit",
 	"meet", "land", "master", "nurture", "engage", "connect", "share", "plan", "turn", "use", "try",
-	"see", "spot", "fix", "lead", "write", NULL,
+	"see", "spot", "fix", "lead", "write", "eat", "speak", "fill", "pay", "cook", NULL,
 };
 /* Of those, the ones that read as nouns after an article or preposition too ("the launch", "a plan"). */
 static const char *const noun_too[] = {
 	"cut", "stop", "ship", "hire", "win", "book", "close", "reach", "build", "launch", "track", "scale",
 	"help", "start", "finish", "stand", "feel", "look", "run", "work", "hit", "meet", "land", "master",
-	"share", "plan", "turn", "use", "try", "spot", "fix", "lead", "do", "be", "go", "grab", "write", NULL,
+	"share", "plan", "turn", "use", "try", "spot", "fix", "lead", "do", "be", "go", "grab", "write", "pay",
+	"cook", NULL,
 };
+
+/* Prepositions may end a clause that a wh-word opened ("who it is for", "what we stand for"). */
+static const char *const prepositions[] = { "to", "of", "for", "with", "from", "into", "onto", "without", NULL };
+static const char *const wh_words[] = { "who", "what", "which", "where", "whom", "worth", NULL };
 
 static bool in_list(const char *const *list, const char *w)
 {
@@ -220,7 +225,9 @@ const char *check_truncation(const char *text, bool headline, char *buf, size_t 
 	/* Check the last word of the text and of every sentence or line in it. */
 	struct word prev = { .lower = "" }, cur;
 	const char *p = text;
+	bool wh = false; /* a wh-word since the last sentence end */
 	for (bool first = true; next_word(&p, &cur); first = false, prev = cur) {
+		wh |= in_list(wh_words, cur.lower);
 		const char *after = cur.start + cur.len;
 		while (*after == ' ' || *after == '\t')
 			after++;
@@ -231,7 +238,9 @@ const char *check_truncation(const char *text, bool headline, char *buf, size_t 
 				  *after == ':' || *after == ';';
 		if (!phrase_end || !cur.lower[0])
 			continue;
-		if (in_list(dangling, cur.lower) && !(first && last)) {
+		bool stranded = wh && in_list(prepositions, cur.lower);
+		wh = false;
+		if (in_list(dangling, cur.lower) && !(first && last) && !stranded) {
 			snprintf(buf, n, "ends on \"%s\"", cur.lower);
 			return buf;
 		}
@@ -437,6 +446,8 @@ int check_repetition(const char *text, const char *skip, char *buf, size_t n)
 	}
 	for (int i = 0; i + 2 < nw; i++) {
 		bool earlier = false, later = false; /* each phrase counts once, at its first use */
+		if (skip && (strcasestr(skip, words[i]) || strcasestr(skip, words[i + 1]) || strcasestr(skip, words[i + 2])))
+			continue; /* the product's name is meant to come back */
 		for (int k = 0; k < i && !earlier; k++)
 			earlier = same_phrase(words, i, k);
 		for (int j = i + 1; !earlier && j + 2 < nw && !later; j++)

@@ -381,13 +381,13 @@ static bool check_grammatical(const struct quality_input *in, struct quality_par
 	return broken_part(in, out, false);
 }
 
-/* Occurrences of needle in hay, case-insensitive. */
+/* Whole-word occurrences of needle in hay, case-insensitive ("VPN" is not in "ShieldVPN"). */
 static int count_ci(const char *hay, const char *needle)
 {
 	int n = 0;
 	size_t k = strlen(needle);
 	for (const char *p = hay; p && k && (p = strcasestr(p, needle)); p += k)
-		n++;
+		n += (p == hay || !is_word_byte((unsigned char)p[-1])) && !is_word_byte((unsigned char)p[k]);
 	return n;
 }
 
