@@ -482,7 +482,7 @@ static int template_build(arena *a, const struct theme *t, int pair, int variant
 	json_object *terms = persona ? json_own(a, json_object_new_array()) : NULL;
 	for (size_t i = 0; persona && i < 3; i++)
 		json_object_array_add(terms, json_object_new_string(t->interests[i]));
-	struct content_context ctx = { t->keywords, terms, t->product };
+	struct content_context ctx = { .keywords = t->keywords, .persona_terms = terms, .product = t->product };
 	const char *json = content_item_finish(a, item, &ctx, NULL);
 	size_t n = strlen(json);
 	if (n < 2 || json[n - 1] != '}') {

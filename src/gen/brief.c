@@ -74,7 +74,5 @@ void brief_fill(arena *a, struct gen_brief *b, struct content_context *score, js
 	b->interests = list(a, persona, "interests", terms);
 	b->pain_points = list(a, persona, "painPoints", terms);
 	b->goals = list(a, persona, "goals", terms);
-	score->keywords = b->keywords;
-	score->persona_terms = terms;
-	score->product = b->product;
+	*score = (struct content_context){ .keywords = b->keywords, .persona_terms = terms, .product = b->product };
 }

@@ -214,7 +214,7 @@ static size_t chars(const char *s)
 	return utf8_length(s, strlen(s));
 }
 
-static bool i_is_product(const char *name)
+static bool is_product_slot(const char *name)
 {
 	return strcmp(name, "product") == 0;
 }
@@ -241,7 +241,7 @@ static const char *render(arena *a, const struct fill *f, const char *tpl)
 		for (int i = 0; i < N_SLOTS && !v; i++)
 			if (strcmp(slot_names[i], name) == 0)
 				v = f->v[i];
-		if (!v || !*v || (i_is_product(name) && f->short_line && !f->has_product))
+		if (!v || !*v || (is_product_slot(name) && f->short_line && !f->has_product))
 			return NULL;
 		buf_puts(&b, cap ? copy_capitalise(a, v) : v);
 		p = end + 1;

@@ -122,6 +122,8 @@ const char *content_item_finish(arena *a, json_object *item, const struct conten
 		.call_to_action = get_str(item, "callToAction"),
 		.keywords = ctx ? ctx->keywords : NULL,
 		.product = ctx ? ctx->product : NULL,
+		.emoji_policy = ctx ? ctx->emoji_policy : EMOJI_SPARING,
+		.max_grade = ctx ? ctx->max_grade : 0,
 	};
 	in.hashtags = strings_of(a, tags, &in.nhashtags);
 	json_object *heads = NULL, *descs = NULL;

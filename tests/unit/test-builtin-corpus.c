@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 				const char *prev[3] = { NULL };
 				for (int v = 0; v < 3; v++) {
 					struct gen_brief b = { 0 };
-					struct content_context ctx;
+					struct content_context ctx; /* brief_fill() sets every field */
 					brief_fill(a, &b, &ctx, NULL, campaign, persona);
 					b.content_type = content_types[t].name;
 					b.platform = content_types[t].platforms[p];

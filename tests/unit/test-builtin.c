@@ -84,7 +84,8 @@ int main(int argc, char **argv)
 	ok(strcasestr(body, "automation") != NULL, "a keyword appears in the copy");
 	json_object *terms = json_object_new_array();
 	json_object_array_add(terms, json_object_new_string("No time for marketing"));
-	struct content_context ctx = { "automation, lead nurturing, CRM", terms, "Acme Flow" };
+	struct content_context ctx = { .keywords = "automation, lead nurturing, CRM", .persona_terms = terms,
+				       .product = "Acme Flow" };
 	content_item_finish(a, item, &ctx, NULL);
 	int score = json_object_get_int(json_object_object_get(item, "qualityScore"));
 	ok(score >= 70, "builtin copy scores as a usable first draft (%d)", score);
