@@ -7,7 +7,11 @@
     the sequential time (12 x 0.5 s), both computed for the same latency;
   * synchronous generate-social latency with the builtin provider, beside
     GET /api/health measured in the same run (the HTTP floor);
-  * peak RSS of the worker processes (VmHWM).
+  * peak RSS of the worker processes (VmHWM);
+  * builtin copy quality over tests/fixtures/builtin-briefs.json (every
+    content type x platform x 3 variants per brief, through the API): the
+    share of items passing every check (each part of qualityBreakdown >= 60),
+    the share free of truncation and grammar failures, and the scores.
 Each stack is started with ./dev in its own temp dir and stopped at the end.
 """
 
@@ -76,6 +80,38 @@ def worker_peak_rss_kib(stack):
     return max(peaks) if peaks else 0, sum(peaks), len(peaks)
 
 
+FIXTURES = os.path.join(HERE, "..", "tests", "fixtures", "builtin-briefs.json")
+PAIRS = [("email", "email")] + [("social_post", p) for p in ("linkedin", "twitter", "facebook", "instagram")] + \
+    [("ad_copy", p) for p in ("google_ads", "facebook", "linkedin", "instagram", "twitter")]
+
+
+def builtin_quality(stack, token):
+    """Items of every fixture brief, as the API returns them (scored by the server)."""
+    items = []
+    for i, fx in enumerate(json.load(open(FIXTURES))):
+        persona = {k: v for k, v in fx["persona"].items() if v is not None}
+        r = stack.api("POST", "/api/personas", token=token, json=persona)
+        assert r.status_code == 201, r.text
+        settings = {"creativityLevel": fx["creativityLevel"]}
+        if fx.get("customInstructions"):
+            settings["customInstructions"] = fx["customInstructions"]
+        body = {"name": f"Bench brief {i}", "objective": fx["objective"], "personaId": r.json()["id"],
+                "generationSettings": settings}
+        for k in ("product", "tone", "keywords", "description"):
+            if fx.get(k):
+                body[k] = fx[k]
+        r = stack.api("POST", "/api/campaigns", token=token, json=body)
+        assert r.status_code == 201, r.text
+        cid = r.json()["id"]
+        slots = [{"contentType": t, "platform": p, "variant": v} for t, p in PAIRS for v in range(3)]
+        for k in range(0, len(slots), 20):
+            r = stack.api("POST", "/api/content/batch-generate", token=token,
+                          json={"campaignId": cid, "items": slots[k:k + 20]})
+            assert r.status_code == 200, r.text
+            items += r.json()["items"]
+    return items
+
+
 def pct(values, q):
     s = sorted(values)
     return s[min(len(s) - 1, int(math.ceil(q * len(s))) - 1)]
@@ -119,11 +155,20 @@ def main():
             batch = timed("POST", "/api/content/batch-generate", {"product": "Acme Flow", "items": [
                 {"contentType": t, "platform": p} for t, p in [("email", "email"), ("social_post", "linkedin"),
                                                                ("social_post", "twitter"), ("ad_copy", "google_ads")]]})
+            quality = builtin_quality(s, token)
         for name, v in (("GET /api/health (floor)", health), ("generate-social, builtin", gen),
                         ("batch-generate 4 items, builtin", batch)):
             rows.append((name, f"p50 {statistics.median(v):.2f} ms", f"p99 {pct(v, 0.99):.2f} ms",
                          f"{1000 / statistics.mean(v):.0f} req/s sequential",
                          f"{statistics.median(v) / statistics.median(health):.1f}x health p50"))
+        scores = [it["qualityScore"] for it in quality]
+        every = sum(all(p["score"] >= 60 for p in it["qualityBreakdown"].values()) for it in quality)
+        whole = sum(it["qualityBreakdown"]["truncation"]["score"] == 100 and
+                    it["qualityBreakdown"]["grammar"]["score"] == 100 for it in quality)
+        rows.append((f"builtin quality, {len(quality)} items", f"{100 * every / len(quality):.1f}% pass every check",
+                     f"{100 * whole / len(quality):.1f}% whole and grammatical",
+                     f"score mean {statistics.mean(scores):.1f}",
+                     f"min {min(scores)} / median {statistics.median(scores):.0f} / max {max(scores)}"))
     finally:
         fake.terminate()
     print("\nadcraft bench/generation.sh  %s  %d CPUs" % (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), os.cpu_count()))

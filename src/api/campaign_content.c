@@ -36,7 +36,7 @@ static PGresult *context_or_fail(request *r, const char *content_id, struct cont
 		return NULL;
 	if (PQntuples(res) == 0)
 		return req_not_found(r, "campaign");
-	ctx->keywords = db_value(res, 0, 0);
+	*ctx = (struct content_context){ .keywords = db_value(res, 0, 0), .product = db_value(res, 0, 3) };
 	if (!(ctx->persona_terms = req_json_value_or_fail(r, res, 0, 1)))
 		return NULL;
 	return res;

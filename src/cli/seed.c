@@ -482,7 +482,7 @@ static int template_build(arena *a, const struct theme *t, int pair, int variant
 	json_object *terms = persona ? json_own(a, json_object_new_array()) : NULL;
 	for (size_t i = 0; persona && i < 3; i++)
 		json_object_array_add(terms, json_object_new_string(t->interests[i]));
-	struct content_context ctx = { t->keywords, terms };
+	struct content_context ctx = { .keywords = t->keywords, .persona_terms = terms, .product = t->product };
 	const char *json = content_item_finish(a, item, &ctx, NULL);
 	size_t n = strlen(json);
 	if (n < 2 || json[n - 1] != '}') {
@@ -793,10 +793,10 @@ static void put_settings(struct rng *rng, buf *b, const struct campaign *c)
 		return;
 	}
 	const char *extra = instructions[rng_below(rng, sizeof(instructions) / sizeof(instructions[0]))];
-	buf_printf(b, "{\"contentTypes\":%s,\"platforms\":%s,\"creativityLevel\":%d,\"includeVisuals\":%s,"
+	buf_printf(b, "{\"contentTypes\":%s,\"platforms\":%s,\"creativityLevel\":%d,\"includeVisuals\":false,"
 		      "\"customInstructions\":%s%s%s,\"variations\":%d}",
 		   c->mix->types, c->mix->platforms, 3 + (int)rng_below(rng, 6),
-		   rng_percent(rng, 60) ? "true" : "false", extra ? "\"" : "", extra ? extra : "null", extra ? "\"" : "",
+		   extra ? "\"" : "", extra ? extra : "null", extra ? "\"" : "",
 		   1 + (int)rng_below(rng, 3));
 }
 
@@ -857,6 +857,7 @@ static void put_campaign_row(const struct seed *s, struct rng *rng, buf *b, long
 	buf_printf(b, "\t%s %s %s", prefix, t->product, name_suffixes[rng_below(rng, sizeof(name_suffixes) / sizeof(name_suffixes[0]))]);
 	if (rng_percent(rng, 30))
 		buf_printf(b, " %d", 2024 + (int)rng_below(rng, 3));
+	buf_printf(b, "\t%s", t->product);
 	buf_printf(b, "\t%s campaign for %s, aimed at %s. Key message: %s. Offer: %s.\t%s\t", prefix, t->product,
 		   t->audience, t->benefit, t->offer, objectives[rng_below(rng, 3)]);
 	uint32_t st = rng_below(rng, 100);
@@ -1256,7 +1257,7 @@ static int run(struct seed *s, double *load_secs)
 		r = dropped = indexes_drop(s, d, a);
 	if (r >= 0)
 		r = load_table(s, "campaigns",
-			       "COPY campaigns (id, user_id, persona_id, name, description, objective, status, budget,"
+			       "COPY campaigns (id, user_id, persona_id, name, product, description, objective, status, budget,"
 			       " currency, start_date, end_date, tone, keywords, content, ab_tests, generation_settings,"
 			       " created_at, updated_at) FROM STDIN",
 			       s->total, put_campaign_row);

@@ -97,9 +97,10 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 user, $2 body */
 	[STMT_CAMPAIGN_INSERT] = { "campaign_insert",
-		"INSERT INTO campaigns AS c (user_id, persona_id, name, description, objective, budget, currency,"
+		"INSERT INTO campaigns AS c (user_id, persona_id, name, product, description, objective, budget, currency,"
 		"                            start_date, end_date, tone, keywords, ab_tests, generation_settings)"
-		" SELECT $1::uuid, (b->>'personaId')::uuid, b->>'name', coalesce(b->>'description', ''), b->>'objective',"
+		" SELECT $1::uuid, (b->>'personaId')::uuid, b->>'name', b->>'product', coalesce(b->>'description', ''),"
+		"        b->>'objective',"
 		"        (b->>'budget')::numeric, coalesce(b->>'currency', 'USD'), (b->>'startDate')::date,"
 		"        (b->>'endDate')::date, b->>'tone', b->>'keywords', ab_tests_with_ids(b->'abTests'),"
 		"        coalesce(nullif(b->'generationSettings', 'null'), '{}')"
@@ -126,6 +127,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_CAMPAIGN_UPDATE] = { "campaign_update",
 		"UPDATE campaigns c SET"
 		"  name = CASE WHEN $4 OR b ? 'name' THEN b->>'name' ELSE c.name END,"
+		"  product = CASE WHEN $4 OR b ? 'product' THEN b->>'product' ELSE c.product END,"
 		"  description = CASE WHEN $4 OR b ? 'description' THEN coalesce(b->>'description', '') ELSE c.description END,"
 		"  objective = CASE WHEN $4 OR b ? 'objective' THEN b->>'objective' ELSE c.objective END,"
 		"  persona_id = CASE WHEN $4 OR b ? 'personaId' THEN (b->>'personaId')::uuid ELSE c.persona_id END,"
@@ -163,7 +165,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 user, $2 campaign, $3 content id or NULL: scoring context and the current item */
 	[STMT_CONTENT_CONTEXT] = { "content_context",
 		"SELECT c.keywords, coalesce(to_json(p.interests || p.pain_points || p.goals), '[]'),"
-		"       (SELECT e FROM jsonb_array_elements(c.content) e WHERE e->>'id' = $3)"
+		"       (SELECT e FROM jsonb_array_elements(c.content) e WHERE e->>'id' = $3), c.product"
 		"  FROM campaigns c LEFT JOIN personas p ON p.id = c.persona_id"
 		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 3 },
 
@@ -357,7 +359,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 user, $2 campaign, $3 job or NULL: what a brief needs, as one JSON document, plus the
 	 * slots (type/platform/variant) that job already stored - a retried job skips them */
 	[STMT_GEN_CONTEXT] = { "gen_context",
-		"SELECT json_build_object('id', c.id, 'name', c.name, 'description', c.description,"
+		"SELECT json_build_object('id', c.id, 'name', c.name, 'product', c.product, 'description', c.description,"
 		"       'objective', c.objective, 'tone', c.tone, 'keywords', c.keywords,"
 		"       'generationSettings', c.generation_settings,"
 		"       'persona', CASE WHEN p.id IS NULL THEN NULL ELSE persona_json(p) END,"

@@ -56,7 +56,7 @@ void brief_fill(arena *a, struct gen_brief *b, struct content_context *score, js
 		if (persona && !json_object_is_type(persona, json_type_object))
 			persona = NULL;
 	}
-	b->product = first(str(body, "product"), str(campaign, "name"));
+	b->product = first(str(body, "product"), str(campaign, "product")); /* never the campaign's name */
 	b->description = str(campaign, "description");
 	b->objective = first(first(str(body, "objective"), str(campaign, "objective")), "awareness");
 	b->tone = first(str(body, "tone"), str(campaign, "tone"));
@@ -74,6 +74,5 @@ void brief_fill(arena *a, struct gen_brief *b, struct content_context *score, js
 	b->interests = list(a, persona, "interests", terms);
 	b->pain_points = list(a, persona, "painPoints", terms);
 	b->goals = list(a, persona, "goals", terms);
-	score->keywords = b->keywords;
-	score->persona_terms = terms;
+	*score = (struct content_context){ .keywords = b->keywords, .persona_terms = terms, .product = b->product };
 }

@@ -22,7 +22,7 @@ struct gen_brief {
 	int variant;			/* 0-based; variants of one brief differ visibly */
 	const char *seed;		/* stable identity for determinism (campaign id, or "") */
 
-	const char *product;		/* what is promoted: campaign name or request "product" */
+	const char *product;		/* what is promoted: request or campaign "product"; may be NULL */
 	const char *description;	/* campaign description */
 	const char *objective;		/* awareness | consideration | conversion */
 	const char *tone;
@@ -47,8 +47,9 @@ struct gen_brief {
 /*
  * Fills b from, in order of precedence, a request body (product, objective,
  * tone, keywords, customInstructions, creativityLevel), a campaign context
- * ({id, name, description, objective, tone, keywords, generationSettings,
- * persona}) and a persona (persona JSON as the API shows it). Any may be
+ * ({id, name, product, description, objective, tone, keywords,
+ * generationSettings, persona}; the name is internal and never the product)
+ * and a persona (persona JSON as the API shows it). Any may be
  * NULL. Content type, platform and variant are left to the caller. Also
  * fills the scoring context (keywords, persona terms). Strings point into
  * the JSON objects, which must outlive b.

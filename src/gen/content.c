@@ -121,8 +121,16 @@ const char *content_item_finish(arena *a, json_object *item, const struct conten
 		.body = get_str(item, "contentBody"),
 		.call_to_action = get_str(item, "callToAction"),
 		.keywords = ctx ? ctx->keywords : NULL,
+		.product = ctx ? ctx->product : NULL,
+		.emoji_policy = ctx ? ctx->emoji_policy : EMOJI_SPARING,
+		.max_grade = ctx ? ctx->max_grade : 0,
 	};
 	in.hashtags = strings_of(a, tags, &in.nhashtags);
+	json_object *heads = NULL, *descs = NULL;
+	json_object_object_get_ex(item, "headlines", &heads);
+	json_object_object_get_ex(item, "descriptions", &descs);
+	in.headlines = strings_of(a, heads, &in.nheadlines);
+	in.descriptions = strings_of(a, descs, &in.ndescriptions);
 	in.persona_terms = strings_of(a, ctx ? ctx->persona_terms : NULL, &in.npersona_terms);
 
 	struct quality_result q;

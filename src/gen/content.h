@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "arena.h"
+#include "quality.h"
 #include "validate.h"
 
 /* Field table for a content item in a request body (POST; PATCH validates partially). */
@@ -23,6 +24,9 @@ int content_item_check(json_object *item, struct verrors *errs);
 struct content_context {
 	const char *keywords;		/* campaign keywords; may be NULL */
 	json_object *persona_terms;	/* JSON array of strings; may be NULL */
+	const char *product;		/* what is promoted; may be NULL */
+	enum quality_emoji_policy emoji_policy;	/* default sparing; a brand profile's emojiPolicy */
+	int max_grade;			/* reading grade target (readingLevel.maxGrade); 0: none */
 };
 
 /* Where an item came from: its metadata. */

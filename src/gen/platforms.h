@@ -59,6 +59,7 @@ struct platform_rule {
 	int ad_title_max;		/* social ads: the headline (subjectLine) the prompt and writer keep to */
 	int headlines_min, headlines_max, headline_max;		/* search ads; 0 where there are none */
 	int descriptions_min, descriptions_max, description_max;
+	int links_max_rec;		/* links in the copy that still read well (the checks) */
 };
 
 #define N_PLATFORMS 6

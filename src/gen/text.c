@@ -1,13 +1,22 @@
 /*
- * text.c - fitting text into platform limits.
+ * text.c - fitting text into platform limits (model answers that overrun
+ * them after a repair; the builtin generator builds to fit instead).
  */
 #include "text.h"
 
 #include <string.h>
 
+#include "checks.h"
 #include "json.h"
 
-/* Cuts s to at most max characters at a sentence end, else a word end (with "..."). */
+/* s[0..n) without trailing spaces and joining punctuation. */
+static size_t trim_end(const char *s, size_t n)
+{
+	while (n > 0 && strchr(" ,:;-\n", s[n - 1]))
+		n--;
+	return n;
+}
+
 char *text_fit(arena *a, const char *s, size_t max)
 {
 	if (utf8_length(s, strlen(s)) <= max)
@@ -21,11 +30,20 @@ char *text_fit(arena *a, const char *s, size_t max)
 	for (size_t i = limit; i > max / 3; i--)
 		if ((s[i - 1] == '.' || s[i - 1] == '!' || s[i - 1] == '?') && (s[i] == ' ' || s[i] == '\n'))
 			return arena_strndup(a, s, i);
-	size_t cut = limit > 3 ? limit - 3 : 0;
+	/* No sentence ends in reach: whole words, and never a last word a phrase cannot end on. */
+	size_t cut = limit;
 	while (cut > 0 && s[cut] != ' ')
 		cut--;
-	while (cut > 0 && (s[cut - 1] == ',' || s[cut - 1] == ' ' || s[cut - 1] == ':'))
-		cut--;
-	return arena_printf(a, "%.*s...", (int)cut, s);
+	size_t words_cut = trim_end(s, cut);
+	char why[96];
+	for (;;) {
+		cut = trim_end(s, cut);
+		if (cut <= max / 3) /* an open quote or bracket early on: keep the words */
+			return arena_strndup(a, s, words_cut);
+		char *t = arena_strndup(a, s, cut);
+		if (!check_truncation(t, true, why, sizeof(why)))
+			return t;
+		while (cut > 0 && s[cut - 1] != ' ')
+			cut--;
+	}
 }
-

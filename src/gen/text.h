@@ -7,5 +7,9 @@
 
 #include "arena.h"
 
-/* s cut to at most max characters at a sentence end, else at a word end with "..."; arena-owned. */
+/*
+ * s cut to at most max characters: at the last sentence end in reach, else
+ * at a word end, dropping words a phrase cannot end on ("with", "the"), never
+ * with "..." (which reads as cut). Arena-owned.
+ */
 char *text_fit(arena *a, const char *s, size_t max);

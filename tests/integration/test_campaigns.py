@@ -30,13 +30,13 @@ def fresh(stack):
     return User(stack, "Fresh")
 
 
-FULL_KEYS = {"id", "userId", "personaId", "name", "description", "objective", "status", "budget",
+FULL_KEYS = {"id", "userId", "personaId", "name", "product", "description", "objective", "status", "budget",
              "currency", "startDate", "endDate", "tone", "keywords", "content", "abTests",
              "generationSettings", "createdAt", "updatedAt"}
 SUMMARY_KEYS = FULL_KEYS - {"content", "abTests"} | {"contentCount", "abTestCount"}
 
 GEN = {"contentTypes": ["email", "social_post"], "platforms": ["email", "linkedin", "twitter"],
-       "creativityLevel": 7, "includeVisuals": True, "customInstructions": "No jargon.",
+       "creativityLevel": 7, "includeVisuals": False, "customInstructions": "No jargon.",
        "variations": 3}
 AB = {"testName": "Subject A/B", "testType": "subject_line", "status": "draft",
       "variantA": {"contentId": "6f1c1f59-2a1c-4e53-9d7e-7b1f0c0c0001", "description": "short",
@@ -45,7 +45,7 @@ AB = {"testName": "Subject A/B", "testType": "subject_line", "status": "draft",
 
 
 def full_body(persona_id=None):
-    return {"name": "Spring launch", "description": "Launch of the planner app.",
+    return {"name": "Spring launch", "product": "Acme Planner", "description": "Launch of the planner app.",
             "objective": "conversion", "status": "draft", "personaId": persona_id,
             "budget": 1234.5, "currency": "EUR", "startDate": "2025-03-01", "endDate": "2025-03-31",
             "tone": "friendly, confident", "keywords": "planner, productivity",
@@ -57,7 +57,7 @@ def db_campaign(stack, cid):
     r = sql(stack).execute(
         """SELECT user_id::text, persona_id::text, name, description, objective, status, budget,
                   currency, start_date, end_date, tone, keywords, content, ab_tests,
-                  generation_settings FROM campaigns WHERE id = %s""", (cid,)).fetchone()
+                  generation_settings, product FROM campaigns WHERE id = %s""", (cid,)).fetchone()
     return r
 
 
@@ -65,7 +65,7 @@ def check_campaign_row(stack, c):
     r = db_campaign(stack, c["id"])
     assert r is not None
     (user_id, persona_id, name, description, objective, status, budget, currency, start,
-     end, tone, keywords, content, ab_tests, gen) = r
+     end, tone, keywords, content, ab_tests, gen, product) = r
     assert user_id == c["userId"]
     assert persona_id == c["personaId"]
     assert (name, description, objective, status) == \
@@ -74,7 +74,7 @@ def check_campaign_row(stack, c):
     assert currency == c["currency"]
     assert (start.isoformat() if start else None) == c["startDate"]
     assert (end.isoformat() if end else None) == c["endDate"]
-    assert (tone, keywords) == (c["tone"], c["keywords"])
+    assert (tone, keywords, product) == (c["tone"], c["keywords"], c["product"])
     if "content" in c:
         assert [i["id"] for i in content] == [i["id"] for i in c["content"]]
         assert dec(ab_tests) == c["abTests"]
@@ -90,7 +90,7 @@ def test_campaign_crud(stack, fresh):
     c = json_body(u.req("POST", "/api/campaigns", json=body), 201)
     assert set(c) == FULL_KEYS
     assert UUID_RE.match(c["id"]) and c["userId"] == u.id
-    for k in ("name", "description", "objective", "status", "personaId", "currency", "startDate",
+    for k in ("name", "product", "description", "objective", "status", "personaId", "currency", "startDate",
               "endDate", "tone", "keywords"):
         assert c[k] == body[k], k
     assert c["budget"] == Decimal("1234.50")
@@ -120,7 +120,7 @@ def test_campaign_crud(stack, fresh):
                                           {"testName": "CTA", "testType": "call_to_action"}]}),
                   200)
     assert p["name"] == "Spring launch v2" and p["budget"] == Decimal("99.99")
-    for k in ("description", "objective", "status", "personaId", "currency", "startDate",
+    for k in ("product", "description", "objective", "status", "personaId", "currency", "startDate",
               "endDate", "tone", "keywords", "generationSettings", "createdAt", "id", "userId"):
         assert p[k] == c[k], k
     assert p["updatedAt"] > c["updatedAt"]
@@ -164,8 +164,26 @@ def test_campaign_minimal_defaults(stack, alice):
     check_campaign_row(stack, c)
 
 
+def test_campaign_product_is_optional_and_patchable(stack, alice):
+    c = json_body(alice.req("POST", "/api/campaigns", json={"name": "Q3 push", "objective": "awareness"}), 201)
+    assert c["product"] is None
+    p = json_body(alice.req("PATCH", f"/api/campaigns/{c['id']}", json={"product": "Acme Planner"}), 200)
+    assert p["product"] == "Acme Planner" and p["name"] == "Q3 push"
+    check_campaign_row(stack, p)
+    p = json_body(alice.req("PATCH", f"/api/campaigns/{c['id']}", json={"product": None}), 200)
+    assert p["product"] is None
+
+
+def test_include_visuals_is_refused_until_visuals_exist(stack, alice):
+    body = {"name": "Visual", "objective": "awareness", "generationSettings": {"includeVisuals": True}}
+    r = alice.req("POST", "/api/campaigns", json=body)
+    assert r.status_code == 422 and r.headers["Content-Type"].startswith("application/problem+json"), r.text
+    assert "visuals are not generated yet" in r.text
+    assert sql(stack).execute("SELECT count(*) FROM campaigns WHERE name = 'Visual'").fetchone()[0] == 0
+
+
 def test_campaign_boundaries_accepted(stack, alice):
-    body = {"name": "n" * 200, "objective": "consideration", "description": "d" * 5000,
+    body = {"name": "n" * 200, "product": "p" * 100, "objective": "consideration", "description": "d" * 5000,
             "budget": 999999999999.99, "currency": "JPY", "startDate": "2024-02-29",
             "endDate": "2024-02-29", "tone": "t" * 100, "keywords": "k" * 500,
             "generationSettings": {"contentTypes": ["email", "social_post", "ad_copy"],
@@ -406,6 +424,10 @@ INVALID = [
     ({"generationSettings": {"creativityLevel": 0}}, {"generationSettings.creativityLevel"}),
     ({"generationSettings": {"creativityLevel": 11}}, {"generationSettings.creativityLevel"}),
     ({"generationSettings": {"includeVisuals": "yes"}}, {"generationSettings.includeVisuals"}),
+    ({"generationSettings": {"includeVisuals": True}}, {"generationSettings.includeVisuals"}),
+    ({"product": ""}, {"product"}),
+    ({"product": "p" * 101}, {"product"}),
+    ({"product": 7}, {"product"}),
     ({"generationSettings": {"customInstructions": "c" * 2001}},
      {"generationSettings.customInstructions"}),
     ({"generationSettings": {"variations": 0}}, {"generationSettings.variations"}),

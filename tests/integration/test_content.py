@@ -15,7 +15,8 @@ ITEM_KEYS = {"id", "contentType", "platform", "subjectLine", "preheader", "conte
              "callToAction", "hashtags", "visualUrl", "qualityScore", "qualityBreakdown",
              "metadata", "createdAt", "updatedAt"}
 CHECKS = {"length", "readability", "callToAction", "keywords", "hashtags", "spam", "subjectLine",
-          "personaMatch"}
+          "personaMatch", "truncation", "grammar", "stuffing", "repetition", "shouting", "punctuation", "emoji",
+          "links", "readingGrade"}
 ALLOWED_PAIRS = [("email", "email")] + \
     [("social_post", p) for p in ("linkedin", "twitter", "facebook", "instagram")] + \
     [("ad_copy", p) for p in ("google_ads", "facebook", "linkedin", "instagram", "twitter")]
@@ -167,6 +168,23 @@ def test_content_score_is_deterministic(stack, alice, camp):
     b = alice.content(camp["id"], **body)
     assert a["id"] != b["id"]
     assert (a["qualityScore"], a["qualityBreakdown"]) == (b["qualityScore"], b["qualityBreakdown"])
+
+
+def test_broken_copy_scores_at_most_60(stack, alice, camp):
+    """Issue #10: a cut subject scored 96; manual items go through the same checks."""
+    email = {"contentType": "email", "platform": "email", "subjectLine": "Ready to get 10 hours a?",
+             "preheader": "See how the planner gives you ten hours a week back, starting today.",
+             "contentBody": BODY * 3, "callToAction": "Try it free"}
+    cut = alice.content(camp["id"], **email)
+    assert cut["qualityScore"] <= 60, cut
+    assert cut["qualityBreakdown"]["truncation"]["score"] == 0, cut["qualityBreakdown"]
+    assert "subjectLine" in cut["qualityBreakdown"]["truncation"]["note"], cut["qualityBreakdown"]
+    whole = alice.content(camp["id"], **dict(email, subjectLine="Get 10 hours a week back"))
+    assert whole["qualityBreakdown"]["truncation"]["score"] == 100 and whole["qualityScore"] > 60, whole
+    ad = alice.content(camp["id"], contentType="ad_copy", platform="google_ads", callToAction="Get started",
+                       headlines=["Acme Planner", "Built For Save Time", "Plan Your Week"],
+                       descriptions=["Plan every week in one place.", "Set up in minutes."])
+    assert ad["qualityBreakdown"]["grammar"]["score"] == 0 and ad["qualityScore"] <= 60, ad
 
 
 @pytest.mark.parametrize("platform", sorted(LIMITS))

@@ -61,7 +61,7 @@ ALL_VARIANTS = [(t, p, v) for t, p in ALL_PAIRS for v in range(5)]
 def brief(user):
     persona = user.persona(name="Ops Olivia", painPoints=["scattered to-do lists"],
                            goals=["ship projects on time"], interests=["productivity"])
-    camp = user.campaign(name="Acme Planner", personaId=persona["id"],
+    camp = user.campaign(name="Q3 internal push", product="Acme Planner", personaId=persona["id"],
                          keywords="team planner, save time", tone="friendly")
     return {"campaignId": camp["id"]}
 
@@ -163,6 +163,28 @@ def test_copy_uses_the_brief(user, brief):
     # the keywords show up across the campaign's copy
     everything = " ".join(text_of(i).lower() for i in items)
     assert "team planner" in everything and "save time" in everything, everything[:500]
+
+
+def test_copy_reads_whole_and_never_uses_the_campaign_name(user, brief):
+    items = batch(user, brief, ALL_VARIANTS)
+    for (t, p, v), it in zip(ALL_VARIANTS, items):
+        assert "q3 internal push" not in text_of(it).lower(), (t, p, v, it)
+        bd = it["qualityBreakdown"]
+        assert bd["truncation"]["score"] == 100 and bd["grammar"]["score"] == 100, (t, p, v, bd, it)
+        assert "..." not in text_of(it), (t, p, v, it)
+
+
+def test_custom_instructions_are_honoured(user, brief, stack):
+    cid = brief["campaignId"]
+    user.req("PATCH", f"/api/campaigns/{cid}", json={"generationSettings": {
+        "customInstructions": 'Mention the 14-day free trial. Close with "No credit card required"'}})
+    for t, p in [("email", "email"), ("social_post", "linkedin"), ("social_post", "facebook")]:
+        (it,) = batch(user, brief, [(t, p, 0)])
+        text = text_of(it)
+        assert "the 14-day free trial" in text and "No credit card required." in text, (t, p, text)
+    # a request's own instructions win over the campaign's
+    (it,) = batch(user, dict(brief, customInstructions="Mention our spring pricing"), [("email", "email", 0)])
+    assert "our spring pricing" in it["contentBody"] and "14-day" not in it["contentBody"], it
 
 
 def test_objective_changes_the_copy(user, brief):

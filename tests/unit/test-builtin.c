@@ -84,7 +84,8 @@ int main(int argc, char **argv)
 	ok(strcasestr(body, "automation") != NULL, "a keyword appears in the copy");
 	json_object *terms = json_object_new_array();
 	json_object_array_add(terms, json_object_new_string("No time for marketing"));
-	struct content_context ctx = { "automation, lead nurturing, CRM", terms };
+	struct content_context ctx = { .keywords = "automation, lead nurturing, CRM", .persona_terms = terms,
+				       .product = "Acme Flow" };
 	content_item_finish(a, item, &ctx, NULL);
 	int score = json_object_get_int(json_object_object_get(item, "qualityScore"));
 	ok(score >= 70, "builtin copy scores as a usable first draft (%d)", score);
@@ -106,6 +107,57 @@ int main(int argc, char **argv)
 	json_object *tags = NULL;
 	ok(json_object_object_get_ex(item, "hashtags", &tags) && json_object_array_length(tags) > 0,
 	   "and still gets hashtags");
+	json_object_put(item);
+
+	/* Tone changes the wording; creativity widens the choice; instructions are honoured. */
+	struct gen_brief friendly = brief("email", "email", 0), formal = friendly;
+	formal.tone = "formal and professional";
+	json_object *fi, *fo;
+	builtin_generate(&friendly, a, &fi);
+	builtin_generate(&formal, a, &fo);
+	const char *fbody = json_object_get_string(json_object_object_get(fi, "contentBody"));
+	const char *obody = json_object_get_string(json_object_object_get(fo, "contentBody"));
+	ok(strncmp(fbody, "Hi there,", 9) == 0 && strncmp(obody, "Hello,", 6) == 0 && strstr(obody, "Kind regards"),
+	   "a formal tone changes greeting and sign-off");
+	json_object_put(fi);
+	json_object_put(fo);
+
+	int plain_hooks = 0, wild_hooks = 0;
+	for (int level = 1; level <= 10; level += 9) {
+		const char *seen[40];
+		int n = 0;
+		for (int seed = 0; seed < 40; seed++) {
+			struct gen_brief c = brief("social_post", "twitter", 0);
+			c.creativity = level;
+			c.seed = arena_printf(a, "seed-%d", seed);
+			builtin_generate(&c, a, &item);
+			const char *copy = arena_strdup(a, json_object_get_string(json_object_object_get(item, "contentBody")));
+			const char *end = strpbrk(copy, ".?!"); /* the hook's first sentence */
+			const char *hook1 = arena_strndup(a, copy, end ? (size_t)(end - copy) : strlen(copy));
+			bool dup = false;
+			for (int k = 0; k < n && !dup; k++)
+				dup = strcmp(seen[k], hook1) == 0;
+			if (!dup)
+				seen[n++] = hook1;
+			json_object_put(item);
+		}
+		*(level == 1 ? &plain_hooks : &wild_hooks) = n;
+	}
+	ok(wild_hooks > plain_hooks, "creativity 10 draws on more openings than creativity 1 (%d > %d)", wild_hooks,
+	   plain_hooks);
+
+	struct gen_brief told = brief("social_post", "linkedin", 2);
+	told.custom_instructions = "Keep it short. Mention the 14-day free trial. Always end with \"No credit card required\"";
+	builtin_generate(&told, a, &item);
+	body = json_object_get_string(json_object_object_get(item, "contentBody"));
+	ok(strstr(body, "the 14-day free trial") && strstr(body, "No credit card required."),
+	   "\"mention X\" and quoted phrases are in the copy");
+	json_object_put(item);
+
+	struct gen_brief nameless = brief("ad_copy", "google_ads", 0);
+	nameless.product = NULL;
+	builtin_generate(&nameless, a, &item);
+	ok(!strcasestr(to_s(item), "our product\""), "without a product no headline reads \"Our Product\"");
 	json_object_put(item);
 
 	struct gen_brief bare = { .content_type = "email", .platform = "email", .objective = "awareness" };
