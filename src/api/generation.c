@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "brand.h"
 #include "brief.h"
 #include "generate.h"
 #include "handlers.h"
@@ -26,6 +27,7 @@
 #define BRIEF_FIELDS                                          \
 	VUUID("campaignId", V_NULLABLE),                      \
 	VUUID("personaId", V_NULLABLE),                       \
+	VUUID("brandProfileId", V_NULLABLE),                  \
 	VSTR("product", V_NULLABLE, 1, 200),                  \
 	VENUM("objective", V_NULLABLE, objective_names),      \
 	VSTR("tone", V_NULLABLE, 0, 100),                     \
@@ -77,6 +79,7 @@ static const char campaign_full[] = "the campaign already holds the maximum of 5
 /* What a generation request refers to, loaded once. */
 struct ctx {
 	json_object *campaign, *persona;
+	const struct brand_profile *brand; /* the body's brandProfileId, else the campaign's; NULL: none */
 	const char *campaign_id;
 	bool save;
 };
@@ -93,6 +96,29 @@ static int field_error(request *r, const char *field, const char *message)
 static long until_midnight_utc(void)
 {
 	return 86400 - (long)(time(NULL) % 86400);
+}
+
+/* The brand profile named in the body (404 when not the caller's), else the campaign's. */
+static int brand_or_fail(request *r, struct ctx *c)
+{
+	const char *id = vget_str(r->body, "brandProfileId");
+	json_object *profile = c->campaign ? json_object_object_get(c->campaign, "brandProfile") : NULL;
+	if (id) {
+		const char *p[] = { r->user_id, id };
+		PGresult *res = req_exec_or_fail(r, STMT_BRAND_PROFILE_GET, p);
+		if (!res)
+			return -EIO;
+		if (PQntuples(res) == 0) {
+			req_not_found(r, "brand profile");
+			return -ENOENT;
+		}
+		if (!(profile = req_json_value_or_fail(r, res, 0, 0)))
+			return -EIO;
+	}
+	struct brand_profile *b = arena_alloc(r->arena, sizeof(*b));
+	if (brand_profile_parse(r->arena, profile, b) == 0)
+		c->brand = b;
+	return 0;
 }
 
 /* Validates, loads campaign/persona, checks the token limit; answers and returns <0 on failure. */
@@ -131,6 +157,8 @@ static int prepare_or_fail(request *r, const struct vfield *fields, struct ctx *
 		if (!(c->persona = req_json_value_or_fail(r, res, 0, 0)))
 			return -EIO;
 	}
+	if (brand_or_fail(r, c) < 0)
+		return -ENOENT;
 	long long used;
 	int rc = usage_allowed(r->app->db, r->arena, r->app->cfg, r->user_id, &used);
 	if (rc == -EDQUOT) {
@@ -154,6 +182,7 @@ static void task_init(request *r, struct gen_task *t, const struct ctx *c, const
 	t->brief.content_type = type;
 	t->brief.platform = platform;
 	t->brief.variant = variant;
+	t->brief.brand = c->brand;
 }
 
 /* Usage that could not be written: the calls happened, so say so once, with the request. */
