@@ -292,6 +292,8 @@ static int failure_status(const struct gen_task *t)
 		return 409;
 	if (t->error == gen_token_limit_error)
 		return 429;
+	if (t->brand_failed)
+		return 422; /* the profile asks for what the platform cannot hold: the client's to change */
 	return t->retryable ? 503 : 502;
 }
 
@@ -300,7 +302,7 @@ static void problem_json(buf *b, const struct gen_task *t)
 	int status = failure_status(t);
 	buf_printf(b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
 		   status == 503 ? "Service Unavailable" : status == 409 ? "Conflict" : status == 429 ? "Too Many Requests"
-		   : "Bad Gateway", status);
+		   : status == 422 ? "Unprocessable Content" : "Bad Gateway", status);
 	buf_json_str(b, t->error);
 	buf_putc(b, '}');
 }

@@ -167,7 +167,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_CONTENT_CONTEXT] = { "content_context",
 		"SELECT c.keywords, coalesce(to_json(p.interests || p.pain_points || p.goals), '[]'),"
 		"       (SELECT e FROM jsonb_array_elements(c.content) e WHERE e->>'id' = $3),"
-		"       brand_profile_json(bp)"
+		"       CASE WHEN bp.id IS NOT NULL THEN brand_profile_json(bp) END"
 		"  FROM campaigns c LEFT JOIN personas p ON p.id = c.persona_id"
 		"       LEFT JOIN brand_profiles bp ON bp.id = c.brand_profile_id"
 		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 3 },

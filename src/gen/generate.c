@@ -200,6 +200,7 @@ static bool brand_hold(struct runner *r, struct gen_task *t, json_object *item, 
 	rep->llm_repair = t->internal && t->internal->brand_broken.count > 0;
 	struct verrors errs;
 	if (brand_enforce(r->a, t->brief.brand, item, rep) < 0) {
+		t->brand_failed = true;
 		finish(r, t, GEN_FAILED, arena_printf(r->a, "the brand profile cannot be applied: %s", rep->error), false);
 		return false;
 	}
