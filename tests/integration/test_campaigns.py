@@ -30,7 +30,7 @@ def fresh(stack):
     return User(stack, "Fresh")
 
 
-FULL_KEYS = {"id", "userId", "personaId", "name", "description", "objective", "status", "budget",
+FULL_KEYS = {"id", "userId", "personaId", "brandProfileId", "name", "description", "objective", "status", "budget",
              "currency", "startDate", "endDate", "tone", "keywords", "content", "abTests",
              "generationSettings", "createdAt", "updatedAt"}
 SUMMARY_KEYS = FULL_KEYS - {"content", "abTests"} | {"contentCount", "abTestCount"}
