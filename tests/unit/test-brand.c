@@ -19,6 +19,9 @@ static const char PROFILE[] =
 	"  {\"text\":\"#ad\",\"platforms\":[\"instagram\"]}],"
 	"\"examples\":[\"Your week, planned in five minutes.\"]}";
 
+static arena *a;
+
+/* Parsed JSON owned by the test's arena (freed with it). */
 static json_object *parse(const char *s)
 {
 	json_object *o = json_tokener_parse(s);
@@ -26,7 +29,7 @@ static json_object *parse(const char *s)
 		printf("Bail out! test JSON does not parse: %s\n", s);
 		exit(1);
 	}
-	return o;
+	return json_own(a, o);
 }
 
 static const char *get(json_object *o, const char *k)
@@ -45,7 +48,7 @@ static const struct brand_finding *find(const struct brand_report *r, enum brand
 
 int main(void)
 {
-	arena *a = arena_new(0);
+	a = arena_new(0);
 	json_object *pj = parse(PROFILE);
 	struct brand_profile p;
 	is_int(brand_profile_parse(a, pj, &p), 0, "the profile parses");
@@ -203,5 +206,6 @@ int main(void)
 	is_int(json_object_get_int(json_object_object_get(json_object_object_get(item, "metadata"), "brandProfileVersion")), 3,
 	       "metadata.brandProfileVersion");
 	ok(s && strstr(s, "\"brandFit\""), "serialised");
+	arena_free(a);
 	return tap_done();
 }
