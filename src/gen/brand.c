@@ -207,12 +207,27 @@ struct rule {
 	enum brand_kind kind;
 };
 
-/* The preferred term that replaces word, or NULL. */
+static bool banned(const struct brand_profile *p, const char *word)
+{
+	for (size_t i = 0; i < p->nforbidden; i++)
+		if (strcasecmp(p->forbidden[i], word) == 0)
+			return true;
+	for (size_t i = 0; i < p->ncompetitors; i++)
+		if (strcasecmp(p->competitors[i], word) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The preferred term that replaces word, or NULL. A preferred term that is
+ * itself forbidden (the API refuses such a profile, but a later PATCH of
+ * one list can make it so) never replaces anything.
+ */
 static const char *preferred_for(const struct brand_profile *p, const char *word)
 {
 	for (size_t i = 0; i < p->npreferred; i++)
 		for (size_t j = 0; j < p->preferred[i].nreplaces; j++)
-			if (strcasecmp(p->preferred[i].replaces[j], word) == 0)
+			if (strcasecmp(p->preferred[i].replaces[j], word) == 0 && !banned(p, p->preferred[i].term))
 				return p->preferred[i].term;
 	return NULL;
 }
@@ -235,7 +250,7 @@ static struct rule *rules_of(arena *a, const struct brand_profile *p, size_t *n)
 			bool dup = false;
 			for (size_t k = 0; k < *n && !dup; k++)
 				dup = strcasecmp(r[k].from, w) == 0;
-			if (!dup && strcasecmp(w, p->preferred[i].term) != 0)
+			if (!dup && strcasecmp(w, p->preferred[i].term) != 0 && !banned(p, p->preferred[i].term))
 				r[(*n)++] = (struct rule){ w, p->preferred[i].term, BRAND_PREFERRED };
 		}
 	for (size_t i = 1; i < *n; i++) /* insertion sort, longest first; a few dozen rules at most */
@@ -337,6 +352,8 @@ static const char *rewrite(arena *a, const char *s, const struct rule *rules, si
 			pos += 2; /* "Acme's" goes whole */
 		else if (strncmp(s + pos, "\xE2\x80\x99s", 4) == 0 && !word_byte((unsigned char)s[pos + 4]))
 			pos += 4;
+		if (s[pos] == ',' && !sentence_start(&o))
+			pos++; /* "a cheap, fast plan" -> "a fast plan" */
 	}
 	if (!changed)
 		return s;

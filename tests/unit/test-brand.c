@@ -74,7 +74,7 @@ int main(void)
 	brand_report_init(&rep, &p);
 	is_int(brand_enforce(a, &p, post, &rep), 0, "the post can be made to comply");
 	const char *body = get(post, "contentBody");
-	is_str(body, "Affordable plans for busy customers! Unlike, FlowDesk is to save time. Customers agree.\n\n"
+	is_str(body, "Affordable plans for busy customers! Unlike FlowDesk is to save time. Customers agree.\n\n"
 		     "Terms apply.",
 	       "cheap -> affordable (capitalised), clients -> customers, competitor and forbidden word removed and "
 	       "tidied, emoji stripped, disclaimer appended");
@@ -190,6 +190,18 @@ int main(void)
 	brand_enforce(a, &bp, party, &rep);
 	is_str(get(party, "contentBody"), "Launch day \xF0\x9F\x8E\x89\xF0\x9F\x8E\x89 with and too",
 	       "the first two kept, the rest (a ZWJ sequence too) dropped");
+
+	/* a profile that contradicts itself (a PATCH made a preferred term forbidden): never writes a banned word */
+	json_object *odd = parse("{\"id\":\"o\",\"version\":5,\"forbiddenTerms\":[\"cheap\",\"budget\"],"
+				 "\"preferredTerms\":[{\"term\":\"budget\",\"replaces\":[\"cheap\",\"low-cost\"]}]}");
+	brand_profile_parse(a, odd, &bp);
+	json_object *lowcost = parse("{\"contentType\":\"social_post\",\"platform\":\"linkedin\","
+				     "\"contentBody\":\"A cheap, low-cost plan.\"}");
+	brand_report_init(&rep, &bp);
+	brand_enforce(a, &bp, lowcost, &rep);
+	is_str(get(lowcost, "contentBody"), "A low-cost plan.", "the forbidden word is removed, not replaced by another");
+	brand_report_init(&rep, &bp);
+	is_int(brand_check(a, &bp, lowcost, &rep), 0, "and the result passes the check");
 
 	/* brandFit and metadata */
 	json_object *item = parse("{\"qualityScore\":90,\"qualityBreakdown\":{},\"metadata\":{\"generatedBy\":\"manual\"}}");
