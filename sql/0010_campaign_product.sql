@@ -13,7 +13,8 @@ COMMENT ON COLUMN campaigns.product IS 'The product or offer the copy promotes, 
 CREATE FUNCTION campaign_json(c campaigns) RETURNS json
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN json_build_object(
-        'id', c.id, 'userId', c.user_id, 'personaId', c.persona_id, 'name', c.name, 'product', c.product,
+        'id', c.id, 'userId', c.user_id, 'personaId', c.persona_id, 'brandProfileId', c.brand_profile_id,
+        'name', c.name, 'product', c.product,
         'description', c.description, 'objective', c.objective, 'status', c.status,
         'budget', c.budget, 'currency', c.currency, 'startDate', c.start_date, 'endDate', c.end_date,
         'tone', c.tone, 'keywords', c.keywords, 'content', c.content, 'abTests', c.ab_tests,
@@ -24,7 +25,8 @@ COMMENT ON FUNCTION campaign_json(campaigns) IS 'API representation of a campaig
 CREATE FUNCTION campaign_summary_json(c campaigns) RETURNS json
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN json_build_object(
-        'id', c.id, 'userId', c.user_id, 'personaId', c.persona_id, 'name', c.name, 'product', c.product,
+        'id', c.id, 'userId', c.user_id, 'personaId', c.persona_id, 'brandProfileId', c.brand_profile_id,
+        'name', c.name, 'product', c.product,
         'description', c.description, 'objective', c.objective, 'status', c.status,
         'budget', c.budget, 'currency', c.currency, 'startDate', c.start_date, 'endDate', c.end_date,
         'tone', c.tone, 'keywords', c.keywords, 'generationSettings', c.generation_settings,

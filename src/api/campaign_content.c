@@ -5,11 +5,15 @@
  * concurrent adds all land. Editing is optimistic: read the item, merge and
  * re-score it here, then replace it only if it is still exactly what was
  * read; a concurrent edit makes the replace match nothing and we start over.
+ * When the campaign has a brand profile, an item that breaks it is refused
+ * (422 naming the first violation) unless the body says
+ * "allowBrandViolations": true; then it is stored and brandFit says so.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "brand.h"
 #include "content.h"
 #include "handlers.h"
 #include "notify.h"
@@ -18,17 +22,69 @@
 #include "query.h"
 #include "schemas.h"
 
-/* Items are content_item_fields (content.c) plus content_item_check()'s platform rules. */
+/* Items are content_item_fields (content.c) plus content_item_check()'s platform rules, and the flag. */
+static const struct vfield manual_item_fields[] = {
+	CONTENT_ITEM_FIELDS,
+	VBOOL("allowBrandViolations", 0),
+	VEND,
+};
+
 const struct body_schema content_body_schemas[] = {
-	{ "POST /api/campaigns/:id/content", content_item_fields, false },
-	{ "PATCH /api/campaigns/:id/content/:contentId", content_item_fields, true },
+	{ "POST /api/campaigns/:id/content", manual_item_fields, false },
+	{ "PATCH /api/campaigns/:id/content/:contentId", manual_item_fields, true },
 	{ .route = NULL },
 };
 
 #define EDIT_ATTEMPTS 5
 
-/* Loads keywords, persona terms and (when content_id) the item; NULL after answering. */
-static PGresult *context_or_fail(request *r, const char *content_id, struct content_context *ctx)
+/* Takes allowBrandViolations out of a validated body: a request flag, not part of the item. */
+static bool take_allow_flag(json_object *body)
+{
+	json_object *v;
+	bool allow = json_object_object_get_ex(body, "allowBrandViolations", &v) && json_object_get_boolean(v);
+	json_object_object_del(body, "allowBrandViolations");
+	return allow;
+}
+
+/*
+ * Checks item against the campaign's brand profile (none: nothing to do).
+ * A violation answers 422 naming it, unless allowed: then rep records it.
+ */
+static int brand_or_fail(request *r, const struct brand_profile *p, json_object *item, bool allow,
+			 struct brand_report *rep)
+{
+	brand_report_init(rep, p);
+	if (!p || brand_check(r->arena, p, item, rep) == 0)
+		return 0;
+	if (allow) {
+		rep->violations_allowed = true;
+		return 0;
+	}
+	struct verrors errs;
+	verrors_init(&errs, r->arena);
+	for (const struct brand_finding *f = rep->head; f; f = f->next)
+		verrors_add(&errs, f->field, "%s", brand_finding_message(r->arena, f));
+	req_problem_fields_detail(r, arena_printf(r->arena, "the item breaks the campaign's brand profile: %s %s (send "
+							  "\"allowBrandViolations\": true to store it anyway)",
+						  rep->head->field, brand_finding_message(r->arena, rep->head)),
+				  &errs);
+	return -EINVAL;
+}
+
+/* The item as stored: finished, and with the brand report when the campaign has a profile. */
+static const char *finish_item(request *r, json_object *item, const struct content_context *ctx,
+			       const struct content_origin *origin, const struct brand_report *rep)
+{
+	const char *json = content_item_finish(r->arena, item, ctx, origin);
+	return rep->profile ? brand_annotate(r->arena, item, rep) : json;
+}
+
+/*
+ * Loads keywords, persona terms, (when content_id) the item and the
+ * campaign's brand profile (*ret_brand, NULL when none); NULL after answering.
+ */
+static PGresult *context_or_fail(request *r, const char *content_id, struct content_context *ctx,
+				 const struct brand_profile **ret_brand)
 {
 	const char *p[] = { r->user_id, r->params[0], content_id };
 	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_CONTEXT, p);
@@ -39,6 +95,15 @@ static PGresult *context_or_fail(request *r, const char *content_id, struct cont
 	*ctx = (struct content_context){ .keywords = db_value(res, 0, 0), .product = db_value(res, 0, 3) };
 	if (!(ctx->persona_terms = req_json_value_or_fail(r, res, 0, 1)))
 		return NULL;
+	*ret_brand = NULL;
+	if (!PQgetisnull(res, 0, 4)) {
+		json_object *profile = req_json_value_or_fail(r, res, 0, 4);
+		struct brand_profile *brand = arena_alloc(r->arena, sizeof(*brand));
+		if (!profile)
+			return NULL;
+		if (brand_profile_parse(r->arena, profile, brand) == 0)
+			*ret_brand = brand;
+	}
 	return res;
 }
 
@@ -53,15 +118,18 @@ static int check_or_fail(request *r, json_object *item)
 void content_add(request *r)
 {
 	struct verrors errs;
-	req_validate_into(r, content_item_fields, false, &errs);
+	req_validate_into(r, manual_item_fields, false, &errs);
 	content_item_check(r->body, &errs); /* platform rules too: every error at once */
 	if (req_errors_or_fail(r, &errs) < 0)
 		return;
+	bool allow = take_allow_flag(r->body);
 	struct content_context ctx;
-	if (!context_or_fail(r, NULL, &ctx))
+	const struct brand_profile *brand;
+	struct brand_report rep;
+	if (!context_or_fail(r, NULL, &ctx, &brand) || brand_or_fail(r, brand, r->body, allow, &rep) < 0)
 		return;
 	static const struct content_origin manual = { "manual", NULL, NULL, NULL, NULL, 0 };
-	const char *item = content_item_finish(r->arena, r->body, &ctx, &manual);
+	const char *item = finish_item(r, r->body, &ctx, &manual, &rep);
 	const char *p[] = { r->user_id, r->params[0], item };
 	PGresult *res = req_exec_or_fail(r, STMT_CONTENT_APPEND, p);
 	if (!res)
@@ -104,7 +172,8 @@ void content_list(request *r)
 void content_get(request *r)
 {
 	struct content_context ctx;
-	PGresult *res = context_or_fail(r, r->params[1], &ctx);
+	const struct brand_profile *brand;
+	PGresult *res = context_or_fail(r, r->params[1], &ctx, &brand);
 	if (!res)
 		return;
 	if (PQgetisnull(res, 0, 2))
@@ -123,11 +192,13 @@ static void merge(json_object *item, json_object *patch)
 
 void content_patch(request *r)
 {
-	if (req_validate_partial_or_fail(r, content_item_fields) < 0)
+	if (req_validate_partial_or_fail(r, manual_item_fields) < 0)
 		return;
+	bool allow = take_allow_flag(r->body);
 	for (int attempt = 0; attempt < EDIT_ATTEMPTS; attempt++) {
 		struct content_context ctx;
-		PGresult *res = context_or_fail(r, r->params[1], &ctx);
+		const struct brand_profile *brand;
+		PGresult *res = context_or_fail(r, r->params[1], &ctx, &brand);
 		if (!res)
 			return;
 		if (PQgetisnull(res, 0, 2)) {
@@ -139,9 +210,10 @@ void content_patch(request *r)
 		if (!item)
 			return;
 		merge(item, r->body);
-		if (check_or_fail(r, item) < 0)
+		struct brand_report rep;
+		if (check_or_fail(r, item) < 0 || brand_or_fail(r, brand, item, allow, &rep) < 0)
 			return;
-		const char *after = content_item_finish(r->arena, item, &ctx, NULL);
+		const char *after = finish_item(r, item, &ctx, NULL, &rep);
 		const char *p[] = { r->user_id, r->params[0], r->params[1], before, after };
 		PGresult *upd = req_exec_or_fail(r, STMT_CONTENT_REPLACE, p);
 		if (!upd)

@@ -58,6 +58,7 @@ static const struct vfield ab_test_fields[] = {
 	VENUM("objective", V_REQUIRED, objective_names),                      \
 	VENUM("status", 0, status_values),                                    \
 	VUUID("personaId", V_NULLABLE),                                       \
+	VUUID("brandProfileId", V_NULLABLE),                                  \
 	VDECIMAL("budget", V_NULLABLE),                                       \
 	VCURRENCY("currency", 0),                                             \
 	VDATE("startDate", V_NULLABLE),                                       \

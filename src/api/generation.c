@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "brand.h"
 #include "brief.h"
 #include "generate.h"
 #include "handlers.h"
@@ -27,6 +28,7 @@
 #define BRIEF_FIELDS                                          \
 	VUUID("campaignId", V_NULLABLE),                      \
 	VUUID("personaId", V_NULLABLE),                       \
+	VUUID("brandProfileId", V_NULLABLE),                  \
 	VSTR("product", V_NULLABLE, 1, 200),                  \
 	VENUM("objective", V_NULLABLE, objective_names),      \
 	VSTR("tone", V_NULLABLE, 0, 100),                     \
@@ -78,6 +80,7 @@ static const char campaign_full[] = "the campaign already holds the maximum of 5
 /* What a generation request refers to, loaded once. */
 struct ctx {
 	json_object *campaign, *persona;
+	const struct brand_profile *brand; /* the body's brandProfileId, else the campaign's; NULL: none */
 	const char *campaign_id;
 	bool save;
 	const struct usage_limit *exceeded; /* the limit a reservation was refused by, if any */
@@ -98,6 +101,29 @@ static void limit_problem(request *r, const struct usage_limit *l, const char *p
 {
 	req_add_header(r, "Retry-After: %ld", usage_retry_after(l, time(NULL)));
 	req_problem(r, 429, "%s%s", prefix, usage_limit_message(r->arena, l));
+}
+
+/* The brand profile named in the body (404 when not the caller's), else the campaign's. */
+static int brand_or_fail(request *r, struct ctx *c)
+{
+	const char *id = vget_str(r->body, "brandProfileId");
+	json_object *profile = c->campaign ? json_object_object_get(c->campaign, "brandProfile") : NULL;
+	if (id) {
+		const char *p[] = { r->user_id, id };
+		PGresult *res = req_exec_or_fail(r, STMT_BRAND_PROFILE_GET, p);
+		if (!res)
+			return -EIO;
+		if (PQntuples(res) == 0) {
+			req_not_found(r, "brand profile");
+			return -ENOENT;
+		}
+		if (!(profile = req_json_value_or_fail(r, res, 0, 0)))
+			return -EIO;
+	}
+	struct brand_profile *b = arena_alloc(r->arena, sizeof(*b));
+	if (brand_profile_parse(r->arena, profile, b) == 0)
+		c->brand = b;
+	return 0;
 }
 
 /* Validates, loads campaign/persona, checks the token limit; answers and returns <0 on failure. */
@@ -136,6 +162,8 @@ static int prepare_or_fail(request *r, const struct vfield *fields, struct ctx *
 		if (!(c->persona = req_json_value_or_fail(r, res, 0, 0)))
 			return -EIO;
 	}
+	if (brand_or_fail(r, c) < 0)
+		return -ENOENT;
 	const char *usage;
 	const struct usage_limit *reached;
 	int rc = usage_check(r->app->db, r->arena, r->app->cfg, r->user_id, &usage, &reached);
@@ -158,6 +186,7 @@ static void task_init(request *r, struct gen_task *t, const struct ctx *c, const
 	t->brief.content_type = type;
 	t->brief.platform = platform;
 	t->brief.variant = variant;
+	t->brief.brand = c->brand;
 }
 
 /* Usage that could not be written: the calls happened, so say so once, with the request. */
@@ -275,6 +304,8 @@ static int failure_status(const struct ctx *c, const struct gen_task *t)
 		return 409;
 	if (t->error == gen_token_limit_error || (c->limit_error && t->error == c->limit_error))
 		return 429;
+	if (t->brand_failed)
+		return 422; /* the profile asks for what the platform cannot hold: the client's to change */
 	return t->retryable ? 503 : 502;
 }
 
@@ -283,7 +314,7 @@ static void problem_json(buf *b, const struct ctx *c, const struct gen_task *t)
 	int status = failure_status(c, t);
 	buf_printf(b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
 		   status == 503 ? "Service Unavailable" : status == 409 ? "Conflict" : status == 429 ? "Too Many Requests"
-		   : "Bad Gateway", status);
+		   : status == 422 ? "Unprocessable Content" : "Bad Gateway", status);
 	buf_json_str(b, t->error);
 	buf_putc(b, '}');
 }

@@ -23,6 +23,14 @@ void persona_put(request *r);
 void persona_patch(request *r);
 void persona_delete(request *r);
 
+/* brand_profiles.c */
+void brand_profile_create(request *r);
+void brand_profile_list(request *r);
+void brand_profile_get(request *r);
+void brand_profile_put(request *r);
+void brand_profile_patch(request *r);
+void brand_profile_delete(request *r);
+
 /* campaigns.c */
 void campaign_create(request *r);
 void campaign_list(request *r);

@@ -118,10 +118,15 @@ void req_problem(request *r, int status, const char *fmt, ...)
 
 void req_problem_fields(request *r, const struct verrors *errs)
 {
+	req_problem_fields_detail(r, errs->count == 1 ? "1 field is invalid"
+						      : arena_printf(r->arena, "%d fields are invalid", errs->count), errs);
+}
+
+void req_problem_fields_detail(request *r, const char *detail, const struct verrors *errs)
+{
 	buf b;
 	buf_init(&b, r->arena, 512);
-	problem_begin(&b, 422, errs->count == 1 ? "1 field is invalid"
-						: arena_printf(r->arena, "%d fields are invalid", errs->count));
+	problem_begin(&b, 422, detail);
 	buf_puts(&b, ",\"errors\":[");
 	for (const struct verror *e = errs->head; e; e = e->next) {
 		buf_puts(&b, "{\"field\":");
@@ -161,6 +166,7 @@ static const struct {
 } constraint_map[] = {
 	{ "campaigns_dates_check", 422, "endDate", "must not be before startDate" },
 	{ "campaigns_persona_fkey", 422, "personaId", "no such persona" },
+	{ "campaigns_brand_profile_fkey", 422, "brandProfileId", "no such brand profile" },
 	{ "campaigns_content_check", 409, NULL, "the campaign already holds the maximum of 500 content items" },
 };
 

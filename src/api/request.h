@@ -89,6 +89,8 @@ void req_add_header(request *r, const char *fmt, ...) __attribute__((format(prin
 void req_problem(request *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* 422 with the list of field errors. */
 void req_problem_fields(request *r, const struct verrors *errs);
+/* The same with a detail of its own. */
+void req_problem_fields_detail(request *r, const char *detail, const struct verrors *errs);
 /* 401 for a valid token whose account was deleted (statements found no owner row). */
 void req_account_gone(request *r);
 /* Answers a failed db call: 503 when unreachable, 401 for a deleted owner, 409/422 for constraint

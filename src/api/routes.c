@@ -30,6 +30,13 @@ const struct route api_routes[] = {
 	{ "PATCH",  "/api/personas/:id", persona_patch,  UUIDS | BODY },
 	{ "DELETE", "/api/personas/:id", persona_delete, UUIDS },
 
+	{ "POST",   "/api/brand-profiles",     brand_profile_create, BODY },
+	{ "GET",    "/api/brand-profiles",     brand_profile_list,   0 },
+	{ "GET",    "/api/brand-profiles/:id", brand_profile_get,    UUIDS },
+	{ "PUT",    "/api/brand-profiles/:id", brand_profile_put,    UUIDS | BODY },
+	{ "PATCH",  "/api/brand-profiles/:id", brand_profile_patch,  UUIDS | BODY },
+	{ "DELETE", "/api/brand-profiles/:id", brand_profile_delete, UUIDS },
+
 	{ "GET",    "/api/campaigns",           campaign_list,   0 },
 	{ "POST",   "/api/campaigns",           campaign_create, BODY },
 	{ "GET",    "/api/campaigns/stats",     campaign_stats,  0 },

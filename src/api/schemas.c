@@ -8,6 +8,7 @@
 const struct body_schema *const body_schema_lists[] = {
 	auth_body_schemas,
 	persona_body_schemas,
+	brand_profile_body_schemas,
 	campaign_body_schemas,
 	content_body_schemas,
 	generation_body_schemas,

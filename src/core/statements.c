@@ -97,10 +97,11 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 user, $2 body */
 	[STMT_CAMPAIGN_INSERT] = { "campaign_insert",
-		"INSERT INTO campaigns AS c (user_id, persona_id, name, product, description, objective, budget, currency,"
-		"                            start_date, end_date, tone, keywords, ab_tests, generation_settings)"
-		" SELECT $1::uuid, (b->>'personaId')::uuid, b->>'name', b->>'product', coalesce(b->>'description', ''),"
-		"        b->>'objective',"
+		"INSERT INTO campaigns AS c (user_id, persona_id, brand_profile_id, name, product, description, objective,"
+		"                            budget, currency, start_date, end_date, tone, keywords, ab_tests,"
+		"                            generation_settings)"
+		" SELECT $1::uuid, (b->>'personaId')::uuid, (b->>'brandProfileId')::uuid, b->>'name', b->>'product',"
+		"        coalesce(b->>'description', ''), b->>'objective',"
 		"        (b->>'budget')::numeric, coalesce(b->>'currency', 'USD'), (b->>'startDate')::date,"
 		"        (b->>'endDate')::date, b->>'tone', b->>'keywords', ab_tests_with_ids(b->'abTests'),"
 		"        coalesce(nullif(b->'generationSettings', 'null'), '{}')"
@@ -131,6 +132,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  description = CASE WHEN $4 OR b ? 'description' THEN coalesce(b->>'description', '') ELSE c.description END,"
 		"  objective = CASE WHEN $4 OR b ? 'objective' THEN b->>'objective' ELSE c.objective END,"
 		"  persona_id = CASE WHEN $4 OR b ? 'personaId' THEN (b->>'personaId')::uuid ELSE c.persona_id END,"
+		"  brand_profile_id = CASE WHEN $4 OR b ? 'brandProfileId' THEN (b->>'brandProfileId')::uuid"
+		"    ELSE c.brand_profile_id END,"
 		"  budget = CASE WHEN $4 OR b ? 'budget' THEN (b->>'budget')::numeric ELSE c.budget END,"
 		"  currency = CASE WHEN $4 OR b ? 'currency' THEN coalesce(b->>'currency', 'USD') ELSE c.currency END,"
 		"  start_date = CASE WHEN $4 OR b ? 'startDate' THEN (b->>'startDate')::date ELSE c.start_date END,"
@@ -162,11 +165,14 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* ---- content items ---- */
 
-	/* $1 user, $2 campaign, $3 content id or NULL: scoring context and the current item */
+	/* $1 user, $2 campaign, $3 content id or NULL: scoring context, the current item, the product and the
+	 * campaign's brand profile (NULL when none) */
 	[STMT_CONTENT_CONTEXT] = { "content_context",
 		"SELECT c.keywords, coalesce(to_json(p.interests || p.pain_points || p.goals), '[]'),"
-		"       (SELECT e FROM jsonb_array_elements(c.content) e WHERE e->>'id' = $3), c.product"
+		"       (SELECT e FROM jsonb_array_elements(c.content) e WHERE e->>'id' = $3), c.product,"
+		"       CASE WHEN bp.id IS NOT NULL THEN brand_profile_json(bp) END"
 		"  FROM campaigns c LEFT JOIN personas p ON p.id = c.persona_id"
+		"       LEFT JOIN brand_profiles bp ON bp.id = c.brand_profile_id"
 		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 3 },
 
 	/* $1 user, $2 campaign, $3 item without id and timestamps */
@@ -363,10 +369,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"       'objective', c.objective, 'tone', c.tone, 'keywords', c.keywords,"
 		"       'generationSettings', c.generation_settings,"
 		"       'persona', CASE WHEN p.id IS NULL THEN NULL ELSE persona_json(p) END,"
+		"       'brandProfile', CASE WHEN bp.id IS NULL THEN NULL ELSE brand_profile_json(bp) END,"
 		"       'doneSlots', (SELECT coalesce(json_agg(e->'metadata'->>'slot'), '[]')"
 		"                       FROM jsonb_array_elements(c.content) e"
 		"                      WHERE $3::text IS NOT NULL AND e->'metadata'->>'jobId' = $3::text))"
 		"  FROM campaigns c LEFT JOIN personas p ON p.id = c.persona_id"
+		"       LEFT JOIN brand_profiles bp ON bp.id = c.brand_profile_id"
 		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 3 },
 
 	/* $1 user, $2 campaign, $3 job, $4 [{provider, model, content_type, ...}] from gen_usage_json(),
@@ -572,4 +580,59 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_EVENT_CAMPAIGN_OWNED] = { "event_campaign_owned",
 		"SELECT EXISTS (SELECT FROM users WHERE id = $2::uuid),"
 		"       $1::uuid IS NULL OR EXISTS (SELECT FROM campaigns WHERE id = $1::uuid AND user_id = $2::uuid)", 2 },
+
+	/* ---- issue #10: brand profiles; $n body is the validated request body as jsonb ---- */
+
+	/* $1 user, $2 body */
+	[STMT_BRAND_PROFILE_INSERT] = { "brand_profile_insert",
+		"INSERT INTO brand_profiles AS p (user_id, name, description, voice, formality, emoji_policy,"
+		"                                 reading_max_grade, preferred_terms, forbidden_terms, competitors,"
+		"                                 required_disclaimers, examples)"
+		" SELECT $1::uuid, b->>'name', coalesce(b->>'description', ''), coalesce(b->>'voice', ''),"
+		"        coalesce((b->>'formality')::smallint, 3), coalesce(b->>'emojiPolicy', 'sparing'),"
+		"        (b->'readingLevel'->>'maxGrade')::smallint, coalesce(nullif(b->'preferredTerms', 'null'), '[]'),"
+		"        coalesce(jsonb_text_array(b->'forbiddenTerms'), '{}'), coalesce(jsonb_text_array(b->'competitors'), '{}'),"
+		"        coalesce(nullif(b->'requiredDisclaimers', 'null'), '[]'), coalesce(jsonb_text_array(b->'examples'), '{}')"
+		" FROM (SELECT $2::jsonb AS b) AS input"
+		" RETURNING brand_profile_json(p)", 2 },
+
+	/* $1 user, $2 after created_at, $3 after id, $4 limit + 1 rows */
+	[STMT_BRAND_PROFILE_LIST] = { "brand_profile_list",
+		"SELECT brand_profile_json(p), p.created_at::text, p.id FROM brand_profiles p"
+		" WHERE p.user_id = $1::uuid"
+		"   AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2::timestamptz, $3::uuid))"
+		" ORDER BY p.created_at DESC, p.id DESC LIMIT $4::int + 1", 4 },
+
+	/* $1 user, $2 profile */
+	[STMT_BRAND_PROFILE_GET] = { "brand_profile_get",
+		"SELECT brand_profile_json(p) FROM brand_profiles p WHERE p.id = $2::uuid AND p.user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 profile, $3 body, $4 replace (PUT: absent fields reset; PATCH: absent fields kept).
+	 * The brand_profiles_version trigger adds 1 to version. */
+	[STMT_BRAND_PROFILE_UPDATE] = { "brand_profile_update",
+		"UPDATE brand_profiles p SET"
+		"  name = CASE WHEN $4 OR b ? 'name' THEN b->>'name' ELSE p.name END,"
+		"  description = CASE WHEN $4 OR b ? 'description' THEN coalesce(b->>'description', '') ELSE p.description END,"
+		"  voice = CASE WHEN $4 OR b ? 'voice' THEN coalesce(b->>'voice', '') ELSE p.voice END,"
+		"  formality = CASE WHEN $4 OR b ? 'formality' THEN coalesce((b->>'formality')::smallint, 3) ELSE p.formality END,"
+		"  emoji_policy = CASE WHEN $4 OR b ? 'emojiPolicy' THEN coalesce(b->>'emojiPolicy', 'sparing') ELSE p.emoji_policy END,"
+		"  reading_max_grade = CASE WHEN $4 OR b ? 'readingLevel' THEN (b->'readingLevel'->>'maxGrade')::smallint"
+		"    ELSE p.reading_max_grade END,"
+		"  preferred_terms = CASE WHEN $4 OR b ? 'preferredTerms' THEN coalesce(nullif(b->'preferredTerms', 'null'), '[]')"
+		"    ELSE p.preferred_terms END,"
+		"  forbidden_terms = CASE WHEN $4 OR b ? 'forbiddenTerms' THEN coalesce(jsonb_text_array(b->'forbiddenTerms'), '{}')"
+		"    ELSE p.forbidden_terms END,"
+		"  competitors = CASE WHEN $4 OR b ? 'competitors' THEN coalesce(jsonb_text_array(b->'competitors'), '{}')"
+		"    ELSE p.competitors END,"
+		"  required_disclaimers = CASE WHEN $4 OR b ? 'requiredDisclaimers'"
+		"    THEN coalesce(nullif(b->'requiredDisclaimers', 'null'), '[]') ELSE p.required_disclaimers END,"
+		"  examples = CASE WHEN $4 OR b ? 'examples' THEN coalesce(jsonb_text_array(b->'examples'), '{}') ELSE p.examples END,"
+		"  updated_at = now()"
+		" FROM (SELECT $3::jsonb AS b) AS input"
+		" WHERE p.id = $2::uuid AND p.user_id = $1::uuid"
+		" RETURNING brand_profile_json(p)", 4 },
+
+	/* $1 user, $2 profile: 23503 (campaigns_brand_profile_fkey) while a campaign uses it */
+	[STMT_BRAND_PROFILE_DELETE] = { "brand_profile_delete",
+		"DELETE FROM brand_profiles WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
 };

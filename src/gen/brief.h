@@ -11,6 +11,8 @@
 
 #define PROMPT_VERSION "adcraft-prompts/1"
 
+struct brand_profile;
+
 struct gen_list {
 	const char *const *items;
 	size_t n;
@@ -37,6 +39,8 @@ struct gen_brief {
 	const char *age_range;
 	const char *location;
 	struct gen_list interests, pain_points, goals;
+
+	const struct brand_profile *brand; /* brand.h: what the item is held to; NULL: none */
 };
 
 #include <json-c/json.h>

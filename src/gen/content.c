@@ -11,19 +11,7 @@
 #include "platforms.h"
 #include "quality.h"
 
-const struct vfield content_item_fields[] = {
-	VENUM("contentType", V_REQUIRED, content_type_names),
-	VENUM("platform", V_REQUIRED, platform_names),
-	VSTR("subjectLine", V_NULLABLE, 0, SUBJECT_MAX),
-	VSTR("preheader", V_NULLABLE, 0, PREHEADER_MAX),
-	VSTR("contentBody", V_REQUIRED, 1, PLATFORM_BODY_MAX), /* each platform's own limit: content_item_check() */
-	VSTR("callToAction", V_NULLABLE, 0, CTA_MAX),
-	VSTRS("hashtags", 0, 0, HASHTAGS_MAX, HASHTAG_MAX_CHARS),
-	VURL("visualUrl", V_NULLABLE, 2048),
-	VSTRS("headlines", 0, 0, AD_HEADLINES_MAX, AD_HEADLINE_MAX),
-	VSTRS("descriptions", 0, 0, AD_DESCRIPTIONS_MAX, AD_DESCRIPTION_MAX),
-	VEND,
-};
+const struct vfield content_item_fields[] = { CONTENT_ITEM_FIELDS, VEND };
 
 static const char *get_str(json_object *o, const char *key)
 {

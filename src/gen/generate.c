@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "brand.h"
 #include "builtin.h"
 #include "json.h"
 #include "llm.h"
@@ -45,6 +46,7 @@ struct gen_internal {
 	bool repairing;		/* the one shorten request is in flight */
 	bool repaired;		/* it has been made */
 	struct verrors broken;	/* what the first answer broke, for the repair prompt */
+	struct verrors brand_broken; /* forbidden terms it used (brand profile), likewise */
 	int64_t due_ms;		/* not before (retry backoff) */
 	int64_t started_ms;
 };
@@ -188,6 +190,28 @@ static void finish(struct runner *r, struct gen_task *t, enum gen_state state, c
 		r->o->finished(t, r->o->finished_arg);
 }
 
+/*
+ * Holds item to the brief's brand profile (brand.h), within the limits;
+ * false after failing t (a disclaimer that cannot fit is a failure).
+ */
+static bool brand_hold(struct runner *r, struct gen_task *t, json_object *item, struct brand_report *rep)
+{
+	brand_report_init(rep, t->brief.brand);
+	rep->llm_repair = t->internal && t->internal->brand_broken.count > 0;
+	struct verrors errs;
+	if (brand_enforce(r->a, t->brief.brand, item, rep) < 0) {
+		t->brand_failed = true;
+		finish(r, t, GEN_FAILED, arena_printf(r->a, "the brand profile cannot be applied: %s", rep->error), false);
+		return false;
+	}
+	if (check_item(r->a, item, &errs)) {
+		finish(r, t, GEN_FAILED, arena_printf(r->a, "with the brand profile applied, generated content breaks %s: %s",
+						      errs.head->field, errs.head->message), false);
+		return false;
+	}
+	return true;
+}
+
 static void complete_item(struct runner *r, struct gen_task *t, json_object *item, const char *provider_label)
 {
 	struct verrors errs;
@@ -199,12 +223,17 @@ static void complete_item(struct runner *r, struct gen_task *t, json_object *ite
 			return;
 		}
 	}
+	struct brand_report brand;
+	if (t->brief.brand && !brand_hold(r, t, item, &brand))
+		return;
 	const char *slot = r->o->job_id ? arena_printf(r->a, "%s/%s/%d", t->brief.content_type, t->brief.platform,
 							    t->brief.variant)
 					 : NULL;
 	struct content_origin origin = { provider_label, gen_model(r->cfg), PROMPT_VERSION, r->o->job_id, slot,
 					 t->prompt_tokens + t->completion_tokens };
 	t->item_json = content_item_finish(r->a, item, &t->score, &origin);
+	if (t->brief.brand)
+		t->item_json = brand_annotate(r->a, item, &brand);
 	t->item = item;
 	finish(r, t, GEN_DONE, NULL, false);
 }
@@ -428,8 +457,13 @@ static void on_transfer_done(struct runner *r, struct gen_task *t, CURLcode code
 		return;
 	}
 	clean_hashtags(r->a, ans.item);
-	if (!in->repaired && check_item(r->a, ans.item, &in->broken)) {
-		/* One chance for the model to shorten its own copy; then we trim. */
+	int broken = in->repaired ? 0 : check_item(r->a, ans.item, &in->broken);
+	if (!in->repaired && t->brief.brand) {
+		verrors_init(&in->brand_broken, r->a);
+		broken += brand_forbidden_errors(r->a, t->brief.brand, ans.item, &in->brand_broken);
+	}
+	if (broken) {
+		/* One chance for the model to fix its own copy; then we trim and replace. */
 		in->repaired = in->repairing = true;
 		in->attempts = 0;
 		in->due_ms = 0;
@@ -468,7 +502,8 @@ static int start_due(struct runner *r, struct gen_task *tasks, size_t n)
 			       rc != -EDQUOT);
 			continue;
 		}
-		const char *body = in->repairing ? llm_repair_body(r->a, r->cfg->llm_model, &t->brief, t->item, &in->broken)
+		const char *body = in->repairing ? llm_repair_body(r->a, r->cfg->llm_model, &t->brief, t->item, &in->broken,
+										  &in->brand_broken)
 						 : llm_request_body(r->a, r->cfg->llm_model, &t->brief);
 		in->attempts++;
 		if (start_request(r, t, body) < 0) {

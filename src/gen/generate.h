@@ -36,6 +36,7 @@ struct gen_task {
 	const char *item_json;		/* the same, serialised for storage */
 	const char *error;		/* GEN_FAILED / GEN_CANCELLED: why */
 	bool retryable;			/* GEN_FAILED: whether a later attempt might succeed */
+	bool brand_failed;		/* GEN_FAILED: the brand profile cannot be applied (a disclaimer does not fit) */
 	long prompt_tokens, completion_tokens;
 	long long reservation;		/* llm_reservations id of the call in flight (0: none); see reserve() */
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "brand.h"
 #include "buf.h"
 #include "json.h"
 #include "platforms.h"
@@ -94,6 +95,45 @@ static void field(buf *o, const char *label, const char *v)
 		buf_printf(o, "\n%s: %s", label, v);
 }
 
+static void strings_text(buf *o, const char *label, const char *const *items, size_t n)
+{
+	if (!n)
+		return;
+	buf_printf(o, "\n%s: ", label);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(o, "%s\"%s\"", i ? ", " : "", items[i]);
+}
+
+/* The brand profile's rules for this item, in words. */
+static void brand_text(buf *o, const struct gen_brief *b)
+{
+	const struct brand_profile *p = b->brand;
+	if (!p)
+		return;
+	static const char *const formality[] = { "", "very casual", "casual", "neutral", "formal", "very formal" };
+	static const char *const emoji[] = { "no emoji at all", "at most 2 emoji", "emoji where they help" };
+	buf_puts(o, "\nBrand rules (follow them exactly)");
+	field(o, "Brand voice", p->voice);
+	if (p->formality >= 1 && p->formality <= 5)
+		buf_printf(o, "\nFormality: %d of 5 (%s)", p->formality, formality[p->formality]);
+	buf_printf(o, "\nEmoji: %s", emoji[p->emoji]);
+	if (p->max_grade)
+		buf_printf(o, "\nReading level: at most grade %d", p->max_grade);
+	for (size_t i = 0; i < p->npreferred; i++) {
+		buf_printf(o, "\nSay \"%s\" instead of", p->preferred[i].term);
+		for (size_t k = 0; k < p->preferred[i].nreplaces; k++)
+			buf_printf(o, "%s \"%s\"", k ? "," : "", p->preferred[i].replaces[k]);
+	}
+	strings_text(o, "Never use these words", p->forbidden, p->nforbidden);
+	strings_text(o, "Never name these competitors", p->competitors, p->ncompetitors);
+	for (size_t i = 0; i < p->ndisclaimers; i++)
+		if (brand_disclaimer_applies(&p->disclaimers[i], b->content_type, b->platform))
+			buf_printf(o, "\nEnd the %s with this disclaimer, word for word (it counts toward the limit): %s",
+				   shape_of(b) == SHAPE_SEARCH_AD ? "first description" : "contentBody", p->disclaimers[i].text);
+	for (size_t i = 0; i < p->nexamples; i++)
+		buf_printf(o, "\nExample of the brand voice: %s", p->examples[i]);
+}
+
 static const char *system_prompt(arena *a, const struct gen_brief *b)
 {
 	buf o;
@@ -105,6 +145,7 @@ static const char *system_prompt(arena *a, const struct gen_brief *b)
 		   b->platform);
 	limits_text(&o, b);
 	buf_puts(&o, " Answer with JSON that matches the schema, nothing else.");
+	brand_text(&o, b); /* in the system prompt, so the repair request carries the rules too */
 	return buf_cstr(&o);
 }
 
@@ -164,13 +205,22 @@ const char *llm_request_body(arena *a, const char *model, const struct gen_brief
 }
 
 const char *llm_repair_body(arena *a, const char *model, const struct gen_brief *b, json_object *item,
-			    const struct verrors *errs)
+			    const struct verrors *errs, const struct verrors *brand_errs)
 {
 	buf o;
 	buf_init(&o, a, 2048);
-	buf_puts(&o, "Shorten this copy so it fits the limits. Keep its meaning, tone and call to action. Problems:");
-	for (const struct verror *e = errs->head; e; e = e->next)
-		buf_printf(&o, "\n- %s %s", e->field, e->message);
+	if (errs->count) {
+		buf_puts(&o, "Shorten this copy so it fits the limits. Keep its meaning, tone and call to action. Problems:");
+		for (const struct verror *e = errs->head; e; e = e->next)
+			buf_printf(&o, "\n- %s %s", e->field, e->message);
+	} else
+		buf_puts(&o, "Rewrite this copy without the words the brand forbids. Keep its meaning, tone and call to "
+			     "action.");
+	if (brand_errs && brand_errs->count) {
+		buf_puts(&o, "\nBrand problems (write around these words; never use them):");
+		for (const struct verror *e = brand_errs->head; e; e = e->next)
+			buf_printf(&o, "\n- %s %s", e->field, e->message);
+	}
 	buf_puts(&o, "\nThe copy:\n");
 	json_object *fields = json_object_new_object();
 	for (const char *const *f = schemas[shape_of(b)].fields; *f; f++) {

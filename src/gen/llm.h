@@ -17,9 +17,13 @@
 /* Body of POST {base}/chat/completions asking for brief's item (structured output, strict schema). */
 const char *llm_request_body(arena *a, const char *model, const struct gen_brief *b);
 
-/* Body of the one "shorten" request for an item that broke limits (errs says which). */
+/*
+ * Body of the one repair request for an item that broke limits (errs says
+ * which: "Shorten this copy ...") and/or used terms the brand profile forbids
+ * (brand_errs, may be NULL: "Rewrite this copy ..." when errs is empty).
+ */
 const char *llm_repair_body(arena *a, const char *model, const struct gen_brief *b, json_object *item,
-			    const struct verrors *errs);
+			    const struct verrors *errs, const struct verrors *brand_errs);
 
 enum llm_verdict {
 	LLM_OK,		/* *ret_item holds the item */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "brand.h"
 #include "brief.h"
 #include "buf.h"
 #include "generate.h"
@@ -242,6 +243,9 @@ static enum job_outcome generate(struct job *j, bool single)
 			variations = 1;
 	}
 
+	struct brand_profile *brand = arena_alloc(j->arena, sizeof(*brand));
+	if (brand_profile_parse(j->arena, json_object_object_get(campaign, "brandProfile"), brand) < 0)
+		brand = NULL; /* the campaign has none */
 	size_t cap = 3 * 6 * 5, n = 0;
 	int skipped = 0;
 	struct gen_task *tasks = arena_zalloc(j->arena, cap * sizeof(*tasks));
@@ -258,6 +262,7 @@ static enum job_outcome generate(struct job *j, bool single)
 				tasks[n].brief.content_type = *t;
 				tasks[n].brief.platform = *pl;
 				tasks[n].brief.variant = v;
+				tasks[n].brief.brand = brand;
 				n++;
 			}
 	if (n == 0 && skipped == 0) {

@@ -20,7 +20,7 @@ Script: an ordered list of rules. For each completion request the first rule
 whose "match" fits and whose "times" is not used up decides the answer; a rule
 without "times" applies forever; no rule = {"mode": "ok"}. Rule keys:
   match       {"schema": name, "contains": text in any message, "repair": bool
-               (user message starts with "Shorten this copy")}
+               (user message starts with "Shorten this copy" or, for a brand repair, "Rewrite this copy")}
   times       how many requests this rule answers (absent = unlimited)
   latencyMs   wait before answering (cut short when the client hangs up)
   mode        ok | long | schema | malformed | length | refusal | http | stall | huge | drop
@@ -131,7 +131,7 @@ def schema_name(body):
 
 
 def is_repair(body):
-    return user_message(body).startswith("Shorten this copy")
+    return user_message(body).startswith(("Shorten this copy", "Rewrite this copy"))
 
 
 def matches(match, body):

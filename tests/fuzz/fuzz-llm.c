@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!errs.count)
 			content_item_check(ans.item, &errs);
 		if (errs.count) {
-			llm_repair_body(a, "gpt-4o-mini", &b, ans.item, &errs);
+			llm_repair_body(a, "gpt-4o-mini", &b, ans.item, &errs, NULL);
 		} else {
 			struct content_context ctx = { .keywords = b.keywords };
 			struct content_origin origin = { "ai", "gpt-4o-mini", "adcraft-prompts/1", NULL, NULL, 1 };

@@ -30,8 +30,8 @@ def fresh(stack):
     return User(stack, "Fresh")
 
 
-FULL_KEYS = {"id", "userId", "personaId", "name", "product", "description", "objective", "status", "budget",
-             "currency", "startDate", "endDate", "tone", "keywords", "content", "abTests",
+FULL_KEYS = {"id", "userId", "personaId", "brandProfileId", "name", "product", "description", "objective",
+             "status", "budget", "currency", "startDate", "endDate", "tone", "keywords", "content", "abTests",
              "generationSettings", "createdAt", "updatedAt"}
 SUMMARY_KEYS = FULL_KEYS - {"content", "abTests"} | {"contentCount", "abTestCount"}
 

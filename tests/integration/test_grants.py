@@ -19,6 +19,7 @@ EXPECTED = {
         "refresh_tokens": {S, I, U},                    # issue, rotate, revoke: never DELETE
         "login_failures": {S, I, U, D},
         "personas": {S, I, U, D},
+        "brand_profiles": {S, I, U, D},
         "campaigns": {S, I, U, D},
         "campaign_status_transitions": {S},
         "jobs": {S, I, U},
@@ -35,13 +36,14 @@ EXPECTED = {
         "workers": {S, I, U},
         "campaigns": {S, U},
         "personas": {S},
+        "brand_profiles": {S},                          # generation context
         "llm_usage": {S, I},
         "llm_reservations": {S, I, D},
         "event_channels": {S, I, U},
         "user_limits": {S},
     },
     "adcraft_analyst": {
-        "personas": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
+        "personas": {S}, "brand_profiles": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
         "job_queues": {S}, "workers": {S}, "llm_usage": {S}, "llm_reservations": {S},
         "campaign_content": {S}, "campaign_summary": {S}, "job_queue_status": {S}, "llm_usage_daily": {S},
         "event_channels": {S},

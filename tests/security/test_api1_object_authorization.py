@@ -24,6 +24,8 @@ GHOST = "00000000-0000-4000-8000-00000000dead"
 # Bodies for the routes with a path parameter that read a body: valid bodies,
 # so a refusal can only come from ownership, not from validation.
 PATH_BODIES = {
+    "PUT /api/brand-profiles/:id": {"name": "B was here"},
+    "PATCH /api/brand-profiles/:id": {"name": "B was here", "forbiddenTerms": ["takeover"]},
     "PUT /api/personas/:id": {"name": "B was here"},
     "PATCH /api/personas/:id": {"name": "B was here", "interests": ["takeover"]},
     "PUT /api/campaigns/:id": {"name": "B was here", "objective": "awareness"},
@@ -48,6 +50,8 @@ REF_CASES = {
         ("POST", "/api/content/generate-social", {"campaignId": "{campaign}", "platform": "linkedin"}),
         ("POST", "/api/content/generate-social", {"personaId": "{persona}", "platform": "twitter",
                                                   "product": "x"}),
+        ("POST", "/api/content/generate-social", {"brandProfileId": "{brand}", "platform": "twitter",
+                                                  "product": "x"}),
     ],
     "POST /api/content/generate-ad-copy": [
         ("POST", "/api/content/generate-ad-copy", {"campaignId": "{campaign}",
@@ -71,6 +75,8 @@ REF_CASES = {
     "POST /api/campaigns": [
         ("POST", "/api/campaigns", {"name": "B", "objective": "awareness",
                                     "personaId": "{persona}"}),
+        ("POST", "/api/campaigns", {"name": "B", "objective": "awareness",
+                                    "brandProfileId": "{brand}"}),
     ],
     "GET /api/campaigns": [
         ("GET", "/api/campaigns?personaId={persona}", None),
@@ -83,7 +89,7 @@ REF_CASES = {
 
 # Routes that name no object of another user; B's answer must not mention A's.
 NO_REF_GETS = {
-    "GET /api/health", "GET /api/auth/me", "GET /api/personas", "GET /api/campaigns",
+    "GET /api/health", "GET /api/auth/me", "GET /api/personas", "GET /api/brand-profiles", "GET /api/campaigns",
     "GET /api/campaigns/stats", "GET /api/campaigns/dashboard", "GET /api/content/ai-status",
     "GET /api/jobs/health", "GET /api/jobs/queues/status", "GET /api/jobs/user/recent",
     "GET /api/usage",
@@ -94,11 +100,13 @@ CREDENTIAL_ROUTES = {"POST /api/auth/register", "POST /api/auth/login", "POST /a
                      "POST /api/events/session", "DELETE /api/events/session"}
 # Routes that create an object from a body naming no other object: what they
 # create belongs to the caller (test_created_objects_belong_to_the_caller).
-OWN_CREATES = {"POST /api/personas": ("/api/personas", {"name": "B's own"}, "personas")}
+OWN_CREATES = {"POST /api/personas": ("/api/personas", {"name": "B's own"}, "personas"),
+               "POST /api/brand-profiles": ("/api/brand-profiles", {"name": "B's own"}, "brand_profiles")}
 
 # Which of A's objects a path parameter stands for, by the path before it.
 PARAM_OBJECT = [
     (r"^/api/personas/:id", "id", "persona"),
+    (r"^/api/brand-profiles/:id", "id", "brand"),
     (r"^/api/campaigns/:id", "id", "campaign"),
     (r"^/api/jobs/campaigns/:id", "id", "campaign"),
     (r".*", "contentId", "content"),
@@ -143,7 +151,9 @@ def world(stack):
     """A with one of everything (and a finished job), B with a campaign of B's own."""
     a, b = User(stack, "Alice"), User(stack, "Bob")
     persona = a.persona(interests=["planning"])
-    campaign = a.campaign(personaId=persona["id"])
+    brand = assert_json(a.req("POST", "/api/brand-profiles", json={"name": "A's voice", "forbiddenTerms": ["cheap"]}),
+                        201)
+    campaign = a.campaign(personaId=persona["id"], brandProfileId=brand["id"])
     item = a.content(campaign["id"])
     r = a.req("POST", f"/api/jobs/campaigns/{campaign['id']}/generate-single",
               json={"contentType": "email", "platform": "email"})
@@ -159,8 +169,8 @@ def world(stack):
             break
         time.sleep(0.05)
     ids = {"persona": persona["id"], "campaign": campaign["id"], "content": item["id"],
-           "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id}
-    ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST,
+           "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id, "brand": brand["id"]}
+    ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
                  refresh="r" * 43)
     return a, b, ids, ghost
 
@@ -171,6 +181,7 @@ def a_state(stack, a_id):
             q(stack, "SELECT to_jsonb(t) FROM refresh_tokens t WHERE user_id = %s ORDER BY id",
               (a_id,)),
             q(stack, "SELECT to_jsonb(u) FROM users u WHERE id = %s", (a_id,)),
+            q(stack, "SELECT to_jsonb(b) FROM brand_profiles b WHERE user_id = %s ORDER BY id", (a_id,)),
             q1(stack, "SELECT count(*) FROM llm_usage"),
             q1(stack, "SELECT count(*) FROM refresh_tokens"))
 
@@ -182,7 +193,7 @@ def same_refusal(r_a, r_ghost, ids, ghost):
     for k in ("type", "title", "status"):
         assert ba.get(k) == bg.get(k), (ba, bg)
     da, dg = ba.get("detail", ""), bg.get("detail", "")
-    for k in ("persona", "campaign", "content", "job"):
+    for k in ("persona", "campaign", "content", "job", "brand"):
         da, dg = da.replace(ids[k], "<id>"), dg.replace(ghost[k], "<id>")
     assert da == dg, (ba, bg)
     assert ba.get("errors") == bg.get("errors") or \
@@ -231,7 +242,7 @@ def test_path_route_on_other_users_object_is_404(stack, world, route):
         assert_problem(r_ghost, 404)
         same_refusal(r, r_ghost, ids, ghost)
     assert a_state(stack, a.id) == before
-    for k in ("persona", "campaign", "content", "job"):
+    for k in ("persona", "campaign", "content", "job", "brand"):
         assert ids[k] not in r.text, r.text
 
 
@@ -267,7 +278,7 @@ def test_body_or_query_reference_to_other_users_object(stack, world, key):
                 assert r.status_code in (404, 422), (method, path, body, r.status_code, r.text)
                 assert_problem(r, r.status_code)
                 same_refusal(r, r_ghost, ids, ghost)
-            for k in ("persona", "campaign", "content", "job"):
+            for k in ("persona", "campaign", "content", "job", "brand"):
                 assert ids[k] not in r.text or r.status_code == 422 and \
                     ids[k] not in r.json().get("detail", ""), r.text
     assert a_state(stack, a.id) == before
@@ -288,7 +299,7 @@ def test_lists_and_summaries_show_nothing_of_other_users(stack, world, key):
                 continue
             r = b.req("GET", path + suffix)
             assert r.status_code == 200, (key, r.status_code, r.text)
-            for k in ("persona", "campaign", "content", "job", "user"):
+            for k in ("persona", "campaign", "content", "job", "user", "brand"):
                 assert ids[k] not in r.text, f"{key} shows A's {k} {ids[k]} to B: {r.text[:800]}"
 
 
@@ -305,6 +316,7 @@ def test_lists_show_a_its_own_objects(stack, world):
     """The negative checks above mean something: the same routes show A's ids to A."""
     a, _, ids, _ = world
     assert ids["persona"] in a.req("GET", "/api/personas?limit=100").text
+    assert ids["brand"] in a.req("GET", "/api/brand-profiles?limit=100").text
     assert ids["campaign"] in a.req("GET", "/api/campaigns?limit=100").text
     assert ids["job"] in a.req("GET", "/api/jobs/user/recent?limit=100").text
     for route in PATH_ROUTES:

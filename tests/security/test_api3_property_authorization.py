@@ -46,6 +46,12 @@ INTERNAL = {
     "__proto__": lambda ctx: {"isAdmin": True},
 }
 
+def brand_body():
+    return {"name": "B", "readingLevel": {"maxGrade": 8},
+            "preferredTerms": [{"term": "customers", "replaces": ["clients"]}],
+            "requiredDisclaimers": [{"text": "Terms apply."}]}
+
+
 # A valid body for every body route (so the only fault is the added field),
 # and where nested objects can smuggle properties: (path to a dict in the body).
 BODIES = {
@@ -57,6 +63,9 @@ BODIES = {
     "POST /api/personas": lambda c: {"name": "P"},
     "PUT /api/personas/:id": lambda c: {"name": "P"},
     "PATCH /api/personas/:id": lambda c: {"name": "P"},
+    "POST /api/brand-profiles": lambda c: brand_body(),
+    "PUT /api/brand-profiles/:id": lambda c: brand_body(),
+    "PATCH /api/brand-profiles/:id": lambda c: brand_body(),
     "POST /api/campaigns": lambda c: {"name": "C", "objective": "awareness",
                                       "generationSettings": {"variations": 1}},
     "PUT /api/campaigns/:id": lambda c: {"name": "C", "objective": "awareness",
@@ -77,6 +86,9 @@ BODIES = {
     "POST /api/jobs/campaigns/:id/generate-single": lambda c: {"contentType": "email", "platform": "email"},
 }
 NESTED = {
+    "POST /api/brand-profiles": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
+    "PUT /api/brand-profiles/:id": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
+    "PATCH /api/brand-profiles/:id": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
     "POST /api/campaigns": [("generationSettings",)],
     "PUT /api/campaigns/:id": [("generationSettings",), ("abTests", 0)],
     "PATCH /api/campaigns/:id": [("generationSettings",)],
@@ -96,14 +108,17 @@ def ctx(stack):
     persona = a.persona()
     campaign = a.campaign(personaId=persona["id"])
     item = a.content(campaign["id"])
+    brand = assert_json(a.req("POST", "/api/brand-profiles", json={"name": "Voice"}), 201)
     return {"a": a, "other": other, "other_user": other.id, "email": a.email, "refresh": a.refresh,
-            "persona": persona["id"], "campaign": campaign["id"], "content": item["id"]}
+            "persona": persona["id"], "campaign": campaign["id"], "content": item["id"], "brand": brand["id"]}
 
 
 def concrete(route, c):
     path = route.path.replace(":contentId", c["content"])
     if path.startswith("/api/personas/"):
         return path.replace(":id", c["persona"])
+    if path.startswith("/api/brand-profiles/"):
+        return path.replace(":id", c["brand"])
     return path.replace(":id", c["campaign"])
 
 
@@ -257,6 +272,8 @@ def test_no_internal_properties_in_any_get(stack, ctx):
         path = route.path
         if path.startswith("/api/personas/"):
             path = path.replace(":id", ctx["persona"])
+        if path.startswith("/api/brand-profiles/"):
+            path = path.replace(":id", ctx["brand"])
         for p in route.params:
             path = path.replace(f":{p}", ids[p])
         r = a.req("GET", path)
