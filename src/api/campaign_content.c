@@ -101,8 +101,10 @@ static PGresult *context_or_fail(request *r, const char *content_id, struct cont
 		struct brand_profile *brand = arena_alloc(r->arena, sizeof(*brand));
 		if (!profile)
 			return NULL;
-		if (brand_profile_parse(r->arena, profile, brand) == 0)
+		if (brand_profile_parse(r->arena, profile, brand) == 0) {
 			*ret_brand = brand;
+			brand_score_context(brand, ctx);
+		}
 	}
 	return res;
 }

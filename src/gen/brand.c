@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "content.h"
 #include "json.h"
 #include "platforms.h"
 #include "text.h"
@@ -743,4 +744,15 @@ const char *brand_annotate(arena *a, json_object *item, const struct brand_repor
 	if (rep->violations_allowed && rep->head && score && json_object_get_int(score) > BRAND_VIOLATION_SCORE_CAP)
 		json_object_object_add(item, "qualityScore", json_object_new_int(BRAND_VIOLATION_SCORE_CAP));
 	return arena_strdup(a, json_object_to_json_string_ext(item, JSON_C_TO_STRING_PLAIN));
+}
+
+void brand_score_context(const struct brand_profile *p, struct content_context *ctx)
+{
+	static const enum quality_emoji_policy policy[] = {
+		[BRAND_EMOJI_NONE] = EMOJI_NONE, [BRAND_EMOJI_SPARING] = EMOJI_SPARING, [BRAND_EMOJI_FREE] = EMOJI_FREE,
+	};
+	if (!p)
+		return;
+	ctx->emoji_policy = policy[p->emoji];
+	ctx->max_grade = p->max_grade;
 }

@@ -144,3 +144,7 @@ const char *brand_annotate(arena *a, json_object *item, const struct brand_repor
 
 /* The brandFit part alone (a new json object the caller owns). */
 json_object *brand_fit_json(const struct brand_report *rep);
+
+struct content_context;
+/* Points the quality score's emoji policy and reading-grade target at p's (p NULL: unchanged). */
+void brand_score_context(const struct brand_profile *p, struct content_context *ctx);

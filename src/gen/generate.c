@@ -231,6 +231,7 @@ static void complete_item(struct runner *r, struct gen_task *t, json_object *ite
 					 : NULL;
 	struct content_origin origin = { provider_label, gen_model(r->cfg), PROMPT_VERSION, r->o->job_id, slot,
 					 t->prompt_tokens + t->completion_tokens };
+	brand_score_context(t->brief.brand, &t->score);
 	t->item_json = content_item_finish(r->a, item, &t->score, &origin);
 	if (t->brief.brand)
 		t->item_json = brand_annotate(r->a, item, &brand);

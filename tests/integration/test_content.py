@@ -14,7 +14,7 @@ from helpers import RFC3339_UTC_RE, UUID_RE, assert_json
 ITEM_KEYS = {"id", "contentType", "platform", "subjectLine", "preheader", "contentBody",
              "callToAction", "hashtags", "visualUrl", "qualityScore", "qualityBreakdown",
              "metadata", "createdAt", "updatedAt"}
-CHECKS = {"length", "readability", "callToAction", "keywords", "hashtags", "spam", "subjectLine",
+CHECKS = {"brandFit", "length", "readability", "callToAction", "keywords", "hashtags", "spam", "subjectLine",
           "personaMatch", "truncation", "grammar", "stuffing", "repetition", "shouting", "punctuation", "emoji",
           "links", "readingGrade"}
 ALLOWED_PAIRS = [("email", "email")] + \
