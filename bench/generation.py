@@ -5,8 +5,10 @@
     500 ms, wall time from POST .../generate to job completed (target <= 1.5 s),
     beside the ideal for the configured concurrency (ceil(12/6) x 0.5 s) and
     the sequential time (12 x 0.5 s), both computed for the same latency;
-  * synchronous generate-social latency with the builtin provider, beside
-    GET /api/health measured in the same run (the HTTP floor);
+  * synchronous generate-social latency with the builtin provider, without
+    and with a brand profile applied (forbidden terms, competitors,
+    preferred terms, two disclaimers, no emoji), beside GET /api/health
+    measured in the same run (the HTTP floor);
   * peak RSS of the worker processes (VmHWM);
   * builtin copy quality over tests/fixtures/builtin-briefs.json (every
     content type x platform x 3 variants per brief, through the API): the
@@ -150,13 +152,25 @@ def main():
                 return out
 
             health = timed("GET", "/api/health")
-            gen = timed("POST", "/api/content/generate-social", {"platform": "linkedin", "product": "Acme Flow",
-                                                                  "keywords": "automation, CRM"})
+            social = {"platform": "linkedin", "product": "Acme Flow", "keywords": "automation, CRM"}
+            gen = timed("POST", "/api/content/generate-social", social)
+            r = session.post(s.url("/api/brand-profiles"), headers=h, json={
+                "name": "Acme voice", "voice": "Plain, warm and confident. Short sentences.", "formality": 2,
+                "emojiPolicy": "none", "readingLevel": {"maxGrade": 8},
+                "preferredTerms": [{"term": "affordable", "replaces": ["cheap", "inexpensive"]},
+                                   {"term": "customers", "replaces": ["clients"]}],
+                "forbiddenTerms": ["cheap", "guaranteed"], "competitors": ["Trello", "Monday.com"],
+                "requiredDisclaimers": [{"text": "Terms apply."},
+                                        {"text": "Unsubscribe anytime.", "contentTypes": ["email"]}],
+                "examples": ["Your week, planned in five minutes."]})
+            assert r.status_code == 201, r.text
+            branded = timed("POST", "/api/content/generate-social", dict(social, brandProfileId=r.json()["id"]))
             batch = timed("POST", "/api/content/batch-generate", {"product": "Acme Flow", "items": [
                 {"contentType": t, "platform": p} for t, p in [("email", "email"), ("social_post", "linkedin"),
                                                                ("social_post", "twitter"), ("ad_copy", "google_ads")]]})
             quality = builtin_quality(s, token)
         for name, v in (("GET /api/health (floor)", health), ("generate-social, builtin", gen),
+                        ("generate-social, builtin + brand profile", branded),
                         ("batch-generate 4 items, builtin", batch)):
             rows.append((name, f"p50 {statistics.median(v):.2f} ms", f"p99 {pct(v, 0.99):.2f} ms",
                          f"{1000 / statistics.mean(v):.0f} req/s sequential",
