@@ -184,13 +184,8 @@ void auth_logout(request *r)
 
 void auth_me(request *r)
 {
-	const char *p[] = { r->user_id };
-	PGresult *res = req_exec_or_fail(r, STMT_USER_BY_ID, p);
+	PGresult *res = req_caller_or_fail(r);
 	if (!res)
 		return;
-	if (PQntuples(res) == 0) {
-		req_account_gone(r);
-		return;
-	}
 	req_send_json(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }

@@ -48,14 +48,8 @@ static bool over_tls(request *r)
 
 void events_session_create(request *r)
 {
-	const char *p[] = { r->user_id };
-	PGresult *res = req_exec_or_fail(r, STMT_USER_BY_ID, p);
-	if (!res)
+	if (!req_caller_or_fail(r))
 		return;
-	if (PQntuples(res) == 0) {
-		req_account_gone(r);
-		return;
-	}
 	char *token;
 	time_t now = time(NULL);
 	if (token_issue(&r->app->events_keys, r->arena, r->user_id, now, &token) < 0) {

@@ -335,3 +335,14 @@ void req_notify(request *r, const char *campaign_id, const char *data)
 	*r->later_tail = p;
 	r->later_tail = &p->next;
 }
+
+PGresult *req_caller_or_fail(request *r)
+{
+	const char *p[] = { r->user_id };
+	PGresult *res = req_exec_or_fail(r, STMT_USER_BY_ID, p);
+	if (res && PQntuples(res) == 0) {
+		req_account_gone(r);
+		return NULL;
+	}
+	return res;
+}

@@ -113,6 +113,10 @@ int req_validate_partial_or_fail(request *r, const struct vfield *fields);
 int req_validate_into(request *r, const struct vfield *fields, bool partial, struct verrors *errs);
 int req_errors_or_fail(request *r, const struct verrors *errs);
 
+/* The caller's users row (user_json); NULL having answered when the statement failed or the
+ * account no longer exists (401, req_account_gone). */
+PGresult *req_caller_or_fail(request *r);
+
 /* Answers 404 "no such <what>" and returns NULL: for lookups that matched no row. */
 void *req_not_found(request *r, const char *what);
 

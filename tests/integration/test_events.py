@@ -337,7 +337,7 @@ def test_multiplexed_resume(stack, user):
     url = stack.url(f"/events/user?campaign={cid}")
     sub = SSE(url, headers=auth(user["token"])).start()
     start_job(stack, user, cid)
-    sub.wait(done)
+    sub.wait(lambda ms: done(ms) and any(m["type"] == "job:completed" for m in ms))  # the job's last message
     sub.close()
     mid = len(sub.messages) // 2
     missed = sub.messages[mid + 1:]
