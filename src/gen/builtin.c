@@ -503,6 +503,15 @@ static bool listed(json_object *list, const char *s)
 	return false;
 }
 
+/* Whether s is one of list[0..n). */
+static bool among(const char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
 static void write_search_ad(arena *a, struct fill *f, json_object *item, const struct platform_rule *rule)
 {
 	json_object *heads = json_object_new_array(), *descs = json_object_new_array();
@@ -522,13 +531,26 @@ static void write_search_ad(arena *a, struct fill *f, json_object *item, const s
 		if (chars(f->musts[i]) <= (size_t)rule->description_max)
 			cands[nc++] = f->musts[i];
 	first = nc;
+	/* The pool is rendered as for variant 0, so it is the same for every variant and the
+	 * variants' different starting places give different first descriptions. */
+	struct gen_brief b0 = *f->b;
+	b0.variant = 0;
+	struct fill f0 = *f;
+	f0.b = &b0;
 	for (size_t i = 0; i < f->choices; i++) {
-		const char *all[] = { render(a, f, hooks[f->objective][i]), render(a, f, cta_sentences[f->objective][i]),
-				      render(a, f, proofs[f->reg][i]), value(a, f, i % 2) };
+		const char *all[] = { render(a, &f0, hooks[f->objective][i]), render(a, &f0, cta_sentences[f->objective][i]),
+				      render(a, &f0, proofs[f->reg][i]), value(a, &f0, i % 2) };
 		for (size_t k = 0; k < 4; k++)
-			if (all[k] && chars(all[k]) <= (size_t)rule->description_max && !check_broken(all[k], false))
+			if (all[k] && chars(all[k]) <= (size_t)rule->description_max && !check_broken(all[k], false) &&
+			    !among(cands + first, nc - first, all[k]))
 				cands[nc++] = all[k];
 	}
+	/* Stock sentences widen a pool the limit has thinned, so five variants still open differently. */
+	static const char *const stock[] = { "Set up in minutes. No long contracts.", "See how it works today.",
+					     "Made for teams with more to do than time.", "Start small and grow at your pace." };
+	for (size_t i = 0; i < sizeof(stock) / sizeof(stock[0]) && nc - first < 6; i++)
+		if (!among(cands + first, nc - first, stock[i]))
+			cands[nc++] = stock[i];
 	size_t rest = nc - first, start = rest ? (fnv(f->hash, "desc") + (uint32_t)f->b->variant) % rest : 0;
 	for (size_t i = 0; i < first && json_object_array_length(descs) < 3; i++)
 		json_object_array_add(descs, json_object_new_string(cands[i]));
