@@ -207,8 +207,8 @@ double smtp_bucket_take(struct smtp_bucket *b, double now)
 			b->tokens = b->burst;
 		b->last = now;
 	}
-	if (b->tokens >= 1) {
-		b->tokens -= 1;
+	if (b->tokens >= 1 - 1e-9) { /* (now - last) * rate is rarely exact */
+		b->tokens = b->tokens > 1 ? b->tokens - 1 : 0;
 		return 0;
 	}
 	return (1 - b->tokens) / b->rate;
