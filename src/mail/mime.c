@@ -70,8 +70,12 @@ void mime_qp_encode(buf *out, const char *s, size_t n)
 	}
 }
 
+/* Printable ASCII that reads back as written: no "=?", no space at either end (folding would eat it). */
 static bool plain_ascii(const char *s)
 {
+	size_t n = strlen(s);
+	if (n && (s[0] == ' ' || s[n - 1] == ' '))
+		return false;
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			return false;
@@ -91,28 +95,37 @@ static void b64(buf *out, const unsigned char *in, size_t n)
 	}
 }
 
-/* Bytes of s[0..n) that fit in one encoded-word without splitting a UTF-8 sequence. */
-static size_t word_chunk(const char *s, size_t n)
+/* Bytes of s[0..n) that fit in one encoded-word of at most max raw bytes without splitting a UTF-8 sequence. */
+static size_t word_chunk(const char *s, size_t n, size_t max)
 {
-	if (n <= WORD_BYTES)
+	if (n <= max)
 		return n;
-	size_t k = WORD_BYTES;
+	size_t k = max;
 	/* back up over continuation bytes (at most 3) so the next word starts a character */
 	for (int i = 0; i < 3 && k > 1 && ((unsigned char)s[k] & 0xc0) == 0x80; i++)
 		k--;
 	return k;
 }
 
-/* Encoded-words for s, separated by CRLF SP (folding); the first starts at the current column. */
-static void encoded_words(buf *out, const char *s)
+/*
+ * Encoded-words for s, separated by CRLF SP (folding). The first starts at
+ * column col of its line and is made short enough to end by column 76; the
+ * others start at column 1.
+ */
+static void encoded_words(buf *out, const char *s, size_t col)
 {
 	size_t n = strlen(s);
+	size_t first = col + 12 + 8 <= QP_LINE ? (QP_LINE - col - 12) / 4 * 3 : 0;
+	if (first == 0) {
+		buf_putn(out, "\r\n ", 3);
+		first = WORD_BYTES;
+	}
 	if (n == 0) {
 		buf_puts(out, "=?UTF-8?B?" "?=");
 		return;
 	}
 	for (size_t i = 0; i < n;) {
-		size_t k = word_chunk(s + i, n - i);
+		size_t k = word_chunk(s + i, n - i, i == 0 ? first : WORD_BYTES);
 		if (i > 0)
 			buf_putn(out, "\r\n ", 3);
 		buf_puts(out, "=?UTF-8?B?");
@@ -125,14 +138,10 @@ static void encoded_words(buf *out, const char *s)
 void mime_header_text(buf *out, const char *name, const char *value)
 {
 	buf_printf(out, "%s: ", name);
-	if (plain_ascii(value) && strlen(name) + 2 + strlen(value) <= QP_LINE) {
+	if (plain_ascii(value) && strlen(name) + 2 + strlen(value) <= QP_LINE)
 		buf_puts(out, value);
-	} else {
-		/* the first word goes on the next line when the name leaves it no room */
-		if (strlen(name) + 2 + 12 + 60 > QP_LINE)
-			buf_putn(out, "\r\n ", 3);
-		encoded_words(out, value);
-	}
+	else
+		encoded_words(out, value, strlen(name) + 2);
 	buf_putn(out, "\r\n", 2);
 }
 
@@ -150,8 +159,7 @@ static void header_address(buf *out, const char *field, const char *name, const 
 			}
 			buf_putc(out, '"');
 		} else {
-			buf_putn(out, "\r\n ", 3);
-			encoded_words(out, name);
+			encoded_words(out, name, strlen(field) + 2);
 		}
 		buf_putn(out, "\r\n <", 4);
 		buf_puts(out, addr);

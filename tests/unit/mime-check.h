@@ -52,10 +52,10 @@ static inline int mc_b64(char c)
 /* Decodes "=?UTF-8?B?...?= =?UTF-8?B?...?=" (or returns v as is when it has no encoded-word). */
 static inline const char *mc_decode_words(arena *a, const char *v)
 {
-	while (*v == ' ')
-		v++;
-	if (strncmp(v, "=?UTF-8?B?", 10) != 0)
+	const char *w = v + strspn(v, " ");
+	if (strncmp(w, "=?UTF-8?B?", 10) != 0)
 		return v;
+	v = w;
 	buf out;
 	buf_init(&out, a, strlen(v));
 	for (const char *p = v; *p;) {

@@ -89,12 +89,19 @@ static void test_encoding(arena *a)
 	m.from_name = "Zoë \"the boss\" Ünal";
 	is_int(build(a, &m, &out, &p), 0, "non-ASCII subject and name (%s)", p.error ? p.error : "ok");
 	is_str(p.subject, subject, "the subject's encoded-words decode back to the UTF-8 subject");
-	ok(strstr(out.data, "Subject: \r\n =?UTF-8?B?") != NULL, "encoded-words on folded lines");
+	ok(strstr(out.data, "Subject: =?UTF-8?B?") != NULL && strstr(out.data, "?=\r\n =?UTF-8?B?") != NULL,
+	   "encoded-words, the first on the Subject line, folded");
+	for (const char *l = out.data; l < strstr(out.data, "\r\n\r\n"); l = strstr(l, "\r\n") + 2)
+		if (strncmp(l, "List-Unsubscribe:", 17) != 0 && strstr(l, "\r\n") - l > 76)
+			ok(0, "header line over 76: %.80s", l);
 	const char *from = mc_header(a, &p, "From");
-	ok(from && strncmp(from, " =?UTF-8?B?", 11) == 0 && strstr(from, "<news@acme.example>"), "From: %s", from);
+	ok(from && strncmp(from, "=?UTF-8?B?", 10) == 0 && strstr(from, "<news@acme.example>"), "From: %s", from);
 	m.subject = "A \"quoted\" =?UTF-8?B?Zm9v?= lookalike";
 	is_int(build(a, &m, &out, &p), 0, "a subject that looks like an encoded-word");
 	is_str(p.subject, m.subject, "is itself encoded, so it reads back unchanged");
+	m.subject = "  leading and trailing spaces ";
+	is_int(build(a, &m, &out, &p), 0, "a subject with spaces at both ends");
+	is_str(p.subject, m.subject, "keeps them (encoded)");
 	m.subject = "";
 	is_int(build(a, &m, &out, &p), 0, "an empty subject");
 	is_str(p.subject, "", "reads back empty");
