@@ -98,6 +98,7 @@ static const struct server_opt {
 	{ "timeout", OPT_LONG, offsetof(struct smtp_server, timeout), 1, 600 },
 	{ "user", OPT_STR, offsetof(struct smtp_server, user), 0, 0 },
 	{ "password_file", OPT_STR, offsetof(struct smtp_server, password_file), 0, 0 },
+	{ "ca_file", OPT_STR, offsetof(struct smtp_server, ca_file), 0, 0 },
 	{ "starttls", OPT_TLS, offsetof(struct smtp_server, starttls_off), 0, 0 },
 };
 
@@ -136,7 +137,7 @@ static int server_option(arena *a, struct smtp_server *s, const char *word, char
 		}
 	}
 	return fail(err, errlen, "smtp_servers: unknown option \"%s\" (known: max_conns per_conn rate timeout user "
-		    "password_file starttls)", word);
+		    "password_file ca_file starttls)", word);
 }
 
 static int server_parse(arena *a, char *entry, struct smtp_server *s, char *err, size_t errlen)
@@ -272,6 +273,8 @@ int smtp_conn_new(arena *a, const struct smtp_server *server, struct smtp_conn *
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	if (!server->starttls_off)
 		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (server->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, server->ca_file);
 	if (server->user) {
 		curl_easy_setopt(h, CURLOPT_USERNAME, server->user);
 		curl_easy_setopt(h, CURLOPT_PASSWORD, server->password);
@@ -299,12 +302,18 @@ static bool address_safe(const char *s)
 	return s && *s && strlen(s) < 320 && !strpbrk(s, "\r\n<> \t");
 }
 
-/* 2xx, 4xx, 5xx and no reply (a connection or TLS failure) as outcomes. */
+/*
+ * 2xx sent; 5xx to MAIL FROM, RCPT TO or DATA (curl: CURLE_SEND_ERROR, or
+ * CURLE_WEIRD_SERVER_REPLY after DATA) permanent; anything else transient: 4xx,
+ * no reply, TLS, and a refused AUTH (535 is our configuration's fault, not the
+ * recipient's: bouncing the address would be wrong).
+ */
 static enum smtp_outcome classify(CURLcode rc, long code)
 {
 	if (rc == CURLE_OK)
 		return SMTP_SENT;
-	if (code >= 500 && code < 600)
+	if (code >= 500 && code < 600 && (rc == CURLE_SEND_ERROR || rc == CURLE_WEIRD_SERVER_REPLY ||
+					  rc == CURLE_RECV_ERROR))
 		return SMTP_PERMANENT;
 	return SMTP_TRANSIENT;
 }

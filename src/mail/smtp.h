@@ -12,8 +12,10 @@
  * connection is one CURL easy handle kept open between messages (MAIL FROM,
  * RCPT TO and DATA per message) and replaced after per_conn messages or any
  * failure. rate is messages per second per server (a token bucket allowing a
- * burst of one second's worth); max_conns bounds the connections one pool
- * opens to that server.
+ * burst of one second's worth). ca_file=PATH verifies the server against
+ * that CA instead of the system's. max_conns is the number of connections the
+ * senders may hold to that server at once: a pool (one process, one message at
+ * a time) holds one, so the worker runs at most max_conns pools per server.
  */
 #pragma once
 
@@ -31,6 +33,7 @@ struct smtp_server {
 	const char *user;	   /* NULL: no AUTH */
 	const char *password_file; /* read by smtp_servers_parse */
 	const char *password;
+	const char *ca_file;	   /* CA bundle to verify the server with; NULL: the system's */
 	long max_conns;	  /* default 2 */
 	long per_conn;	  /* messages per connection, default 100 */
 	double rate;	  /* messages per second, default 100 */
