@@ -490,13 +490,22 @@ void config_free(struct config *c)
 		arena_free(c->arena);
 }
 
+/* "password" anywhere but as smtp_servers' password_file= option (a path, not a secret). */
+static bool mentions_password(const char *v)
+{
+	for (const char *p = v; (p = strstr(p, "password")); p += 8)
+		if (strncmp(p + 8, "_file=", 6) != 0)
+			return true;
+	return false;
+}
+
 /* A conninfo or URI that carries a password is printed redacted. */
 static void print_str(FILE *out, const char *name, const char *v)
 {
 	/* URI userinfo sits between "://" and the first '@' after it. */
 	const char *scheme = strstr(v, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
 	bool uri_password = at && memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
-	if (strstr(v, "password") || uri_password)
+	if (mentions_password(v) || uri_password)
 		fprintf(out, "%s = <redacted: contains a password; prefer database_password_file>\n", name);
 	else
 		fprintf(out, "%s = %s\n", name, v);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "smtp.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/adcraft-config-XXXXXX";
@@ -62,6 +63,19 @@ static void test_mail(const char *keypath)
 		ok(load(conf, &c, err) < 0 && strstr(err, bad[i].needle), "refused: %.*s (%s)",
 		   (int)strcspn(bad[i].extra, "\n"), bad[i].extra, err);
 	}
+	const char *pw = write_file("smtp.pass", "hunter2\n");
+	char out[16384];
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nsmtp_servers = smtps://relay.example user=x password_file=%s\n"
+		 "mail_from = a@b.example\nmail_public_base_url = https://b.example\nmail_token_key_file = %s\n",
+		 keypath, pw, mailkey);
+	is_int(load(conf, &c, err), 0, "a server with a password file loads (%s)", err);
+	is_str(c->smtp_server_list[0].password, "hunter2", "the password is read from the file");
+	FILE *f = fmemopen(out, sizeof(out), "w");
+	config_print(c, f);
+	fclose(f);
+	ok(strstr(out, "smtp_servers = smtps://relay.example user=x password_file=") && !strstr(out, "hunter2"),
+	   "check-config prints smtp_servers (a password file is no secret), never the password");
+	config_free(c);
 	const char *shortkey = write_file("mail-short.key", "short\n");
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nmail_token_key_file = %s\n", keypath, shortkey);
 	ok(load(conf, &c, err) < 0 && strstr(err, "at least 32"), "a short token key is refused: %s", err);
