@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +80,36 @@ static int build(arena *a, struct config *cfg, const struct mail_item *item, con
 	return mime_build(a, &msg, out, ret_msgid);
 }
 
+/* Builds one message (new ids, new Message-ID) in a and delivers it; an exit status. */
+static int send_one(arena *a, struct config *cfg, struct smtp_pool *pool, const struct mail_item *item,
+		    const struct mail_contact *contact)
+{
+	buf out;
+	buf_init(&out, a, 16384);
+	const char *msgid = NULL;
+	int r = build(a, cfg, item, contact, &out, &msgid);
+	if (r < 0) {
+		fprintf(stderr, "adcraft mail-test: the message was refused: %s\n", strerror(-r));
+		return 1;
+	}
+	struct smtp_result res;
+	double wait;
+	while ((r = smtp_pool_send(pool, now_seconds(), cfg->mail_from, contact->email, out.data, out.len, &res,
+				   &wait)) == -EAGAIN)
+		usleep((useconds_t)(wait * 1e6) + 100);
+	if (r < 0) {
+		fprintf(stderr, "adcraft mail-test: %s\n", strerror(-r));
+		return 1;
+	}
+	if (res.outcome != SMTP_SENT) {
+		fprintf(stderr, "adcraft mail-test: %s failure (%ld): %s\n",
+			res.outcome == SMTP_TRANSIENT ? "transient" : "permanent", res.code, res.reply);
+		return res.outcome == SMTP_TRANSIENT ? EX_TEMPFAIL : 1;
+	}
+	printf("sent %s to %s (%zu bytes): %s\n", msgid, contact->email, out.len, res.reply);
+	return 0;
+}
+
 int cmd_mail_test(struct config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -86,10 +117,13 @@ int cmd_mail_test(struct config *cfg, int argc, char **argv)
 		{ "subject", required_argument, NULL, 's' },
 		{ "first-name", required_argument, NULL, 'f' },
 		{ "last-name", required_argument, NULL, 'l' },
+		{ "count", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mail_item item = sample;
 	struct mail_contact contact = { NULL, "Ada", "Lovelace", NULL };
+	long count = 1;
+	char *end;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -98,6 +132,11 @@ int cmd_mail_test(struct config *cfg, int argc, char **argv)
 		case 's': item.subject = optarg; break;
 		case 'f': contact.first_name = optarg; break;
 		case 'l': contact.last_name = optarg; break;
+		case 'n':
+			count = strtol(optarg, &end, 10);
+			if (*end || count < 1 || count > 100000)
+				goto usage;
+			break;
 		default: goto usage;
 		}
 	}
@@ -114,36 +153,22 @@ int cmd_mail_test(struct config *cfg, int argc, char **argv)
 	}
 	arena *a = arena_new(65536);
 	contact.attributes = json_tokener_parse("{\"plan\": \"Pro & <Team>\"}");
-	buf out;
-	buf_init(&out, a, 16384);
-	const char *msgid = NULL;
-	int status = 1, r = build(a, cfg, &item, &contact, &out, &msgid);
-	json_object_put(contact.attributes);
-	if (r < 0) {
-		fprintf(stderr, "adcraft mail-test: the message was refused: %s\n", strerror(-r));
-		goto done;
-	}
 	struct smtp_pool *pool;
-	struct smtp_result res;
 	smtp_pool_new(a, cfg->smtp_server_list, cfg->smtp_server_count, &pool);
-	double wait;
-	while ((r = smtp_pool_send(pool, now_seconds(), cfg->mail_from, contact.email, out.data, out.len, &res,
-				   &wait)) == -EAGAIN)
-		usleep((useconds_t)(wait * 1e6) + 1000);
-	if (r < 0) {
-		fprintf(stderr, "adcraft mail-test: %s\n", strerror(-r));
-	} else if (res.outcome == SMTP_SENT) {
-		printf("sent %s to %s (%zu bytes): %s\n", msgid, contact.email, out.len, res.reply);
-		status = 0;
-	} else {
-		fprintf(stderr, "adcraft mail-test: %s failure (%ld): %s\n",
-			res.outcome == SMTP_TRANSIENT ? "transient" : "permanent", res.code, res.reply);
-		status = res.outcome == SMTP_TRANSIENT ? EX_TEMPFAIL : 1;
+	int status = 0;
+	double start = now_seconds();
+	arena *msg = arena_new(65536); /* one message's memory, reset after each */
+	for (long i = 0; i < count && status == 0; i++) {
+		status = send_one(msg, cfg, pool, &item, &contact);
+		arena_reset(msg);
 	}
-done:
+	arena_free(msg);
+	if (status == 0 && count > 1)
+		printf("%ld messages in %.3f s\n", count, now_seconds() - start);
+	json_object_put(contact.attributes);
 	arena_free(a);
 	return status;
 usage:
-	fputs("usage: adcraft mail-test --to ADDR [--subject S] [--first-name N] [--last-name N]\n", stderr);
+	fputs("usage: adcraft mail-test --to ADDR [--subject S] [--first-name N] [--last-name N] [--count N]\n", stderr);
 	return 2;
 }

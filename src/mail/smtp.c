@@ -3,9 +3,11 @@
  * (contract in smtp.h).
  *
  * curl speaks SMTP for us: it keeps the connection of an easy handle open
- * between curl_easy_perform() calls to the same URL, so one handle is one
- * connection; CURLOPT_FRESH_CONNECT replaces it after per_conn messages or a
- * failure (after a refused RCPT the session state is not worth trusting). The
+ * between curl_easy_perform() calls to the same URL, so one handle (with a
+ * connection cache of one) is one connection. The per_conn-th message closes
+ * it (CURLOPT_FORBID_REUSE); after a failure the next message opens a new one
+ * (CURLOPT_FRESH_CONNECT: after a refused RCPT the session state is not worth
+ * trusting). The
  * server's reply lines arrive through the debug callback, which keeps the last
  * one: after DATA that is "250 2.0.0 Ok: queued as ...".
  */
@@ -286,6 +288,8 @@ int smtp_conn_new(arena *a, const struct smtp_server *server, struct smtp_conn *
 	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* one cached connection: a fresh one replaces (and closes) the old, never sits beside it */
+	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, server->timeout);
 	*ret = c;
@@ -327,10 +331,11 @@ int smtp_send(struct smtp_conn *c, const char *from, const char *to, const char 
 	struct curl_slist rcpt = { .data = (char *)to, .next = NULL };
 	char mail_from[330];
 	snprintf(mail_from, sizeof(mail_from), "<%s>", from);
-	bool fresh = c->fresh || c->count >= c->server->per_conn;
-	if (fresh)
+	if (c->fresh)
 		c->count = 0;
-	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+	/* the connection's last message closes it; after a failure the next one opens a new connection */
+	curl_easy_setopt(h, CURLOPT_FORBID_REUSE, c->count + 1 >= c->server->per_conn ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, c->fresh ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from);
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, &rcpt);
 	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
@@ -353,7 +358,7 @@ int smtp_send(struct smtp_conn *c, const char *from, const char *to, const char 
 	else
 		snprintf(res->reply, sizeof(res->reply), "%s", *errbuf ? errbuf : curl_easy_strerror(rc));
 	c->fresh = rc != CURLE_OK;
-	c->count++;
+	c->count = c->count + 1 >= c->server->per_conn ? 0 : c->count + 1;
 	return 0;
 }
 

@@ -93,7 +93,7 @@ def server(tmp):
     s.stop()
 
 
-def mail_test(tmp, servers, to):
+def mail_test(tmp, servers, to, *args):
     conf = os.path.join(tmp, "adcraft.conf")
     with open(conf, "w") as f:
         f.write(f"jwt_secret_file = {tmp}/jwt.key\n"
@@ -102,7 +102,7 @@ def mail_test(tmp, servers, to):
                 "mail_public_base_url = https://acme.example\n"
                 f"mail_token_key_file = {tmp}/mail.key\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADCRAFT_")}
-    return subprocess.run([os.path.join(BUILD_DIR, "adcraft"), "--config", conf, "mail-test", "--to", to],
+    return subprocess.run([os.path.join(BUILD_DIR, "adcraft"), "--config", conf, "mail-test", "--to", to, *args],
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
 
 
@@ -162,3 +162,41 @@ def test_smtps_implicit_tls(tmp):
         assert len(msgs) == 1 and msgs[0]["secure"] is True
     finally:
         s.stop()
+
+
+def test_connection_reused_then_renewed_after_per_conn(tmp, server):
+    """Five messages with per_conn=2 go over three connections (2 + 2 + 1)."""
+    to = "reuse@example.org"
+    p = mail_test(tmp, f"smtp://127.0.0.1:{server.port} {auth(tmp)} per_conn=2", to, "--count", "5")
+    assert p.returncode == 0, p.stderr
+    msgs = [m for m in server.events("message") if m["to"] == [to]]
+    assert len(msgs) == 5
+    conns = [m["remotePort"] for m in msgs]
+    assert conns[0] == conns[1] != conns[2] == conns[3] != conns[4], conns
+    assert len(set(conns)) == 3, conns
+
+
+def test_rate_limit_per_server(tmp, server):
+    """rate=10: eleven messages take at least one second (one at once, then one every 100 ms)."""
+    to = "rate@example.org"
+    start = time.monotonic()
+    p = mail_test(tmp, f"smtp://127.0.0.1:{server.port} {auth(tmp)} rate=10", to, "--count", "11")
+    elapsed = time.monotonic() - start
+    assert p.returncode == 0, p.stderr
+    assert elapsed >= 0.95, elapsed
+    assert len([m for m in server.events("message") if m["to"] == [to]]) == 11
+
+
+def test_servers_share_the_load(tmp, server):
+    """Two servers: the pool takes them in turn."""
+    other = Server(tmp)
+    try:
+        to = "shared@example.org"
+        p = mail_test(tmp, f"smtp://127.0.0.1:{server.port} {auth(tmp)}, smtp://127.0.0.1:{other.port} {auth(tmp)}",
+                      to, "--count", "6")
+        assert p.returncode == 0, p.stderr
+        a = [m for m in server.events("message") if m["to"] == [to]]
+        b = [m for m in other.events("message") if m["to"] == [to]]
+        assert (len(a), len(b)) == (3, 3)
+    finally:
+        other.stop()

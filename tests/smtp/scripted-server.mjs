@@ -59,7 +59,7 @@ const server = new SMTPServer({
       const id = randomBytes(6).toString('hex');
       if (o.out) writeFileSync(`${o.out}/${id}.eml`, Buffer.concat(chunks));
       log('message', { id, from: session.envelope.mailFrom.address, to: rcpt, secure: session.secure,
-        user: session.user || null, bytes: Buffer.concat(chunks).length, connection: session.id });
+        user: session.user || null, bytes: Buffer.concat(chunks).length, remotePort: session.remotePort });
       cb(null, `2.0.0 Ok: queued as ${id}`);
     });
   },
