@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compose.h"
 #include "mime.h"
 #include "random.h"
 #include "render.h"
@@ -50,34 +51,17 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Renders and builds the message; -EINVAL when a field is refused. */
+/* Renders and builds the message for fresh random ids; -EINVAL when a field is refused. */
 static int build(arena *a, struct config *cfg, const struct mail_item *item, const struct mail_contact *contact,
 		 buf *out, const char **ret_msgid)
 {
-	struct mailtoken_key key = { cfg->mail_token_key, cfg->mail_token_key_len };
-	struct mail_tracking t = { cfg->mail_public_base_url, &key, { 0 } };
-	uuid_v4(t.ids.recipient);
-	uuid_v4(t.ids.send);
-	uuid_v4(t.ids.contact);
-	struct mailtoken u = t.ids;
-	u.kind = MAILTOKEN_UNSUBSCRIBE;
-	char token[MAILTOKEN_MAX_LEN + 1];
-	int r = mailtoken_encode(&key, &u, token);
-	if (r < 0)
-		return r;
-	const char *unsubscribe_url = arena_printf(a, "%s/u/%s", cfg->mail_public_base_url, token);
-	const char *mailto = *cfg->mail_unsubscribe_mailto ?
-				     arena_printf(a, "mailto:%s?subject=unsubscribe-%s", cfg->mail_unsubscribe_mailto, token) : NULL;
-	struct mail_rendered m;
-	if ((r = mail_render(a, item, contact, unsubscribe_url, cfg->mail_tracking ? &t : NULL, &m)) < 0)
-		return r;
-	struct mime_message msg = {
-		.from_name = cfg->mail_from_name, .from_email = cfg->mail_from, .reply_to = cfg->mail_reply_to,
-		.to_email = contact->email, .subject = m.subject, .text = m.text, .html = m.html,
-		.msgid_domain = strrchr(cfg->mail_from, '@') + 1, .unsubscribe_url = unsubscribe_url,
-		.unsubscribe_mailto = mailto,
-	};
-	return mime_build(a, &msg, out, ret_msgid);
+	struct mail_sender sender;
+	mail_sender_from_config(cfg, &sender);
+	struct mailtoken ids = { 0 };
+	uuid_v4(ids.recipient);
+	uuid_v4(ids.send);
+	uuid_v4(ids.contact);
+	return mail_compose(a, &sender, item, contact, &ids, out, ret_msgid);
 }
 
 /* Builds one message (new ids, new Message-ID) in a and delivers it; an exit status. */
