@@ -247,11 +247,15 @@ static size_t read_cb(char *out, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* Keeps the last line the server sent (CURLINFO_HEADER_IN carries SMTP replies). */
+/*
+ * Keeps the last final reply line the server sent (CURLINFO_HEADER_IN carries
+ * SMTP replies): "250 ..." but not "250-..." continuations, and not the 221
+ * that answers the QUIT of a connection closing after the message.
+ */
 static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *userdata)
 {
 	struct smtp_conn *c = userdata;
-	if (type != CURLINFO_HEADER_IN || size < 3)
+	if (type != CURLINFO_HEADER_IN || size < 4 || data[3] != ' ' || memcmp(data, "221", 3) == 0)
 		return 0;
 	while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == '\r'))
 		size--;

@@ -11,6 +11,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -140,16 +141,16 @@ def test_certificate_is_verified(tmp, server):
     assert not [m for m in server.events("message") if m["to"] == ["untrusted@example.org"]]
 
 
-@pytest.mark.parametrize("to,status,code", [
-    ("bounce1@example.org", 1, "550"),
-    ("defer1@example.org", 75, "451"),
-    ("reject-data1@example.org", 1, "554"),
+@pytest.mark.parametrize("to,status,code,reply", [
+    ("bounce1@example.org", 1, "550", "550 5.1.1 No such user here"),
+    ("defer1@example.org", 75, "451", "451 4.3.0 Try again later"),
+    ("reject-data1@example.org", 1, "554", "554 5.6.0 Message content rejected"),
 ])
-def test_refusals_are_classified(tmp, server, to, status, code):
+def test_refusals_are_classified(tmp, server, to, status, code, reply):
     p = mail_test(tmp, f"smtp://127.0.0.1:{server.port} {auth(tmp)}", to)
     assert p.returncode == status, (p.returncode, p.stderr)
     kind = "permanent" if status == 1 else "transient"
-    assert f"{kind} failure ({code})" in p.stderr, p.stderr
+    assert f"{kind} failure ({code}): {reply}" in p.stderr, p.stderr
     assert not [m for m in server.events("message") if m["to"] == [to]]
 
 
@@ -171,6 +172,8 @@ def test_connection_reused_then_renewed_after_per_conn(tmp, server):
     assert p.returncode == 0, p.stderr
     msgs = [m for m in server.events("message") if m["to"] == [to]]
     assert len(msgs) == 5
+    # the queue id of every message, also of those whose connection closed right after (QUIT's 221 is not it)
+    assert [m["id"] for m in msgs] == re.findall(r"Ok: queued as ([0-9a-f]+)", p.stdout), p.stdout
     conns = [m["remotePort"] for m in msgs]
     assert conns[0] == conns[1] != conns[2] == conns[3] != conns[4], conns
     assert len(set(conns)) == 3, conns
