@@ -718,10 +718,6 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_LIST_DELETE] = { "list_delete",
 		"DELETE FROM lists WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
 
-	/* $1 user, $2 list */
-	[STMT_LIST_EXISTS] = { "list_exists",
-		"SELECT FROM lists WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
-
 	/* $1 user, $2 list, $3 contact ids (uuid[] text). Adds all of them or none: the row says whether
 	 * the list exists, how many memberships are new, and which ids are not the caller's contacts. */
 	[STMT_LIST_MEMBERS_ADD] = { "list_members_add",
