@@ -3,6 +3,11 @@
 -- point at a list and a contact of the same owner (composite foreign keys,
 -- as campaigns point at personas). Sends (a later migration) read these.
 
+CREATE FUNCTION contact_search_text(email text, first_name text, last_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN email || ' ' || first_name || ' ' || last_name;
+COMMENT ON FUNCTION contact_search_text(text, text, text) IS 'What GET /api/contacts?q= searches (ILIKE, substring): email, first and last name, space separated; indexed by contacts_search_trgm_idx.';
+
 CREATE TABLE contacts (
     id                 uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id            uuid        NOT NULL REFERENCES users ON DELETE CASCADE,
@@ -23,6 +28,8 @@ CREATE TABLE contacts (
 CREATE UNIQUE INDEX contacts_user_email_key ON contacts (user_id, lower(email));
 CREATE INDEX contacts_user_list_idx ON contacts (user_id, created_at DESC, id DESC);
 CREATE INDEX contacts_user_status_idx ON contacts (user_id, status, created_at DESC, id DESC);
+-- ?q=: a substring of "email first_name last_name" (contact_search_text), any case
+CREATE INDEX contacts_search_trgm_idx ON contacts USING gin (contact_search_text(email, first_name, last_name) gin_trgm_ops);
 
 COMMENT ON TABLE contacts IS 'People email can be sent to, with their subscription status and merge fields. Owned by one user; the email is unique per owner, case-insensitively (contacts_user_email_key).';
 COMMENT ON COLUMN contacts.id IS 'Public identifier.';

@@ -655,8 +655,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"   AND ($2::text IS NULL OR c.status = $2)"
 		"   AND ($3::uuid IS NULL OR EXISTS (SELECT FROM list_members m"
 		"        WHERE m.list_id = $3::uuid AND m.contact_id = c.id AND m.user_id = $1::uuid))"
-		"   AND ($4::text IS NULL OR c.email ILIKE '%' || like_escape($4) || '%'"
-		"        OR (c.first_name || ' ' || c.last_name) ILIKE '%' || like_escape($4) || '%')"
+		"   AND ($4::text IS NULL"
+		"        OR contact_search_text(c.email, c.first_name, c.last_name) ILIKE '%' || like_escape($4) || '%')"
 		"   AND ($5::timestamptz IS NULL OR (c.created_at, c.id) < ($5::timestamptz, $6::uuid))"
 		" ORDER BY c.created_at DESC, c.id DESC LIMIT $7::int + 1", 7 },
 
