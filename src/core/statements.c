@@ -760,4 +760,11 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 import, $2 user: {imported, updated, repeats}, or NULL when the staging row is gone */
 	[STMT_CONTACT_IMPORT_APPLY] = { "contact_import_apply",
 		"SELECT contact_import_apply($1::uuid, $2::uuid)", 2 },
+
+	/* $1 worker, $2 job, $3 attempt, $4 seconds: the heartbeat moved ahead before one long step
+	 * (job_extend); no row when the job is no longer ours */
+	[STMT_JOB_EXTEND] = { "job_extend",
+		"UPDATE jobs SET heartbeat_at = now() + make_interval(secs => $4::int)"
+		" WHERE id = $2::uuid AND attempts = $3::int AND locked_by = $1 AND state = 'running'"
+		" RETURNING id", 4 },
 };

@@ -11,7 +11,9 @@
  * joins the list when the upload named one, and the staging row is deleted.
  * So an import is loaded entirely or not at all, and runs at most once: a
  * retry after a crash between that commit and the job's own finish finds no
- * staging row and fails saying so, having changed nothing more.
+ * staging row and fails saying so, having changed nothing more. The load
+ * sends no heartbeats, so the job's heartbeat is first moved ahead
+ * (job_extend) by a minute plus a second per 2000 good lines.
  *
  * Result: {imported, updated, skipped: [{line, reason}] (the first
  * SKIPPED_LISTED by line), skippedCount}.
@@ -243,6 +245,10 @@ enum job_outcome job_import_contacts(struct job *j)
 	int rc = read_csv(&im, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 	if (rc < 0)
 		return rc == -ECANCELED ? (j->cancelled ? JOB_CANCELLED : JOB_RELEASE) : JOB_FAILED;
+	/* The load is one transaction without heartbeats: tens of seconds for 20 MiB on a busy machine. */
+	long lease = 60 + im.good / 2000;
+	if (!job_extend(j, lease > 3600 ? 3600 : (int)lease))
+		return j->cancelled ? JOB_CANCELLED : JOB_RELEASE;
 	const char *applied_text = NULL;
 	enum job_outcome o = load(&im, import_id, &applied_text);
 	if (o != JOB_COMPLETED)

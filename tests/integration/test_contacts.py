@@ -375,3 +375,37 @@ def test_a_second_run_of_an_import_changes_nothing(fresh, stack):
         time.sleep(0.05)
     assert "gone" in again["error"]
     assert count(stack, "contacts", fresh.id) == 1
+
+
+def test_a_long_load_is_not_rescued_from_under_itself():
+    """The load is one transaction without heartbeats; job_extend moves the
+    heartbeat ahead first. Here the load is held up (contacts locked against
+    writes, so the upsert waits) for several stale periods: the job must not be
+    rescued and run again, and it completes in its first attempt."""
+    from helpers import RELAXED_LIMITS, Stack
+    env = dict(RELAXED_LIMITS, ADCRAFT_DEV_JOB_HEARTBEAT="1", ADCRAFT_DEV_JOB_STALE="3")
+    with Stack.start(env) as s:
+        u = User(s, "Slow")
+        lst = u.list()
+        with s.db() as locker:
+            locker.execute("BEGIN")
+            locker.execute("LOCK TABLE contacts IN SHARE MODE")
+            job = assert_json(u.import_csv("email\nslow@example.com\n", lst["id"]), 202)["job"]
+            deadline = time.monotonic() + 20
+            while s.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == 0:
+                assert time.monotonic() < deadline, "the import never waited for the lock"
+                time.sleep(0.1)
+            time.sleep(8)  # well past job_stale_seconds and a few rescue passes
+            row = s.db().execute("SELECT state, attempts FROM jobs WHERE id = %s", (job["id"],)).fetchone()
+            assert row == ("running", 1), row
+            locker.execute("ROLLBACK")
+        deadline = time.monotonic() + 20
+        while True:
+            j = assert_json(u.req("GET", f"/api/jobs/data-exports/{job['id']}"), 200)
+            if j["state"] != "running":
+                break
+            assert time.monotonic() < deadline, j
+            time.sleep(0.05)
+        assert j["state"] == "completed" and j["attempts"] == 1, j
+        assert j["result"]["imported"] == 1
+        assert assert_json(u.req("GET", f"/api/lists/{lst['id']}"), 200)["contactCount"] == 1
