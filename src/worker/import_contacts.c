@@ -106,7 +106,9 @@ static int read_csv(struct import *im, const char *csv, size_t len)
 	csv_init(&c, j->arena, csv, len, CONTACT_CSV_MAX_RECORD, CONTACT_CSV_MAX_FIELDS);
 	int rc = csv_next(&c, &rec);
 	if (rc <= 0 || contact_csv_header(j->arena, &rec, &header, &why) < 0) {
-		j->error = rc == 0 ? "the CSV is empty" : rc < 0 ? arena_printf(j->arena, "the header line is malformed: %s", c.error) : why;
+		j->error = rc == 0  ? "the CSV is empty"
+			   : rc < 0 ? arena_printf(j->arena, "the header line is malformed: %s", c.error)
+				    : why;
 		return -EINVAL;
 	}
 	buf_init(&im->copy, j->arena, len + len / 4 + 64);
