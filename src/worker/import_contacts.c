@@ -91,6 +91,11 @@ static void copy_row(struct import *im, long line, const struct contact_row *row
 	im->good++;
 }
 
+static void free_arena(void *a)
+{
+	arena_free(a);
+}
+
 /*
  * Reads every record of csv: good ones into im->copy, bad ones into
  * im->skipped. -EINVAL with j->error when the header is unusable;
@@ -112,16 +117,20 @@ static int read_csv(struct import *im, const char *csv, size_t len)
 		return -EINVAL;
 	}
 	buf_init(&im->copy, j->arena, len + len / 4 + 64);
+	/* What one line needs lives in a scratch arena reset per line; a skip reason is copied out. */
+	arena *line = arena_new(8192);
+	arena_defer(j->arena, free_arena, line);
 	for (long n = 0; (rc = csv_next(&c, &rec)) != 0; n++) {
 		if (n % 2000 == 0 && !job_alive(j))
 			return -ECANCELED;
 		struct contact_row row;
+		arena_reset(line);
 		if (rc < 0)
 			skip(im, rec.line, c.error);
 		else if (csv_record_blank(&rec))
 			continue;
-		else if (contact_csv_row(j->arena, &header, &rec, &row, &why) < 0)
-			skip(im, rec.line, why);
+		else if (contact_csv_row(line, &header, &rec, &row, &why) < 0)
+			skip(im, rec.line, arena_strdup(j->arena, why));
 		else
 			copy_row(im, rec.line, &row);
 	}
