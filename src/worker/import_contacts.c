@@ -221,7 +221,8 @@ static const char *result_json(struct import *im, json_object *applied)
 		     arena_printf(j->arena, "repeats the email of line %ld",
 				  (long)json_object_get_int64(json_object_object_get(r, "firstLine"))));
 	}
-	qsort(im->skipped, im->nskipped, sizeof(*im->skipped), by_line);
+	if (im->nskipped > 1)
+		qsort(im->skipped, im->nskipped, sizeof(*im->skipped), by_line);
 	buf b;
 	buf_init(&b, j->arena, 256 + 64 * (im->nskipped < SKIPPED_LISTED ? im->nskipped : SKIPPED_LISTED));
 	buf_printf(&b, "{\"imported\":%ld,\"updated\":%ld,\"skipped\":[",
