@@ -409,3 +409,13 @@ def test_a_long_load_is_not_rescued_from_under_itself():
         assert j["state"] == "completed" and j["attempts"] == 1, j
         assert j["result"]["imported"] == 1
         assert assert_json(u.req("GET", f"/api/lists/{lst['id']}"), 200)["contactCount"] == 1
+
+
+def test_skipped_lines_are_listed_up_to_1000_and_all_counted(fresh, stack):
+    lines = ["email"] + [f"bad-{i}" if i % 2 else f"good-{i}@example.com" for i in range(3000)]
+    j = fresh.imported("\n".join(lines) + "\n")
+    assert j["state"] == "completed", j
+    r = j["result"]
+    assert r["imported"] == 1500 and r["skippedCount"] == 1500, {k: r[k] for k in ("imported", "skippedCount")}
+    assert len(r["skipped"]) == 1000
+    assert [s["line"] for s in r["skipped"]] == [i + 2 for i in range(1, 2000, 2)]  # the first 1000, in order
