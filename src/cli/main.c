@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "mailtest.h"
 #include "migrate.h"
 #include "password.h"
 #include "platforms.h"
@@ -330,6 +331,8 @@ static const struct command commands[] = {
 	  "override an account's generation limits (0: none; --clear: back to the configured defaults) "
 	  "and print its effective limits", true, cmd_user },
 	{ "token", "EMAIL", "print an access token for that user (for scripts)", true, cmd_token },
+	{ "mail-test", "--to ADDR [--subject S]", "render a sample email and deliver it through smtp_servers", true,
+	  cmd_mail_test },
 	{ "seed", "--users N --campaigns M [...]", "fill the database with realistic users, personas and campaigns",
 	  true, cmd_seed },
 	{ NULL, NULL, NULL, false, NULL },

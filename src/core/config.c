@@ -11,6 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mailtoken.h"
+#include "mime.h"
+#include "smtp.h"
+
 enum key_type { KEY_STR, KEY_INT, KEY_MODE, KEY_MONEY };
 
 struct key {
@@ -70,6 +74,14 @@ static const struct key keys[] = {
 	STR(cors_origins, ""),
 	STR(events_publish_socket, ""),
 	INT(events_cookie_ttl, 300, 30, 3600),
+	STR(smtp_servers, ""),
+	STR(mail_from, ""),
+	STR(mail_from_name, ""),
+	STR(mail_reply_to, ""),
+	STR(mail_unsubscribe_mailto, ""),
+	STR(mail_public_base_url, ""),
+	INT(mail_tracking, 1, 0, 1),
+	SECRET(mail_token_key_file),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -325,6 +337,59 @@ const char *config_warning(const struct config *c)
 	return NULL;
 }
 
+/*
+ * Email delivery (docs/sending.md): the SMTP servers, the sender identity and
+ * the key of unsubscribe and tracking tokens. With smtp_servers set, mail_from,
+ * mail_public_base_url and mail_token_key_file are required.
+ */
+static int validate_mail(struct config *c, char *err, size_t errlen)
+{
+	struct smtp_server *servers;
+	int r = smtp_servers_parse(c->arena, c->smtp_servers, &servers, &c->smtp_server_count, err, errlen);
+	if (r < 0)
+		return r;
+	c->smtp_server_list = servers;
+	static const struct {
+		const char *name;
+		size_t offset;
+	} addresses[] = {
+		{ "mail_from", offsetof(struct config, mail_from) },
+		{ "mail_reply_to", offsetof(struct config, mail_reply_to) },
+		{ "mail_unsubscribe_mailto", offsetof(struct config, mail_unsubscribe_mailto) },
+	};
+	for (size_t i = 0; i < sizeof(addresses) / sizeof(addresses[0]); i++) {
+		const char *v = *(const char *const *)((const char *)c + addresses[i].offset);
+		if (*v && !mime_address_valid(v))
+			return fail(err, errlen, "%s must be a plain address like news@example.com, got \"%s\"",
+				    addresses[i].name, v);
+	}
+	if (strpbrk(c->mail_from_name, "\r\n"))
+		return fail(err, errlen, "mail_from_name must be one line");
+	size_t n = strlen(c->mail_public_base_url);
+	if (n && c->mail_public_base_url[n - 1] == '/')
+		c->mail_public_base_url = arena_strndup(c->arena, c->mail_public_base_url, n - 1);
+	if (n && (validate_url(c->mail_public_base_url) < 0 || strpbrk(c->mail_public_base_url, "<>?#")))
+		return fail(err, errlen, "mail_public_base_url must be an https:// (or http:// for development) URL "
+			    "without query, got \"%s\"", c->mail_public_base_url);
+	if (*c->mail_token_key_file) {
+		const char *key;
+		r = read_secret(c->arena, c->mail_token_key_file, &key, &c->mail_token_key_len);
+		if (r < 0)
+			return fail(err, errlen, "mail_token_key_file %s: %s", c->mail_token_key_file, strerror(-r));
+		if (c->mail_token_key_len < MAILTOKEN_MIN_KEY)
+			return fail(err, errlen, "mail_token_key_file %s: the key is %zu bytes, at least %d are required",
+				    c->mail_token_key_file, c->mail_token_key_len, MAILTOKEN_MIN_KEY);
+		if (c->mail_token_key_len == c->jwt_secret_len && memcmp(key, c->jwt_secret, c->jwt_secret_len) == 0)
+			return fail(err, errlen, "mail_token_key_file must not hold the JWT key (generate another one "
+				    "with: adcraft gen-secret)");
+		c->mail_token_key = (const unsigned char *)key;
+	}
+	if (c->smtp_server_count && (!*c->mail_from || !*c->mail_public_base_url || !c->mail_token_key))
+		return fail(err, errlen, "smtp_servers is set: mail_from, mail_public_base_url and mail_token_key_file "
+			    "are required too");
+	return 0;
+}
+
 static int validate(struct config *c, char *err, size_t errlen)
 {
 	if (!*c->database_url)
@@ -359,7 +424,7 @@ static int validate(struct config *c, char *err, size_t errlen)
 	}
 	if ((r = load_edge_secret(c, err, errlen)) < 0 || (r = parse_cors_origins(c, err, errlen)) < 0)
 		return r;
-	if ((r = parse_prices(c, err, errlen)) < 0)
+	if ((r = parse_prices(c, err, errlen)) < 0 || (r = validate_mail(c, err, errlen)) < 0)
 		return r;
 	if (c->job_stale_seconds <= c->job_heartbeat_seconds)
 		return fail(err, errlen, "job_stale_seconds must exceed job_heartbeat_seconds");
@@ -425,13 +490,22 @@ void config_free(struct config *c)
 		arena_free(c->arena);
 }
 
+/* "password" anywhere but as smtp_servers' password_file= option (a path, not a secret). */
+static bool mentions_password(const char *v)
+{
+	for (const char *p = v; (p = strstr(p, "password")); p += 8)
+		if (strncmp(p + 8, "_file=", 6) != 0)
+			return true;
+	return false;
+}
+
 /* A conninfo or URI that carries a password is printed redacted. */
 static void print_str(FILE *out, const char *name, const char *v)
 {
 	/* URI userinfo sits between "://" and the first '@' after it. */
 	const char *scheme = strstr(v, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
 	bool uri_password = at && memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
-	if (strstr(v, "password") || uri_password)
+	if (mentions_password(v) || uri_password)
 		fprintf(out, "%s = <redacted: contains a password; prefer database_password_file>\n", name);
 	else
 		fprintf(out, "%s = %s\n", name, v);

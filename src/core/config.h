@@ -16,6 +16,8 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/adcraft/adcraft.conf"
 
+struct smtp_server;
+
 struct config {
 	arena *arena; /* owns every string below */
 	const char *path;
@@ -61,6 +63,14 @@ struct config {
 	const char *cors_origins;
 	const char *events_publish_socket; /* nginx's nchan publisher socket; "": events are off */
 	long events_cookie_ttl;	/* seconds an events cookie (POST /api/events/session) is good for */
+	const char *smtp_servers;	/* smtp.h: "smtp://host:port opt=v ..., ..."; "": no delivery */
+	const char *mail_from;		/* envelope and From: address of every message */
+	const char *mail_from_name;
+	const char *mail_reply_to;
+	const char *mail_unsubscribe_mailto; /* an address for List-Unsubscribe's mailto:, "": none */
+	const char *mail_public_base_url;	/* https://host where /u/ and /t/ links point */
+	long mail_tracking;		/* 1: open pixel and wrapped links */
+	const char *mail_token_key_file;
 
 	/* Derived at load time. */
 	const char *database_password; /* NULL when no file is set */
@@ -74,6 +84,10 @@ struct config {
 	const struct llm_price *llm_price_list; /* llm_prices parsed */
 	size_t llm_price_count;
 	const struct llm_price *llm_model_price; /* llm_model's entry, NULL when it has none */
+	const struct smtp_server *smtp_server_list; /* smtp_servers parsed (password files read) */
+	size_t smtp_server_count;
+	const unsigned char *mail_token_key; /* NULL when no file is set */
+	size_t mail_token_key_len;
 };
 
 /*

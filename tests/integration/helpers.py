@@ -127,7 +127,7 @@ class Stack:
     def __init__(self, extra_env=None):
         self.dir = tempfile.mkdtemp(prefix="adcraft-it-", dir="/tmp")
         os.chmod(self.dir, 0o755)  # postgres must traverse it
-        self.port, self.api_port, self.pg_port = free_ports(3)
+        self.port, self.api_port, self.pg_port, self.smtp_port, self.mail_ui_port = free_ports(5)
         self.env = dict(os.environ)
         self.env.update({
             "ADCRAFT_DEV_DIR": self.dir,
@@ -135,9 +135,12 @@ class Stack:
             "ADCRAFT_DEV_PORT": str(self.port),
             "ADCRAFT_DEV_API_PORT": str(self.api_port),
             "ADCRAFT_DEV_PG_PORT": str(self.pg_port),
+            "ADCRAFT_DEV_SMTP_PORT": str(self.smtp_port),
+            "ADCRAFT_DEV_MAIL_UI_PORT": str(self.mail_ui_port),
         })
         self.env.update(extra_env or {})
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.mail_ui_url = f"http://127.0.0.1:{self.mail_ui_port}"  # maildev's REST API
         self.api_pid_file = os.path.join(self.dir, "run", "api.pid")
         self.nginx_pid_file = os.path.join(self.dir, "run", "nginx.pid")
         self.pg_socket_dir = os.path.join(self.dir, "pg-socket")
@@ -161,7 +164,7 @@ class Stack:
         """Master pids of what `up` started, read from the pid files."""
         pids = {}
         for name, rel in (("adcraft-api", "run/api.pid"), ("nginx", "run/nginx.pid"),
-                          ("postgres", "pg/postmaster.pid")):
+                          ("postgres", "pg/postmaster.pid"), ("maildev", "run/maildev.pid")):
             try:
                 pids[name] = int(self.read_file(rel).split()[0])
             except (OSError, ValueError, IndexError):

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "smtp.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/adcraft-config-XXXXXX";
@@ -22,6 +23,64 @@ static int load(const char *text, struct config **c, char *err)
 {
 	const char *p = write_file("adcraft.conf", text);
 	return config_load(p, c, err, 512);
+}
+
+/* Email delivery keys (docs/sending.md): what is required together, what is refused. */
+static void test_mail(const char *keypath)
+{
+	char err[512] = "", conf[2048];
+	struct config *c = NULL;
+	char mailkey[256];
+	snprintf(mailkey, sizeof(mailkey), "%s", write_file("mail.key", "fedcba9876543210fedcba9876543210\n"));
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n", keypath);
+	is_int(load(conf, &c, err), 0, "no smtp_servers: no mail keys needed (%s)", err);
+	is_int(c->smtp_server_count, 0, "zero servers");
+	is_int(c->mail_tracking, 1, "tracking on by default");
+	config_free(c);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nsmtp_servers = smtp://127.0.0.1:1025 starttls=off, "
+		 "smtps://relay.example:465 rate=50\nmail_from = news@acme.example\nmail_from_name = Acme News\n"
+		 "mail_public_base_url = https://acme.example/\nmail_token_key_file = %s\nmail_tracking = 0\n",
+		 keypath, mailkey);
+	is_int(load(conf, &c, err), 0, "a full mail configuration loads (%s)", err);
+	is_int(c->smtp_server_count, 2, "two servers");
+	is_str(c->mail_public_base_url, "https://acme.example", "trailing slash of the base URL dropped");
+	is_int(c->mail_token_key_len, 32, "token key read");
+	is_int(c->mail_tracking, 0, "tracking off");
+	config_free(c);
+	static const struct {
+		const char *extra, *needle;
+	} bad[] = {
+		{ "smtp_servers = smtp://relay.example:25 starttls=off\n", "loopback" },
+		{ "smtp_servers = smtp://127.0.0.1:25 starttls=off\n", "mail_from" },
+		{ "mail_from = not an address\n", "mail_from" },
+		{ "mail_reply_to = a@b@c\n", "mail_reply_to" },
+		{ "mail_public_base_url = ftp://acme.example\n", "mail_public_base_url" },
+		{ "mail_public_base_url = https://acme.example/?x=1\n", "mail_public_base_url" },
+		{ "mail_tracking = 2\n", "mail_tracking" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n%s", keypath, bad[i].extra);
+		ok(load(conf, &c, err) < 0 && strstr(err, bad[i].needle), "refused: %.*s (%s)",
+		   (int)strcspn(bad[i].extra, "\n"), bad[i].extra, err);
+	}
+	const char *pw = write_file("smtp.pass", "hunter2\n");
+	char out[16384];
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nsmtp_servers = smtps://relay.example user=x password_file=%s\n"
+		 "mail_from = a@b.example\nmail_public_base_url = https://b.example\nmail_token_key_file = %s\n",
+		 keypath, pw, mailkey);
+	is_int(load(conf, &c, err), 0, "a server with a password file loads (%s)", err);
+	is_str(c->smtp_server_list[0].password, "hunter2", "the password is read from the file");
+	FILE *f = fmemopen(out, sizeof(out), "w");
+	config_print(c, f);
+	fclose(f);
+	ok(strstr(out, "smtp_servers = smtps://relay.example user=x password_file=") && !strstr(out, "hunter2"),
+	   "check-config prints smtp_servers (a password file is no secret), never the password");
+	config_free(c);
+	const char *shortkey = write_file("mail-short.key", "short\n");
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nmail_token_key_file = %s\n", keypath, shortkey);
+	ok(load(conf, &c, err) < 0 && strstr(err, "at least 32"), "a short token key is refused: %s", err);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nmail_token_key_file = %s\n", keypath, keypath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "JWT key"), "the JWT key as token key is refused: %s", err);
 }
 
 int main(void)
@@ -128,6 +187,8 @@ int main(void)
 			ok(strstr(out, urls[i].url) != NULL, "%s is printed as it is", urls[i].url);
 		config_free(c);
 	}
+
+	test_mail(keypath);
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
