@@ -182,9 +182,10 @@ BEGIN
            CASE WHEN c.status = 'subscribed' THEN NULL ELSE 'contact is ' || c.status END
       FROM list_members m JOIN contacts c ON c.id = m.contact_id AND c.user_id = m.user_id
      WHERE m.list_id = s.list_id AND m.user_id = owner;
-    job := enqueue(queue => 'email-sending', kind => 'deliver-send',
-                   payload => jsonb_build_object('sendId', s.id), user_id => owner, campaign_id => s.campaign_id,
-                   run_at => greatest(coalesce(s.scheduled_at, now()), now()));
+    INSERT INTO jobs (queue, kind, payload, user_id, campaign_id, run_at)
+    VALUES ('email-sending', 'deliver-send', jsonb_build_object('sendId', s.id), owner, s.campaign_id,
+            greatest(coalesce(s.scheduled_at, now()), now()))
+    RETURNING id INTO job;
     UPDATE sends
        SET status = CASE WHEN s.scheduled_at > now() THEN 'scheduled' ELSE 'approved' END,
            approved_at = now(), approved_by = owner, job_id = job, updated_at = now()
@@ -223,9 +224,9 @@ BEGIN
         RAISE EXCEPTION 'a % send cannot %', s.status, action USING ERRCODE = '55000';
     END IF;
     IF action = 'resume' THEN
-        job := enqueue(queue => 'email-sending', kind => 'deliver-send',
-                       payload => jsonb_build_object('sendId', s.id), user_id => owner,
-                       campaign_id => s.campaign_id);
+        INSERT INTO jobs (queue, kind, payload, user_id, campaign_id)
+        VALUES ('email-sending', 'deliver-send', jsonb_build_object('sendId', s.id), owner, s.campaign_id)
+        RETURNING id INTO job;
         UPDATE sends SET status = 'sending', pause_reason = NULL, job_id = job, updated_at = now()
          WHERE id = s.id RETURNING * INTO s;
     ELSE
@@ -245,4 +246,5 @@ GRANT SELECT, INSERT, UPDATE ON sends TO adcraft_api;
 GRANT SELECT ON send_recipients TO adcraft_api;
 GRANT INSERT ON send_recipients TO adcraft_api;             -- send_approve() runs as the caller
 GRANT SELECT, UPDATE ON sends, send_recipients TO adcraft_worker;
+GRANT INSERT ON jobs TO adcraft_worker;                     -- follow-up deliver-send jobs for deferred recipients
 GRANT SELECT ON sends, send_recipients TO adcraft_analyst;

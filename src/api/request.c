@@ -167,6 +167,7 @@ static const struct {
 	{ "campaigns_dates_check", 422, "endDate", "must not be before startDate" },
 	{ "campaigns_persona_fkey", 422, "personaId", "no such persona" },
 	{ "campaigns_brand_profile_fkey", 422, "brandProfileId", "no such brand profile" },
+	{ "sends_list_fkey", 422, "listId", "no such list" },
 	{ "campaigns_content_check", 409, NULL, "the campaign already holds the maximum of 500 content items" },
 	{ "contacts_user_email_key", 409, NULL, "a contact with this email (ignoring case) already exists" },
 };

@@ -9,6 +9,7 @@
  * send_control() moves the status. Here: validation, the mapping of their
  * errors to answers, and notifications.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,10 +18,15 @@
 #include "query.h"
 #include "schemas.h"
 
+static const char *const send_statuses[] = { "pending_approval", "approved", "scheduled", "sending", "paused",
+					     "sent", "cancelled", "failed", NULL };
+static const char *const recipient_statuses[] = { "queued", "sending", "sent", "deferred", "failed", "bounced",
+						  "suppressed", NULL };
+
 static const struct vfield create_fields[] = {
 	VUUID("contentId", V_REQUIRED),
 	VUUID("listId", V_REQUIRED),
-	VSTR("scheduledAt", 0, 20, 40),
+	VTIMESTAMP("scheduledAt", 0),
 	VEND,
 };
 
@@ -106,9 +112,7 @@ void send_create(request *r)
 void send_list(request *r)
 {
 	static const struct qparam params[] = {
-		{ "status", V_ENUM, 0, 0,
-		  (const char *const[]){ "pending_approval", "approved", "scheduled", "sending", "paused", "sent",
-					 "cancelled", "failed", NULL } },
+		{ .name = "status", .type = V_ENUM, .values = send_statuses },
 		{ .name = NULL },
 	};
 	struct list_params lp;
@@ -137,9 +141,7 @@ void send_get(request *r)
 void send_recipients(request *r)
 {
 	static const struct qparam params[] = {
-		{ "status", V_ENUM, 0, 0,
-		  (const char *const[]){ "queued", "sending", "sent", "deferred", "failed", "bounced", "suppressed",
-					 NULL } },
+		{ .name = "status", .type = V_ENUM, .values = recipient_statuses },
 		{ .name = NULL },
 	};
 	struct list_params lp;

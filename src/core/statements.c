@@ -667,16 +667,103 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 user, $2 send, $3 addresses (JSON array): a deliver-test job */
 	[STMT_SEND_TEST] = { "send_test",
-		"SELECT json_build_object('jobId', enqueue(queue => 'email-sending', kind => 'deliver-test',"
-		"           payload => jsonb_build_object('sendId', s.id, 'to', $3::jsonb),"
-		"           user_id => s.user_id, campaign_id => s.campaign_id))"
-		"  FROM sends s WHERE s.id = $2::uuid AND s.user_id = $1::uuid", 3 },
+		"INSERT INTO jobs (queue, kind, payload, user_id, campaign_id)"
+		" SELECT 'email-sending', 'deliver-test', jsonb_build_object('sendId', s.id, 'to', $3::jsonb),"
+		"        s.user_id, s.campaign_id"
+		"   FROM sends s WHERE s.id = $2::uuid AND s.user_id = $1::uuid"
+		" RETURNING json_build_object('jobId', id)", 3 },
 
 	/* $1 user, $2 send */
 	[STMT_SEND_APPROVE] = { "send_approve", "SELECT send_approve($1::uuid, $2::uuid)", 2 },
 
 	/* $1 user, $2 send, $3 pause | resume | cancel */
 	[STMT_SEND_CONTROL] = { "send_control", "SELECT send_control($1::uuid, $2::uuid, $3)", 3 },
+
+	/* ---- delivery (src/worker/sending.c) ---- */
+
+	/* $1 send: one job delivers a send at a time (a session lock, released at the job's end) */
+	[STMT_SEND_LOCK] = { "send_lock", "SELECT pg_try_advisory_lock(hashtext('adcraft.send'), hashtext($1))", 1 },
+	[STMT_SEND_UNLOCK] = { "send_unlock", "SELECT pg_advisory_unlock(hashtext('adcraft.send'), hashtext($1))", 1 },
+
+	/* $1 send: marks an approved (or scheduled, or resumed) send sending; no row when it is not deliverable */
+	[STMT_DELIVERY_BEGIN] = { "delivery_begin",
+		"UPDATE sends s SET status = 'sending', updated_at = now()"
+		" WHERE s.id = $1::uuid AND s.status IN ('approved', 'scheduled', 'sending')"
+		" RETURNING s.snapshot::text, s.from_name, s.from_email, s.reply_to,"
+		"           (SELECT count(*) FROM send_recipients r WHERE r.send_id = s.id)", 1 },
+
+	/* $1 send, $2 owner: what a test delivery sends, whatever the send's status */
+	[STMT_DELIVERY_TEST_SEND] = { "delivery_test_send",
+		"SELECT snapshot::text, from_name, from_email, reply_to FROM sends WHERE id = $1::uuid AND user_id = $2::uuid",
+		2 },
+
+	/* $1 send: recipients a dead attempt left inside an SMTP transaction are not sent again */
+	[STMT_DELIVERY_STALE] = { "delivery_stale",
+		"UPDATE send_recipients SET status = 'failed', locked_by = NULL,"
+		"       last_error = 'delivery was interrupted inside the SMTP transaction; not sent again, so that"
+		" nobody gets two copies'"
+		" WHERE send_id = $1::uuid AND status = 'sending'", 1 },
+
+	/* $1 send */
+	[STMT_DELIVERY_STATUS] = { "delivery_status", "SELECT status FROM sends WHERE id = $1::uuid", 1 },
+
+	/* $1 send, $2 batch size: the due recipients with their contacts' merge fields; those whose
+	 * contact is no longer subscribed (or gone) are marked suppressed on the way */
+	[STMT_DELIVERY_BATCH] = { "delivery_batch",
+		"WITH due AS ("
+		"  SELECT r.id, r.contact_id, r.email, r.attempts, c.first_name, c.last_name, c.attributes,"
+		"         coalesce(c.status, 'deleted') AS contact_status"
+		"    FROM send_recipients r LEFT JOIN contacts c ON c.id = r.contact_id"
+		"   WHERE r.send_id = $1::uuid AND r.status IN ('queued', 'deferred') AND r.next_attempt_at <= now()"
+		"   ORDER BY r.next_attempt_at, r.id LIMIT $2::int),"
+		" suppressed AS ("
+		"  UPDATE send_recipients s SET status = 'suppressed', last_error = 'contact is ' || d.contact_status"
+		"    FROM due d WHERE s.id = d.id AND d.contact_status <> 'subscribed')"
+		" SELECT d.id, d.contact_id, d.email, coalesce(d.first_name, ''), coalesce(d.last_name, ''),"
+		"        coalesce(d.attributes, '{}')::text, d.attempts + 1, d.contact_status"
+		"   FROM due d ORDER BY d.id", 2 },
+
+	/* $1 recipient, $2 worker, $3 Message-ID: committed before the SMTP transaction starts */
+	[STMT_DELIVERY_MARK] = { "delivery_mark",
+		"UPDATE send_recipients SET status = 'sending', locked_by = $2, message_id = $3, attempts = attempts + 1"
+		" WHERE id = $1::uuid AND status IN ('queued', 'deferred') RETURNING 1", 3 },
+
+	/* $1 recipient, $2 sent | deferred | bounced | failed | queued, $3 reply or error, $4 seconds
+	 * until a retry: the outcome; a bounce marks the contact bounced */
+	[STMT_DELIVERY_RESULT] = { "delivery_result",
+		"WITH r AS ("
+		"  UPDATE send_recipients SET status = $2, locked_by = NULL,"
+		"         last_error = CASE WHEN $2 = 'sent' THEN NULL ELSE left($3, 1000) END,"
+		"         sent_at = CASE WHEN $2 = 'sent' THEN now() END,"
+		"         next_attempt_at = now() + make_interval(secs => $4::int),"
+		"         attempts = CASE WHEN $2 = 'queued' THEN attempts - 1 ELSE attempts END"
+		"   WHERE id = $1::uuid RETURNING contact_id)"
+		" UPDATE contacts c SET status = 'bounced', updated_at = now()"
+		"   FROM r WHERE $2 = 'bounced' AND c.id = r.contact_id AND c.status = 'subscribed'", 4 },
+
+	/* $1 send, $2 reason */
+	[STMT_DELIVERY_PAUSE] = { "delivery_pause",
+		"UPDATE sends SET status = 'paused', pause_reason = $2, updated_at = now()"
+		" WHERE id = $1::uuid AND status = 'sending'", 2 },
+
+	/* $1 send, $2 owner, $3 campaign: nothing due now. The send is sent when no recipient is
+	 * open; otherwise a follow-up job waits for the earliest deferred one. One row: the state. */
+	[STMT_DELIVERY_FINISH] = { "delivery_finish",
+		"WITH open AS ("
+		"  SELECT count(*) FILTER (WHERE status IN ('queued', 'deferred', 'sending')) AS n,"
+		"         min(next_attempt_at) FILTER (WHERE status IN ('queued', 'deferred')) AS due"
+		"    FROM send_recipients WHERE send_id = $1::uuid),"
+		" sent AS ("
+		"  UPDATE sends SET status = 'sent', finished_at = now(), updated_at = now()"
+		"    FROM open WHERE id = $1::uuid AND status = 'sending' AND open.n = 0 RETURNING 1),"
+		" later AS ("
+		"  INSERT INTO jobs (queue, kind, payload, user_id, campaign_id, run_at)"
+		"  SELECT 'email-sending', 'deliver-send', jsonb_build_object('sendId', $1::uuid), $2::uuid, $3::uuid,"
+		"         open.due"
+		"    FROM open WHERE open.n > 0 AND open.due IS NOT NULL RETURNING 1)"
+		" SELECT CASE WHEN EXISTS (SELECT FROM sent) THEN 'sent'"
+		"             WHEN EXISTS (SELECT FROM later) THEN 'waiting for deferred recipients'"
+		"             ELSE 'sending' END", 3 },
 	/* ---- contacts (issue #11): 23505 on contacts_user_email_key is a duplicate email ---- */
 
 	/* $1 user, $2 body */

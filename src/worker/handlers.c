@@ -45,6 +45,8 @@ static const struct job_kind kinds[] = {
 	{ NULL, "noop", job_noop, NULL },
 	{ "content-generation", "generate-campaign", job_generate_campaign, job_generation_announce },
 	{ "content-generation", "generate-single", job_generate_single, job_generation_announce },
+	{ "email-sending", "deliver-send", job_deliver_send, NULL },
+	{ "email-sending", "deliver-test", job_deliver_test, NULL },
 	{ "data-exports", "import-contacts", job_import_contacts, NULL },
 };
 

@@ -12,3 +12,7 @@ void job_generation_announce(struct job *j, enum job_outcome o);
 
 /* import_contacts.c */
 enum job_outcome job_import_contacts(struct job *j);
+
+/* sending.c */
+enum job_outcome job_deliver_send(struct job *j);
+enum job_outcome job_deliver_test(struct job *j);
