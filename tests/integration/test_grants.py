@@ -34,9 +34,11 @@ EXPECTED = {
         "lists": {S, I, U, D},
         "list_members": {S, I, D},
         "contact_imports": {S, I},                      # upload (RETURNING reads it)
+        "sends": {S, I, U},
+        "send_recipients": {S, I},
     },
     "adcraft_worker": {
-        "jobs": {S, U, D},
+        "jobs": {S, I, U, D},                           # I: follow-up deliver-send jobs
         "workers": {S, I, U},
         "campaigns": {S, U},
         "personas": {S},
@@ -48,6 +50,8 @@ EXPECTED = {
         "contacts": {S, I, U},                          # import upsert
         "list_members": {S, I},                         # import adds to the list
         "contact_imports": {S, U, D},                   # read, lock, delete once loaded
+        "sends": {S, U},
+        "send_recipients": {S, U},
     },
     "adcraft_analyst": {
         "personas": {S}, "brand_profiles": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
@@ -56,6 +60,7 @@ EXPECTED = {
         "event_channels": {S},
         "user_limits": {S},
         "contacts": {S}, "lists": {S}, "list_members": {S},
+        "sends": {S}, "send_recipients": {S},
     },
 }
 
@@ -206,7 +211,8 @@ def test_the_analyst_cannot_write_or_read_secrets(stack, sql):
     ("adcraft_api", "DELETE FROM jobs"),
     ("adcraft_api", "TRUNCATE llm_usage"),
     ("adcraft_worker", "SELECT email FROM users"),
-    ("adcraft_worker", "INSERT INTO jobs (queue, kind) VALUES ('data-exports', 'noop')"),
+    ("adcraft_worker", "DELETE FROM sends"),
+    ("adcraft_worker", "INSERT INTO sends (user_id) SELECT id FROM users"),
     ("adcraft_worker", "DELETE FROM campaigns"),
     ("adcraft_worker", "SELECT login_attempt('victim@example.com')"),
 ])
