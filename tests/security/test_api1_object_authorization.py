@@ -39,6 +39,8 @@ PATH_BODIES = {
     "PATCH /api/contacts/:id": {"firstName": "B was here", "status": "subscribed"},
     "PATCH /api/lists/:id": {"name": "B was here"},
     "POST /api/lists/:id/members": {"contactIds": [GHOST]},
+    "POST /api/campaigns/:id/sends": {"contentId": GHOST, "listId": GHOST},
+    "POST /api/sends/:id/test": {"to": ["b-was-here@example.com"]},
 }
 
 # Routes whose body or query names another object: (method, path, body) with
@@ -123,6 +125,7 @@ PARAM_OBJECT = [
     (r"^/api/jobs/campaigns/:id", "id", "campaign"),
     (r"^/api/contacts/:id", "id", "contact"),
     (r"^/api/lists/:id", "id", "list"),
+    (r"^/api/sends/:id", "id", "send"),
     (r".*", "contactId", "contact"),
     (r".*", "contentId", "content"),
     (r".*", "queue", "queue"),
@@ -186,11 +189,15 @@ def world(stack):
     contact = assert_json(a.req("POST", "/api/contacts", json={"email": "a-contact@example.com"}), 201)
     lst = assert_json(a.req("POST", "/api/lists", json={"name": "A's list"}), 201)
     assert_json(a.req("POST", f"/api/lists/{lst['id']}/members", json={"contactIds": [contact["id"]]}), 200)
+    mail = a.content(campaign["id"], contentType="email", platform="email", subjectLine="A's news",
+                     contentBody="Hi {{firstName}}, here is what is new at Acme this week.")
+    send = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/sends",
+                             json={"contentId": mail["id"], "listId": lst["id"]}), 201)
     ids = {"persona": persona["id"], "campaign": campaign["id"], "content": item["id"],
            "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id, "brand": brand["id"],
-           "contact": contact["id"], "list": lst["id"]}
+           "contact": contact["id"], "list": lst["id"], "send": send["id"]}
     ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
-                 contact=GHOST, list=GHOST, refresh="r" * 43)
+                 contact=GHOST, list=GHOST, send=GHOST, refresh="r" * 43)
     return a, b, ids, ghost
 
 
@@ -205,6 +212,8 @@ def a_state(stack, a_id):
             q(stack, "SELECT to_jsonb(l) FROM lists l WHERE user_id = %s ORDER BY id", (a_id,)),
             q(stack, "SELECT to_jsonb(m) FROM list_members m WHERE user_id = %s ORDER BY list_id, contact_id",
               (a_id,)),
+            q(stack, "SELECT to_jsonb(s) FROM sends s WHERE user_id = %s ORDER BY id", (a_id,)),
+            q1(stack, "SELECT count(*) FROM send_recipients"),
             q1(stack, "SELECT count(*) FROM contact_imports"),
             q1(stack, "SELECT count(*) FROM llm_usage"),
             q1(stack, "SELECT count(*) FROM refresh_tokens"))

@@ -89,6 +89,8 @@ BODIES = {
     "POST /api/lists": lambda c: {"name": "L"},
     "PATCH /api/lists/:id": lambda c: {"name": "L"},
     "POST /api/lists/:id/members": lambda c: {"contactIds": [c["contact"]]},
+    "POST /api/campaigns/:id/sends": lambda c: {"contentId": c["mail"], "listId": c["list"]},
+    "POST /api/sends/:id/test": lambda c: {"to": ["qa@example.com"]},
 }
 NESTED = {
     "POST /api/brand-profiles": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
@@ -116,9 +118,13 @@ def ctx(stack):
     brand = assert_json(a.req("POST", "/api/brand-profiles", json={"name": "Voice"}), 201)
     contact = assert_json(a.req("POST", "/api/contacts", json={"email": unique_email("contact")}), 201)
     lst = assert_json(a.req("POST", "/api/lists", json={"name": "List"}), 201)
+    mail = a.content(campaign["id"], contentType="email", platform="email", subjectLine="News",
+                     contentBody="Hi {{firstName}}, here is what is new this week.")
+    send = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/sends",
+                             json={"contentId": mail["id"], "listId": lst["id"]}), 201)
     return {"a": a, "other": other, "other_user": other.id, "email": a.email, "refresh": a.refresh,
             "persona": persona["id"], "campaign": campaign["id"], "content": item["id"], "brand": brand["id"],
-            "contact": contact["id"], "list": lst["id"]}
+            "contact": contact["id"], "list": lst["id"], "mail": mail["id"], "send": send["id"]}
 
 
 def concrete(route, c):
@@ -131,6 +137,8 @@ def concrete(route, c):
         return path.replace(":id", c["persona"])
     if path.startswith("/api/brand-profiles/"):
         return path.replace(":id", c["brand"])
+    if path.startswith("/api/sends/"):
+        return path.replace(":id", c["send"])
     return path.replace(":id", c["campaign"])
 
 
@@ -290,6 +298,8 @@ def test_no_internal_properties_in_any_get(stack, ctx):
             path = path.replace(":id", ctx["contact"])
         if path.startswith("/api/lists/"):
             path = path.replace(":id", ctx["list"])
+        if path.startswith("/api/sends/"):
+            path = path.replace(":id", ctx["send"])
         for p in route.params:
             path = path.replace(f":{p}", ids[p])
         r = a.req("GET", path)
