@@ -314,13 +314,20 @@ static bool address_safe(const char *s)
 /*
  * 2xx sent; 5xx to MAIL FROM, RCPT TO or DATA (curl: CURLE_SEND_ERROR, or
  * CURLE_WEIRD_SERVER_REPLY after DATA) permanent; anything else transient: 4xx,
- * no reply, TLS, and a refused AUTH (535 is our configuration's fault, not the
- * recipient's: bouncing the address would be wrong).
+ * no reply, TLS, and the server refusing us rather than the recipient
+ * (sender_refusals: our configuration's fault; bouncing the address would be wrong).
  */
+/* 5xx replies that refuse us, not the recipient (RFC 4954): authentication required (530), too weak
+ * (534), refused (535), encryption required (538). The address must not be bounced for them. */
+static const long sender_refusals[] = { 530, 534, 535, 538 };
+
 static enum smtp_outcome classify(CURLcode rc, long code)
 {
 	if (rc == CURLE_OK)
 		return SMTP_SENT;
+	for (size_t i = 0; i < sizeof(sender_refusals) / sizeof(sender_refusals[0]); i++)
+		if (code == sender_refusals[i])
+			return SMTP_TRANSIENT;
 	if (code >= 500 && code < 600 && (rc == CURLE_SEND_ERROR || rc == CURLE_WEIRD_SERVER_REPLY ||
 					  rc == CURLE_RECV_ERROR))
 		return SMTP_PERMANENT;
