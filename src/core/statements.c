@@ -746,6 +746,15 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"UPDATE sends SET status = 'paused', pause_reason = $2, updated_at = now()"
 		" WHERE id = $1::uuid AND status = 'sending'", 2 },
 
+	/* $1 server URL, $2 max_conns: a free connection slot of that server (session lock), or NULL */
+	[STMT_SMTP_SLOT_TAKE] = { "smtp_slot_take",
+		"SELECT (SELECT s FROM generate_series(1, $2::int) s"
+		"         WHERE pg_try_advisory_lock(hashtext('adcraft.smtp:' || $1), s) LIMIT 1)", 2 },
+
+	/* $1 server URL, $2 slot taken by smtp_slot_take */
+	[STMT_SMTP_SLOT_GIVE] = { "smtp_slot_give",
+		"SELECT pg_advisory_unlock(hashtext('adcraft.smtp:' || $1), $2::int)", 2 },
+
 	/* $1 send, $2 owner, $3 campaign: nothing due now. The send is sent when no recipient is
 	 * open; otherwise a follow-up job waits for the earliest deferred one. One row: the state. */
 	[STMT_DELIVERY_FINISH] = { "delivery_finish",

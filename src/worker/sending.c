@@ -12,6 +12,10 @@
  * sending it again; every other recipient is delivered exactly once
  * (docs/sending.md, "Delivery guarantees").
  *
+ * SMTP servers are shared with the other worker processes as smtp_servers
+ * says: a job holds one connection slot per server (at most max_conns
+ * processes per server) and sends at rate / (processes that may share it).
+ *
  * Outcomes: 2xx sent; 4xx or a connection failure deferred, retried with
  * backoff (1, 5, 15, 60 minutes) up to SEND_MAX_ATTEMPTS; 5xx bounced, and
  * the contact is marked bounced. A contact that is no longer subscribed is
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "compose.h"
@@ -39,10 +44,6 @@
 
 static const int retry_minutes[] = { 1, 5, 15, 60 };
 
-/* One SMTP pool per worker process: connections stay open between jobs. */
-static struct smtp_pool *pool;
-static arena *pool_arena;
-
 static double mono_seconds(void)
 {
 	struct timespec ts;
@@ -50,20 +51,81 @@ static double mono_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static struct smtp_pool *the_pool(const struct config *cfg)
+/*
+ * The servers this job may use, with their limits shared among processes: a
+ * connection slot (session advisory lock 1..max_conns per server, so at most
+ * max_conns processes hold a connection to a server at once) and the rate
+ * divided by the number of processes that may hold one. Servers without a
+ * free slot are left out of this job. Slots are released by senders_close()
+ * (or by the database when the process dies). Connections live in j->arena.
+ */
+struct senders {
+	struct smtp_pool *pool;
+	const struct smtp_server *servers[SMTP_MAX_SERVERS];
+	int slots[SMTP_MAX_SERVERS];
+	size_t n;
+};
+
+static int worker_processes(const struct config *cfg)
 {
-	if (!pool && cfg->smtp_server_count > 0) {
-		pool_arena = arena_new(16384);
-		if (smtp_pool_new(pool_arena, cfg->smtp_server_list, cfg->smtp_server_count, &pool) < 0)
-			pool = NULL;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cfg->worker_processes > 0 ? (int)cfg->worker_processes : (int)(cpus > 0 ? cpus : 1);
+}
+
+static void senders_close(struct job *j, struct senders *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		char slot[16];
+		snprintf(slot, sizeof(slot), "%d", s->slots[i]);
+		const char *p[] = { s->servers[i]->url, slot };
+		PGresult *res;
+		db_exec(job_db(j), j->arena, STMT_SMTP_SLOT_GIVE, p, &res);
 	}
-	return pool;
+	s->n = 0;
+	s->pool = NULL;
+}
+
+/* 0; -ENOENT with no server configured; -EBUSY when every server's slots are taken; -EIO (database). */
+static int senders_open(struct job *j, struct senders *s)
+{
+	const struct config *cfg = job_config(j);
+	memset(s, 0, sizeof(*s));
+	if (cfg->smtp_server_count == 0)
+		return -ENOENT;
+	struct smtp_server *mine = arena_zalloc(j->arena, cfg->smtp_server_count * sizeof(*mine));
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->smtp_server_count && i < SMTP_MAX_SERVERS; i++) {
+		const struct smtp_server *srv = &cfg->smtp_server_list[i];
+		char max[16];
+		snprintf(max, sizeof(max), "%ld", srv->max_conns);
+		const char *p[] = { srv->url, max };
+		PGresult *res;
+		if (db_exec(job_db(j), j->arena, STMT_SMTP_SLOT_TAKE, p, &res) < 0) {
+			senders_close(j, s);
+			return -EIO;
+		}
+		if (PQgetisnull(res, 0, 0))
+			continue; /* max_conns processes are using it */
+		s->servers[s->n] = srv;
+		s->slots[s->n++] = atoi(PQgetvalue(res, 0, 0));
+		mine[n] = *srv;
+		int sharing = worker_processes(cfg) < srv->max_conns ? worker_processes(cfg) : (int)srv->max_conns;
+		mine[n++].rate = srv->rate / (sharing > 0 ? sharing : 1);
+	}
+	if (n == 0)
+		return -EBUSY;
+	if (smtp_pool_new(j->arena, mine, n, &s->pool) < 0) {
+		senders_close(j, s);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Sends msg to one address, waiting for the rate limit; -ECANCELED when the job must stop. */
-static int deliver(struct job *j, const char *from, const char *to, buf *msg, struct smtp_result *res)
+static int deliver(struct job *j, struct senders *senders, const char *from, const char *to, buf *msg,
+		   struct smtp_result *res)
 {
-	struct smtp_pool *p = the_pool(job_config(j));
+	struct smtp_pool *p = senders->pool;
 	if (!p)
 		return -ENOENT;
 	for (;;) {
@@ -92,6 +154,7 @@ static void item_of(json_object *snap, struct mail_item *it)
 
 struct send_ctx {
 	struct job *j;
+	struct senders senders;
 	const char *send_id;
 	json_object *snapshot;
 	struct mail_sender sender;
@@ -161,7 +224,7 @@ static int one(struct send_ctx *s, PGresult *batch, int row, arena *a)
 	if (db_exec(job_db(j), a, STMT_DELIVERY_MARK, m, &res) < 0 || PQntuples(res) == 0)
 		return -EIO;
 	struct smtp_result out;
-	int rc = deliver(j, s->sender.from_email, email, &msg, &out);
+	int rc = deliver(j, &s->senders, s->sender.from_email, email, &msg, &out);
 	if (rc == -ECANCELED) {
 		record(s, rid, "queued", NULL, 0); /* never sent: back in line */
 		return rc;
@@ -308,8 +371,14 @@ enum job_outcome job_deliver_send(struct job *j)
 		o = JOB_COMPLETED;
 	} else if (rc < 0) {
 		o = JOB_RETRY;
+	} else if ((rc = senders_open(j, &s.senders)) < 0) {
+		j->error = rc == -EBUSY ? "every SMTP server's connections (max_conns) are in use; retrying"
+			   : rc == -ENOENT ? "no SMTP server is configured (smtp_servers)"
+					   : "the SMTP connection slots could not be taken";
+		o = rc == -ENOENT ? JOB_FAILED : JOB_RETRY;
 	} else {
 		o = run_send(&s);
+		senders_close(j, &s.senders);
 	}
 	db_exec(job_db(j), j->arena, STMT_SEND_UNLOCK, p, &res);
 	return o;
@@ -332,6 +401,11 @@ enum job_outcome job_deliver_test(struct job *j)
 	}
 	if (rc < 0)
 		return JOB_RETRY;
+	if ((rc = senders_open(j, &s.senders)) < 0) {
+		j->error = rc == -ENOENT ? "no SMTP server is configured (smtp_servers)"
+					 : "every SMTP server's connections (max_conns) are in use; retrying";
+		return rc == -ENOENT ? JOB_FAILED : JOB_RETRY;
+	}
 	s.item.subject = arena_printf(j->arena, "[TEST] %s", s.item.subject ? s.item.subject : "");
 	s.sender.tracking = false;
 	static const char nil[] = "00000000-0000-0000-0000-000000000000";
@@ -354,7 +428,7 @@ enum job_outcome job_deliver_test(struct job *j)
 		struct smtp_result out_r = { .reply = "the message could not be built" };
 		rc = mail_compose(j->arena, &s.sender, &s.item, &contact, &ids, &msg, &msgid);
 		if (rc == 0)
-			rc = deliver(j, s.sender.from_email, addr, &msg, &out_r);
+			rc = deliver(j, &s.senders, s.sender.from_email, addr, &msg, &out_r);
 		if (rc == 0 && out_r.outcome == SMTP_SENT) {
 			buf_printf(&out, "%s", ndone++ ? "," : "");
 			buf_json_str(&out, addr);
@@ -367,6 +441,7 @@ enum job_outcome job_deliver_test(struct job *j)
 		buf_json_str(&failed, rc == -ENOENT ? "no SMTP server is configured" : out_r.reply);
 		buf_putc(&failed, '}');
 	}
+	senders_close(j, &s.senders);
 	buf_printf(&out, "],\"failed\":[%.*s]}", (int)failed.len, failed.data ? failed.data : "");
 	j->result = buf_cstr(&out);
 	if (failed.len == 0)

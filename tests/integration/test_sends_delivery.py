@@ -154,3 +154,31 @@ def test_kill_9_mid_send_no_copy_twice_none_skipped(stack, server):
     skipped = [a for a in addrs if a not in got and a not in {r["email"] for r in failed}]
     assert not skipped, f"{len(skipped)} recipients never delivered: {skipped[:5]}"
     assert s["counts"]["sent"] + len(failed) == n
+
+
+def test_max_conns_is_shared_by_every_process(stack, server):
+    """While other processes hold all max_conns connection slots of the only
+    server (2 by default), a send waits (its job retries); it goes out once a
+    slot is free."""
+    o = Owner(stack)
+    addrs = [f"slot{i}-{o.tag}@example.com" for i in range(3)]
+    sid = make_send(o, addrs)
+    url = f"smtp://127.0.0.1:{server.port}"
+    holder = stack.db()
+    try:
+        got = holder.execute("SELECT pg_try_advisory_lock(hashtext('adcraft.smtp:' || %s), 1),"
+                             "       pg_try_advisory_lock(hashtext('adcraft.smtp:' || %s), 2)", [url, url]).fetchone()
+        assert got == (True, True)
+        o.ok("POST", f"/api/sends/{sid}/approve")
+        wait(lambda: stack.scalar("SELECT last_error FROM jobs WHERE kind = 'deliver-send' AND payload->>'sendId' = %s",
+                                  [sid]) or None, what="the job to wait for a slot")
+        err = stack.scalar("SELECT last_error FROM jobs WHERE kind = 'deliver-send' AND payload->>'sendId' = %s", [sid])
+        assert "max_conns" in err, err
+        assert status_of(o, sid)["counts"]["sent"] == 0
+    finally:
+        holder.close()  # the session ends: its locks go with it
+    with stack.db() as conn:
+        conn.execute("UPDATE jobs SET run_at = now() WHERE kind = 'deliver-send' AND payload->>'sendId' = %s"
+                     " AND state = 'queued'", [sid])
+    s = wait(lambda: (lambda x: x if x["status"] == "sent" else None)(status_of(o, sid)), what="sent")
+    assert s["counts"]["sent"] == 3
