@@ -62,6 +62,17 @@ void events_session_create(request *r);
 void events_session_delete(request *r);
 void events_authorize(request *r);
 
+/* sends.c */
+void send_create(request *r);
+void send_list(request *r);
+void send_get(request *r);
+void send_recipients(request *r);
+void send_test(request *r);
+void send_approve(request *r);
+void send_pause(request *r);
+void send_resume(request *r);
+void send_cancel(request *r);
+
 /* generation.c */
 void gen_ai_status(request *r);
 void gen_email(request *r);

@@ -69,6 +69,16 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/jobs/:queue/:jobId",                   jobs_get,             0 },
 	{ "DELETE", "/api/jobs/:queue/:jobId/cancel",            jobs_cancel,          0 },
 
+	{ "POST",   "/api/campaigns/:id/sends",      send_create,     UUIDS | BODY },
+	{ "GET",    "/api/campaigns/:id/sends",      send_list,       UUIDS },
+	{ "GET",    "/api/sends/:id",                send_get,        UUIDS },
+	{ "GET",    "/api/sends/:id/recipients",     send_recipients, UUIDS },
+	{ "POST",   "/api/sends/:id/test",           send_test,       UUIDS | BODY },
+	{ "POST",   "/api/sends/:id/approve",        send_approve,    UUIDS },
+	{ "POST",   "/api/sends/:id/pause",          send_pause,      UUIDS },
+	{ "POST",   "/api/sends/:id/resume",         send_resume,     UUIDS },
+	{ "POST",   "/api/sends/:id/cancel",         send_cancel,     UUIDS },
+
 	{ "POST",   "/api/events/session", events_session_create, ROUTE_CREDENTIALS },
 	{ "DELETE", "/api/events/session", events_session_delete, PUBLIC | ROUTE_CREDENTIALS },
 	{ "GET",    "/_adcraft/events/auth", events_authorize, PUBLIC | ROUTE_INTERNAL },

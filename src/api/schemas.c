@@ -13,5 +13,6 @@ const struct body_schema *const body_schema_lists[] = {
 	content_body_schemas,
 	generation_body_schemas,
 	job_body_schemas,
+	send_body_schemas,
 	NULL,
 };

@@ -20,6 +20,7 @@ struct body_schema {
 
 /* One list per handler file, each ending with a { NULL } row. */
 extern const struct body_schema auth_body_schemas[];
+extern const struct body_schema send_body_schemas[];
 extern const struct body_schema persona_body_schemas[];
 extern const struct body_schema brand_profile_body_schemas[];
 extern const struct body_schema campaign_body_schemas[];

@@ -635,4 +635,46 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 user, $2 profile: 23503 (campaigns_brand_profile_fkey) while a campaign uses it */
 	[STMT_BRAND_PROFILE_DELETE] = { "brand_profile_delete",
 		"DELETE FROM brand_profiles WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
+
+	/* ---- issue #11: sends (the rules are in SQL: sql/0013_sends.sql) ---- */
+
+	/* $1 user, $2 campaign, $3 content item, $4 list, $5 scheduled at, $6..$8 sender name, email, reply-to */
+	[STMT_SEND_CREATE] = { "send_create",
+		"SELECT send_create($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::timestamptz, $6, $7, $8)", 8 },
+
+	/* $1 user, $2 campaign, $3 status or NULL, $4/$5 after, $6 limit */
+	[STMT_SEND_LIST] = { "send_list",
+		"SELECT send_json(s), s.created_at::text, s.id FROM sends s"
+		" WHERE s.user_id = $1::uuid AND s.campaign_id = $2::uuid"
+		"   AND ($3::text IS NULL OR s.status = $3)"
+		"   AND ($4::timestamptz IS NULL OR (s.created_at, s.id) < ($4::timestamptz, $5::uuid))"
+		" ORDER BY s.created_at DESC, s.id DESC LIMIT $6::int + 1", 6 },
+
+	/* $1 user, $2 send */
+	[STMT_SEND_GET] = { "send_get",
+		"SELECT send_json(s) FROM sends s WHERE s.id = $2::uuid AND s.user_id = $1::uuid", 2 },
+
+	/* $1 send (the caller's: checked first), $2 status or NULL, $3/$4 after, $5 limit */
+	[STMT_SEND_RECIPIENTS] = { "send_recipients",
+		"SELECT json_build_object('contactId', r.contact_id, 'email', r.email, 'status', r.status,"
+		"                         'attempts', r.attempts, 'lastError', r.last_error,"
+		"                         'sentAt', rfc3339(r.sent_at), 'messageId', r.message_id),"
+		"       r.created_at::text, r.contact_id"
+		"  FROM send_recipients r"
+		" WHERE r.send_id = $1::uuid AND ($2::text IS NULL OR r.status = $2)"
+		"   AND ($3::timestamptz IS NULL OR (r.created_at, r.contact_id) < ($3::timestamptz, $4::uuid))"
+		" ORDER BY r.created_at DESC, r.contact_id DESC LIMIT $5::int + 1", 5 },
+
+	/* $1 user, $2 send, $3 addresses (JSON array): a deliver-test job */
+	[STMT_SEND_TEST] = { "send_test",
+		"SELECT json_build_object('jobId', enqueue(queue => 'email-sending', kind => 'deliver-test',"
+		"           payload => jsonb_build_object('sendId', s.id, 'to', $3::jsonb),"
+		"           user_id => s.user_id, campaign_id => s.campaign_id))"
+		"  FROM sends s WHERE s.id = $2::uuid AND s.user_id = $1::uuid", 3 },
+
+	/* $1 user, $2 send */
+	[STMT_SEND_APPROVE] = { "send_approve", "SELECT send_approve($1::uuid, $2::uuid)", 2 },
+
+	/* $1 user, $2 send, $3 pause | resume | cancel */
+	[STMT_SEND_CONTROL] = { "send_control", "SELECT send_control($1::uuid, $2::uuid, $3)", 3 },
 };

@@ -1,0 +1,226 @@
+/*
+ * sends.c - email sends: create (a snapshot of an email item, pending
+ * approval), list, get, recipients, test delivery, approve, pause, resume,
+ * cancel.
+ *
+ * The rules live in SQL (migration 0013): send_create() snapshots the item
+ * and the sender, send_approve() is the approval gate (it fixes the
+ * recipients and queues the email-sending job in the same transaction),
+ * send_control() moves the status. Here: validation, the mapping of their
+ * errors to answers, and notifications.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "json.h"
+#include "query.h"
+#include "schemas.h"
+
+static const struct vfield create_fields[] = {
+	VUUID("contentId", V_REQUIRED),
+	VUUID("listId", V_REQUIRED),
+	VSTR("scheduledAt", 0, 20, 40),
+	VEND,
+};
+
+static const struct vfield test_fields[] = {
+	VSTRS("to", V_REQUIRED, 1, 5, 254),
+	VEND,
+};
+
+const struct body_schema send_body_schemas[] = {
+	{ "POST /api/campaigns/:id/sends", create_fields, false },
+	{ "POST /api/sends/:id/test", test_fields, false },
+	{ .route = NULL },
+};
+
+/* The errors send_create/send_approve/send_control raise, by SQLSTATE. */
+static const struct {
+	const char *sqlstate;
+	int status;
+	const char *field; /* NULL: a plain problem */
+	const char *message;
+} send_errors[] = {
+	{ "ACS01", 422, "contentId", "no such content item in this campaign" },
+	{ "ACS02", 422, "contentId", "the content item is not an email" },
+	{ "ACS03", 409, NULL, "the send's list was deleted; create a new send" },
+	{ "55000", 409, NULL, "the send's status does not allow this (see its status)" },
+	{ "22007", 422, "scheduledAt", "must be an RFC 3339 timestamp" },
+	{ "22008", 422, "scheduledAt", "must be an RFC 3339 timestamp" },
+};
+
+/* Runs a send statement; on failure answers (the table above, else req_db_fail) and returns NULL. */
+static PGresult *exec_or_fail(request *r, enum stmt id, const char *const *p)
+{
+	PGresult *res;
+	int rc = db_exec(r->app->db, r->arena, id, p, &res);
+	if (rc == 0)
+		return res;
+	const char *state = db_sqlstate(r->app->db);
+	for (size_t i = 0; rc == -EIO && i < sizeof(send_errors) / sizeof(send_errors[0]); i++) {
+		if (strcmp(state, send_errors[i].sqlstate) != 0)
+			continue;
+		if (send_errors[i].field) {
+			struct verrors errs;
+			verrors_init(&errs, r->arena);
+			verrors_add(&errs, send_errors[i].field, "%s", send_errors[i].message);
+			req_problem_fields(r, &errs);
+		} else {
+			req_problem(r, send_errors[i].status, "%s", send_errors[i].message);
+		}
+		return NULL;
+	}
+	req_db_fail(r, rc);
+	return NULL;
+}
+
+/* Sends column 0 of a one-row result holding a send, or 404 when it is NULL (not the caller's). */
+static void send_row(request *r, PGresult *res, int status, const char *kind)
+{
+	if (!res)
+		return;
+	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
+		req_not_found(r, kind);
+		return;
+	}
+	req_send_json(r, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+void send_create(request *r)
+{
+	if (req_validate_or_fail(r, create_fields) < 0)
+		return;
+	const struct config *cfg = r->app->cfg;
+	const char *p[] = { r->user_id,
+			    r->params[0],
+			    vget_str(r->body, "contentId"),
+			    vget_str(r->body, "listId"),
+			    vget_str(r->body, "scheduledAt"),
+			    cfg->mail_from_name,
+			    cfg->mail_from,
+			    *cfg->mail_reply_to ? cfg->mail_reply_to : NULL };
+	send_row(r, exec_or_fail(r, STMT_SEND_CREATE, p), 201, "campaign");
+}
+
+void send_list(request *r)
+{
+	static const struct qparam params[] = {
+		{ "status", V_ENUM, 0, 0,
+		  (const char *const[]){ "pending_approval", "approved", "scheduled", "sending", "paused", "sent",
+					 "cancelled", "failed", NULL } },
+		{ .name = NULL },
+	};
+	struct list_params lp;
+	if (query_parse_or_fail(r, params, &lp) < 0)
+		return;
+	const char *q[] = { r->user_id, r->params[0] };
+	PGresult *c = req_exec_or_fail(r, STMT_CAMPAIGN_EXISTS, q);
+	if (!c)
+		return;
+	if (PQntuples(c) == 0) {
+		req_not_found(r, "campaign");
+		return;
+	}
+	const char *p[] = { r->user_id, r->params[0], lp.values[0], lp.after_ts, lp.after_id, lp.limit };
+	PGresult *res = req_exec_or_fail(r, STMT_SEND_LIST, p);
+	if (res)
+		list_send(r, res, atol(lp.limit));
+}
+
+void send_get(request *r)
+{
+	const char *p[] = { r->user_id, r->params[0] };
+	send_row(r, req_exec_or_fail(r, STMT_SEND_GET, p), 200, "send");
+}
+
+void send_recipients(request *r)
+{
+	static const struct qparam params[] = {
+		{ "status", V_ENUM, 0, 0,
+		  (const char *const[]){ "queued", "sending", "sent", "deferred", "failed", "bounced", "suppressed",
+					 NULL } },
+		{ .name = NULL },
+	};
+	struct list_params lp;
+	if (query_parse_or_fail(r, params, &lp) < 0)
+		return;
+	const char *q[] = { r->user_id, r->params[0] };
+	PGresult *s = req_exec_or_fail(r, STMT_SEND_GET, q);
+	if (!s)
+		return;
+	if (PQntuples(s) == 0) {
+		req_not_found(r, "send");
+		return;
+	}
+	const char *p[] = { r->params[0], lp.values[0], lp.after_ts, lp.after_id, lp.limit };
+	PGresult *res = req_exec_or_fail(r, STMT_SEND_RECIPIENTS, p);
+	if (res)
+		list_send(r, res, atol(lp.limit));
+}
+
+void send_test(request *r)
+{
+	if (req_validate_or_fail(r, test_fields) < 0)
+		return;
+	json_object *to = json_object_object_get(r->body, "to");
+	struct verrors errs;
+	verrors_init(&errs, r->arena);
+	for (size_t i = 0; i < json_object_array_length(to); i++) {
+		const char *addr = json_object_get_string(json_object_array_get_idx(to, i));
+		if (!is_email(addr))
+			verrors_add(&errs, arena_printf(r->arena, "to[%zu]", i), "must be an email address");
+	}
+	if (req_errors_or_fail(r, &errs) < 0)
+		return;
+	const char *p[] = { r->user_id, r->params[0], json_object_to_json_string_ext(to, JSON_C_TO_STRING_PLAIN) };
+	PGresult *res = req_exec_or_fail(r, STMT_SEND_TEST, p);
+	if (!res)
+		return;
+	if (PQntuples(res) == 0) {
+		req_not_found(r, "send");
+		return;
+	}
+	req_send_json(r, 202, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+/* Answers with the send a status change returned, and tells the owner's channel. */
+static void changed(request *r, PGresult *res, const char *action)
+{
+	send_row(r, res, 200, "send");
+	if (r->status == 200) {
+		json_object *s;
+		if (json_parse_trusted(r->arena, PQgetvalue(res, 0, 0), &s) == 0)
+			req_notify(r, json_object_get_string(json_object_object_get(s, "campaignId")),
+				   arena_printf(r->arena, "{\"kind\":\"send.%s\",\"sendId\":\"%s\",\"status\":\"%s\"}", action,
+						r->params[0],
+						json_object_get_string(json_object_object_get(s, "status"))));
+	}
+}
+
+static void control(request *r, const char *action)
+{
+	const char *p[] = { r->user_id, r->params[0], action };
+	changed(r, exec_or_fail(r, STMT_SEND_CONTROL, p), action);
+}
+
+void send_approve(request *r)
+{
+	const char *p[] = { r->user_id, r->params[0] };
+	changed(r, exec_or_fail(r, STMT_SEND_APPROVE, p), "approve");
+}
+
+void send_pause(request *r)
+{
+	control(r, "pause");
+}
+
+void send_resume(request *r)
+{
+	control(r, "resume");
+}
+
+void send_cancel(request *r)
+{
+	control(r, "cancel");
+}
