@@ -40,12 +40,13 @@ static int authenticate_or_fail(request *r)
 	return -EACCES;
 }
 
-/* application/json, optionally with a UTF-8 charset parameter. */
-static bool json_content_type(const char *ct)
+/* Whether ct is type (a lower-case media type), optionally with a UTF-8 charset parameter. */
+static bool media_type_is(const char *ct, const char *type)
 {
-	if (!ct || strncasecmp(ct, "application/json", 16) != 0)
+	size_t n = strlen(type);
+	if (!ct || strncasecmp(ct, type, n) != 0)
 		return false;
-	const char *rest = ct + 16;
+	const char *rest = ct + n;
 	while (*rest == ' ')
 		rest++;
 	if (*rest == '\0')
@@ -57,23 +58,34 @@ static bool json_content_type(const char *ct)
 	return strcasecmp(rest, "charset=utf-8") == 0 || strcasecmp(rest, "charset=\"utf-8\"") == 0;
 }
 
+/* How a route's body is taken: its media type, and whether it is parsed as JSON. */
+struct body_kind {
+	const char *media_type;
+	bool json;
+};
+
+static const struct body_kind json_body = { "application/json", true };
+static const struct body_kind csv_body = { "text/csv", false };
+
 static int read_body_or_fail(request *r, unsigned flags)
 {
+	const struct body_kind *kind = (flags & ROUTE_BODY_CSV) ? &csv_body : &json_body;
+	long limit = (flags & ROUTE_BODY_CSV) ? ROUTE_CSV_LIMIT : r->app->cfg->body_limit;
 	long len;
 	if (req_content_length_or_fail(r, &len) < 0)
 		return -EINVAL;
 	if (len <= 0) {
 		if (flags & ROUTE_BODY_OPTIONAL)
 			return 0;
-		req_problem(r, 400, "a JSON request body is required");
+		req_problem(r, 400, "a %s request body is required", kind->json ? "JSON" : kind->media_type);
 		return -EINVAL;
 	}
-	if (!json_content_type(req_param(r, "CONTENT_TYPE"))) {
-		req_problem(r, 415, "the request body must be application/json");
+	if (!media_type_is(req_param(r, "CONTENT_TYPE"), kind->media_type)) {
+		req_problem(r, 415, "the request body must be %s", kind->media_type);
 		return -EINVAL;
 	}
-	if (len > r->app->cfg->body_limit) {
-		req_problem(r, 413, "the request body is larger than %ld bytes", r->app->cfg->body_limit);
+	if (len > limit) {
+		req_problem(r, 413, "the request body is larger than %ld bytes", limit);
 		return -E2BIG;
 	}
 	char *data = arena_alloc(r->arena, (size_t)len + 1);
@@ -84,6 +96,9 @@ static int read_body_or_fail(request *r, unsigned flags)
 	}
 	data[len] = '\0';
 	r->body_text = data;
+	r->body_len = (size_t)len;
+	if (!kind->json)
+		return 0;
 	const char *reason;
 	if (json_parse_strict(r->arena, data, (size_t)len, JSON_MAX_DEPTH, &r->body, &reason) < 0) {
 		req_problem(r, 400, "malformed JSON: %s", reason);
@@ -149,7 +164,7 @@ static void route_and_run(request *r)
 	cors_route_matched(r, route);
 	if (!(route->flags & ROUTE_PUBLIC) && authenticate_or_fail(r) < 0)
 		return;
-	if ((route->flags & (ROUTE_BODY | ROUTE_BODY_OPTIONAL)) && read_body_or_fail(r, route->flags) < 0)
+	if ((route->flags & (ROUTE_BODY | ROUTE_BODY_OPTIONAL | ROUTE_BODY_CSV)) && read_body_or_fail(r, route->flags) < 0)
 		return;
 	route->handler(r);
 	if (!r->status)

@@ -83,3 +83,20 @@ void gen_batch(request *r);
 
 /* usage.c */
 void usage_get(request *r);
+
+/* contacts.c */
+void contact_create(request *r);
+void contact_list(request *r);
+void contact_get(request *r);
+void contact_patch(request *r);
+void contact_delete(request *r);
+void contact_import(request *r);
+
+/* lists.c */
+void list_create(request *r);
+void list_list(request *r);
+void list_get(request *r);
+void list_patch(request *r);
+void list_delete(request *r);
+void list_members_add(request *r);
+void list_member_remove(request *r);

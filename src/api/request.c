@@ -168,6 +168,7 @@ static const struct {
 	{ "campaigns_persona_fkey", 422, "personaId", "no such persona" },
 	{ "campaigns_brand_profile_fkey", 422, "brandProfileId", "no such brand profile" },
 	{ "campaigns_content_check", 409, NULL, "the campaign already holds the maximum of 500 content items" },
+	{ "contacts_user_email_key", 409, NULL, "a contact with this email (ignoring case) already exists" },
 };
 
 void req_account_gone(request *r)

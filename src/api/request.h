@@ -55,7 +55,9 @@ typedef struct request {
 
 	const char *user_id;	/* authenticated subject, NULL for public routes */
 	json_object *body;	/* parsed body for routes that take one */
-	const char *body_text;	/* the same body as sent (valid, duplicate-free JSON) */
+	const char *body_text;	/* the same body as sent (valid, duplicate-free JSON), or a raw
+				   ROUTE_BODY_CSV body (NUL-terminated, may hold NULs) */
+	size_t body_len;	/* bytes in body_text */
 
 	bool tcp_listener;	/* came in on the loopback TCP listener */
 	const char *cors_origin; /* the request's Origin when cors_origins lists it, else NULL */

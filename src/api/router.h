@@ -21,7 +21,12 @@ enum {
 	ROUTE_INTERNAL = 1 << 4,     /* also served on the loopback TCP listener (nchan's
 					authorize subrequests); every other route is 403 there */
 	ROUTE_CREDENTIALS = 1 << 5,  /* uses a cookie: CORS responses allow credentials */
+	ROUTE_BODY_CSV = 1 << 6,     /* a text/csv body of at most ROUTE_CSV_LIMIT bytes, kept raw
+					(r->body_text, r->body_len); never parsed as JSON */
 };
+
+/* The largest text/csv body a ROUTE_BODY_CSV route takes (nginx/locations.conf agrees). */
+#define ROUTE_CSV_LIMIT (20L * 1024 * 1024)
 
 struct route {
 	const char *method;

@@ -37,6 +37,21 @@ const struct route api_routes[] = {
 	{ "PATCH",  "/api/brand-profiles/:id", brand_profile_patch,  UUIDS | BODY },
 	{ "DELETE", "/api/brand-profiles/:id", brand_profile_delete, UUIDS },
 
+	{ "POST",   "/api/contacts",        contact_create, BODY },
+	{ "GET",    "/api/contacts",        contact_list,   0 },
+	{ "POST",   "/api/contacts/import", contact_import, ROUTE_BODY_CSV },
+	{ "GET",    "/api/contacts/:id",    contact_get,    UUIDS },
+	{ "PATCH",  "/api/contacts/:id",    contact_patch,  UUIDS | BODY },
+	{ "DELETE", "/api/contacts/:id",    contact_delete, UUIDS },
+
+	{ "POST",   "/api/lists",                           list_create,        BODY },
+	{ "GET",    "/api/lists",                           list_list,          0 },
+	{ "GET",    "/api/lists/:id",                       list_get,           UUIDS },
+	{ "PATCH",  "/api/lists/:id",                       list_patch,         UUIDS | BODY },
+	{ "DELETE", "/api/lists/:id",                       list_delete,        UUIDS },
+	{ "POST",   "/api/lists/:id/members",               list_members_add,   UUIDS | BODY },
+	{ "DELETE", "/api/lists/:id/members/:contactId",    list_member_remove, UUIDS },
+
 	{ "GET",    "/api/campaigns",           campaign_list,   0 },
 	{ "POST",   "/api/campaigns",           campaign_create, BODY },
 	{ "GET",    "/api/campaigns/stats",     campaign_stats,  0 },

@@ -14,5 +14,7 @@ const struct body_schema *const body_schema_lists[] = {
 	generation_body_schemas,
 	job_body_schemas,
 	send_body_schemas,
+	contact_body_schemas,
+	list_body_schemas,
 	NULL,
 };

@@ -677,4 +677,135 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 user, $2 send, $3 pause | resume | cancel */
 	[STMT_SEND_CONTROL] = { "send_control", "SELECT send_control($1::uuid, $2::uuid, $3)", 3 },
+	/* ---- contacts (issue #11): 23505 on contacts_user_email_key is a duplicate email ---- */
+
+	/* $1 user, $2 body */
+	[STMT_CONTACT_INSERT] = { "contact_insert",
+		"INSERT INTO contacts AS c (user_id, email, first_name, last_name, attributes, status, consent_source,"
+		"                           consent_at)"
+		" SELECT $1::uuid, b->>'email', coalesce(b->>'firstName', ''), coalesce(b->>'lastName', ''),"
+		"        coalesce(nullif(b->'attributes', 'null'), '{}'), coalesce(b->>'status', 'subscribed'),"
+		"        b->>'consentSource', (b->>'consentAt')::timestamptz"
+		" FROM (SELECT $2::jsonb AS b) AS input"
+		" RETURNING contact_json(c)", 2 },
+
+	/* $1 user, $2 status, $3 list, $4 search (email or name), $5/$6 after, $7 limit */
+	[STMT_CONTACT_LIST] = { "contact_list",
+		"SELECT contact_json(c), c.created_at::text, c.id FROM contacts c"
+		" WHERE c.user_id = $1::uuid"
+		"   AND ($2::text IS NULL OR c.status = $2)"
+		"   AND ($3::uuid IS NULL OR EXISTS (SELECT FROM list_members m"
+		"        WHERE m.list_id = $3::uuid AND m.contact_id = c.id AND m.user_id = $1::uuid))"
+		"   AND ($4::text IS NULL"
+		"        OR contact_search_text(c.email, c.first_name, c.last_name) ILIKE '%' || like_escape($4) || '%')"
+		"   AND ($5::timestamptz IS NULL OR (c.created_at, c.id) < ($5::timestamptz, $6::uuid))"
+		" ORDER BY c.created_at DESC, c.id DESC LIMIT $7::int + 1", 7 },
+
+	/* $1 user, $2 contact */
+	[STMT_CONTACT_GET] = { "contact_get",
+		"SELECT contact_json(c) FROM contacts c WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 contact, $3 body (PATCH: absent fields kept; attributes are replaced as a whole) */
+	[STMT_CONTACT_UPDATE] = { "contact_update",
+		"UPDATE contacts c SET"
+		"  email = coalesce(b->>'email', c.email),"
+		"  first_name = CASE WHEN b ? 'firstName' THEN coalesce(b->>'firstName', '') ELSE c.first_name END,"
+		"  last_name = CASE WHEN b ? 'lastName' THEN coalesce(b->>'lastName', '') ELSE c.last_name END,"
+		"  attributes = CASE WHEN b ? 'attributes' THEN coalesce(nullif(b->'attributes', 'null'), '{}')"
+		"    ELSE c.attributes END,"
+		"  status = coalesce(b->>'status', c.status),"
+		"  consent_source = CASE WHEN b ? 'consentSource' THEN b->>'consentSource' ELSE c.consent_source END,"
+		"  consent_at = CASE WHEN b ? 'consentAt' THEN (b->>'consentAt')::timestamptz ELSE c.consent_at END,"
+		"  updated_at = now()"
+		" FROM (SELECT $3::jsonb AS b) AS input"
+		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid"
+		" RETURNING contact_json(c)", 3 },
+
+	/* $1 user, $2 contact (its list memberships go with it) */
+	[STMT_CONTACT_DELETE] = { "contact_delete",
+		"DELETE FROM contacts WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
+
+	/* ---- lists ---- */
+
+	/* $1 user, $2 body */
+	[STMT_LIST_INSERT] = { "list_insert",
+		"INSERT INTO lists AS l (user_id, name, description)"
+		" SELECT $1::uuid, b->>'name', coalesce(b->>'description', '')"
+		" FROM (SELECT $2::jsonb AS b) AS input"
+		" RETURNING list_json(l)", 2 },
+
+	/* $1 user, $2/$3 after, $4 limit */
+	[STMT_LIST_LIST] = { "list_list",
+		"SELECT list_json(l), l.created_at::text, l.id FROM lists l"
+		" WHERE l.user_id = $1::uuid"
+		"   AND ($2::timestamptz IS NULL OR (l.created_at, l.id) < ($2::timestamptz, $3::uuid))"
+		" ORDER BY l.created_at DESC, l.id DESC LIMIT $4::int + 1", 4 },
+
+	/* $1 user, $2 list */
+	[STMT_LIST_GET] = { "list_get",
+		"SELECT list_json(l) FROM lists l WHERE l.id = $2::uuid AND l.user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 list, $3 body (PATCH) */
+	[STMT_LIST_UPDATE] = { "list_update",
+		"UPDATE lists l SET"
+		"  name = coalesce(b->>'name', l.name),"
+		"  description = CASE WHEN b ? 'description' THEN coalesce(b->>'description', '') ELSE l.description END,"
+		"  updated_at = now()"
+		" FROM (SELECT $3::jsonb AS b) AS input"
+		" WHERE l.id = $2::uuid AND l.user_id = $1::uuid"
+		" RETURNING list_json(l)", 3 },
+
+	/* $1 user, $2 list (memberships and pending imports to it go with it) */
+	[STMT_LIST_DELETE] = { "list_delete",
+		"DELETE FROM lists WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 list, $3 contact ids (uuid[] text). Adds all of them or none: the row says whether
+	 * the list exists, how many memberships are new, and which ids are not the caller's contacts. */
+	[STMT_LIST_MEMBERS_ADD] = { "list_members_add",
+		"WITH l AS (SELECT id FROM lists WHERE id = $2::uuid AND user_id = $1::uuid),"
+		" wanted AS (SELECT DISTINCT w.id FROM unnest($3::uuid[]) AS w(id)),"
+		" missing AS (SELECT w.id FROM wanted w"
+		"   WHERE NOT EXISTS (SELECT FROM contacts c WHERE c.id = w.id AND c.user_id = $1::uuid)),"
+		" added AS ("
+		"  INSERT INTO list_members (list_id, contact_id, user_id)"
+		"  SELECT l.id, w.id, $1::uuid FROM l, wanted w WHERE NOT EXISTS (SELECT FROM missing)"
+		"  ON CONFLICT DO NOTHING RETURNING 1)"
+		"SELECT EXISTS (SELECT FROM l), (SELECT count(*) FROM added),"
+		"       (SELECT coalesce(json_agg(id), '[]') FROM missing)", 3 },
+
+	/* $1 user, $2 list, $3 contact */
+	[STMT_LIST_MEMBER_REMOVE] = { "list_member_remove",
+		"DELETE FROM list_members WHERE list_id = $2::uuid AND contact_id = $3::uuid AND user_id = $1::uuid", 3 },
+
+	/* ---- CSV imports: staged by the API, loaded by the import-contacts job (data-exports) ---- */
+
+	/* $1 user, $2 list or NULL, $3 the CSV. No row when the list is not the caller's. */
+	[STMT_CONTACT_IMPORT_ENQUEUE] = { "contact_import_enqueue",
+		"WITH l AS (SELECT $2::uuid AS id"
+		"            WHERE $2 IS NULL OR EXISTS (SELECT FROM lists WHERE id = $2::uuid AND user_id = $1::uuid)),"
+		" i AS (INSERT INTO contact_imports (user_id, list_id, body) SELECT $1::uuid, l.id, $3 FROM l RETURNING *),"
+		" j AS (INSERT INTO jobs (queue, kind, payload, user_id, max_attempts)"
+		"       SELECT 'data-exports', 'import-contacts',"
+		"              jsonb_build_object('importId', i.id, 'listId', i.list_id, 'bytes', octet_length($3)),"
+		"              $1::uuid, 3 FROM i"
+		"       RETURNING *)"
+		"SELECT job_json(j), j.id FROM j", 3 },
+
+	/* $1 import, $2 user: the CSV, or no row once loaded (or its list was deleted) */
+	[STMT_CONTACT_IMPORT_LOAD] = { "contact_import_load",
+		"SELECT body FROM contact_imports WHERE id = $1::uuid AND user_id = $2::uuid", 2 },
+
+	/* in the import's transaction: the temporary table COPY fills */
+	[STMT_CONTACT_IMPORT_BEGIN] = { "contact_import_begin", "SELECT contact_import_begin()", 0 },
+
+	/* $1 import, $2 user: {imported, updated, repeats}, or NULL when the staging row is gone */
+	[STMT_CONTACT_IMPORT_APPLY] = { "contact_import_apply",
+		"SELECT contact_import_apply($1::uuid, $2::uuid)", 2 },
+
+	/* $1 worker, $2 job, $3 attempt, $4 seconds: the heartbeat moved ahead before one long step
+	 * (job_extend); no row when the job is no longer ours */
+	[STMT_JOB_EXTEND] = { "job_extend",
+		"UPDATE jobs SET heartbeat_at = now() + make_interval(secs => $4::int)"
+		" WHERE id = $2::uuid AND attempts = $3::int AND locked_by = $1 AND state = 'running'"
+		" RETURNING id", 4 },
 };

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -141,6 +142,40 @@ bool is_http_url(const char *s)
 	return true;
 }
 
+/* Whether s matches mask, where 'd' stands for one ASCII digit and anything else for itself. */
+static bool matches_mask(const char *s, const char *mask)
+{
+	for (; *mask; s++, mask++)
+		if (*mask == 'd' ? !(*s >= '0' && *s <= '9') : *s != *mask)
+			return false;
+	return true;
+}
+
+bool is_rfc3339(const char *s)
+{
+	char date[11];
+	if (strlen(s) < 20 || !matches_mask(s, "dddd-dd-dd") || (s[10] != 'T' && s[10] != 't') ||
+	    !matches_mask(s + 11, "dd:dd:dd"))
+		return false;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	int h = atoi(s + 11), m = atoi(s + 14), sec = atoi(s + 17);
+	if (!is_date(date) || h > 23 || m > 59 || sec > 60)
+		return false;
+	const char *p = s + 19;
+	if (*p == '.') {
+		const char *digits = ++p;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == digits || p - digits > 9)
+			return false;
+	}
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+		return true;
+	return (*p == '+' || *p == '-') && strlen(p) == 6 && matches_mask(p + 1, "dd:dd") && atoi(p + 1) <= 23 &&
+	       atoi(p + 4) <= 59;
+}
+
 static const struct vfield *field_find(const struct vfield *fields, const char *name)
 {
 	for (const struct vfield *f = fields; f->name; f++)
@@ -197,6 +232,10 @@ static void check_string(const struct vfield *f, const char *name, json_object *
 	case V_DATE:
 		if (!is_date(s))
 			verrors_add(errs, name, "must be a date (YYYY-MM-DD)");
+		break;
+	case V_TIMESTAMP:
+		if (!is_rfc3339(s))
+			verrors_add(errs, name, "must be an RFC 3339 date-time with a time zone (2026-12-03T12:00:00Z)");
 		break;
 	case V_CURRENCY:
 		if (!is_currency(s))
@@ -255,6 +294,29 @@ static void check_str_array(const struct vfield *f, const char *name, json_objec
 	}
 }
 
+static void check_attributes(const struct vfield *f, const char *name, json_object *v, struct verrors *errs)
+{
+	if ((long)json_object_object_length(v) > f->max) {
+		verrors_add(errs, name, "must have at most %ld members", f->max);
+		return;
+	}
+	json_object_object_foreach(v, key, val) {
+		const char *path = arena_printf(errs->arena, "%s.%s", name, key);
+		size_t klen = strlen(key);
+		if (klen == 0 || utf8_length(key, klen) > 64)
+			verrors_add(errs, path, "member names must be 1 to 64 characters");
+		else if (json_object_is_type(val, json_type_string)) {
+			const char *s = json_object_get_string(val);
+			size_t len = (size_t)json_object_get_string_len(val);
+			if (memchr(s, '\0', len) || (long)utf8_length(s, len) > f->item_max)
+				verrors_add(errs, path, "must be at most %ld characters, without NUL", f->item_max);
+		} else if (!json_object_is_type(val, json_type_int) && !json_object_is_type(val, json_type_double) &&
+			   !json_object_is_type(val, json_type_boolean)) {
+			verrors_add(errs, path, "must be a string, a number or a boolean");
+		}
+	}
+}
+
 static void check_field(const struct vfield *f, const char *name, json_object *v, struct verrors *errs)
 {
 	switch (f->type) {
@@ -281,6 +343,12 @@ static void check_field(const struct vfield *f, const char *name, json_object *v
 			verrors_add(errs, name, "must be an array of strings");
 		else
 			check_str_array(f, name, v, errs);
+		return;
+	case V_ATTRIBUTES:
+		if (!json_object_is_type(v, json_type_object))
+			verrors_add(errs, name, "must be an object");
+		else
+			check_attributes(f, name, v, errs);
 		return;
 	case V_OBJECT:
 		if (!json_object_is_type(v, json_type_object))

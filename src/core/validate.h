@@ -27,6 +27,9 @@ enum vtype {
 	V_OBJECT,	/* nested object checked against sub[] */
 	V_OBJECT_ARRAY,	/* min..max objects, each checked against sub[] */
 	V_CURRENCY,	/* an active ISO 4217 code */
+	V_TIMESTAMP,	/* RFC 3339 date-time with a time zone: "2026-12-03T12:00:00Z" */
+	V_ATTRIBUTES,	/* object of at most max scalar members (names 1..64 chars; strings at most
+			   item_max chars, numbers, booleans): merge fields */
 };
 
 enum {
@@ -63,6 +66,9 @@ struct vfield {
 #define VOBJS(n, fl, lo, hi, subfields) \
 	{ .name = n, .type = V_OBJECT_ARRAY, .flags = fl, .min = lo, .max = hi, .sub = subfields }
 #define VCURRENCY(n, fl) { .name = n, .type = V_CURRENCY, .flags = fl }
+#define VTIMESTAMP(n, fl) { .name = n, .type = V_TIMESTAMP, .flags = fl }
+#define VATTRS(n, fl, hi, itemmax) \
+	{ .name = n, .type = V_ATTRIBUTES, .flags = fl, .max = hi, .item_max = itemmax }
 #define VEND { .name = NULL }
 
 struct verror {
@@ -103,3 +109,4 @@ bool is_decimal(const char *s);
 bool is_http_url(const char *s);
 bool is_currency(const char *s);
 bool is_email(const char *s);
+bool is_rfc3339(const char *s);

@@ -45,6 +45,7 @@ static const struct job_kind kinds[] = {
 	{ NULL, "noop", job_noop, NULL },
 	{ "content-generation", "generate-campaign", job_generate_campaign, job_generation_announce },
 	{ "content-generation", "generate-single", job_generate_single, job_generation_announce },
+	{ "data-exports", "import-contacts", job_import_contacts, NULL },
 };
 
 const struct job_kind *job_kind_find(const char *queue, const char *kind)

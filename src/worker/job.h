@@ -78,6 +78,15 @@ const char *job_progress_json(struct job *j, int done, int total, const char *ex
 /* Whether a progress event may go now: at most 10 a second per job, and always the last (done == total). */
 bool job_progress_due(struct job *j, int done, int total);
 
+/*
+ * Before one long database step that cannot call job_alive() (a statement or
+ * transaction that may outlast job_stale_seconds): moves the job's heartbeat
+ * seconds ahead, so it is not rescued meanwhile. The price: should the
+ * worker die during that step, the job is rescued only that much later.
+ * False as job_alive().
+ */
+bool job_extend(struct job *j, int seconds);
+
 /* The worker's id (host:pid:nonce): jobs.locked_by of the jobs it runs. */
 const char *job_worker_id(struct job *j);
 /* Tells the worker the job is no longer its own (a fenced write matched nothing). */

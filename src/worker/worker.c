@@ -391,6 +391,18 @@ bool job_progress(struct job *j, int done, int total)
 	return job_alive(j);
 }
 
+bool job_extend(struct job *j, int seconds)
+{
+	char attempt[16], secs[16];
+	snprintf(attempt, sizeof(attempt), "%d", j->attempt);
+	snprintf(secs, sizeof(secs), "%d", seconds);
+	const char *p[] = { j->worker->id, j->id, attempt, secs };
+	PGresult *res;
+	if (db_exec(j->worker->db, j->arena, STMT_JOB_EXTEND, p, &res) == 0 && PQntuples(res) == 0)
+		j->worker->current_lost = true;
+	return job_alive(j);
+}
+
 const char *job_worker_id(struct job *j)
 {
 	return j->worker->id;

@@ -30,6 +30,10 @@ EXPECTED = {
         "llm_reservations": {S, I, D},
         "event_channels": {S, I, U},
         "user_limits": {S},                             # llm_reserve(), ai-status
+        "contacts": {S, I, U, D},
+        "lists": {S, I, U, D},
+        "list_members": {S, I, D},
+        "contact_imports": {S, I},                      # upload (RETURNING reads it)
     },
     "adcraft_worker": {
         "jobs": {S, U, D},
@@ -41,6 +45,9 @@ EXPECTED = {
         "llm_reservations": {S, I, D},
         "event_channels": {S, I, U},
         "user_limits": {S},
+        "contacts": {S, I, U},                          # import upsert
+        "list_members": {S, I},                         # import adds to the list
+        "contact_imports": {S, U, D},                   # read, lock, delete once loaded
     },
     "adcraft_analyst": {
         "personas": {S}, "brand_profiles": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
@@ -48,6 +55,7 @@ EXPECTED = {
         "campaign_content": {S}, "campaign_summary": {S}, "job_queue_status": {S}, "llm_usage_daily": {S},
         "event_channels": {S},
         "user_limits": {S},
+        "contacts": {S}, "lists": {S}, "list_members": {S},
     },
 }
 
@@ -65,6 +73,8 @@ RESTRICTED_FUNCTIONS = {
     "llm_reserve(uuid,integer,numeric,bigint,bigint,numeric,numeric,integer)": {"adcraft_api", "adcraft_worker"},
     "enqueue(text,text,jsonb,uuid,uuid,integer,timestamp with time zone,integer,text)": set(),
     "adcraft_claim_ownership()": set(),
+    "contact_import_begin()": {"adcraft_worker"},
+    "contact_import_apply(uuid,uuid)": {"adcraft_worker"},
 }
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")

@@ -36,6 +36,9 @@ PATH_BODIES = {
     "POST /api/jobs/campaigns/:id/generate": {},
     "POST /api/jobs/campaigns/:id/generate-single": {"contentType": "social_post",
                                                       "platform": "linkedin"},
+    "PATCH /api/contacts/:id": {"firstName": "B was here", "status": "subscribed"},
+    "PATCH /api/lists/:id": {"name": "B was here"},
+    "POST /api/lists/:id/members": {"contactIds": [GHOST]},
 }
 
 # Routes whose body or query names another object: (method, path, body) with
@@ -81,6 +84,13 @@ REF_CASES = {
     "GET /api/campaigns": [
         ("GET", "/api/campaigns?personaId={persona}", None),
     ],
+    "GET /api/contacts": [
+        ("GET", "/api/contacts?listId={list}", None),
+    ],
+    # a str body is sent as text/csv: B importing into A's list
+    "POST /api/contacts/import": [
+        ("POST", "/api/contacts/import?listId={list}", "email\nb-was-here@example.com\n"),
+    ],
     # B logging out with A's refresh token must not revoke it
     "POST /api/auth/logout": [
         ("POST", "/api/auth/logout", {"refreshToken": "{refresh}"}),
@@ -92,7 +102,7 @@ NO_REF_GETS = {
     "GET /api/health", "GET /api/auth/me", "GET /api/personas", "GET /api/brand-profiles", "GET /api/campaigns",
     "GET /api/campaigns/stats", "GET /api/campaigns/dashboard", "GET /api/content/ai-status",
     "GET /api/jobs/health", "GET /api/jobs/queues/status", "GET /api/jobs/user/recent",
-    "GET /api/usage",
+    "GET /api/usage", "GET /api/lists",
 }
 # Credential routes: they act on what the caller proves it holds (a password, a
 # refresh token, its access token for an events cookie, the cookie it clears).
@@ -101,7 +111,9 @@ CREDENTIAL_ROUTES = {"POST /api/auth/register", "POST /api/auth/login", "POST /a
 # Routes that create an object from a body naming no other object: what they
 # create belongs to the caller (test_created_objects_belong_to_the_caller).
 OWN_CREATES = {"POST /api/personas": ("/api/personas", {"name": "B's own"}, "personas"),
-               "POST /api/brand-profiles": ("/api/brand-profiles", {"name": "B's own"}, "brand_profiles")}
+               "POST /api/brand-profiles": ("/api/brand-profiles", {"name": "B's own"}, "brand_profiles"),
+               "POST /api/contacts": ("/api/contacts", {"email": "b-own@example.com"}, "contacts"),
+               "POST /api/lists": ("/api/lists", {"name": "B's own"}, "lists")}
 
 # Which of A's objects a path parameter stands for, by the path before it.
 PARAM_OBJECT = [
@@ -109,6 +121,9 @@ PARAM_OBJECT = [
     (r"^/api/brand-profiles/:id", "id", "brand"),
     (r"^/api/campaigns/:id", "id", "campaign"),
     (r"^/api/jobs/campaigns/:id", "id", "campaign"),
+    (r"^/api/contacts/:id", "id", "contact"),
+    (r"^/api/lists/:id", "id", "list"),
+    (r".*", "contactId", "contact"),
     (r".*", "contentId", "content"),
     (r".*", "queue", "queue"),
     (r".*", "jobId", "job"),
@@ -168,10 +183,14 @@ def world(stack):
         if q1(stack, "SELECT status FROM campaigns WHERE id = %s", (campaign["id"],)) != "generating":
             break
         time.sleep(0.05)
+    contact = assert_json(a.req("POST", "/api/contacts", json={"email": "a-contact@example.com"}), 201)
+    lst = assert_json(a.req("POST", "/api/lists", json={"name": "A's list"}), 201)
+    assert_json(a.req("POST", f"/api/lists/{lst['id']}/members", json={"contactIds": [contact["id"]]}), 200)
     ids = {"persona": persona["id"], "campaign": campaign["id"], "content": item["id"],
-           "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id, "brand": brand["id"]}
+           "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id, "brand": brand["id"],
+           "contact": contact["id"], "list": lst["id"]}
     ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
-                 refresh="r" * 43)
+                 contact=GHOST, list=GHOST, refresh="r" * 43)
     return a, b, ids, ghost
 
 
@@ -182,6 +201,11 @@ def a_state(stack, a_id):
               (a_id,)),
             q(stack, "SELECT to_jsonb(u) FROM users u WHERE id = %s", (a_id,)),
             q(stack, "SELECT to_jsonb(b) FROM brand_profiles b WHERE user_id = %s ORDER BY id", (a_id,)),
+            q(stack, "SELECT to_jsonb(c) FROM contacts c WHERE user_id = %s ORDER BY id", (a_id,)),
+            q(stack, "SELECT to_jsonb(l) FROM lists l WHERE user_id = %s ORDER BY id", (a_id,)),
+            q(stack, "SELECT to_jsonb(m) FROM list_members m WHERE user_id = %s ORDER BY list_id, contact_id",
+              (a_id,)),
+            q1(stack, "SELECT count(*) FROM contact_imports"),
             q1(stack, "SELECT count(*) FROM llm_usage"),
             q1(stack, "SELECT count(*) FROM refresh_tokens"))
 
@@ -193,7 +217,7 @@ def same_refusal(r_a, r_ghost, ids, ghost):
     for k in ("type", "title", "status"):
         assert ba.get(k) == bg.get(k), (ba, bg)
     da, dg = ba.get("detail", ""), bg.get("detail", "")
-    for k in ("persona", "campaign", "content", "job", "brand"):
+    for k in ("persona", "campaign", "content", "job", "brand", "contact", "list"):
         da, dg = da.replace(ids[k], "<id>"), dg.replace(ghost[k], "<id>")
     assert da == dg, (ba, bg)
     assert ba.get("errors") == bg.get("errors") or \
@@ -242,7 +266,7 @@ def test_path_route_on_other_users_object_is_404(stack, world, route):
         assert_problem(r_ghost, 404)
         same_refusal(r, r_ghost, ids, ghost)
     assert a_state(stack, a.id) == before
-    for k in ("persona", "campaign", "content", "job", "brand"):
+    for k in ("persona", "campaign", "content", "job", "brand", "contact", "list"):
         assert ids[k] not in r.text, r.text
 
 
@@ -266,8 +290,13 @@ def test_body_or_query_reference_to_other_users_object(stack, world, key):
     before = a_state(stack, a.id)
     with Unchanged(stack, a, b):
         for method, path, body in REF_CASES[key]:
-            r = b.req(method, fill(path, ids), json=fill(body, ids), timeout=60)
-            r_ghost = b.req(method, fill(path, ghost), json=fill(body, ghost), timeout=60)
+            if isinstance(body, str):
+                kw = {"data": body.encode(), "headers": {"Content-Type": "text/csv"}}
+                r = b.req(method, fill(path, ids), timeout=60, **kw)
+                r_ghost = b.req(method, fill(path, ghost), timeout=60, **kw)
+            else:
+                r = b.req(method, fill(path, ids), json=fill(body, ids), timeout=60)
+                r_ghost = b.req(method, fill(path, ghost), json=fill(body, ghost), timeout=60)
             if method == "GET":
                 # a filter by A's id finds nothing, exactly like a filter by a missing id
                 assert assert_json(r, 200) == assert_json(r_ghost, 200)
@@ -278,7 +307,7 @@ def test_body_or_query_reference_to_other_users_object(stack, world, key):
                 assert r.status_code in (404, 422), (method, path, body, r.status_code, r.text)
                 assert_problem(r, r.status_code)
                 same_refusal(r, r_ghost, ids, ghost)
-            for k in ("persona", "campaign", "content", "job", "brand"):
+            for k in ("persona", "campaign", "content", "job", "brand", "contact", "list"):
                 assert ids[k] not in r.text or r.status_code == 422 and \
                     ids[k] not in r.json().get("detail", ""), r.text
     assert a_state(stack, a.id) == before
@@ -295,11 +324,12 @@ def test_lists_and_summaries_show_nothing_of_other_users(stack, world, key):
     path = key.split(" ", 1)[1]
     with Unchanged(stack, a, b):
         for suffix in ("", "?limit=100"):
-            if suffix and path not in ("/api/personas", "/api/campaigns", "/api/jobs/user/recent"):
+            if suffix and path not in ("/api/personas", "/api/campaigns", "/api/jobs/user/recent", "/api/contacts",
+                                       "/api/lists"):
                 continue
             r = b.req("GET", path + suffix)
             assert r.status_code == 200, (key, r.status_code, r.text)
-            for k in ("persona", "campaign", "content", "job", "user", "brand"):
+            for k in ("persona", "campaign", "content", "job", "user", "brand", "contact", "list"):
                 assert ids[k] not in r.text, f"{key} shows A's {k} {ids[k]} to B: {r.text[:800]}"
 
 
@@ -319,6 +349,8 @@ def test_lists_show_a_its_own_objects(stack, world):
     assert ids["brand"] in a.req("GET", "/api/brand-profiles?limit=100").text
     assert ids["campaign"] in a.req("GET", "/api/campaigns?limit=100").text
     assert ids["job"] in a.req("GET", "/api/jobs/user/recent?limit=100").text
+    assert ids["contact"] in a.req("GET", "/api/contacts?limit=100").text
+    assert ids["list"] in a.req("GET", "/api/lists?limit=100").text
     for route in PATH_ROUTES:
         if route.method == "GET":
             assert_json(a.req("GET", concrete(route, ids)), 200)
@@ -339,7 +371,7 @@ def test_stats_count_only_own_objects(stack, world):
 def test_malformed_ids_are_404_not_500(stack, world, bad):
     _, b, ids, _ = world
     for route in PATH_ROUTES:
-        path = concrete(route, dict(ids, persona=bad, campaign=bad, content=bad, job=bad))
+        path = concrete(route, dict(ids, persona=bad, campaign=bad, content=bad, job=bad, contact=bad, list=bad))
         body = PATH_BODIES.get(route.key) if route.body else None
         r = b.req(route.method, path, json=body)
         assert r.status_code in (400, 404), (route.key, path, r.status_code, r.text)

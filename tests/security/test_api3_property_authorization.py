@@ -84,6 +84,11 @@ BODIES = {
         {"contentType": "social_post", "platform": "twitter"}]},
     "POST /api/jobs/campaigns/:id/generate": lambda c: {"contentTypes": ["email"], "platforms": ["email"]},
     "POST /api/jobs/campaigns/:id/generate-single": lambda c: {"contentType": "email", "platform": "email"},
+    "POST /api/contacts": lambda c: {"email": unique_email("mass"), "attributes": {"plan": "pro"}},
+    "PATCH /api/contacts/:id": lambda c: {"firstName": "Ann", "attributes": {"plan": "pro"}},
+    "POST /api/lists": lambda c: {"name": "L"},
+    "PATCH /api/lists/:id": lambda c: {"name": "L"},
+    "POST /api/lists/:id/members": lambda c: {"contactIds": [c["contact"]]},
 }
 NESTED = {
     "POST /api/brand-profiles": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
@@ -109,12 +114,19 @@ def ctx(stack):
     campaign = a.campaign(personaId=persona["id"])
     item = a.content(campaign["id"])
     brand = assert_json(a.req("POST", "/api/brand-profiles", json={"name": "Voice"}), 201)
+    contact = assert_json(a.req("POST", "/api/contacts", json={"email": unique_email("contact")}), 201)
+    lst = assert_json(a.req("POST", "/api/lists", json={"name": "List"}), 201)
     return {"a": a, "other": other, "other_user": other.id, "email": a.email, "refresh": a.refresh,
-            "persona": persona["id"], "campaign": campaign["id"], "content": item["id"], "brand": brand["id"]}
+            "persona": persona["id"], "campaign": campaign["id"], "content": item["id"], "brand": brand["id"],
+            "contact": contact["id"], "list": lst["id"]}
 
 
 def concrete(route, c):
-    path = route.path.replace(":contentId", c["content"])
+    path = route.path.replace(":contentId", c["content"]).replace(":contactId", c["contact"])
+    if path.startswith("/api/contacts/"):
+        return path.replace(":id", c["contact"])
+    if path.startswith("/api/lists/"):
+        return path.replace(":id", c["list"])
     if path.startswith("/api/personas/"):
         return path.replace(":id", c["persona"])
     if path.startswith("/api/brand-profiles/"):
@@ -274,6 +286,10 @@ def test_no_internal_properties_in_any_get(stack, ctx):
             path = path.replace(":id", ctx["persona"])
         if path.startswith("/api/brand-profiles/"):
             path = path.replace(":id", ctx["brand"])
+        if path.startswith("/api/contacts/"):
+            path = path.replace(":id", ctx["contact"])
+        if path.startswith("/api/lists/"):
+            path = path.replace(":id", ctx["list"])
         for p in route.params:
             path = path.replace(f":{p}", ids[p])
         r = a.req("GET", path)

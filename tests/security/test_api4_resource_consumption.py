@@ -139,6 +139,12 @@ OVERSIZE = [
      "customInstructions"),
     ("POST", "/api/content/generate-email", {"product": "p" * 201}, "product"),
     ("POST", "/api/content/generate-email", {"product": "p", "creativityLevel": 11}, "creativityLevel"),
+    ("POST", "/api/contacts", {"email": "a@b.co", "firstName": "x" * 500000}, "firstName"),
+    ("POST", "/api/contacts", {"email": "a@b.co", "attributes": {f"k{i}": "v" for i in range(50000)}},
+     "attributes"),
+    ("POST", "/api/contacts", {"email": "a@b.co", "attributes": {"k": "v" * 100000}}, "attributes.k"),
+    ("POST", "/api/lists", {"name": "x" * 201}, "name"),
+    ("POST", f"/api/lists/{GHOST}/members", {"contactIds": [GHOST] * 1001}, "contactIds"),
 ]
 
 
@@ -263,3 +269,18 @@ def test_oversize_header_is_a_problem(stack, user):
 def test_many_headers_do_not_crash(stack, user, same_processes):
     r = user.req("GET", "/api/personas", headers={f"X-H{i}": "v" for i in range(300)})
     assert r.status_code in (200, 400, 431), r.status_code
+
+
+def test_csv_import_over_20_mib_413(stack, user, same_processes):
+    """POST /api/contacts/import takes up to 20 MiB of text/csv (nginx and the
+    app agree); one byte more is a 413 problem, and nothing is staged."""
+    h = {"Content-Type": "text/csv", "Authorization": f"Bearer {user.token}"}
+    body = b"email\n" + b"x" * (20 * MIB - 5)
+    with Unchanged(stack, user):
+        r = requests.post(stack.url("/api/contacts/import"), data=body, headers=h, timeout=120)
+        check_request_id(r)
+        assert_problem(r, 413)
+        r = requests.post(stack.url("/api/contacts/import"), data=b"{" + b" " * (2 * MIB) + b"}",
+                          headers=dict(h, **{"Content-Type": "application/json"}), timeout=60)
+        assert_problem(r, 415)
+    assert q1(stack, "SELECT count(*) FROM contact_imports") == 0

@@ -1,4 +1,6 @@
 /* Unit tests for src/core/validate.c */
+#include <string.h>
+
 #include "json.h"
 #include "buf.h"
 #include "tap.h"
@@ -24,6 +26,8 @@ static const struct vfield fields[] = {
 	VSTRS("words", V_UNIQUE, 0, 3, 4),
 	VOBJ("settings", 0, inner),
 	VOBJS("list", 0, 0, 2, inner),
+	VTIMESTAMP("at", V_NULLABLE),
+	VATTRS("attrs", 0, 3, 5),
 	VEND,
 };
 
@@ -125,6 +129,33 @@ int main(void)
 	ok(!is_email("a b@c.io"), "no spaces");
 	ok(!is_email("a@@c.io"), "one @");
 	ok(!is_email("@c.io"), "local part required");
+	ok(is_rfc3339("2026-12-03T12:00:00Z") && is_rfc3339("2026-12-03t12:00:00.123456z") &&
+	   is_rfc3339("2024-02-29T23:59:60+05:30") && is_rfc3339("2026-12-03T00:00:00-00:00"),
+	   "RFC 3339 date-times with a zone");
+	ok(!is_rfc3339("2026-12-03T12:00:00") && !is_rfc3339("2026-12-03 12:00:00Z") &&
+	   !is_rfc3339("2026-02-30T12:00:00Z") && !is_rfc3339("2026-12-03T24:00:00Z") &&
+	   !is_rfc3339("2026-12-03T12: 0:00Z") && !is_rfc3339("2026-12-03T12:00:00.Z") &&
+	   !is_rfc3339("2026-12-03T12:00:00+5:30") && !is_rfc3339("2026-12-03T12:00:00+05:30x") &&
+	   !is_rfc3339("2026-12-03T12:00:00.1234567890Z") && !is_rfc3339("+2026-12-03T12:00:00Z"),
+	   "no zone, a space, a bad day or hour, stray spaces, empty or long fractions, bad offsets");
+
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"at\":\"2026-12-03T12:00:00Z\","
+		     "\"attrs\":{\"plan\":\"pro\",\"seats\":3,\"vip\":true}}");
+	is_int(e.count, 0, "a timestamp and scalar attributes are fine");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"at\":\"yesterday\"}");
+	ok(e.count == 1 && strcmp(e.head->field, "at") == 0, "a bad timestamp is named");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"attrs\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4}}");
+	ok(e.count == 1 && strcmp(e.head->field, "attrs") == 0, "too many attributes");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"attrs\":{\"n\":{\"x\":1},\"l\":[1],"
+		     "\"z\":null}}");
+	is_int(e.count, 3, "objects, arrays and null are not attribute values");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"attrs\":{\"long\":\"abcdef\"}}");
+	ok(e.count == 1 && strcmp(e.head->field, "attrs.long") == 0, "an over-long value is named");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"attrs\":{\"\":\"v\"}}");
+	is_int(e.count, 1, "an empty attribute name");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"attrs\":[]}");
+	ok(e.count == 1 && strcmp(e.head->field, "attrs") == 0, "attributes must be an object");
+
 	ok(is_uuid("7D444840-9DC0-11D1-B245-5FFDCE74FAD2"), "uppercase UUID");
 	ok(!is_uuid("7d444840-9dc0-11d1-b245-5ffdce74fad"), "short UUID");
 	ok(!is_uuid("7d444840x9dc0-11d1-b245-5ffdce74fad2"), "bad dash");
