@@ -19,6 +19,7 @@ static const struct {
 	const char *reason;
 } reasons[] = {
 	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" },
+	{ 302, "Found" },
 	{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
 	{ 405, "Method Not Allowed" }, { 409, "Conflict" }, { 410, "Gone" }, { 413, "Content Too Large" },
 	{ 415, "Unsupported Media Type" }, { 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
@@ -89,6 +90,11 @@ void req_send_json(request *r, int status, const char *json, size_t len)
 void req_send_buf(request *r, int status, buf *body)
 {
 	send_raw(r, status, "application/json", body->data, body->len);
+}
+
+void req_send_typed(request *r, int status, const char *type, const char *body, size_t len)
+{
+	send_raw(r, status, type, body, len);
 }
 
 void req_send_empty(request *r, int status)

@@ -82,6 +82,8 @@ int req_content_length_or_fail(request *r, long *ret);
 /* Sends a JSON body as it is. */
 void req_send_json(request *r, int status, const char *json, size_t len);
 void req_send_buf(request *r, int status, buf *body);
+/* Sends body with a Content-Type of its own (an HTML page, an image). */
+void req_send_typed(request *r, int status, const char *type, const char *body, size_t len);
 /* 204 and friends. */
 void req_send_empty(request *r, int status);
 /* Adds a header line ("Name: value") to the next response sent. */
