@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "handlers.h"
@@ -174,13 +175,20 @@ void mail_unsubscribe_post(request *r)
 	send_page(r, strcmp(db_value(res, 0, 0), "t") == 0 ? PAGE_DONE : PAGE_NOT_FOUND, false);
 }
 
-/* Records an open or a click; a failure is logged, never shown. */
-static void record(request *r, const struct mailtoken *t, const char *type, const char *link)
+/*
+ * Records an open or a click: -ENOENT when the token's recipient row does
+ * not exist; a database failure is logged, never shown (0: the recipient
+ * still gets the pixel or the redirect).
+ */
+static int record(request *r, const struct mailtoken *t, const char *type, const char *link)
 {
 	const char *p[] = { t->recipient, t->send, t->contact, type, link };
 	PGresult *res;
-	if (db_exec(r->app->db, r->arena, STMT_MAIL_EVENT, p, &res) < 0)
+	if (db_exec(r->app->db, r->arena, STMT_MAIL_EVENT, p, &res) < 0) {
 		log_hidden(r, "recording an email event failed");
+		return 0;
+	}
+	return atoi(PQcmdTuples(res)) == 1 ? 0 : -ENOENT;
 }
 
 void mail_track_open(request *r)
@@ -188,7 +196,10 @@ void mail_track_open(request *r)
 	struct mailtoken t;
 	if (token_or_404(r, MAILTOKEN_OPEN, &t) < 0)
 		return;
-	record(r, &t, "open", NULL);
+	if (record(r, &t, "open", NULL) < 0) {
+		send_page(r, PAGE_NOT_FOUND, false);
+		return;
+	}
 	no_store(r);
 	req_add_header(r, "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'");
 	req_send_typed(r, 200, "image/gif", (const char *)pixel_gif, sizeof(pixel_gif));
