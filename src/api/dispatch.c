@@ -169,7 +169,8 @@ static void route_and_run(request *r)
 	cors_route_matched(r, route);
 	if (!(route->flags & ROUTE_PUBLIC) && authenticate_or_fail(r) < 0)
 		return;
-	if ((route->flags & (ROUTE_BODY | ROUTE_BODY_OPTIONAL | ROUTE_BODY_CSV | ROUTE_BODY_FORM)) && read_body_or_fail(r, route->flags) < 0)
+	unsigned takes_body = ROUTE_BODY | ROUTE_BODY_OPTIONAL | ROUTE_BODY_CSV | ROUTE_BODY_FORM;
+	if ((route->flags & takes_body) && read_body_or_fail(r, route->flags) < 0)
 		return;
 	route->handler(r);
 	if (!r->status)
