@@ -340,11 +340,22 @@ def test_webhook_without_message_id(stack):
 
 
 def test_webhook_validates_its_body(stack):
-    ok = {"type": "bounce", "email": unique_email(), "at": "2026-12-03T12:00:00Z"}
-    for events in ([], [dict(ok, type="open")], [dict(ok, email="nope")], [dict(ok, at="yesterday")],
-                   [{k: v for k, v in ok.items() if k != "at"}], [ok] * 1001):
+    s = Sent(stack)
+    ok = {"type": "bounce", "email": s.rows[0]["email"], "messageId": s.rows[0]["messageId"],
+          "at": "2026-12-03T12:00:00Z"}
+    for events in ([], [dict(ok, type="open")], [dict(ok, type="unsubscribe")], [dict(ok, email="nope")],
+                   [dict(ok, at="yesterday")], [{k: v for k, v in ok.items() if k != "at"}], [ok] * 1001,
+                   # mass assignment: properties the server sets are refused, never applied
+                   [dict(ok, contactId=s.rows[1]["contact"])], [dict(ok, userId=str(uuid.uuid4()))],
+                   [dict(ok, status="subscribed")]):
         r = post_events(stack, events)
         assert r.status_code == 422, (events[:1], r.status_code, r.text)
+    body = json.dumps({"events": [ok], "userId": str(uuid.uuid4())}).encode()
+    r = stack.api("POST", "/api/webhooks/email-events", data=body,
+                  headers={"Content-Type": "application/json", "X-Adcraft-Signature": sign(stack, body)})
+    assert r.status_code == 422, r.text
+    assert (s.status(0), s.status(1)) == ("subscribed", "subscribed")
+    ok = {"type": "bounce", "email": unique_email(), "at": "2026-12-03T12:00:00Z"}
     assert post_events(stack, [ok] * 1000).json() == {"applied": 0, "unknown": 1000}
 
 
