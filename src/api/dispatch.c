@@ -226,13 +226,15 @@ struct pending_event *dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bo
 	db_ensure(app->db); /* a failure shows as 503 from the first statement */
 	run_guarded(&r);
 	access_log(&r);
-	return r.status >= 200 && r.status < 300 ? r.later : NULL;
+	return r.status >= 200 && r.status < 400 ? r.later : NULL;
 }
 
 void dispatch_publish(struct app *app, struct pending_event *later, arena *a)
 {
 	for (struct pending_event *p = later; p; p = p->next)
-		if (events_publish(&app->events, app->db, a, &p->ev) < 0)
+		if (p->run)
+			p->run(app, a, p->arg);
+		else if (events_publish(&app->events, app->db, a, &p->ev) < 0)
 			log_msg(LOG_WARN, "event %s for user %s not published: %s", p->ev.type, p->ev.user_id,
 				app->events.error);
 }

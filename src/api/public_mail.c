@@ -11,7 +11,9 @@
  * HTML page; a database failure while unsubscribing is a 503 page that asks
  * to try again (an unsubscribe is never confirmed unless it was recorded).
  * An open or click that cannot be recorded still answers the pixel or the
- * redirect. A click redirects only to the link with the token's index in
+ * redirect; a click is recorded after the redirect has been sent (the
+ * recipient row was checked before), an open before the pixel (the same
+ * statement checks the recipient row). A click redirects only to the link with the token's index in
  * the send's snapshot (mail_links() of its layout, as the worker rendered
  * it), never to anything the request names. Pages are self-contained (no
  * external assets) under a strict Content-Security-Policy; the one inline
@@ -101,16 +103,21 @@ static void send_page(request *r, enum page p, bool with_form)
 	req_send_typed(r, pages[p].status, "text/html; charset=utf-8", b.data, b.len);
 }
 
-/* Logs a failure the recipient is not shown (once, with the request id). */
-static void log_hidden(request *r, const char *what)
+/* Logs a database failure the recipient is not shown (once, with the request id). */
+static void log_hidden_at(struct app *app, arena *a, const char *request_id, const char *what)
 {
 	buf b;
-	buf_init(&b, r->arena, 256);
+	buf_init(&b, a, 256);
 	log_begin(&b, LOG_WARN);
-	log_str(&b, "requestId", r->request_id);
+	log_str(&b, "requestId", request_id);
 	log_str(&b, "msg", what);
-	log_str(&b, "db", db_error(r->app->db));
+	log_str(&b, "db", db_error(app->db));
 	log_end(&b);
+}
+
+static void log_hidden(request *r, const char *what)
+{
+	log_hidden_at(r->app, r->arena, r->request_id, what);
 }
 
 /* Decodes r->params[0] as a token of kind; else answers the 404 page and returns -ENOENT. */
@@ -176,13 +183,13 @@ void mail_unsubscribe_post(request *r)
 }
 
 /*
- * Records an open or a click: -ENOENT when the token's recipient row does
+ * Records an open: -ENOENT when the token's recipient row does
  * not exist; a database failure is logged, never shown (0: the recipient
  * still gets the pixel or the redirect).
  */
-static int record(request *r, const struct mailtoken *t, const char *type, const char *link)
+static int record_open(request *r, const struct mailtoken *t)
 {
-	const char *p[] = { t->recipient, t->send, t->contact, type, link };
+	const char *p[] = { t->recipient, t->send, t->contact, "open", NULL };
 	PGresult *res;
 	if (db_exec(r->app->db, r->arena, STMT_MAIL_EVENT, p, &res) < 0) {
 		log_hidden(r, "recording an email event failed");
@@ -196,13 +203,29 @@ void mail_track_open(request *r)
 	struct mailtoken t;
 	if (token_or_404(r, MAILTOKEN_OPEN, &t) < 0)
 		return;
-	if (record(r, &t, "open", NULL) < 0) {
+	if (record_open(r, &t) < 0) {
 		send_page(r, PAGE_NOT_FOUND, false);
 		return;
 	}
 	no_store(r);
 	req_add_header(r, "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'");
 	req_send_typed(r, 200, "image/gif", (const char *)pixel_gif, sizeof(pixel_gif));
+}
+
+/* A click, recorded once the redirect is out (req_after). */
+struct click {
+	struct mailtoken t;
+	char index[16];
+	const char *request_id;
+};
+
+static void record_click(struct app *app, arena *a, void *arg)
+{
+	struct click *c = arg;
+	const char *p[] = { c->t.recipient, c->t.send, c->t.contact, "click", c->index };
+	PGresult *res;
+	if (db_exec(app->db, a, STMT_MAIL_EVENT, p, &res) < 0)
+		log_hidden_at(app, a, c->request_id, "recording a click failed");
 }
 
 void mail_track_click(request *r)
@@ -225,9 +248,10 @@ void mail_track_click(request *r)
 		send_page(r, PAGE_NOT_FOUND, false);
 		return;
 	}
-	char index[16];
-	snprintf(index, sizeof(index), "%u", t.link);
-	record(r, &t, "click", index);
+	struct click *c = arena_alloc(r->arena, sizeof(*c));
+	*c = (struct click){ .t = t, .request_id = r->request_id };
+	snprintf(c->index, sizeof(c->index), "%u", t.link);
+	req_after(r, record_click, c);
 	no_store(r);
 	req_add_header(r, "Location: %s", links[t.link]);
 	req_add_header(r, "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'");

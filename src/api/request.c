@@ -328,6 +328,14 @@ int req_content_length_or_fail(request *r, long *ret)
 	return 0;
 }
 
+static void queue_later(request *r, struct pending_event *p)
+{
+	if (!r->later_tail)
+		r->later_tail = &r->later;
+	*r->later_tail = p;
+	r->later_tail = &p->next;
+}
+
 void req_notify(request *r, const char *campaign_id, const char *data)
 {
 	struct pending_event *p = arena_zalloc(r->arena, sizeof(*p));
@@ -337,10 +345,15 @@ void req_notify(request *r, const char *campaign_id, const char *data)
 		.campaign_id = campaign_id,
 		.data = data,
 	};
-	if (!r->later_tail)
-		r->later_tail = &r->later;
-	*r->later_tail = p;
-	r->later_tail = &p->next;
+	queue_later(r, p);
+}
+
+void req_after(request *r, void (*run)(struct app *app, arena *a, void *arg), void *arg)
+{
+	struct pending_event *p = arena_zalloc(r->arena, sizeof(*p));
+	p->run = run;
+	p->arg = arg;
+	queue_later(r, p);
 }
 
 PGresult *req_caller_or_fail(request *r)

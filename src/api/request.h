@@ -36,9 +36,13 @@ struct app {
 	struct events events;	/* this process's nchan publisher */
 };
 
-/* An event a handler queued; published once the response is out (req_notify). */
+/* An event a handler queued; published once the response is out (req_notify).
+ * With run set, instead a step of the handler's own to take after the response
+ * (req_after): run(app, arena, arg). */
 struct pending_event {
 	struct event ev;
+	void (*run)(struct app *app, arena *a, void *arg);
+	void *arg;
 	struct pending_event *next;
 };
 
@@ -131,5 +135,13 @@ void *req_not_found(request *r, const char *what);
  * sent, when the handler's statements have committed; never fails the request.
  */
 void req_notify(request *r, const char *campaign_id, const char *data);
+
+/*
+ * Queues run(app, arena, arg) for after the response has been sent (a 2xx or
+ * 3xx one), in order with req_notify's events: work the client need not wait
+ * for, such as recording a click. arg lives on r's arena; run must not answer
+ * the client and reports its own failures (logs them).
+ */
+void req_after(request *r, void (*run)(struct app *app, arena *a, void *arg), void *arg);
 
 int64_t now_us(void);
