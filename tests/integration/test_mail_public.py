@@ -21,7 +21,7 @@ import uuid
 import pytest
 
 from campaign_helpers import User
-from helpers import unique_email
+from helpers import RELAXED_LIMITS, Stack, unique_email
 
 CTA_URL = "https://shop.example/spring?utm_source=mail"
 PIXEL_GIF = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
@@ -368,3 +368,26 @@ def test_counts_of_a_send_without_events_are_zero(stack):
     s = Sent(stack)
     c = s.counts()
     assert (c["recipients"], c["sent"], c["opened"], c["clicked"], c["unsubscribed"]) == (2, 2, 0, 0, 0)
+
+
+@pytest.fixture(scope="module")
+def stack_without_webhook_key():
+    """A stack whose configuration has no mail_webhook_secret_file (the
+    environment override empties ./dev's)."""
+    with Stack.start({**RELAXED_LIMITS, "ADCRAFT_MAIL_WEBHOOK_SECRET_FILE": ""}) as s:
+        yield s
+
+
+def test_webhook_does_not_exist_without_its_key(stack_without_webhook_key):
+    stack = stack_without_webhook_key
+    events = [{"type": "bounce", "email": unique_email(), "at": "2026-12-03T12:00:00Z"}]
+    body = json.dumps({"events": events}).encode()
+    # even signed with the key ./dev wrote (which the API was told not to use)
+    for sig in (sign(stack, body), "sha256=" + "0" * 64):
+        r = stack.api("POST", "/api/webhooks/email-events", data=body,
+                      headers={"Content-Type": "application/json", "X-Adcraft-Signature": sig})
+        assert r.status_code == 404, r.text
+        assert r.headers["Content-Type"] == "application/problem+json"
+    # the rest of the mail endpoints are unaffected
+    s = Sent(stack)
+    assert stack.api("GET", f"/t/o/{s.tok('o')}").status_code == 200
