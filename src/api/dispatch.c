@@ -66,21 +66,26 @@ struct body_kind {
 
 static const struct body_kind json_body = { "application/json", true };
 static const struct body_kind csv_body = { "text/csv", false };
+static const struct body_kind form_body = { NULL, false }; /* any media type: the handler ignores it */
 
 static int read_body_or_fail(request *r, unsigned flags)
 {
-	const struct body_kind *kind = (flags & ROUTE_BODY_CSV) ? &csv_body : &json_body;
-	long limit = (flags & ROUTE_BODY_CSV) ? ROUTE_CSV_LIMIT : r->app->cfg->body_limit;
+	const struct body_kind *kind = (flags & ROUTE_BODY_CSV)	 ? &csv_body
+				       : (flags & ROUTE_BODY_FORM) ? &form_body
+								   : &json_body;
+	long limit = (flags & ROUTE_BODY_CSV)	 ? ROUTE_CSV_LIMIT
+		     : (flags & ROUTE_BODY_FORM) ? ROUTE_FORM_LIMIT
+						 : r->app->cfg->body_limit;
 	long len;
 	if (req_content_length_or_fail(r, &len) < 0)
 		return -EINVAL;
 	if (len <= 0) {
-		if (flags & ROUTE_BODY_OPTIONAL)
+		if (flags & (ROUTE_BODY_OPTIONAL | ROUTE_BODY_FORM))
 			return 0;
 		req_problem(r, 400, "a %s request body is required", kind->json ? "JSON" : kind->media_type);
 		return -EINVAL;
 	}
-	if (!media_type_is(req_param(r, "CONTENT_TYPE"), kind->media_type)) {
+	if (kind->media_type && !media_type_is(req_param(r, "CONTENT_TYPE"), kind->media_type)) {
 		req_problem(r, 415, "the request body must be %s", kind->media_type);
 		return -EINVAL;
 	}
@@ -164,7 +169,8 @@ static void route_and_run(request *r)
 	cors_route_matched(r, route);
 	if (!(route->flags & ROUTE_PUBLIC) && authenticate_or_fail(r) < 0)
 		return;
-	if ((route->flags & (ROUTE_BODY | ROUTE_BODY_OPTIONAL | ROUTE_BODY_CSV)) && read_body_or_fail(r, route->flags) < 0)
+	unsigned takes_body = ROUTE_BODY | ROUTE_BODY_OPTIONAL | ROUTE_BODY_CSV | ROUTE_BODY_FORM;
+	if ((route->flags & takes_body) && read_body_or_fail(r, route->flags) < 0)
 		return;
 	route->handler(r);
 	if (!r->status)
@@ -220,13 +226,15 @@ struct pending_event *dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bo
 	db_ensure(app->db); /* a failure shows as 503 from the first statement */
 	run_guarded(&r);
 	access_log(&r);
-	return r.status >= 200 && r.status < 300 ? r.later : NULL;
+	return r.status >= 200 && r.status < 400 ? r.later : NULL;
 }
 
 void dispatch_publish(struct app *app, struct pending_event *later, arena *a)
 {
 	for (struct pending_event *p = later; p; p = p->next)
-		if (events_publish(&app->events, app->db, a, &p->ev) < 0)
+		if (p->run)
+			p->run(app, a, p->arg);
+		else if (events_publish(&app->events, app->db, a, &p->ev) < 0)
 			log_msg(LOG_WARN, "event %s for user %s not published: %s", p->ev.type, p->ev.user_id,
 				app->events.error);
 }

@@ -28,8 +28,9 @@ int dispatch_init(void);
 struct pending_event *dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bool tcp_listener);
 
 /*
- * Publishes what dispatch() returned (events the handler queued) once the
- * response has been sent with FCGX_Finish_r and before the arena is reset.
+ * Publishes what dispatch() returned (events the handler queued, and runs
+ * the steps it queued with req_after) once the response has been sent with
+ * FCGX_Finish_r and before the arena is reset.
  * A failure is logged and counted, never retried further.
  */
 void dispatch_publish(struct app *app, struct pending_event *later, arena *a);

@@ -73,6 +73,15 @@ void send_pause(request *r);
 void send_resume(request *r);
 void send_cancel(request *r);
 
+/* public_mail.c: the links in sent email (public, no login) */
+void mail_unsubscribe_page(request *r);
+void mail_unsubscribe_post(request *r);
+void mail_track_open(request *r);
+void mail_track_click(request *r);
+
+/* mail_webhook.c */
+void mail_webhook_events(request *r);
+
 /* generation.c */
 void gen_ai_status(request *r);
 void gen_email(request *r);

@@ -19,6 +19,7 @@ static const struct {
 	const char *reason;
 } reasons[] = {
 	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" },
+	{ 302, "Found" },
 	{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
 	{ 405, "Method Not Allowed" }, { 409, "Conflict" }, { 410, "Gone" }, { 413, "Content Too Large" },
 	{ 415, "Unsupported Media Type" }, { 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
@@ -89,6 +90,11 @@ void req_send_json(request *r, int status, const char *json, size_t len)
 void req_send_buf(request *r, int status, buf *body)
 {
 	send_raw(r, status, "application/json", body->data, body->len);
+}
+
+void req_send_typed(request *r, int status, const char *type, const char *body, size_t len)
+{
+	send_raw(r, status, type, body, len);
 }
 
 void req_send_empty(request *r, int status)
@@ -323,6 +329,14 @@ int req_content_length_or_fail(request *r, long *ret)
 	return 0;
 }
 
+static void queue_later(request *r, struct pending_event *p)
+{
+	if (!r->later_tail)
+		r->later_tail = &r->later;
+	*r->later_tail = p;
+	r->later_tail = &p->next;
+}
+
 void req_notify(request *r, const char *campaign_id, const char *data)
 {
 	struct pending_event *p = arena_zalloc(r->arena, sizeof(*p));
@@ -332,10 +346,15 @@ void req_notify(request *r, const char *campaign_id, const char *data)
 		.campaign_id = campaign_id,
 		.data = data,
 	};
-	if (!r->later_tail)
-		r->later_tail = &r->later;
-	*r->later_tail = p;
-	r->later_tail = &p->next;
+	queue_later(r, p);
+}
+
+void req_after(request *r, void (*run)(struct app *app, arena *a, void *arg), void *arg)
+{
+	struct pending_event *p = arena_zalloc(r->arena, sizeof(*p));
+	p->run = run;
+	p->arg = arg;
+	queue_later(r, p);
 }
 
 PGresult *req_caller_or_fail(request *r)

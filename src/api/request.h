@@ -36,9 +36,13 @@ struct app {
 	struct events events;	/* this process's nchan publisher */
 };
 
-/* An event a handler queued; published once the response is out (req_notify). */
+/* An event a handler queued; published once the response is out (req_notify).
+ * With run set, instead a step of the handler's own to take after the response
+ * (req_after): run(app, arena, arg). */
 struct pending_event {
 	struct event ev;
+	void (*run)(struct app *app, arena *a, void *arg);
+	void *arg;
 	struct pending_event *next;
 };
 
@@ -82,6 +86,8 @@ int req_content_length_or_fail(request *r, long *ret);
 /* Sends a JSON body as it is. */
 void req_send_json(request *r, int status, const char *json, size_t len);
 void req_send_buf(request *r, int status, buf *body);
+/* Sends body with a Content-Type of its own (an HTML page, an image). */
+void req_send_typed(request *r, int status, const char *type, const char *body, size_t len);
 /* 204 and friends. */
 void req_send_empty(request *r, int status);
 /* Adds a header line ("Name: value") to the next response sent. */
@@ -129,5 +135,13 @@ void *req_not_found(request *r, const char *what);
  * sent, when the handler's statements have committed; never fails the request.
  */
 void req_notify(request *r, const char *campaign_id, const char *data);
+
+/*
+ * Queues run(app, arena, arg) for after the response has been sent (a 2xx or
+ * 3xx one), in order with req_notify's events: work the client need not wait
+ * for, such as recording a click. arg lives on r's arena; run must not answer
+ * the client and reports its own failures (logs them).
+ */
+void req_after(request *r, void (*run)(struct app *app, arena *a, void *arg), void *arg);
 
 int64_t now_us(void);

@@ -23,10 +23,14 @@ enum {
 	ROUTE_CREDENTIALS = 1 << 5,  /* uses a cookie: CORS responses allow credentials */
 	ROUTE_BODY_CSV = 1 << 6,     /* a text/csv body of at most ROUTE_CSV_LIMIT bytes, kept raw
 					(r->body_text, r->body_len); never parsed as JSON */
+	ROUTE_BODY_FORM = 1 << 7,    /* an optional body of any media type (an RFC 8058 one-click
+					POST's form) of at most ROUTE_FORM_LIMIT bytes, kept raw */
 };
 
 /* The largest text/csv body a ROUTE_BODY_CSV route takes (nginx/locations.conf agrees). */
 #define ROUTE_CSV_LIMIT (20L * 1024 * 1024)
+/* The largest ROUTE_BODY_FORM body (nginx/locations.conf's /u/ agrees). */
+#define ROUTE_FORM_LIMIT 4096L
 
 struct route {
 	const char *method;

@@ -94,6 +94,14 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/sends/:id/resume",         send_resume,     UUIDS },
 	{ "POST",   "/api/sends/:id/cancel",         send_cancel,     UUIDS },
 
+	{ "POST",   "/api/webhooks/email-events", mail_webhook_events, PUBLIC | BODY },
+
+	/* the links in sent email (public_mail.c): outside /api/, HTML and images */
+	{ "GET",    "/u/:token",   mail_unsubscribe_page, PUBLIC },
+	{ "POST",   "/u/:token",   mail_unsubscribe_post, PUBLIC | ROUTE_BODY_FORM },
+	{ "GET",    "/t/o/:token", mail_track_open,       PUBLIC },
+	{ "GET",    "/t/c/:token", mail_track_click,      PUBLIC },
+
 	{ "POST",   "/api/events/session", events_session_create, ROUTE_CREDENTIALS },
 	{ "DELETE", "/api/events/session", events_session_delete, PUBLIC | ROUTE_CREDENTIALS },
 	{ "GET",    "/_adcraft/events/auth", events_authorize, PUBLIC | ROUTE_INTERNAL },

@@ -82,6 +82,7 @@ static const struct key keys[] = {
 	STR(mail_public_base_url, ""),
 	INT(mail_tracking, 1, 0, 1),
 	SECRET(mail_token_key_file),
+	SECRET(mail_webhook_secret_file),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -383,6 +384,18 @@ static int validate_mail(struct config *c, char *err, size_t errlen)
 			return fail(err, errlen, "mail_token_key_file must not hold the JWT key (generate another one "
 				    "with: adcraft gen-secret)");
 		c->mail_token_key = (const unsigned char *)key;
+	}
+	if (*c->mail_webhook_secret_file) {
+		const char *secret;
+		r = read_secret(c->arena, c->mail_webhook_secret_file, &secret, &c->mail_webhook_secret_len);
+		if (r < 0)
+			return fail(err, errlen, "mail_webhook_secret_file %s: %s", c->mail_webhook_secret_file,
+				    strerror(-r));
+		if (c->mail_webhook_secret_len < MAIL_WEBHOOK_MIN_SECRET)
+			return fail(err, errlen, "mail_webhook_secret_file %s: the secret is %zu bytes, at least %d are "
+				    "required", c->mail_webhook_secret_file, c->mail_webhook_secret_len,
+				    MAIL_WEBHOOK_MIN_SECRET);
+		c->mail_webhook_secret = (const unsigned char *)secret;
 	}
 	if (c->smtp_server_count && (!*c->mail_from || !*c->mail_public_base_url || !c->mail_token_key))
 		return fail(err, errlen, "smtp_servers is set: mail_from, mail_public_base_url and mail_token_key_file "

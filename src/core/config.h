@@ -15,6 +15,7 @@
 #include "price.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/adcraft/adcraft.conf"
+#define MAIL_WEBHOOK_MIN_SECRET 32 /* bytes in mail_webhook_secret_file */
 
 struct smtp_server;
 
@@ -71,6 +72,7 @@ struct config {
 	const char *mail_public_base_url;	/* https://host where /u/ and /t/ links point */
 	long mail_tracking;		/* 1: open pixel and wrapped links */
 	const char *mail_token_key_file;
+	const char *mail_webhook_secret_file; /* HMAC key of POST /api/webhooks/email-events; "": route off */
 
 	/* Derived at load time. */
 	const char *database_password; /* NULL when no file is set */
@@ -88,6 +90,8 @@ struct config {
 	size_t smtp_server_count;
 	const unsigned char *mail_token_key; /* NULL when no file is set */
 	size_t mail_token_key_len;
+	const unsigned char *mail_webhook_secret; /* NULL when no file is set: the webhook answers 404 */
+	size_t mail_webhook_secret_len;
 };
 
 /*

@@ -904,4 +904,25 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"UPDATE jobs SET heartbeat_at = now() + make_interval(secs => $4::int)"
 		" WHERE id = $2::uuid AND attempts = $3::int AND locked_by = $1 AND state = 'running'"
 		" RETURNING id", 4 },
+
+	/* ---- public mail endpoints (/u/, /t/) and the webhook (sql/0014_email_events.sql) ---- */
+
+	/* $1 recipient, $2 send, $3 contact (a token's ids): the send's snapshot, or no row */
+	[STMT_MAIL_RECIPIENT] = { "mail_recipient",
+		"SELECT s.snapshot::text FROM send_recipients r JOIN sends s ON s.id = r.send_id"
+		" WHERE r.id = $1::uuid AND r.send_id = $2::uuid AND r.contact_id = $3::uuid", 3 },
+
+	/* $1 recipient, $2 send, $3 contact, $4 one-click | page: false when no such recipient */
+	[STMT_MAIL_UNSUBSCRIBE] = { "mail_unsubscribe",
+		"SELECT mail_unsubscribe($1::uuid, $2::uuid, $3::uuid, $4)", 4 },
+
+	/* $1 recipient, $2 send, $3 contact, $4 open | click, $5 link index (clicks) or NULL */
+	[STMT_MAIL_EVENT] = { "mail_event",
+		"INSERT INTO email_events (user_id, send_id, recipient_id, contact_id, type, link_index, source)"
+		" SELECT s.user_id, r.send_id, r.id, r.contact_id, $4, $5::int, 'tracking'"
+		"   FROM send_recipients r JOIN sends s ON s.id = r.send_id"
+		"  WHERE r.id = $1::uuid AND r.send_id = $2::uuid AND r.contact_id = $3::uuid", 5 },
+
+	/* $1 the request's events array: {applied, unknown} */
+	[STMT_MAIL_WEBHOOK] = { "mail_webhook", "SELECT email_events_apply($1::jsonb)", 1 },
 };

@@ -115,6 +115,11 @@ enum stmt {
 	STMT_CONTACT_IMPORT_BEGIN,
 	STMT_CONTACT_IMPORT_APPLY,
 	STMT_JOB_EXTEND,
+	/* issue #11: public mail endpoints and the bounce/complaint webhook */
+	STMT_MAIL_RECIPIENT,
+	STMT_MAIL_UNSUBSCRIBE,
+	STMT_MAIL_EVENT,
+	STMT_MAIL_WEBHOOK,
 	STMT__COUNT
 };
 

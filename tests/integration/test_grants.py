@@ -35,7 +35,8 @@ EXPECTED = {
         "list_members": {S, I, D},
         "contact_imports": {S, I},                      # upload (RETURNING reads it)
         "sends": {S, I, U},
-        "send_recipients": {S, I},
+        "send_recipients": {S, I},                      # send_approve() runs as the caller
+        "email_events": {S, I},                         # /u/, /t/ and the webhook record them
     },
     "adcraft_worker": {
         "jobs": {S, I, U, D},                           # I: follow-up deliver-send jobs
@@ -52,6 +53,7 @@ EXPECTED = {
         "contact_imports": {S, U, D},                   # read, lock, delete once loaded
         "sends": {S, U},
         "send_recipients": {S, U},
+        "email_events": {S},
     },
     "adcraft_analyst": {
         "personas": {S}, "brand_profiles": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
@@ -60,7 +62,7 @@ EXPECTED = {
         "event_channels": {S},
         "user_limits": {S},
         "contacts": {S}, "lists": {S}, "list_members": {S},
-        "sends": {S}, "send_recipients": {S},
+        "sends": {S}, "send_recipients": {S}, "email_events": {S},
     },
 }
 
@@ -80,6 +82,8 @@ RESTRICTED_FUNCTIONS = {
     "adcraft_claim_ownership()": set(),
     "contact_import_begin()": {"adcraft_worker"},
     "contact_import_apply(uuid,uuid)": {"adcraft_worker"},
+    "mail_unsubscribe(uuid,uuid,uuid,text)": {"adcraft_api"},
+    "email_events_apply(jsonb)": {"adcraft_api"},
 }
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")

@@ -106,7 +106,12 @@ ACCEPTED = {
     "PUT /api/campaigns/:id": {"abTests[0].id"},
 }
 
-BODY_ROUTES = [r for r in routes_c() if r.body]
+# Routes whose caller signs the body (HMAC) instead of holding a bearer token:
+# their mass-assignment cases (unknown properties are 422, with the signature
+# right) are in tests/integration/test_mail_public.py.
+SIGNED = {"POST /api/webhooks/email-events"}
+
+BODY_ROUTES = [r for r in routes_c() if r.body and r.key not in SIGNED]
 
 
 @pytest.fixture(scope="module")

@@ -81,6 +81,23 @@ static void test_mail(const char *keypath)
 	ok(load(conf, &c, err) < 0 && strstr(err, "at least 32"), "a short token key is refused: %s", err);
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nmail_token_key_file = %s\n", keypath, keypath);
 	ok(load(conf, &c, err) < 0 && strstr(err, "JWT key"), "the JWT key as token key is refused: %s", err);
+	/* the bounce/complaint webhook's key: optional (the route is 404 without it), >= 32 bytes */
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n", keypath);
+	is_int(load(conf, &c, err), 0, "no webhook key (%s)", err);
+	ok(c->mail_webhook_secret == NULL, "no webhook key: the route is off");
+	config_free(c);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nmail_webhook_secret_file = %s\n", keypath, mailkey);
+	is_int(load(conf, &c, err), 0, "a webhook key loads (%s)", err);
+	is_int(c->mail_webhook_secret_len, 32, "webhook key read, trailing newline trimmed");
+	config_free(c);
+	char shortpath[256];
+	snprintf(shortpath, sizeof(shortpath), "%s", write_file("webhook-short.key", "0123456789abcdef0123456789abcde\n"));
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nmail_webhook_secret_file = %s\n", keypath, shortpath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "mail_webhook_secret_file") && strstr(err, "at least 32"),
+	   "a 31-byte webhook key is refused: %s", err);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nmail_webhook_secret_file = /nonexistent/key\n", keypath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "mail_webhook_secret_file"), "a missing webhook key file is refused: %s",
+	   err);
 }
 
 int main(void)
