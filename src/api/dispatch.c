@@ -232,9 +232,14 @@ struct pending_event *dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bo
 void dispatch_publish(struct app *app, struct pending_event *later, arena *a)
 {
 	for (struct pending_event *p = later; p; p = p->next)
-		if (p->run)
-			p->run(app, a, p->arg);
-		else if (events_publish(&app->events, app->db, a, &p->ev) < 0)
+		if (!p->run && events_publish(&app->events, app->db, a, &p->ev) < 0)
 			log_msg(LOG_WARN, "event %s for user %s not published: %s", p->ev.type, p->ev.user_id,
 				app->events.error);
+}
+
+void dispatch_after(struct app *app, struct pending_event *later, arena *a)
+{
+	for (struct pending_event *p = later; p; p = p->next)
+		if (p->run)
+			p->run(app, a, p->arg);
 }

@@ -28,9 +28,14 @@ int dispatch_init(void);
 struct pending_event *dispatch(struct app *app, FCGX_Request *fcgi, arena *a, bool tcp_listener);
 
 /*
- * Publishes what dispatch() returned (events the handler queued, and runs
- * the steps it queued with req_after) once the response has been sent with
- * FCGX_Finish_r and before the arena is reset.
- * A failure is logged and counted, never retried further.
+ * Publishes the events in what dispatch() returned (req_notify), before the
+ * response is released with FCGX_Finish_r: the handler's statements have
+ * committed, and a client that sends its requests one after another sees
+ * their events in that order. A failure is logged and counted, never
+ * retried further.
  */
 void dispatch_publish(struct app *app, struct pending_event *later, arena *a);
+
+/* Runs the steps the handler queued with req_after, once the response is out (after
+ * FCGX_Finish_r) and before the arena is reset. */
+void dispatch_after(struct app *app, struct pending_event *later, arena *a);

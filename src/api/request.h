@@ -131,8 +131,9 @@ void *req_not_found(request *r, const char *what);
 /*
  * Queues a notification event for the caller's own channel (events.h) with
  * data (a JSON object's text naming what changed, e.g. {"kind":
- * "content.created", ...}). It is published after the response has been
- * sent, when the handler's statements have committed; never fails the request.
+ * "content.created", ...}). It is published once the handler is done (its
+ * statements have committed) and before the response is released, so
+ * sequential requests' events arrive in order; never fails the request.
  */
 void req_notify(request *r, const char *campaign_id, const char *data);
 

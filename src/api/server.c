@@ -250,9 +250,12 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 			FCGX_Request *req = &reqs[l];
 			if (FCGX_Accept_r(req) < 0)
 				continue; /* another child took it, or the peer left */
+			/* notifications go out before the response is released, so a client that
+			 * sends its requests one after the other sees their events in that order */
 			struct pending_event *later = dispatch(&app, req, a, listeners[l].tcp);
-			FCGX_Finish_r(req);
 			dispatch_publish(&app, later, a);
+			FCGX_Finish_r(req);
+			dispatch_after(&app, later, a);
 			arena_reset(a);
 		}
 	}

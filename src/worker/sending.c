@@ -36,6 +36,7 @@
 #include "handlers.h"
 #include "json.h"
 #include "smtp.h"
+#include "snapshot.h"
 #include "validate.h"
 
 #define SEND_BATCH 50
@@ -140,18 +141,6 @@ static int deliver(struct job *j, struct senders *senders, const char *from, con
 	}
 }
 
-/* The snapshot as the mail library's item. */
-static void item_of(json_object *snap, struct mail_item *it)
-{
-	*it = (struct mail_item){
-		.subject = vget_str(snap, "subjectLine"),
-		.preheader = vget_str(snap, "preheader"),
-		.body = vget_str(snap, "contentBody"),
-		.cta_text = vget_str(snap, "callToAction"),
-		.cta_url = vget_str(snap, "ctaUrl"),
-	};
-}
-
 struct send_ctx {
 	struct job *j;
 	struct senders senders;
@@ -182,7 +171,10 @@ static int load_send(struct send_ctx *s, enum stmt id, const char *const *p, PGr
 	s->sender.from_name = PQgetvalue(*ret, 0, 1);
 	s->sender.from_email = PQgetvalue(*ret, 0, 2);
 	s->sender.reply_to = db_value(*ret, 0, 3);
-	item_of(s->snapshot, &s->item);
+	if (mail_item_from_snapshot(s->snapshot, &s->item) < 0) {
+		j->error = "the send's snapshot is not an object";
+		return -EIO;
+	}
 	s->total = PQnfields(*ret) > 4 ? atol(PQgetvalue(*ret, 0, 4)) : 0;
 	return 0;
 }
