@@ -746,6 +746,13 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"UPDATE sends SET status = 'paused', pause_reason = $2, updated_at = now()"
 		" WHERE id = $1::uuid AND status = 'sending'", 2 },
 
+	/* a delivery's per-recipient commits do not wait for the WAL flush; reset when the job ends */
+	[STMT_DELIVERY_ASYNC_COMMIT] = { "delivery_async_commit",
+		"SELECT set_config('synchronous_commit', 'off', false)", 0 },
+	[STMT_DELIVERY_SYNC_COMMIT] = { "delivery_sync_commit",
+		"SELECT set_config('synchronous_commit', reset_val, false) FROM pg_settings WHERE name = 'synchronous_commit'",
+		0 },
+
 	/* $1 server URL, $2 max_conns: a free connection slot of that server (session lock), or NULL */
 	[STMT_SMTP_SLOT_TAKE] = { "smtp_slot_take",
 		"SELECT (SELECT s FROM generate_series(1, $2::int) s"

@@ -16,6 +16,12 @@
  * says: a job holds one connection slot per server (at most max_conns
  * processes per server) and sends at rate / (processes that may share it).
  *
+ * The per-recipient commits do not wait for the WAL flush (synchronous_commit
+ * off for the job's session, reset at its end): a commit is on the server as
+ * soon as it returns, so a worker that dies loses nothing; only a crash of
+ * PostgreSQL itself could lose the last fraction of a second of them
+ * (docs/sending.md). That keeps delivery off the disk's flush rate.
+ *
  * Outcomes: 2xx sent; 4xx or a connection failure deferred, retried with
  * backoff (1, 5, 15, 60 minutes) up to SEND_MAX_ATTEMPTS; 5xx bounced, and
  * the contact is marked bounced. A contact that is no longer subscribed is
@@ -369,7 +375,9 @@ enum job_outcome job_deliver_send(struct job *j)
 					   : "the SMTP connection slots could not be taken";
 		o = rc == -ENOENT ? JOB_FAILED : JOB_RETRY;
 	} else {
+		db_exec(job_db(j), j->arena, STMT_DELIVERY_ASYNC_COMMIT, NULL, &res);
 		o = run_send(&s);
+		db_exec(job_db(j), j->arena, STMT_DELIVERY_SYNC_COMMIT, NULL, &res);
 		senders_close(j, &s.senders);
 	}
 	db_exec(job_db(j), j->arena, STMT_SEND_UNLOCK, p, &res);
