@@ -60,6 +60,8 @@ COMMENT ON COLUMN sends.approved_by IS 'Who approved it.';
 COMMENT ON COLUMN sends.pause_reason IS 'Why it is paused (the owner, or the worker after consecutive failures).';
 COMMENT ON COLUMN sends.job_id IS 'The email-sending job that delivers it (jobs.id).';
 COMMENT ON COLUMN sends.finished_at IS 'When it reached sent, cancelled or failed.';
+COMMENT ON COLUMN sends.created_at IS 'When it was created; with id, the list order.';
+COMMENT ON COLUMN sends.updated_at IS 'Last change of status or approval.';
 
 CREATE TABLE send_recipients (
     id               uuid        NOT NULL DEFAULT gen_random_uuid() UNIQUE,
