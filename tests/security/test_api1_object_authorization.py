@@ -107,9 +107,10 @@ NO_REF_GETS = {
     "GET /api/usage", "GET /api/lists",
 }
 # Credential routes: they act on what the caller proves it holds (a password, a
-# refresh token, its access token for an events cookie, the cookie it clears).
+# refresh token, its access token for an events cookie, the cookie it clears, the
+# webhook key whose HMAC signs the body: test_mail_public covers that one).
 CREDENTIAL_ROUTES = {"POST /api/auth/register", "POST /api/auth/login", "POST /api/auth/refresh",
-                     "POST /api/events/session", "DELETE /api/events/session"}
+                     "POST /api/events/session", "DELETE /api/events/session", "POST /api/webhooks/email-events"}
 # Routes that create an object from a body naming no other object: what they
 # create belongs to the caller (test_created_objects_belong_to_the_caller).
 OWN_CREATES = {"POST /api/personas": ("/api/personas", {"name": "B's own"}, "personas"),
