@@ -189,8 +189,7 @@ static int apply_env(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Reads a whole secret file, trailing whitespace removed. */
-static int read_secret(arena *a, const char *path, const char **ret, size_t *ret_len)
+int config_read_secret(arena *a, const char *path, const char **ret, size_t *ret_len)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -247,7 +246,7 @@ static int load_edge_secret(struct config *c, char *err, size_t errlen)
 {
 	if (!*c->edge_secret_file)
 		return 0;
-	int r = read_secret(c->arena, c->edge_secret_file, &c->edge_secret, &c->edge_secret_len);
+	int r = config_read_secret(c->arena, c->edge_secret_file, &c->edge_secret, &c->edge_secret_len);
 	if (r < 0)
 		return fail(err, errlen, "edge_secret_file %s: %s", c->edge_secret_file, strerror(-r));
 	if (c->edge_secret_len < 32)
@@ -374,7 +373,7 @@ static int validate_mail(struct config *c, char *err, size_t errlen)
 			    "without query, got \"%s\"", c->mail_public_base_url);
 	if (*c->mail_token_key_file) {
 		const char *key;
-		r = read_secret(c->arena, c->mail_token_key_file, &key, &c->mail_token_key_len);
+		r = config_read_secret(c->arena, c->mail_token_key_file, &key, &c->mail_token_key_len);
 		if (r < 0)
 			return fail(err, errlen, "mail_token_key_file %s: %s", c->mail_token_key_file, strerror(-r));
 		if (c->mail_token_key_len < MAILTOKEN_MIN_KEY)
@@ -387,7 +386,7 @@ static int validate_mail(struct config *c, char *err, size_t errlen)
 	}
 	if (*c->mail_webhook_secret_file) {
 		const char *secret;
-		r = read_secret(c->arena, c->mail_webhook_secret_file, &secret, &c->mail_webhook_secret_len);
+		r = config_read_secret(c->arena, c->mail_webhook_secret_file, &secret, &c->mail_webhook_secret_len);
 		if (r < 0)
 			return fail(err, errlen, "mail_webhook_secret_file %s: %s", c->mail_webhook_secret_file,
 				    strerror(-r));
@@ -412,7 +411,7 @@ static int validate(struct config *c, char *err, size_t errlen)
 	if (!*c->jwt_secret_file)
 		return fail(err, errlen, "jwt_secret_file is not set (generate one with: adcraft gen-secret)");
 	const char *secret;
-	int r = read_secret(c->arena, c->jwt_secret_file, &secret, &c->jwt_secret_len);
+	int r = config_read_secret(c->arena, c->jwt_secret_file, &secret, &c->jwt_secret_len);
 	if (r < 0)
 		return fail(err, errlen, "jwt_secret_file %s: %s", c->jwt_secret_file, strerror(-r));
 	if (c->jwt_secret_len < 32)
@@ -422,14 +421,14 @@ static int validate(struct config *c, char *err, size_t errlen)
 	c->events_audience = arena_printf(c->arena, "%s-events", c->jwt_audience);
 	if (*c->database_password_file) {
 		size_t len;
-		r = read_secret(c->arena, c->database_password_file, &c->database_password, &len);
+		r = config_read_secret(c->arena, c->database_password_file, &c->database_password, &len);
 		if (r < 0)
 			return fail(err, errlen, "database_password_file %s: %s", c->database_password_file,
 				    strerror(-r));
 	}
 	if (*c->llm_api_key_file) {
 		size_t len;
-		r = read_secret(c->arena, c->llm_api_key_file, &c->llm_api_key, &len);
+		r = config_read_secret(c->arena, c->llm_api_key_file, &c->llm_api_key, &len);
 		if (r < 0)
 			return fail(err, errlen, "llm_api_key_file %s: %s", c->llm_api_key_file, strerror(-r));
 		if (len == 0)

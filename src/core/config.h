@@ -112,5 +112,9 @@ const char *config_warning(const struct config *c);
 /* Prints the effective configuration, one key = value a line, secrets redacted. */
 void config_print(const struct config *c, FILE *out);
 
+/* Reads a whole secret file (at most 4 KiB) into a, trailing whitespace removed; 0, -errno, or
+ * -EFBIG when it is longer. For secret-file keys, and for files other modules name (SMTP passwords). */
+int config_read_secret(arena *a, const char *path, const char **ret, size_t *ret_len);
+
 /* Parses "host:port" into its parts (host copied into host[hostlen]). */
 int config_parse_hostport(const char *s, char *host, size_t hostlen, int *port);

@@ -13,13 +13,14 @@
  */
 #include "smtp.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "config.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -41,21 +42,11 @@ static bool loopback(const char *host)
 
 static int read_password(arena *a, const char *path, const char **ret)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	char tmp[1024];
-	size_t n = fread(tmp, 1, sizeof(tmp), f);
-	int bad = ferror(f) || !feof(f);
-	fclose(f);
-	if (bad)
-		return -EFBIG;
-	while (n > 0 && isspace((unsigned char)tmp[n - 1]))
-		n--;
-	if (n == 0 || memchr(tmp, '\0', n))
-		return -EINVAL;
-	*ret = arena_strndup(a, tmp, n);
-	return 0;
+	size_t n;
+	int rc = config_read_secret(a, path, ret, &n);
+	if (rc < 0)
+		return rc;
+	return n == 0 || memchr(*ret, '\0', n) ? -EINVAL : 0;
 }
 
 /* Host of smtp[s]://host:port (IPv6 in brackets); the URL must have no path or userinfo. */
