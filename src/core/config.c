@@ -56,6 +56,7 @@ static const struct key keys[] = {
 	INT(generation_concurrency_per_user, 2, 1, 64),
 	INT(llm_timeout_seconds, 60, 1, 600),
 	INT(llm_connect_timeout_seconds, 10, 1, 120),
+	INT(llm_retry_base_ms, 500, 10, 60000),
 	INT(daily_token_limit, 200000, 0, 1000000000),
 	INT(monthly_token_limit, 0, 0, 100000000000),
 	MONEY(daily_cost_limit, "0"),

@@ -45,6 +45,7 @@ struct config {
 	long llm_concurrency;
 	long generation_concurrency_per_user; /* synchronous generation requests in flight per account */
 	long llm_timeout_seconds;
+	long llm_retry_base_ms;	/* first retry's backoff; doubles per attempt, capped at 16x */
 	long llm_connect_timeout_seconds;
 	long daily_token_limit;		/* external tokens a UTC day per user; 0: none (user_limits overrides) */
 	long monthly_token_limit;	/* a UTC calendar month; 0: none */

@@ -393,14 +393,17 @@ static void multi_release(void *multi)
 	curl_multi_cleanup(multi);
 }
 
-/* Backoff before attempt n+1: 500 ms * 2^(n-1), +/-25%, capped at 8 s; Retry-After wins when given. */
-static int64_t backoff_ms(const struct gen_internal *in)
+/*
+ * Backoff before attempt n+1: llm_retry_base_ms * 2^(n-1), +/-25%, capped at
+ * 16 * llm_retry_base_ms (8 s by default); Retry-After wins when given.
+ */
+static int64_t backoff_ms(const struct config *cfg, const struct gen_internal *in)
 {
 	if (in->retry_after_ms >= 0)
 		return in->retry_after_ms;
-	int64_t base = 500LL << (in->attempts > 5 ? 5 : in->attempts - 1);
-	if (base > 8000)
-		base = 8000;
+	int64_t base = (int64_t)cfg->llm_retry_base_ms << (in->attempts > 5 ? 5 : in->attempts - 1);
+	if (base > 16 * cfg->llm_retry_base_ms)
+		base = 16 * cfg->llm_retry_base_ms;
 	unsigned char rnd;
 	random_bytes(&rnd, 1);
 	return base * (75 + rnd % 51) / 100;
@@ -417,7 +420,7 @@ static void retry_or_fail(struct runner *r, struct gen_task *t, const char *erro
 		finish(r, t, GEN_FAILED, arena_printf(r->a, "%s (after %d attempts)", error, in->attempts), true);
 		return;
 	}
-	in->due_ms = now_ms() + backoff_ms(in) + 1; /* now_ms() truncates to the ms: never retry early */
+	in->due_ms = now_ms() + backoff_ms(r->cfg, in) + 1; /* now_ms() truncates to the ms: never retry early */
 }
 
 /* Acts on one finished transfer. */

@@ -85,7 +85,9 @@ def fake():
 
 @pytest.fixture(scope="module")
 def stack(fake):
-    with Stack.start(fake.env()) as s:
+    # retries back off from 20 ms instead of 500 ms: every hostile answer is
+    # retried and repaired the same number of times, just sooner
+    with Stack.start(fake.env(ADCRAFT_LLM_RETRY_BASE_MS="20")) as s:
         yield s
 
 
