@@ -88,5 +88,9 @@ double stats_prob_beat(struct stats_arm control, struct stats_arm variant)
 			sum += f * (over_variant ? below : above);
 		}
 	}
-	return mass > 0.0 ? sum / mass : 0.5;
+	if (mass > 0.0)
+		return sum / mass;
+	/* the narrower posterior is below double resolution (n near 2^64): compare the means */
+	double mean_c = ac / (ac + bc), mean_v = av / (av + bv);
+	return mean_v > mean_c ? 1.0 : mean_v < mean_c ? 0.0 : 0.5;
 }

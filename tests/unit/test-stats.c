@@ -268,6 +268,9 @@ static void test_beat(void)
 	double ms = msecs_since(&t0);
 	ok(big > 0.5 && big < 1 && fabs(big + stats_prob_beat(big_b, big_a) - 1) < 1e-12,
 	   "P(beat) at n = 1e8 is consistent: %.15g (%.1f ms)", big, ms);
+	struct stats_arm all = { UINT64_MAX, UINT64_MAX }, none = { UINT64_MAX, 0 };
+	ok(stats_prob_beat(all, none) == 0.0 && stats_prob_beat(none, all) == 1.0,
+	   "P(beat) at n = 2^64 - 1 (posteriors below double resolution) compares the means");
 	ok(stats_prob_beat((struct stats_arm){ 3, 5 }, (struct stats_arm){ 2, 7 }) ==
 		   stats_prob_beat((struct stats_arm){ 3, 3 }, (struct stats_arm){ 2, 2 }),
 	   "P(beat): k > n is clamped to k = n");
