@@ -23,6 +23,9 @@
  *     log-ratio interval (not adjusted for multiplicity, for display);
  *   - p_beat: P(variant rate > control rate) under Beta(1+k, 1+n-k)
  *     posteriors (uniform priors), for display.
+ * The sample to plan for is stats_msprt_sample_size (the mSPRT's own power),
+ * not the fixed-horizon stats_sample_size, when "the sample is reached and
+ * nothing is significant" is to mean "no difference of the planned size".
  */
 #pragma once
 
@@ -92,9 +95,11 @@ int stats_msprt_sample_size(double baseline, double relative_mde, double alpha, 
 /*
  * P(p_variant > p_control) with independent Beta(1 + k, 1 + n - k)
  * posteriors, by quadrature of the narrower posterior's density against the
- * other's incomplete-beta CDF (stable for n up to 1e8 and beyond; relative
- * error ~1e-12). 0.5 when both arms are equal. Total: arms with k > n are
- * clamped to k = n.
+ * other's incomplete-beta CDF (stable for n up to 1e8 and beyond: within
+ * 2e-10 of scipy's quad at n = 1e7..1e8, 2e-15 of the exact sum at small
+ * n; ~0.1-0.5 ms a call). 0.5 when both arms are equal; when a posterior is
+ * narrower than double resolution (n near 2^64) the means are compared.
+ * Total: arms with k > n are clamped to k = n.
  */
 double stats_prob_beat(struct stats_arm control, struct stats_arm variant);
 
