@@ -357,3 +357,16 @@ def test_token_of_a_deleted_account_stores_nothing(stack):
     assert_problem(upload_raw(gone, b"", "image/png"), 400)
     assert media_file_count(stack) == files
     assert stack.scalar("SELECT count(*) FROM assets WHERE user_id = %s", (gone.id,)) == 0
+
+
+def test_nginx_errors_on_the_upload_location_are_problems(stack, user):
+    """location = /api/assets has error_pages of its own (its 413): every one of /api/'s must be
+    there too. The API's socket moved away: nginx's 502 becomes /api/'s 503 problem."""
+    sock = os.path.join(stack.dir, "run", "api.sock")
+    os.rename(sock, sock + ".away")
+    try:
+        body = assert_problem(upload(user, fixture("photo.png"), "p.png"), 503)
+        assert "temporarily unavailable" in body["detail"]
+    finally:
+        os.rename(sock + ".away", sock)
+    assert_json(upload(user, fixture("photo.png"), "p.png"), 201)
