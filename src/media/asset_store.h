@@ -42,7 +42,8 @@ struct asset_info {
  * filename may be NULL ("image.<ext>" then). media_init() must have run.
  *
  * Returns 0 and fills *out, or a negative code with *problem saying why in one
- * sentence a client may read (problem is left alone on -ENOTCONN/-EIO); on
+ * sentence a client may read (on -EIO it may say what failed, for the log;
+ * on -ENOTCONN and database failures it is left alone); on
  * -EDQUOT only out->bytes (this image, stored) and out->quota_used are set:
  *   -EMEDIUMTYPE  not an accepted image (HTTP 415)
  *   -EFBIG        len > cfg->asset_max_bytes (HTTP 413)
