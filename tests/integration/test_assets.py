@@ -370,3 +370,28 @@ def test_nginx_errors_on_the_upload_location_are_problems(stack, user):
     finally:
         os.rename(sock + ".away", sock)
     assert_json(upload(user, fixture("photo.png"), "p.png"), 201)
+
+
+def test_concurrent_uploads_of_the_same_bytes_are_one_asset(stack, user):
+    from concurrent.futures import ThreadPoolExecutor
+    data = unique_png()
+    with ThreadPoolExecutor(4) as pool:
+        rs = list(pool.map(lambda i: upload(user, data, f"same{i}.png"), range(4)))
+    codes = sorted(r.status_code for r in rs)
+    assert codes == [200, 200, 200, 201], [(r.status_code, r.text[:200]) for r in rs]
+    assert len({r.json()["id"] for r in rs}) == 1
+    sha = rs[0].json()["sha256"]
+    assert stack.scalar("SELECT count(*) FROM assets WHERE sha256 = %s", (sha,)) == 1
+    assert len(media_files(stack, sha)) == 1
+
+
+def test_concurrent_uploads_cannot_both_pass_the_quota(stack, user):
+    from concurrent.futures import ThreadPoolExecutor
+    pictures = []
+    for _ in range(3):
+        rnd = os.urandom(400 * 300 * 3)  # ~360 kB each: only one fits the quota
+        pictures.append(png(400, 300, lambda y, rnd=rnd: rnd[y * 1200:(y + 1) * 1200]))
+    with ThreadPoolExecutor(3) as pool:
+        rs = list(pool.map(lambda p: upload(user, p, "n.png"), pictures))
+    assert sorted(r.status_code for r in rs) == [201, 413, 413], [r.status_code for r in rs]
+    assert stack.scalar("SELECT coalesce(sum(bytes), 0) FROM assets WHERE user_id = %s", (user.id,)) <= ASSET_QUOTA
