@@ -84,6 +84,10 @@ static const struct key keys[] = {
 	INT(mail_tracking, 1, 0, 1),
 	SECRET(mail_token_key_file),
 	SECRET(mail_webhook_secret_file),
+	STR(media_dir, "/var/lib/adcraft/media"),
+	INT(asset_max_bytes, 10485760, 1024, 104857600),
+	INT(asset_quota_bytes, 524288000, 0, 1099511627776),
+	INT(media_max_pixels, 50000000, 1, 500000000),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -441,6 +445,10 @@ static int validate(struct config *c, char *err, size_t errlen)
 		return r;
 	if (c->job_stale_seconds <= c->job_heartbeat_seconds)
 		return fail(err, errlen, "job_stale_seconds must exceed job_heartbeat_seconds");
+	/* media files are named <media_dir>/<aa>/<sha256>.<ext> and written with snprintf into 4 KiB */
+	if (c->media_dir[0] != '/' || strlen(c->media_dir) > 3000)
+		return fail(err, errlen, "media_dir must be an absolute path of at most 3000 bytes, got \"%s\"",
+			    c->media_dir);
 	char host[256];
 	int port;
 	if (*c->listen_tcp && config_parse_hostport(c->listen_tcp, host, sizeof(host), &port) < 0)
