@@ -83,6 +83,7 @@ static const struct key keys[] = {
 	INT(mail_tracking, 1, 0, 1),
 	SECRET(mail_token_key_file),
 	SECRET(mail_webhook_secret_file),
+	STR(llm_images_model, ""),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -449,6 +450,8 @@ static int validate(struct config *c, char *err, size_t errlen)
 	if (validate_url(c->llm_base_url) < 0)
 		return fail(err, errlen, "llm_base_url must be an http:// or https:// URL, got \"%s\"",
 			    c->llm_base_url);
+	if (*c->llm_images_model && !c->llm_api_key)
+		return fail(err, errlen, "llm_images_model needs llm_api_key_file (images come from llm_base_url)");
 	static const char *const levels[] = { "debug", "info", "warn", "error" };
 	for (size_t i = 0; i < 4; i++)
 		if (strcmp(c->log_level, levels[i]) == 0)

@@ -73,6 +73,7 @@ struct config {
 	long mail_tracking;		/* 1: open pixel and wrapped links */
 	const char *mail_token_key_file;
 	const char *mail_webhook_secret_file; /* HMAC key of POST /api/webhooks/email-events; "": route off */
+	const char *llm_images_model;	/* model of {llm_base_url}/images/generations; "": builtin cards */
 
 	/* Derived at load time. */
 	const char *database_password; /* NULL when no file is set */
