@@ -1,0 +1,57 @@
+/*
+ * asset_store.h - storing an image asset for an owner (Interface C).
+ *
+ * One path for every image that becomes an asset: an upload (POST /api/assets)
+ * and a generated visual both end in asset_store_bytes(). The bytes are
+ * checked and re-encoded with libvips (media.h), written content-addressed
+ * under media_dir, recorded as an `assets` row, and a renditions job
+ * (data-exports queue, kind asset-renditions) is queued in the same
+ * transaction as the row. The module never logs: the caller logs once with
+ * its request or job id.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "config.h"
+#include "db.h"
+
+/* What a stored asset is; every string is owned by the arena given to the call. */
+struct asset_info {
+	const char *id;		  /* uuid of the assets row */
+	const char *sha256;	  /* hex digest of the stored (re-encoded, stripped) bytes */
+	const char *url;	  /* "/media/<aa>/<sha256>.<ext>", what nginx serves */
+	const char *content_type; /* image/png, image/jpeg, image/webp or image/gif */
+	const char *json;	  /* the asset as API.md's `asset` JSON object */
+	long long bytes;	  /* size of the stored file */
+	int width, height;
+	int created;		  /* 1: a new row; 0: the owner already had these bytes */
+};
+
+/*
+ * Stores an image from memory for owner_id exactly as an upload does: the type
+ * is sniffed from the bytes (PNG, JPEG, WebP, GIF), the header is read before
+ * any decode and more than media_max_pixels is refused, metadata (EXIF, GPS,
+ * XMP, ICC after conversion to sRGB) is stripped by re-encoding, the result's
+ * sha256 names the file <media_dir>/<aa>/<sha256>.<ext> (temp file + rename;
+ * the same bytes are one file across owners), the owner's quota is checked,
+ * and the `assets` row plus the renditions job are committed together. The
+ * same bytes stored twice by one owner give the existing asset (created = 0).
+ * filename may be NULL ("image.<ext>" then). media_init() must have run.
+ *
+ * Returns 0 and fills *out, or a negative code with *problem saying why in one
+ * sentence a client may read (problem is left alone on -ENOTCONN/-EIO):
+ *   -EMEDIUMTYPE  not an accepted image (HTTP 415)
+ *   -EFBIG        len > cfg->asset_max_bytes (HTTP 413)
+ *   -EDQUOT       the owner's quota would be exceeded (HTTP 413, quota in the problem)
+ *   -ERANGE       more pixels than allowed, or a decompression bomb (HTTP 422)
+ *   -ENOTCONN     the database is unreachable (HTTP 503)
+ *   -EIO          the database or the file system failed (HTTP 500)
+ */
+int asset_store_bytes(db *d, arena *a, const struct config *cfg, const char *owner_id,
+		      const void *bytes, size_t len, const char *filename,
+		      struct asset_info *out, const char **problem);
+
+/* HTTP status for a code asset_store_bytes() returned (0 -> 201). */
+int asset_store_status(int rc);
