@@ -9,6 +9,13 @@
  * skips what an earlier attempt already stored. Every LLM call reserves its
  * tokens and their price against the owner's limits first (usage.h): items
  * a limit has no room for fail with that limit's message.
+ *
+ * With includeVisuals (the job's payload, else the campaign's
+ * generationSettings) each social post and ad gets its visual (visual.h)
+ * before it is stored, so the item is appended once, with visualAssetId and
+ * visualUrl. An image that fails leaves the item its copy: metadata.
+ * visualError says why, and the job's result (visualErrors) and progress
+ * (visualsFailed) count it; the job still succeeds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,12 +29,16 @@
 #include "json.h"
 #include "platforms.h"
 #include "usage.h"
+#include "visual.h"
 
 
 struct run {
 	struct job *job;
 	int total, done, stored, failed;
 	buf ids;
+	bool visuals;			/* includeVisuals */
+	int visuals_made, visuals_failed;
+	buf visual_errors;		/* result.visualErrors: JSON objects, comma-separated */
 };
 
 /* The strings of payload[key], else settings[key], else fallback. */
@@ -86,7 +97,10 @@ static void announce_progress(struct run *run)
 	struct job *j = run->job;
 	if (!job_progress_due(j, run->done, run->total))
 		return;
-	const char *extra = arena_printf(j->arena, ",\"generated\":%d,\"failed\":%d", run->stored, run->failed);
+	const char *extra = run->visuals ? arena_printf(j->arena, ",\"generated\":%d,\"failed\":%d,\"visuals\":%d,"
+							     "\"visualsFailed\":%d",
+							     run->stored, run->failed, run->visuals_made, run->visuals_failed)
+					 : arena_printf(j->arena, ",\"generated\":%d,\"failed\":%d", run->stored, run->failed);
 	const char *data = job_progress_json(j, run->done, run->total, extra);
 	job_publish(j, "campaign:generation:progress", data);
 	job_publish(j, "job:progress", data);
@@ -127,11 +141,48 @@ void job_generation_announce(struct job *j, enum job_outcome o)
 
 /* ---- the job --------------------------------------------------------------- */
 
-/* Stores a finished item and the job's progress in one commit. */
+/*
+ * Makes t's visual and puts it on the item to be stored (visualAssetId,
+ * visualUrl), or says in metadata.visualError why there is none.
+ */
+static void add_visual(struct run *run, struct gen_task *t)
+{
+	struct job *j = run->job;
+	json_object *item, *meta;
+	if (json_parse_trusted(j->arena, t->item_json, &item) < 0)
+		return; /* our own JSON: cannot happen; the item is stored as it is */
+	struct visual v;
+	const char *why = NULL;
+	int rc = visual_make(job_db(j), j->arena, job_config(j), j->user_id, &t->brief, item, j->campaign_id, alive,
+			     run, &v, &why);
+	if (rc == 0) {
+		json_object_object_add(item, "visualAssetId", json_object_new_string(v.asset_id));
+		json_object_object_add(item, "visualUrl", json_object_new_string(v.url));
+		run->visuals_made++;
+	} else {
+		if (rc == -ECANCELED)
+			why = "cancelled before the visual was made";
+		if (json_object_object_get_ex(item, "metadata", &meta) && json_object_is_type(meta, json_type_object))
+			json_object_object_add(meta, "visualError", json_object_new_string(why));
+		buf_printf(&run->visual_errors, "%s{\"contentType\":\"%s\",\"platform\":\"%s\",\"variant\":%d,\"error\":",
+			   run->visuals_failed++ ? "," : "", t->brief.content_type, t->brief.platform, t->brief.variant);
+		buf_json_str(&run->visual_errors, why);
+		buf_putc(&run->visual_errors, '}');
+		if (rc != -ECANCELED && rc != -EPROTO && rc != -EMEDIUMTYPE && rc != -ERANGE && rc != -EFBIG &&
+		    rc != -EDQUOT)
+			j->warning = arena_printf(j->arena, "visual for %s/%s: %s", t->brief.content_type,
+						  t->brief.platform, why);
+	}
+	t->item_json = arena_strdup(j->arena, json_object_to_json_string_ext(item, JSON_C_TO_STRING_PLAIN));
+}
+
+/* Stores a finished item (with its visual) and the job's progress in one commit. */
 static void finished(struct gen_task *t, void *arg)
 {
 	struct run *run = arg;
 	struct job *j = run->job;
+	if (t->state == GEN_DONE && run->visuals && visual_wanted(t->brief.platform))
+		add_visual(run, t);
 	run->done++;
 	char attempt[16], done[16], total[16];
 	snprintf(attempt, sizeof(attempt), "%d", j->attempt);
@@ -182,7 +233,11 @@ static const char *result_json(struct job *j, struct run *run, struct gen_task *
 		buf_json_str(&b, tasks[i].error);
 		buf_putc(&b, '}');
 	}
-	buf_puts(&b, "]}");
+	buf_putc(&b, ']');
+	if (run->visuals)
+		buf_printf(&b, ",\"visuals\":%d,\"visualErrors\":[%.*s]", run->visuals_made,
+			   (int)run->visual_errors.len, run->visual_errors.data);
+	buf_putc(&b, '}');
 	return buf_cstr(&b);
 }
 
@@ -272,6 +327,11 @@ static enum job_outcome generate(struct job *j, bool single)
 
 	struct run run = { .job = j, .total = (int)n };
 	buf_init(&run.ids, j->arena, 512);
+	buf_init(&run.visual_errors, j->arena, 256);
+	json_object *visuals = NULL;
+	if (!json_object_object_get_ex(j->payload, "includeVisuals", &visuals) && settings)
+		json_object_object_get_ex(settings, "includeVisuals", &visuals);
+	run.visuals = visuals && json_object_is_type(visuals, json_type_boolean) && json_object_get_boolean(visuals);
 	job_progress(j, 0, run.total);
 	announce_start(&run, tasks, n, skipped, single);
 	struct gen_options o = {
