@@ -25,6 +25,7 @@
 /* Items are content_item_fields (content.c) plus content_item_check()'s platform rules, and the flag. */
 static const struct vfield manual_item_fields[] = {
 	CONTENT_ITEM_FIELDS,
+	VUUID("visualAssetId", V_NULLABLE),
 	VBOOL("allowBrandViolations", 0),
 	VEND,
 };
@@ -109,6 +110,40 @@ static PGresult *context_or_fail(request *r, const char *content_id, struct cont
 	return res;
 }
 
+/*
+ * The item's visual from the body: a visualAssetId names one of the caller's
+ * assets (else 422) and sets visualUrl to its URL (the id stored in canonical
+ * form, which asset_delete's in-use check matches); visualAssetId null clears
+ * visualUrl too; a visualUrl given without an asset drops the asset id.
+ */
+static int visual_or_fail(request *r, json_object *body, json_object *item)
+{
+	json_object *id;
+	if (!json_object_object_get_ex(body, "visualAssetId", &id)) {
+		if (json_object_object_get_ex(body, "visualUrl", NULL))
+			json_object_object_del(item, "visualAssetId");
+		return 0;
+	}
+	if (!id) {
+		if (!json_object_object_get_ex(body, "visualUrl", NULL))
+			json_object_object_add(item, "visualUrl", NULL);
+		return 0;
+	}
+	const char *p[] = { r->user_id, json_object_get_string(id) };
+	PGresult *res = req_exec_or_fail(r, STMT_ASSET_URL, p);
+	if (!res)
+		return -EIO;
+	if (PQntuples(res) == 0) {
+		struct verrors errs;
+		verrors_init(&errs, r->arena);
+		verrors_add(&errs, "visualAssetId", "no such asset");
+		return req_errors_or_fail(r, &errs);
+	}
+	json_object_object_add(item, "visualAssetId", json_object_new_string(PQgetvalue(res, 0, 1)));
+	json_object_object_add(item, "visualUrl", json_object_new_string(PQgetvalue(res, 0, 0)));
+	return 0;
+}
+
 static int check_or_fail(request *r, json_object *item)
 {
 	struct verrors errs;
@@ -128,6 +163,8 @@ void content_add(request *r)
 	struct content_context ctx;
 	const struct brand_profile *brand;
 	struct brand_report rep;
+	if (visual_or_fail(r, r->body, r->body) < 0)
+		return;
 	if (!context_or_fail(r, NULL, &ctx, &brand) || brand_or_fail(r, brand, r->body, allow, &rep) < 0)
 		return;
 	static const struct content_origin manual = { "manual", NULL, NULL, NULL, NULL, 0 };
@@ -213,7 +250,7 @@ void content_patch(request *r)
 			return;
 		merge(item, r->body);
 		struct brand_report rep;
-		if (check_or_fail(r, item) < 0 || brand_or_fail(r, brand, item, allow, &rep) < 0)
+		if (visual_or_fail(r, r->body, item) < 0 || check_or_fail(r, item) < 0 || brand_or_fail(r, brand, item, allow, &rep) < 0)
 			return;
 		const char *after = finish_item(r, item, &ctx, NULL, &rep);
 		const char *p[] = { r->user_id, r->params[0], r->params[1], before, after };

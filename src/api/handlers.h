@@ -109,3 +109,9 @@ void list_patch(request *r);
 void list_delete(request *r);
 void list_members_add(request *r);
 void list_member_remove(request *r);
+
+/* assets.c */
+void asset_create(request *r);
+void asset_list(request *r);
+void asset_get(request *r);
+void asset_delete(request *r);

@@ -94,6 +94,11 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/sends/:id/resume",         send_resume,     UUIDS },
 	{ "POST",   "/api/sends/:id/cancel",         send_cancel,     UUIDS },
 
+	{ "POST",   "/api/assets",     asset_create, 0 }, /* the body comes as a file (nginx/media.conf) */
+	{ "GET",    "/api/assets",     asset_list,   0 },
+	{ "GET",    "/api/assets/:id", asset_get,    UUIDS },
+	{ "DELETE", "/api/assets/:id", asset_delete, UUIDS },
+
 	{ "POST",   "/api/webhooks/email-events", mail_webhook_events, PUBLIC | BODY },
 
 	/* the links in sent email (public_mail.c): outside /api/, HTML and images */

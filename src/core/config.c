@@ -83,6 +83,10 @@ static const struct key keys[] = {
 	INT(mail_tracking, 1, 0, 1),
 	SECRET(mail_token_key_file),
 	SECRET(mail_webhook_secret_file),
+	STR(media_dir, "/var/lib/adcraft/media"),
+	INT(asset_max_bytes, 10485760, 1024, 104857600),
+	INT(asset_quota_bytes, 524288000, 0, 1099511627776),
+	INT(media_max_pixels, 50000000, 1, 500000000),
 	STR(llm_images_model, ""),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

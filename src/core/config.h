@@ -73,6 +73,10 @@ struct config {
 	long mail_tracking;		/* 1: open pixel and wrapped links */
 	const char *mail_token_key_file;
 	const char *mail_webhook_secret_file; /* HMAC key of POST /api/webhooks/email-events; "": route off */
+	const char *media_dir;		/* image assets, content-addressed: <media_dir>/<aa>/<sha256>.<ext> */
+	long asset_max_bytes;		/* the largest upload (POST /api/assets) */
+	long asset_quota_bytes;		/* stored asset bytes per user; 0: none */
+	long media_max_pixels;		/* width * height above which an image is refused (422) */
 	const char *llm_images_model;	/* model of {llm_base_url}/images/generations; "": builtin cards */
 
 	/* Derived at load time. */

@@ -932,4 +932,47 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 the request's events array: {applied, unknown} */
 	[STMT_MAIL_WEBHOOK] = { "mail_webhook", "SELECT email_events_apply($1::jsonb)", 1 },
+
+	/* ---- media assets (issue #13 section 2, sql/0018_assets.sql, src/media/) ---- */
+
+	/* $1 sha256: the session lock around writing/unlinking a stored file and its rows */
+	[STMT_ASSET_LOCK] = { "asset_lock", "SELECT pg_advisory_lock(asset_lock_key($1))", 1 },
+	[STMT_ASSET_UNLOCK] = { "asset_unlock", "SELECT pg_advisory_unlock(asset_lock_key($1))", 1 },
+
+	/* $1 user, $2 sha256, $3 filename, $4 type, $5 path, $6 bytes, $7 width, $8 height, $9 quota:
+	 * (asset json or NULL when over quota, created, bytes used before, id) */
+	[STMT_ASSET_STORE] = { "asset_store",
+		"SELECT asset, created, used, asset->>'id' FROM asset_store($1::uuid, $2, $3, $4, $5, $6::bigint, $7::int, $8::int,"
+		" $9::bigint)", 9 },
+
+	/* $1 user, $2/$3 keyset, $4 limit */
+	[STMT_ASSET_LIST] = { "asset_list",
+		"SELECT asset_json(a), a.created_at::text, a.id FROM assets a"
+		" WHERE a.user_id = $1::uuid"
+		"   AND ($2::timestamptz IS NULL OR (a.created_at, a.id) < ($2::timestamptz, $3::uuid))"
+		" ORDER BY a.created_at DESC, a.id DESC LIMIT $4::int + 1", 4 },
+
+	/* $1 user, $2 asset */
+	[STMT_ASSET_GET] = { "asset_get",
+		"SELECT asset_json(a), a.sha256 FROM assets a WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 asset: (status 204/404/409, files to unlink) */
+	[STMT_ASSET_DELETE] = { "asset_delete", "SELECT status, files FROM asset_delete($1::uuid, $2::uuid)", 2 },
+
+	/* $1 user, $2 asset: its URL and canonical id when the caller owns it (visualAssetId), else no row */
+	[STMT_ASSET_URL] = { "asset_url",
+		"SELECT '/media/' || path, id FROM assets WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
+
+	/* $1 asset, $2 user: what the asset-renditions job needs; no row once deleted */
+	[STMT_ASSET_FOR_RENDITIONS] = { "asset_for_renditions",
+		"SELECT path, sha256, content_type FROM assets WHERE id = $1::uuid AND user_id = $2::uuid", 2 },
+
+	/* $1 asset: a retry starts from no renditions */
+	[STMT_ASSET_RENDITION_CLEAR] = { "asset_rendition_clear",
+		"DELETE FROM asset_renditions WHERE asset_id = $1::uuid", 1 },
+
+	/* $1 asset, $2 name, $3 sha256, $4 path, $5 bytes, $6 width, $7 height */
+	[STMT_ASSET_RENDITION_ADD] = { "asset_rendition_add",
+		"INSERT INTO asset_renditions (asset_id, name, sha256, path, bytes, width, height)"
+		" SELECT id, $2, $3, $4, $5::bigint, $6::int, $7::int FROM assets WHERE id = $1::uuid", 7 },
 };

@@ -55,3 +55,20 @@ int asset_store_bytes(db *d, arena *a, const struct config *cfg, const char *own
 
 /* HTTP status for a code asset_store_bytes() returned (0 -> 201). */
 int asset_store_status(int rc);
+
+/*
+ * Writes bytes as the content-addressed file <media_dir>/<aa>/<sha256>.<ext>
+ * (temp file + fsync + rename, mode 0644; directories made as needed), unless
+ * that file already exists. *ret_sha256 and *ret_path (relative to
+ * media_dir) are arena copies; *ret_created says whether this call made the
+ * file. Call it holding STMT_ASSET_LOCK of the sha256 when a row will name
+ * the file. 0 or -errno.
+ */
+int media_file_put(arena *a, const char *media_dir, const void *bytes, size_t len, const char *ext,
+		   const char **ret_sha256, const char **ret_path, int *ret_created);
+
+/* Removes <media_dir>/<path> (a path a row named); a file already gone is fine. 0 or -errno. */
+int media_file_unlink(const char *media_dir, const char *path);
+
+/* Reads <media_dir>/<path> whole onto a. 0 or -errno. */
+int media_file_read(arena *a, const char *media_dir, const char *path, const void **ret, size_t *ret_len);

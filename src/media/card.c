@@ -19,6 +19,8 @@
 #include <json-c/json.h>
 #include <vips/vips.h>
 
+#include "media.h"
+
 #define CARD_FONT "DejaVu Sans Bold"
 #define FOOTER_FONT "DejaVu Sans"
 #define FONT_POINTS 12	/* vips_text's size; dpi scales it to pixels */
@@ -48,14 +50,12 @@ const struct card_palette *card_palette_pick(const char *seed)
 	return &card_palettes[seed && *seed ? h % n : 0];
 }
 
+/* libvips as media_init() sets it up (one thread, no cache, quiet); once per process. */
 static int vips_ready(void)
 {
 	static bool ready;
-	if (ready)
-		return 0;
-	if (VIPS_INIT("adcraft"))
+	if (!ready && media_init() < 0)
 		return -EIO;
-	vips_cache_set_max(0); /* nothing is rendered twice; keep no pixels between renders */
 	ready = true;
 	return 0;
 }

@@ -13,7 +13,7 @@
  * it is escaped, invalid UTF-8 is repaired, and scripts the default sans
  * font lacks fall back through fontconfig.
  *
- * Library code: no database, no logging. libvips is initialised on first use.
+ * Library code: no database, no logging. libvips is set up (media_init()) on first use.
  */
 #pragma once
 

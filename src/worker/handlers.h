@@ -10,6 +10,9 @@ enum job_outcome job_generate_campaign(struct job *j);
 enum job_outcome job_generate_single(struct job *j);
 void job_generation_announce(struct job *j, enum job_outcome o);
 
+/* asset_renditions.c */
+enum job_outcome job_asset_renditions(struct job *j);
+
 /* import_contacts.c */
 enum job_outcome job_import_contacts(struct job *j);
 
