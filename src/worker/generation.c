@@ -38,6 +38,7 @@ struct run {
 	buf ids;
 	bool visuals;			/* includeVisuals */
 	int visuals_made, visuals_failed;
+	bool visual_cancelled;		/* alive() stopped an image: the job ends cancelled */
 	buf visual_errors;		/* result.visualErrors: JSON objects, comma-separated */
 };
 
@@ -160,8 +161,10 @@ static void add_visual(struct run *run, struct gen_task *t)
 		json_object_object_add(item, "visualUrl", json_object_new_string(v.url));
 		run->visuals_made++;
 	} else {
-		if (rc == -ECANCELED)
+		if (rc == -ECANCELED) {
 			why = "cancelled before the visual was made";
+			run->visual_cancelled = true;
+		}
 		if (json_object_object_get_ex(item, "metadata", &meta) && json_object_is_type(meta, json_type_object))
 			json_object_object_add(meta, "visualError", json_object_new_string(why));
 		buf_printf(&run->visual_errors, "%s{\"contentType\":\"%s\",\"platform\":\"%s\",\"variant\":%d,\"error\":",
@@ -353,7 +356,7 @@ static enum job_outcome generate(struct job *j, bool single)
 	for (size_t i = 0; i < n && limit_error; i++)
 		if (tasks[i].error == gen_token_limit_error)
 			tasks[i].error = limit_error;
-	bool cancelled = ran == -ECANCELED;
+	bool cancelled = ran == -ECANCELED || run.visual_cancelled;
 	j->result = result_json(j, &run, tasks, n, skipped, cancelled);
 	if (cancelled)
 		return JOB_CANCELLED;
