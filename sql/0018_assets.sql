@@ -158,3 +158,9 @@ GRANT SELECT, INSERT ON assets TO adcraft_worker;                 -- asset-rendi
 GRANT SELECT, INSERT, DELETE ON asset_renditions TO adcraft_worker; -- renditions replaced on a retry
 
 GRANT SELECT ON assets, asset_renditions TO adcraft_analyst;
+
+REVOKE EXECUTE ON FUNCTION asset_store(uuid, text, text, text, text, bigint, integer, integer, bigint),
+                           asset_delete(uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION asset_store(uuid, text, text, text, text, bigint, integer, integer, bigint)
+    TO adcraft_api, adcraft_worker;                               -- uploads; generated visuals in the worker
+GRANT EXECUTE ON FUNCTION asset_delete(uuid, uuid) TO adcraft_api;

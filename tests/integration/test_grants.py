@@ -37,6 +37,8 @@ EXPECTED = {
         "sends": {S, I, U},
         "send_recipients": {S, I},                      # send_approve() runs as the caller
         "email_events": {S, I},                         # /u/, /t/ and the webhook record them
+        "assets": {S, I, D},                            # upload, list, delete (0018)
+        "asset_renditions": {S},                        # asset_json; the delete cascade runs as owner
     },
     "adcraft_worker": {
         "jobs": {S, I, U, D},                           # I: follow-up deliver-send jobs
@@ -54,6 +56,8 @@ EXPECTED = {
         "sends": {S, U},
         "send_recipients": {S, U},
         "email_events": {S},
+        "assets": {S, I},                               # renditions job; generated visuals (asset_store)
+        "asset_renditions": {S, I, D},                  # a retry replaces them
     },
     "adcraft_analyst": {
         "personas": {S}, "brand_profiles": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
@@ -63,6 +67,7 @@ EXPECTED = {
         "user_limits": {S},
         "contacts": {S}, "lists": {S}, "list_members": {S},
         "sends": {S}, "send_recipients": {S}, "email_events": {S},
+        "assets": {S}, "asset_renditions": {S},
     },
 }
 
@@ -84,6 +89,8 @@ RESTRICTED_FUNCTIONS = {
     "contact_import_apply(uuid,uuid)": {"adcraft_worker"},
     "mail_unsubscribe(uuid,uuid,uuid,text)": {"adcraft_api"},
     "email_events_apply(jsonb)": {"adcraft_api"},
+    "asset_store(uuid,text,text,text,text,bigint,integer,integer,bigint)": {"adcraft_api", "adcraft_worker"},
+    "asset_delete(uuid,uuid)": {"adcraft_api"},
 }
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")

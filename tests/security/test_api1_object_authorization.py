@@ -11,7 +11,9 @@ nothing may change in the database.
 """
 
 import re
+import struct
 import time
+import zlib
 
 import pytest
 
@@ -104,7 +106,7 @@ NO_REF_GETS = {
     "GET /api/health", "GET /api/auth/me", "GET /api/personas", "GET /api/brand-profiles", "GET /api/campaigns",
     "GET /api/campaigns/stats", "GET /api/campaigns/dashboard", "GET /api/content/ai-status",
     "GET /api/jobs/health", "GET /api/jobs/queues/status", "GET /api/jobs/user/recent",
-    "GET /api/usage", "GET /api/lists",
+    "GET /api/usage", "GET /api/lists", "GET /api/assets",
 }
 # Credential routes: they act on what the caller proves it holds (a password, a
 # refresh token, its access token for an events cookie, the cookie it clears, the
@@ -117,6 +119,8 @@ OWN_CREATES = {"POST /api/personas": ("/api/personas", {"name": "B's own"}, "per
                "POST /api/brand-profiles": ("/api/brand-profiles", {"name": "B's own"}, "brand_profiles"),
                "POST /api/contacts": ("/api/contacts", {"email": "b-own@example.com"}, "contacts"),
                "POST /api/lists": ("/api/lists", {"name": "B's own"}, "lists")}
+# Uploads (no JSON body): what they create belongs to the caller (test_uploads_belong_to_the_caller).
+OWN_UPLOADS = {"POST /api/assets"}
 
 # Which of A's objects a path parameter stands for, by the path before it.
 PARAM_OBJECT = [
@@ -127,6 +131,7 @@ PARAM_OBJECT = [
     (r"^/api/contacts/:id", "id", "contact"),
     (r"^/api/lists/:id", "id", "list"),
     (r"^/api/sends/:id", "id", "send"),
+    (r"^/api/assets/:id", "id", "asset"),
     (r".*", "contactId", "contact"),
     (r".*", "contentId", "content"),
     (r".*", "queue", "queue"),
@@ -194,12 +199,26 @@ def world(stack):
                      contentBody="Hi {{firstName}}, here is what is new at Acme this week.")
     send = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/sends",
                              json={"contentId": mail["id"], "listId": lst["id"]}), 201)
+    asset = assert_json(a.req("POST", "/api/assets", data=tiny_png(), headers={"Content-Type": "image/png"}), 201)
+    for _ in range(300):  # its renditions job done, so A's jobs no longer change
+        if assert_json(a.req("GET", f"/api/assets/{asset['id']}"), 200)["renditions"] is not None:
+            break
+        time.sleep(0.05)
     ids = {"persona": persona["id"], "campaign": campaign["id"], "content": item["id"],
            "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id, "brand": brand["id"],
-           "contact": contact["id"], "list": lst["id"], "send": send["id"]}
+           "contact": contact["id"], "list": lst["id"], "send": send["id"], "asset": asset["id"]}
     ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
-                 contact=GHOST, list=GHOST, send=GHOST, refresh="r" * 43)
+                 contact=GHOST, list=GHOST, send=GHOST, asset=GHOST, refresh="r" * 43)
     return a, b, ids, ghost
+
+
+def tiny_png():
+    """A 2x2 PNG, written by hand."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\0" + bytes([200, 30, 60] * 2) for _ in range(2))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def a_state(stack, a_id):
@@ -214,6 +233,7 @@ def a_state(stack, a_id):
             q(stack, "SELECT to_jsonb(m) FROM list_members m WHERE user_id = %s ORDER BY list_id, contact_id",
               (a_id,)),
             q(stack, "SELECT to_jsonb(s) FROM sends s WHERE user_id = %s ORDER BY id", (a_id,)),
+            q(stack, "SELECT to_jsonb(x) FROM assets x WHERE user_id = %s ORDER BY id", (a_id,)),
             q1(stack, "SELECT count(*) FROM send_recipients"),
             q1(stack, "SELECT count(*) FROM contact_imports"),
             q1(stack, "SELECT count(*) FROM llm_usage"),
@@ -227,7 +247,7 @@ def same_refusal(r_a, r_ghost, ids, ghost):
     for k in ("type", "title", "status"):
         assert ba.get(k) == bg.get(k), (ba, bg)
     da, dg = ba.get("detail", ""), bg.get("detail", "")
-    for k in ("persona", "campaign", "content", "job", "brand", "contact", "list"):
+    for k in ("persona", "campaign", "content", "job", "brand", "contact", "list", "asset"):
         da, dg = da.replace(ids[k], "<id>"), dg.replace(ghost[k], "<id>")
     assert da == dg, (ba, bg)
     assert ba.get("errors") == bg.get("errors") or \
@@ -247,11 +267,11 @@ def test_every_route_has_a_case():
             if route.body and route.key not in PATH_BODIES:
                 missing.append(f"{route}: path route with a body but no PATH_BODIES entry")
         elif not any(route.key in s for s in (REF_CASES, NO_REF_GETS, CREDENTIAL_ROUTES,
-                                              OWN_CREATES)):
-            missing.append(f"{route}: not in REF_CASES, NO_REF_GETS, CREDENTIAL_ROUTES or "
-                           "OWN_CREATES")
+                                              OWN_CREATES, OWN_UPLOADS)):
+            missing.append(f"{route}: not in REF_CASES, NO_REF_GETS, CREDENTIAL_ROUTES, "
+                           "OWN_CREATES or OWN_UPLOADS")
     stale = (set(PATH_BODIES) | set(REF_CASES) | NO_REF_GETS | CREDENTIAL_ROUTES |
-             set(OWN_CREATES)) - \
+             set(OWN_CREATES) | OWN_UPLOADS) - \
         {r.key for r in routes_c()}
     assert not missing, "routes without an object-authorization case:\n" + "\n".join(missing)
     assert not stale, f"cases for routes that no longer exist: {stale}"
@@ -276,7 +296,7 @@ def test_path_route_on_other_users_object_is_404(stack, world, route):
         assert_problem(r_ghost, 404)
         same_refusal(r, r_ghost, ids, ghost)
     assert a_state(stack, a.id) == before
-    for k in ("persona", "campaign", "content", "job", "brand", "contact", "list"):
+    for k in ("persona", "campaign", "content", "job", "brand", "contact", "list", "asset"):
         assert ids[k] not in r.text, r.text
 
 
@@ -335,11 +355,11 @@ def test_lists_and_summaries_show_nothing_of_other_users(stack, world, key):
     with Unchanged(stack, a, b):
         for suffix in ("", "?limit=100"):
             if suffix and path not in ("/api/personas", "/api/campaigns", "/api/jobs/user/recent", "/api/contacts",
-                                       "/api/lists"):
+                                       "/api/lists", "/api/assets"):
                 continue
             r = b.req("GET", path + suffix)
             assert r.status_code == 200, (key, r.status_code, r.text)
-            for k in ("persona", "campaign", "content", "job", "user", "brand", "contact", "list"):
+            for k in ("persona", "campaign", "content", "job", "user", "brand", "contact", "list", "asset"):
                 assert ids[k] not in r.text, f"{key} shows A's {k} {ids[k]} to B: {r.text[:800]}"
 
 
@@ -352,6 +372,15 @@ def test_created_objects_belong_to_the_caller(stack, world, key):
     assert_problem(a.req("GET", f"{path}/{created['id']}"), 404)
 
 
+@pytest.mark.parametrize("key", sorted(OWN_UPLOADS))
+def test_uploads_belong_to_the_caller(stack, world, key):
+    a, b, ids, _ = world
+    created = assert_json(b.req("POST", "/api/assets", data=tiny_png(), headers={"Content-Type": "image/png"}), 201)
+    assert created["id"] != ids["asset"]  # the same bytes as A's: B gets an asset of B's own
+    assert q1(stack, "SELECT user_id::text FROM assets WHERE id = %s", (created["id"],)) == b.id
+    assert_problem(a.req("GET", f"/api/assets/{created['id']}"), 404)
+
+
 def test_lists_show_a_its_own_objects(stack, world):
     """The negative checks above mean something: the same routes show A's ids to A."""
     a, _, ids, _ = world
@@ -361,6 +390,7 @@ def test_lists_show_a_its_own_objects(stack, world):
     assert ids["job"] in a.req("GET", "/api/jobs/user/recent?limit=100").text
     assert ids["contact"] in a.req("GET", "/api/contacts?limit=100").text
     assert ids["list"] in a.req("GET", "/api/lists?limit=100").text
+    assert ids["asset"] in a.req("GET", "/api/assets?limit=100").text
     for route in PATH_ROUTES:
         if route.method == "GET":
             assert_json(a.req("GET", concrete(route, ids)), 200)
@@ -381,7 +411,8 @@ def test_stats_count_only_own_objects(stack, world):
 def test_malformed_ids_are_404_not_500(stack, world, bad):
     _, b, ids, _ = world
     for route in PATH_ROUTES:
-        path = concrete(route, dict(ids, persona=bad, campaign=bad, content=bad, job=bad, contact=bad, list=bad))
+        path = concrete(route, dict(ids, persona=bad, campaign=bad, content=bad, job=bad, contact=bad, list=bad,
+                                    asset=bad))
         body = PATH_BODIES.get(route.key) if route.body else None
         r = b.req(route.method, path, json=body)
         assert r.status_code in (400, 404), (route.key, path, r.status_code, r.text)
