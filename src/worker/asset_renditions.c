@@ -131,9 +131,21 @@ enum job_outcome job_asset_renditions(struct job *j)
 		j->error = arena_printf(j->arena, "locking the asset's file: %s", db_error(d));
 		return JOB_RETRY;
 	}
+	/* Deleted while we waited for the lock: its files are gone, make none. */
+	int rc = db_exec(d, j->arena, STMT_ASSET_FOR_RENDITIONS, p, &res);
+	if (rc < 0 || PQntuples(res) == 0) {
+		const char *error = rc < 0 ? arena_printf(j->arena, "loading the asset: %s", db_error(d)) : NULL;
+		db_exec(d, j->arena, STMT_ASSET_UNLOCK, lock, &res);
+		if (error) {
+			j->error = error;
+			return JOB_RETRY;
+		}
+		j->result = "{\"renditions\":0,\"assetDeleted\":true}";
+		return JOB_COMPLETED;
+	}
 	struct made made[NSIZES];
 	enum job_outcome o = JOB_COMPLETED;
-	int rc = make_all(j, path, mime, made);
+	rc = make_all(j, path, mime, made);
 	if (rc == -ECANCELED)
 		o = j->cancelled ? JOB_CANCELLED : JOB_RELEASE;
 	else if (rc == -EMEDIUMTYPE)
