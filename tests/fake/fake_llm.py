@@ -40,7 +40,8 @@ without "times" applies forever; no rule = {"mode": "ok"}. Rule keys:
   sizeBytes   body size for mode huge (default 50 MiB), streamed in 64 KiB chunks
   refusal     refusal text (mode refusal)
   image       images endpoint, mode ok: png (default) | svg | garbage | pngheader (PNG magic, then
-              garbage) | bomb (a PNG header claiming 20000x20000) | notb64 | url (data[0].url
+              garbage) | bomb (a PNG header claiming 20000x20000) | big (a real 2000x2000 PNG of
+              noise, about 12 MB: over the default upload limit) | notb64 | url (data[0].url
               instead of b64_json) | empty (data: [])
   imageSize   "WxH" of the PNG (default: the request's size)
 
@@ -55,6 +56,7 @@ answer was finished), clientGoneMono}. GET /requests also reports maxInFlight
 import argparse
 import base64
 import json
+import os
 import re
 import select
 import signal
@@ -285,6 +287,16 @@ def bomb_png():
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
+def noise_png(width, height):
+    """A real PNG that does not compress: width x height pixels of random RGB."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    raw = b"".join(b"\x00" + os.urandom(3 * width) for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b"")
+
+
 def image_answer(body, rule):
     """The images endpoint's answer (a dict) for mode ok."""
     kind = rule.get("image", "png")
@@ -298,6 +310,7 @@ def image_answer(body, rule):
         "garbage": lambda: b"this is not an image, only words pretending " * 20,
         "pngheader": lambda: b"\x89PNG\r\n\x1a\n" + b"garbage after a PNG signature " * 20,
         "bomb": bomb_png,
+        "big": lambda: noise_png(2000, 2000),
     }
     created = int(time.time())
     if kind == "notb64":
