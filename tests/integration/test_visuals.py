@@ -159,6 +159,21 @@ class TestImagesEndpoint:
         assert "Acme Planner" in b["prompt"] and "linkedin" in b["prompt"], b["prompt"]
         assert item["contentBody"] and len(data) > 100
 
+    def test_images_are_fetched_concurrently(self, stack, fake):
+        fake.script({"match": {"endpoint": "images"}, "latencyMs": 800})
+        user = GenUser(stack)
+        camp = user.campaign(generationSettings={"includeVisuals": True})
+        t0 = time.monotonic()
+        job = start_job(user, camp["id"], {"contentTypes": ["social_post"],
+                                           "platforms": ["linkedin", "twitter", "facebook", "instagram"]})
+        done = user.wait_job(job["id"], timeout=30)
+        took = time.monotonic() - t0
+        assert done["state"] == "completed" and done["result"]["visuals"] == 4, done
+        arrivals = sorted(q["mono"] for q in image_requests(fake))
+        assert len(arrivals) == 4 and arrivals[-1] - arrivals[0] < 0.5, arrivals
+        assert took < 3.0, f"4 images at 800 ms each took {took:.2f}s"
+        assert all(i.get("visualAssetId") for i in stored_content(stack, camp["id"]))
+
     def test_square_platform_asks_for_a_square(self, stack, fake):
         user, _, item = self.one_post(stack, fake, platform="instagram")
         check_visual(stack, user, item, (1024, 1024))
