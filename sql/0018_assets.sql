@@ -96,12 +96,12 @@ DECLARE
     total bigint;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('adcraft.asset_quota'), hashtext(owner::text));
+    SELECT coalesce(sum(x.bytes), 0) INTO total FROM assets x WHERE x.user_id = owner;
     SELECT * INTO a FROM assets WHERE user_id = owner AND sha256 = digest;
     IF FOUND THEN
-        RETURN QUERY SELECT asset_json(a), false, NULL::bigint;
+        RETURN QUERY SELECT asset_json(a), false, total;
         RETURN;
     END IF;
-    SELECT coalesce(sum(x.bytes), 0) INTO total FROM assets x WHERE x.user_id = owner;
     IF quota > 0 AND total + size > quota THEN
         RETURN QUERY SELECT NULL::json, false, total;
         RETURN;
@@ -114,7 +114,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION asset_store(uuid, text, text, text, text, bigint, integer, integer, bigint) IS
-    'Inserts an asset and queues its asset-renditions job, or returns the owner''s existing asset with these bytes (created false), or, over quota (> 0), no asset and the bytes already used.';
+    'Inserts an asset and queues its asset-renditions job, or returns the owner''s existing asset with these bytes (created false), or, over quota (> 0), no asset; used is the owner''s stored bytes before this call.';
 
 -- Deletes one asset of owner unless a content item names it. Returns the
 -- status (404, 409, 204) and, for 204, the files (paths under media_dir) no

@@ -141,7 +141,7 @@ void asset_create(request *r)
 		len = part.len;
 		filename = part.filename;
 	}
-	struct asset_info info;
+	struct asset_info info = { 0 };
 	const char *why = NULL;
 	int rc = asset_store_bytes(r->app->db, r->arena, cfg, r->user_id, body, len, filename, &info, &why);
 	if (rc < 0) {
@@ -152,6 +152,11 @@ void asset_create(request *r)
 					why ? why : db_error(r->app->db));
 			req_problem(r, status, status == 503 ? "the database is unavailable; retry shortly"
 							     : "the asset could not be stored");
+		} else if (rc == -EDQUOT) {
+			req_problem_extra(r, 413,
+					  arena_printf(r->arena, ",\"quotaBytes\":%ld,\"usedBytes\":%lld,\"imageBytes\":%lld",
+						       cfg->asset_quota_bytes, info.quota_used, info.bytes),
+					  "%s", why);
 		} else {
 			req_problem(r, status, "%s", why);
 		}

@@ -122,6 +122,20 @@ void req_problem(request *r, int status, const char *fmt, ...)
 	send_raw(r, status, "application/problem+json", b.data, b.len);
 }
 
+void req_problem_extra(request *r, int status, const char *members, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *detail = arena_vprintf(r->arena, fmt, ap);
+	va_end(ap);
+	buf b;
+	buf_init(&b, r->arena, 256);
+	problem_begin(&b, status, detail);
+	buf_puts(&b, members);
+	buf_putc(&b, '}');
+	send_raw(r, status, "application/problem+json", b.data, b.len);
+}
+
 void req_problem_fields(request *r, const struct verrors *errs)
 {
 	req_problem_fields_detail(r, errs->count == 1 ? "1 field is invalid"

@@ -95,6 +95,9 @@ void req_add_header(request *r, const char *fmt, ...) __attribute__((format(prin
 
 /* Sends application/problem+json with the standard title for status. */
 void req_problem(request *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with members of its own after detail: members is JSON text such as ",\"quotaBytes\":5". */
+void req_problem_extra(request *r, int status, const char *members, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* 422 with the list of field errors. */
 void req_problem_fields(request *r, const struct verrors *errs);
 /* The same with a detail of its own. */

@@ -216,10 +216,11 @@ int asset_store_bytes(db *d, arena *a, const struct config *cfg, const char *own
 	if ((rc = db_exec(d, a, STMT_ASSET_STORE, p, &res)) < 0) {
 		rc = db_rc(rc);
 	} else if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		*problem = arena_printf(a, "the upload would exceed the storage quota of %ld bytes (%s bytes used, "
+		out->bytes = (long long)stored_len;
+		out->quota_used = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 2)) : 0;
+		*problem = arena_printf(a, "the upload would exceed the storage quota of %ld bytes (%lld bytes used, "
 					   "this image is %zu bytes)",
-					cfg->asset_quota_bytes, PQntuples(res) == 1 ? PQgetvalue(res, 0, 2) : "?",
-					stored_len);
+					cfg->asset_quota_bytes, out->quota_used, stored_len);
 		rc = -EDQUOT;
 	} else {
 		const char *json = PQgetvalue(res, 0, 0);
@@ -233,6 +234,7 @@ int asset_store_bytes(db *d, arena *a, const struct config *cfg, const char *own
 			.width = w,
 			.height = h,
 			.created = strcmp(PQgetvalue(res, 0, 1), "t") == 0,
+			.quota_used = atoll(PQgetvalue(res, 0, 2)),
 		};
 		rc = 0;
 	}

@@ -27,6 +27,7 @@ struct asset_info {
 	long long bytes;	  /* size of the stored file */
 	int width, height;
 	int created;		  /* 1: a new row; 0: the owner already had these bytes */
+	long long quota_used;	  /* the owner's stored bytes before this image (also set on -EDQUOT) */
 };
 
 /*
@@ -41,7 +42,8 @@ struct asset_info {
  * filename may be NULL ("image.<ext>" then). media_init() must have run.
  *
  * Returns 0 and fills *out, or a negative code with *problem saying why in one
- * sentence a client may read (problem is left alone on -ENOTCONN/-EIO):
+ * sentence a client may read (problem is left alone on -ENOTCONN/-EIO); on
+ * -EDQUOT only out->bytes (this image, stored) and out->quota_used are set:
  *   -EMEDIUMTYPE  not an accepted image (HTTP 415)
  *   -EFBIG        len > cfg->asset_max_bytes (HTTP 413)
  *   -EDQUOT       the owner's quota would be exceeded (HTTP 413, quota in the problem)

@@ -220,6 +220,8 @@ def test_quota_is_413_with_the_quota(stack, user):
     before = refusal_count(stack)
     body = assert_problem(upload(user, second, "noise2.png"), 413)
     assert str(ASSET_QUOTA) in body["detail"]
+    assert body["quotaBytes"] == ASSET_QUOTA and body["usedBytes"] == a["bytes"]
+    assert a["bytes"] + body["imageBytes"] > ASSET_QUOTA
     assert refusal_count(stack) == before
     sha2 = hashlib.sha256(second).hexdigest()  # (the stored bytes differ; nothing new on disk at all)
     assert not media_files(stack, sha2)
