@@ -121,17 +121,17 @@ void asset_create(request *r)
 	if (query_parse_or_fail(r, params, &lp) < 0)
 		return;
 	const struct config *cfg = r->app->cfg;
-	const char *ct = req_param(r, "CONTENT_TYPE"), *boundary = NULL;
+	const char *ct = req_param(r, "CONTENT_TYPE"), *boundary = NULL, *body;
+	size_t len;
+	/* An empty or absent body is 400 whatever its type; asset_store_bytes applies the exact limit. */
+	if (body_file_or_fail(r, cfg->asset_max_bytes + FORM_OVERHEAD, &body, &len) < 0)
+		return;
 	bool form = multipart_boundary(r->arena, ct, &boundary) == 0;
 	if (!form && !raw_image_type(ct)) {
 		req_problem(r, 415, "the body must be multipart/form-data with a file part, or an image sent as "
 				    "image/png, image/jpeg, image/webp or image/gif");
 		return;
 	}
-	const char *body;
-	size_t len;
-	if (body_file_or_fail(r, cfg->asset_max_bytes + (form ? FORM_OVERHEAD : 0), &body, &len) < 0)
-		return;
 	const char *filename = lp.values[0];
 	if (form) {
 		struct multipart_part part = { 0 };
@@ -146,7 +146,9 @@ void asset_create(request *r)
 	int rc = asset_store_bytes(r->app->db, r->arena, cfg, r->user_id, body, len, filename, &info, &why);
 	if (rc < 0) {
 		int status = asset_store_status(rc);
-		if (status == 503 || status == 500) {
+		if (rc == -ENOENT) {
+			req_account_gone(r);
+		} else if (status == 503 || status == 500) {
 			if (status == 500)
 				log_msg(LOG_ERROR, "rid=%s storing an asset: %s", r->request_id,
 					why ? why : db_error(r->app->db));

@@ -445,6 +445,10 @@ static int validate(struct config *c, char *err, size_t errlen)
 		return r;
 	if (c->job_stale_seconds <= c->job_heartbeat_seconds)
 		return fail(err, errlen, "job_stale_seconds must exceed job_heartbeat_seconds");
+	/* media files are named <media_dir>/<aa>/<sha256>.<ext> and written with snprintf into 4 KiB */
+	if (c->media_dir[0] != '/' || strlen(c->media_dir) > 3000)
+		return fail(err, errlen, "media_dir must be an absolute path of at most 3000 bytes, got \"%s\"",
+			    c->media_dir);
 	char host[256];
 	int port;
 	if (*c->listen_tcp && config_parse_hostport(c->listen_tcp, host, sizeof(host), &port) < 0)

@@ -29,7 +29,7 @@ int asset_store_status(int rc)
 		int rc, status;
 	} map[] = {
 		{ 0, 201 },	       { -EMEDIUMTYPE, 415 }, { -EFBIG, 413 }, { -EDQUOT, 413 },
-		{ -ERANGE, 422 },      { -ENOTCONN, 503 },
+		{ -ERANGE, 422 },      { -ENOTCONN, 503 },	{ -ENOENT, 401 },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (map[i].rc == rc)
@@ -214,7 +214,8 @@ int asset_store_bytes(db *d, arena *a, const struct config *cfg, const char *own
 	snprintf(quota, sizeof(quota), "%ld", cfg->asset_quota_bytes);
 	const char *p[] = { owner_id, sha, clean_filename(a, filename, t->ext), t->mime, path, size, ws, hs, quota };
 	if ((rc = db_exec(d, a, STMT_ASSET_STORE, p, &res)) < 0) {
-		rc = db_rc(rc);
+		/* the owner's row is gone (a valid token of a deleted account): assets_user_id_fkey */
+		rc = rc == -EIO && strcmp(db_sqlstate(d), "23503") == 0 ? -ENOENT : db_rc(rc);
 	} else if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		out->bytes = (long long)stored_len;
 		out->quota_used = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 2)) : 0;

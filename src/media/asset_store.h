@@ -48,6 +48,7 @@ struct asset_info {
  *   -EFBIG        len > cfg->asset_max_bytes (HTTP 413)
  *   -EDQUOT       the owner's quota would be exceeded (HTTP 413, quota in the problem)
  *   -ERANGE       more pixels than allowed, or a decompression bomb (HTTP 422)
+ *   -ENOENT       owner_id has no users row (a deleted account; HTTP 401)
  *   -ENOTCONN     the database is unreachable (HTTP 503)
  *   -EIO          the database or the file system failed (HTTP 500)
  */

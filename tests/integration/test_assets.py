@@ -343,3 +343,17 @@ def test_unauthenticated_is_401(stack):
                       timeout=10)
     assert_problem(r, 401)
     assert_problem(requests.get(stack.url("/api/assets"), timeout=10), 401)
+
+
+def test_token_of_a_deleted_account_stores_nothing(stack):
+    """A valid token whose users row is gone: 401, no row and no file (the new file is unlinked)."""
+    gone = User(stack)
+    data = unique_png()
+    with stack.db() as conn:
+        conn.execute("DELETE FROM users WHERE id = %s", (gone.id,))
+    wait_jobs_idle(stack)
+    files = media_file_count(stack)
+    assert_problem(upload(gone, data, "gone.png"), 401)
+    assert_problem(upload_raw(gone, b"", "image/png"), 400)
+    assert media_file_count(stack) == files
+    assert stack.scalar("SELECT count(*) FROM assets WHERE user_id = %s", (gone.id,)) == 0

@@ -100,6 +100,31 @@ static void test_mail(const char *keypath)
 	   err);
 }
 
+/* Media asset keys (docs/media.md): defaults, and media_dir must be absolute. */
+static void test_media(const char *keypath)
+{
+	char err[512] = "", conf[1024];
+	struct config *c = NULL;
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n", keypath);
+	is_int(load(conf, &c, err), 0, "defaults load (%s)", err);
+	is_str(c->media_dir, "/var/lib/adcraft/media", "media_dir default");
+	ok(c->asset_max_bytes == 10485760 && c->asset_quota_bytes == 524288000 && c->media_max_pixels == 50000000,
+	   "asset limits default to 10 MiB, 500 MiB, 50 megapixels");
+	config_free(c);
+	static const struct {
+		const char *line, *needle;
+	} bad[] = {
+		{ "media_dir = media\n", "media_dir" },	     { "media_dir = \n", "media_dir" },
+		{ "asset_max_bytes = 10\n", "asset_max_bytes" }, { "media_max_pixels = 0\n", "media_max_pixels" },
+		{ "asset_quota_bytes = -1\n", "asset_quota_bytes" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n%s", keypath, bad[i].line);
+		ok(load(conf, &c, err) < 0 && strstr(err, bad[i].needle), "refused: %.*s (%s)",
+		   (int)strcspn(bad[i].line, "\n"), bad[i].line, err);
+	}
+}
+
 int main(void)
 {
 	mkdtemp(dir);
@@ -215,6 +240,7 @@ int main(void)
 	}
 
 	test_mail(keypath);
+	test_media(keypath);
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
