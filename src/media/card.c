@@ -89,9 +89,19 @@ static const char *markup(arena *a, const char *s)
 	return out;
 }
 
+/* Whether the last vips_text() failed because its text draws nothing (blanks, zero-width characters). */
+static bool nothing_drawn(void)
+{
+	if (!strstr(vips_error_buffer(), "no text to render"))
+		return false;
+	vips_error_clear();
+	return true;
+}
+
 /*
  * A text mask for s that fits box_w x box_h: autofitted, then at most
  * max_dpi, then (belt and braces) shrunk if pango still overflowed.
+ * -ENODATA when the text draws nothing.
  */
 static int text_mask(struct images *im, const char *font, const char *text, int box_w, int box_h, int max_dpi,
 		     VipsImage **ret)
@@ -100,7 +110,7 @@ static int text_mask(struct images *im, const char *font, const char *text, int 
 	int dpi = 0;
 	if (!t || vips_text(t, text, "font", font, "width", box_w, "height", box_h, "wrap",
 			    VIPS_TEXT_WRAP_WORD_CHAR, "autofit_dpi", &dpi, NULL))
-		return -EIO;
+		return t && nothing_drawn() ? -ENODATA : -EIO;
 	if (dpi > max_dpi) {
 		if (!(t = slot(im)) || vips_text(t, text, "font", font, "width", box_w, "dpi", max_dpi, "wrap",
 						 VIPS_TEXT_WRAP_WORD_CHAR, NULL))
@@ -180,12 +190,14 @@ static int draw(arena *a, struct images *im, const struct card_spec *s, VipsImag
 		rc = text_mask(im, CARD_FONT, markup(a, headline), box_w, head_h, head_dpi, &mask);
 		if (rc == 0)
 			rc = paint(im, &canvas, mask, margin, margin + (head_h - vips_image_get_height(mask)) / 2, p->text);
+		rc = rc == -ENODATA ? 0 : rc; /* blank text: a card without it */
 	}
 	if (rc == 0 && footer && *footer) {
 		rc = text_mask(im, FOOTER_FONT, markup(a, footer), box_w, footer_h, foot_dpi, &mask);
 		if (rc == 0)
 			rc = paint(im, &canvas, mask, margin,
 				   s->height - band - footer_h + (footer_h - vips_image_get_height(mask)) / 2, p->text);
+		rc = rc == -ENODATA ? 0 : rc;
 	}
 	if (rc == 0)
 		*ret = canvas;

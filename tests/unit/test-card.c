@@ -146,6 +146,18 @@ static void long_and_hostile_text(arena *a)
 	check_card(a, &s, "the smallest card");
 	s.headline = NULL;
 	check_card(a, &s, "no headline: the footer stands in");
+	static const char *const blanks[] = { " ", "\t\n ", "\u200b", "\u200b\u200b \u2060" };
+	for (size_t i = 0; i < sizeof(blanks) / sizeof(blanks[0]); i++) {
+		struct card_spec blank = { 400, 300, blanks[i], i % 2 ? " " : NULL, card_palette_pick("blank") };
+		const void *png;
+		size_t len;
+		struct decoded d = { 0 };
+		ok(card_render(a, &blank, &png, &len, NULL) == 0 && decode(png, len, &d) == 0 &&
+			   off_colour(&d, 0, 0, 400, 300 - 300 * 5 / 100, blank.palette->background) == 0,
+		   "blank text %zu: a card with only its colours", i);
+		if (d.px)
+			g_free(d.px);
+	}
 	const void *png = NULL;
 	size_t len = 0;
 	s.width = 10;
