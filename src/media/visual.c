@@ -9,7 +9,9 @@
  * arena, whose allocation may longjmp); the easy handles, header lists,
  * buffers and the multi handle are registered on the arena, so they are
  * released with it whatever happens, and each transfer is also released as
- * soon as it ends (an image answer can be 22 MiB; a job makes many).
+ * soon as it ends (an image answer can be 22 MiB; a job makes many). What
+ * one image needs in memory (decoded bytes, card pixels, the re-encoded
+ * copy) lives on a scratch arena freed once the image is stored.
  */
 #include "visual.h"
 
@@ -59,8 +61,38 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Stores the image of t as an asset (when rc is 0), then hands t to the caller. */
-static void finish(struct batch *b, struct visual_task *t, int rc, const char *why, const void *bytes, size_t len)
+/*
+ * A scratch arena for one image: the decoded answer, the card's pixels, the
+ * re-encoded copy asset_store_bytes() makes. A job makes many images and its
+ * own arena lives until the job ends, so each image's megabytes go when it
+ * is stored. The holder lives on the batch's arena, whose reset frees a
+ * scratch arena left behind by an out-of-memory jump.
+ */
+struct scratch {
+	arena *a;
+};
+
+static void scratch_release(void *arg)
+{
+	struct scratch *s = arg;
+	arena_free(s->a);
+	s->a = NULL;
+}
+
+static struct scratch *scratch_new(struct batch *b)
+{
+	struct scratch *s = arena_zalloc(b->a, sizeof(*s));
+	s->a = arena_new(65536);
+	arena_defer(b->a, scratch_release, s);
+	return s;
+}
+
+/*
+ * Stores the image of t (bytes on s, which may be NULL) as an asset when rc
+ * is 0, hands t to the caller, then frees s.
+ */
+static void finish(struct batch *b, struct visual_task *t, int rc, const char *why, const void *bytes, size_t len,
+		   struct scratch *s)
 {
 	if (rc == 0) {
 		struct asset_info info;
@@ -68,10 +100,10 @@ static void finish(struct batch *b, struct visual_task *t, int rc, const char *w
 		bool images = *b->cfg->llm_images_model;
 		/* a card is a PNG; what the endpoint sent is named by its sniffed type (NULL: "image.<ext>") */
 		const char *filename = images ? NULL : arena_printf(b->a, "visual-%s.png", t->brief->platform);
-		rc = asset_store_bytes(b->d, b->a, b->cfg, b->owner_id, bytes, len, filename, &info, &problem);
+		rc = asset_store_bytes(b->d, s ? s->a : b->a, b->cfg, b->owner_id, bytes, len, filename, &info, &problem);
 		if (rc == 0) {
-			t->out.asset_id = info.id;
-			t->out.url = info.url;
+			t->out.asset_id = arena_strdup(b->a, info.id);
+			t->out.url = arena_strdup(b->a, info.url);
 			t->out.width = info.width;
 			t->out.height = info.height;
 		} else {
@@ -81,7 +113,9 @@ static void finish(struct batch *b, struct visual_task *t, int rc, const char *w
 		}
 	}
 	t->rc = rc;
-	t->error = rc < 0 ? (why ? why : "the visual could not be made") : NULL;
+	t->error = rc < 0 ? arena_strdup(b->a, why ? why : "the visual could not be made") : NULL;
+	if (s)
+		scratch_release(s);
 	b->done(t, b->done_arg);
 }
 
@@ -96,7 +130,7 @@ static int run_cards(struct batch *b, struct visual_task *tasks, size_t n, bool 
 		if (alive && !alive(alive_arg)) {
 			for (size_t j = i; j < n; j++)
 				if (tasks[j].rc == PENDING)
-					finish(b, &tasks[j], -ECANCELED, "cancelled", NULL, 0);
+					finish(b, &tasks[j], -ECANCELED, "cancelled", NULL, 0, NULL);
 			return -ECANCELED;
 		}
 		const struct platform_rule *r = platform_find(t->brief->platform);
@@ -105,10 +139,11 @@ static int run_cards(struct batch *b, struct visual_task *tasks, size_t n, bool 
 		const void *png = NULL;
 		size_t len = 0;
 		const char *why = NULL;
+		struct scratch *scratch = scratch_new(b);
 		int64_t start = now_ms();
-		int rc = card_render(b->a, &spec, &png, &len, &why) < 0 ? -EIO : 0;
+		int rc = card_render(scratch->a, &spec, &png, &len, &why) < 0 ? -EIO : 0;
 		t->out.latency_ms = (long)(now_ms() - start);
-		finish(b, t, rc, why, png, len);
+		finish(b, t, rc, why, png, len, scratch);
 	}
 	return 0;
 }
@@ -213,6 +248,7 @@ static void transfer_done(struct batch *b, struct visual_task *t, CURLcode code)
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &t->out.http_status);
 	t->out.latency_ms = (long)(now_ms() - x->started_ms);
 	struct images_answer ans = { .ok = false };
+	struct scratch *scratch = scratch_new(b);
 	const char *why;
 	if (x->overflow)
 		why = arena_printf(b->a, "the images endpoint's response is larger than %d MiB",
@@ -220,11 +256,11 @@ static void transfer_done(struct batch *b, struct visual_task *t, CURLcode code)
 	else if (code != CURLE_OK)
 		why = arena_printf(b->a, "the images request failed: %s", curl_easy_strerror(code));
 	else {
-		images_parse(b->a, t->out.http_status, x->data ? x->data : "", x->len, &ans);
+		images_parse(scratch->a, t->out.http_status, x->data ? x->data : "", x->len, &ans);
 		why = ans.error;
 	}
 	transfer_release(x); /* the decoded bytes are on the arena */
-	finish(b, t, ans.ok ? 0 : -EPROTO, why, ans.bytes, ans.len);
+	finish(b, t, ans.ok ? 0 : -EPROTO, why, ans.bytes, ans.len, scratch);
 }
 
 /* Runs the `wanted` pending tasks among tasks[0..n). */
@@ -235,7 +271,7 @@ static int run_images(struct batch *b, struct visual_task *tasks, size_t n, size
 	if (!multi) {
 		for (size_t i = 0; i < n; i++)
 			if (tasks[i].rc == PENDING)
-				finish(b, &tasks[i], -ENOMEM, "could not start an HTTP request", NULL, 0);
+				finish(b, &tasks[i], -ENOMEM, "could not start an HTTP request", NULL, 0, NULL);
 		return 0;
 	}
 	arena_defer(b->a, multi_release, multi);
@@ -247,7 +283,7 @@ static int run_images(struct batch *b, struct visual_task *tasks, size_t n, size
 				if (tasks[i].rc == PENDING) { /* in flight or not started */
 					if (tasks[i].transfer)
 						transfer_release(tasks[i].transfer);
-					finish(b, &tasks[i], -ECANCELED, "cancelled", NULL, 0);
+					finish(b, &tasks[i], -ECANCELED, "cancelled", NULL, 0, NULL);
 				}
 			return -ECANCELED;
 		}
@@ -259,7 +295,7 @@ static int run_images(struct batch *b, struct visual_task *tasks, size_t n, size
 				continue;
 			}
 			transfer_release(tasks[next].transfer);
-			finish(b, &tasks[next], -ENOMEM, "could not start an HTTP request", NULL, 0);
+			finish(b, &tasks[next], -ENOMEM, "could not start an HTTP request", NULL, 0, NULL);
 			ended++;
 		}
 		int running, left;
@@ -293,7 +329,7 @@ int visual_make_all(db *d, arena *a, const struct config *cfg, const char *owner
 			wanted++;
 		else
 			finish(&b, &tasks[i], -ENOENT, arena_printf(a, "%s items carry no visual", tasks[i].brief->platform),
-			       NULL, 0);
+			       NULL, 0, NULL);
 	}
 	if (concurrency < 1)
 		concurrency = 1;
