@@ -48,9 +48,12 @@ static const char *sha256_hex(arena *a, const void *bytes, size_t len)
 	return hex;
 }
 
+/* A directory nginx can traverse whatever the process's umask (the units set 0077). */
 static int mkdir_one(const char *path)
 {
-	return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+	if (mkdir(path, 0755) == 0)
+		return chmod(path, 0755) == 0 ? 0 : -errno;
+	return errno == EEXIST ? 0 : -errno;
 }
 
 static int write_all(int fd, const void *bytes, size_t len)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <vips/vips.h>
+#include <vips/vector.h> /* vips_vector_set_enabled: not in vips.h */
 
 #include "media.h"
 
@@ -70,11 +71,15 @@ int media_init(void)
 {
 	setenv("VIPS_CONCURRENCY", "1", 1);
 	setenv("VIPS_WARNING", "0", 1);
+	setenv("VIPS_NOVECTOR", "1", 1);
 	/* libvips and GLib warn through g_log: never to our stderr (the JSON log). */
 	g_log_set_handler("VIPS", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION, drop_log, NULL);
 	g_log_set_handler("GLib-GObject", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, drop_log, NULL);
 	if (VIPS_INIT("adcraft") != 0)
 		return -EIO;
+	/* No run-time code generation (orc): the units forbid writable executable memory
+	 * (MemoryDenyWriteExecute=yes), and plain C paths behave the same everywhere. */
+	vips_vector_set_enabled(FALSE);
 	vips_concurrency_set(1);
 	vips_cache_set_max(0);
 	vips_cache_set_max_mem(0);

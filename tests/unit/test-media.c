@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "asset_store.h"
 #include "media.h"
 #include "tap.h"
 
@@ -123,6 +127,37 @@ static void test_renditions(arena *a)
 	}
 }
 
+/* Files nginx must read: 0755 directories and 0644 files even under the units' UMask=0077. */
+static void test_file_put(arena *a)
+{
+	char dir[] = "/tmp/adcraft-media-XXXXXX";
+	ok(mkdtemp(dir) != NULL, "temporary directory");
+	const char *root = arena_printf(a, "%s/media", dir), *sha, *path;
+	int created = -1;
+	mode_t old = umask(077);
+	is_int(media_file_put(a, root, "abc", 3, "png", &sha, &path, &created), 0, "file written");
+	umask(old);
+	is_str(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "named by its sha256");
+	is_str(path, "ba/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.png", "relative path");
+	is_int(created, 1, "created");
+	struct stat st;
+	ok(stat(root, &st) == 0 && (st.st_mode & 0777) == 0755, "media_dir 0755 (%o)", st.st_mode & 0777);
+	ok(stat(arena_printf(a, "%s/ba", root), &st) == 0 && (st.st_mode & 0777) == 0755, "subdirectory 0755");
+	ok(stat(arena_printf(a, "%s/%s", root, path), &st) == 0 && (st.st_mode & 0777) == 0644 && st.st_size == 3,
+	   "file 0644, 3 bytes");
+	is_int(media_file_put(a, root, "abc", 3, "png", &sha, &path, &created), 0, "the same bytes again");
+	is_int(created, 0, "not written twice");
+	const void *back;
+	size_t back_len = 0;
+	ok(media_file_read(a, root, path, &back, &back_len) == 0 && back_len == 3 && memcmp(back, "abc", 3) == 0,
+	   "read back");
+	is_int(media_file_unlink(root, path), 0, "unlinked");
+	is_int(media_file_unlink(root, path), 0, "unlinking a file already gone is fine");
+	rmdir(arena_printf(a, "%s/ba", root));
+	rmdir(root);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	arena *a = arena_new(1 << 20);
@@ -131,6 +166,7 @@ int main(void)
 	test_refusals(a);
 	test_strip(a);
 	test_renditions(a);
+	test_file_put(a);
 	arena_free(a);
 	return tap_done();
 }
