@@ -79,11 +79,7 @@ const struct body_schema campaign_body_schemas[] = {
 	{ .route = NULL },
 };
 
-/*
- * Field rules plus the cross-field ones (endDate >= startDate when both are
- * sent; includeVisuals stays false until visuals are generated, see the Media
- * issue): every error at once.
- */
+/* Field rules plus the cross-field one (endDate >= startDate when both are sent): every error at once. */
 static int body_or_fail(request *r, const struct vfield *fields, bool partial)
 {
 	struct verrors errs;
@@ -91,12 +87,6 @@ static int body_or_fail(request *r, const struct vfield *fields, bool partial)
 	const char *start = vget_str(r->body, "startDate"), *end = vget_str(r->body, "endDate");
 	if (start && end && is_date(start) && is_date(end) && strcmp(end, start) < 0)
 		verrors_add(&errs, "endDate", "must not be before startDate");
-	json_object *settings = json_object_object_get(r->body, "generationSettings"), *visuals;
-	if (settings && json_object_is_type(settings, json_type_object) &&
-	    json_object_object_get_ex(settings, "includeVisuals", &visuals) &&
-	    json_object_is_type(visuals, json_type_boolean) && json_object_get_boolean(visuals))
-		verrors_add(&errs, "generationSettings.includeVisuals",
-			    "visuals are not generated yet: send false or leave it out");
 	return req_errors_or_fail(r, &errs);
 }
 

@@ -146,6 +146,7 @@ static const struct vfield generate_fields[] = {
 	VENUMS("contentTypes", V_UNIQUE, 1, N_CONTENT_TYPES, content_type_names),
 	VENUMS("platforms", V_UNIQUE, 1, N_PLATFORMS, platform_names),
 	VINT("variations", 0, 1, 5),
+	VBOOL("includeVisuals", 0),
 	VSTR("idempotencyKey", 0, 1, 200),
 	VEND,
 };
@@ -153,6 +154,7 @@ static const struct vfield generate_fields[] = {
 static const struct vfield generate_single_fields[] = {
 	VENUM("contentType", V_REQUIRED, content_type_names),
 	VENUM("platform", V_REQUIRED, platform_names),
+	VBOOL("includeVisuals", 0),
 	VSTR("idempotencyKey", 0, 1, 200),
 	VEND,
 };

@@ -88,6 +88,7 @@ static const struct key keys[] = {
 	INT(asset_max_bytes, 10485760, 1024, 104857600),
 	INT(asset_quota_bytes, 524288000, 0, 1099511627776),
 	INT(media_max_pixels, 50000000, 1, 500000000),
+	STR(llm_images_model, ""),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -458,6 +459,8 @@ static int validate(struct config *c, char *err, size_t errlen)
 	if (validate_url(c->llm_base_url) < 0)
 		return fail(err, errlen, "llm_base_url must be an http:// or https:// URL, got \"%s\"",
 			    c->llm_base_url);
+	if (*c->llm_images_model && !c->llm_api_key)
+		return fail(err, errlen, "llm_images_model needs llm_api_key_file (images come from llm_base_url)");
 	static const char *const levels[] = { "debug", "info", "warn", "error" };
 	for (size_t i = 0; i < 4; i++)
 		if (strcmp(c->log_level, levels[i]) == 0)

@@ -78,6 +78,7 @@ struct config {
 	long asset_max_bytes;		/* the largest upload (POST /api/assets) */
 	long asset_quota_bytes;		/* stored asset bytes per user; 0: none */
 	long media_max_pixels;		/* width * height above which an image is refused (422) */
+	const char *llm_images_model;	/* model of {llm_base_url}/images/generations; "": builtin cards */
 
 	/* Derived at load time. */
 	const char *database_password; /* NULL when no file is set */

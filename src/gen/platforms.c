@@ -13,14 +13,14 @@ const char *const shape_names[N_SHAPES] = { "email", "social_post", "search_ad",
 const char *const layout_names[N_LAYOUTS] = { "none", "short", "caption", "brief", "long" };
 
 const struct platform_rule platform_rules[N_PLATFORMS + 1] = {
-	/* name       hard max  recommended  hashtags: rec, hard, written  builtin post  ad title  headlines  descr.  links */
-	{ "email",      50000,    300, 1500,    0, 0,   0,  0,  LAYOUT_NONE,       0,       0, 0, 0,    0, 0, 0, 3 },
-	{ "linkedin",    3000,    150, 1300,    1, 3,  30,  3,  LAYOUT_LONG,      40,       0, 0, 0,    0, 0, 0, 2 },
-	{ "twitter",      280,     71,  200,    1, 2,  10,  2,  LAYOUT_SHORT,     40,       0, 0, 0,    0, 0, 0, 1 },
-	{ "facebook",   63206,     40,  250,    0, 2,  30,  2,  LAYOUT_BRIEF,     40,       0, 0, 0,    0, 0, 0, 2 },
-	{ "instagram",   2200,    138, 1000,    3, 10, 30,  6,  LAYOUT_CAPTION,   40,       0, 0, 0,    0, 0, 0, 0 },
-	{ "google_ads",    90,     60,   90,    0, 0,   0,  0,  LAYOUT_NONE,       0,       3, 15, 30,  2, 4, 90, 0 },
-	{ NULL, 0, 0, 0, 0, 0, 0, 0, LAYOUT_NONE, 0, 0, 0, 0, 0, 0, 0, 0 },
+	/* name       hard max  recommended  hashtags: rec, hard, written  builtin post  ad title  headlines  descr.  links  visual */
+	{ "email",      50000,    300, 1500,    0, 0,   0,  0,  LAYOUT_NONE,       0,       0, 0, 0,    0, 0, 0, 3,   0,    0 },
+	{ "linkedin",    3000,    150, 1300,    1, 3,  30,  3,  LAYOUT_LONG,      40,       0, 0, 0,    0, 0, 0, 2,   1200, 628 },
+	{ "twitter",      280,     71,  200,    1, 2,  10,  2,  LAYOUT_SHORT,     40,       0, 0, 0,    0, 0, 0, 1,   1600, 900 },
+	{ "facebook",   63206,     40,  250,    0, 2,  30,  2,  LAYOUT_BRIEF,     40,       0, 0, 0,    0, 0, 0, 2,   1200, 628 },
+	{ "instagram",   2200,    138, 1000,    3, 10, 30,  6,  LAYOUT_CAPTION,   40,       0, 0, 0,    0, 0, 0, 0,   1080, 1080 },
+	{ "google_ads",    90,     60,   90,    0, 0,   0,  0,  LAYOUT_NONE,       0,       3, 15, 30,  2, 4, 90, 0,  1200, 628 },
+	{ NULL, 0, 0, 0, 0, 0, 0, 0, LAYOUT_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
 };
 
 const char *const platform_names[N_PLATFORMS + 1] = {
@@ -113,6 +113,8 @@ static json_object *platform_json(const struct platform_rule *p)
 	add_int(o, "descriptionsMax", p->descriptions_max);
 	add_int(o, "descriptionMax", p->description_max);
 	add_int(o, "linksMaxRecommended", p->links_max_rec);
+	add_int(o, "visualWidth", p->visual_width);
+	add_int(o, "visualHeight", p->visual_height);
 	return o;
 }
 

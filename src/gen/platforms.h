@@ -60,6 +60,7 @@ struct platform_rule {
 	int headlines_min, headlines_max, headline_max;		/* search ads; 0 where there are none */
 	int descriptions_min, descriptions_max, description_max;
 	int links_max_rec;		/* links in the copy that still read well (the checks) */
+	int visual_width, visual_height; /* the image a post or ad carries (includeVisuals); 0: none */
 };
 
 #define N_PLATFORMS 6

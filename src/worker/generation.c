@@ -9,6 +9,16 @@
  * skips what an earlier attempt already stored. Every LLM call reserves its
  * tokens and their price against the owner's limits first (usage.h): items
  * a limit has no room for fail with that limit's message.
+ *
+ * With includeVisuals (the job's payload, else the campaign's
+ * generationSettings) each social post and ad gets its visual (visual.h)
+ * before it is stored, so the item is appended once, with visualAssetId and
+ * visualUrl: a builtin card as the item finishes; pictures from the images
+ * endpoint once the copy is all written, llm_concurrency at a time (a
+ * request never holds up the copy's transfers). An image that fails leaves
+ * the item its copy: metadata.visualError says why, and the job's result
+ * (visualErrors) and progress (visualsFailed) count it; the job still
+ * succeeds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,13 +32,22 @@
 #include "json.h"
 #include "platforms.h"
 #include "usage.h"
+#include "visual.h"
 
 
 struct run {
 	struct job *job;
 	int total, done, stored, failed;
 	buf ids;
+	bool visuals;			/* includeVisuals */
+	int visuals_made, visuals_failed;
+	bool visual_cancelled;		/* alive() stopped an image: the job ends cancelled */
+	buf visual_errors;		/* result.visualErrors: JSON objects, comma-separated */
+	struct visual_task *pending;	/* items waiting for their images-endpoint picture */
+	size_t npending;
 };
+
+static void store(struct gen_task *t, void *arg);
 
 /* The strings of payload[key], else settings[key], else fallback. */
 static const char *const *choose(arena *a, json_object *payload, json_object *settings, const char *key,
@@ -86,7 +105,10 @@ static void announce_progress(struct run *run)
 	struct job *j = run->job;
 	if (!job_progress_due(j, run->done, run->total))
 		return;
-	const char *extra = arena_printf(j->arena, ",\"generated\":%d,\"failed\":%d", run->stored, run->failed);
+	const char *extra = run->visuals ? arena_printf(j->arena, ",\"generated\":%d,\"failed\":%d,\"visuals\":%d,"
+							     "\"visualsFailed\":%d",
+							     run->stored, run->failed, run->visuals_made, run->visuals_failed)
+					 : arena_printf(j->arena, ",\"generated\":%d,\"failed\":%d", run->stored, run->failed);
 	const char *data = job_progress_json(j, run->done, run->total, extra);
 	job_publish(j, "campaign:generation:progress", data);
 	job_publish(j, "job:progress", data);
@@ -127,8 +149,75 @@ void job_generation_announce(struct job *j, enum job_outcome o)
 
 /* ---- the job --------------------------------------------------------------- */
 
-/* Stores a finished item and the job's progress in one commit. */
+/* Puts v's outcome on the item to be stored: visualAssetId and visualUrl, or metadata.visualError. */
+static void visual_done(struct visual_task *v, void *arg)
+{
+	struct run *run = arg;
+	struct job *j = run->job;
+	struct gen_task *t = v->arg;
+	json_object *meta;
+	if (v->rc == 0) {
+		json_object_object_add(v->item, "visualAssetId", json_object_new_string(v->out.asset_id));
+		json_object_object_add(v->item, "visualUrl", json_object_new_string(v->out.url));
+		run->visuals_made++;
+	} else {
+		const char *why = v->rc == -ECANCELED ? "cancelled before the visual was made" : v->error;
+		run->visual_cancelled |= v->rc == -ECANCELED;
+		if (json_object_object_get_ex(v->item, "metadata", &meta) && json_object_is_type(meta, json_type_object))
+			json_object_object_add(meta, "visualError", json_object_new_string(why));
+		buf_printf(&run->visual_errors, "%s{\"contentType\":\"%s\",\"platform\":\"%s\",\"variant\":%d,\"error\":",
+			   run->visuals_failed++ ? "," : "", t->brief.content_type, t->brief.platform, t->brief.variant);
+		buf_json_str(&run->visual_errors, why);
+		buf_putc(&run->visual_errors, '}');
+		if (v->rc == -EIO || v->rc == -ENOTCONN || v->rc == -ENOMEM) /* ours, not the image's */
+			j->warning = arena_printf(j->arena, "visual for %s/%s: %s", t->brief.content_type,
+						  t->brief.platform, why);
+	}
+	t->item_json = arena_strdup(j->arena, json_object_to_json_string_ext(v->item, JSON_C_TO_STRING_PLAIN));
+	store(t, run);
+}
+
+/* A visual task for finished item t; false when the item's JSON cannot be read (stored as it is). */
+static bool visual_task(struct run *run, struct gen_task *t, struct visual_task *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->brief = &t->brief;
+	v->arg = t;
+	return json_parse_trusted(run->job->arena, t->item_json, &v->item) == 0;
+}
+
+/*
+ * Each item as it ends. With includeVisuals a social post or ad gets its
+ * visual first: a card at once; an images-endpoint picture later, when
+ * make_pending_visuals() runs them all concurrently.
+ */
 static void finished(struct gen_task *t, void *arg)
+{
+	struct run *run = arg;
+	struct job *j = run->job;
+	struct visual_task v;
+	if (t->state != GEN_DONE || !run->visuals || !visual_wanted(t->brief.platform) || !visual_task(run, t, &v)) {
+		store(t, run);
+		return;
+	}
+	if (*job_config(j)->llm_images_model) {
+		run->pending[run->npending++] = v;
+		return;
+	}
+	visual_make_all(job_db(j), j->arena, job_config(j), j->user_id, j->campaign_id, &v, 1, 1, alive, run,
+			visual_done, run);
+}
+
+static void make_pending_visuals(struct run *run)
+{
+	struct job *j = run->job;
+	if (run->npending)
+		visual_make_all(job_db(j), j->arena, job_config(j), j->user_id, j->campaign_id, run->pending,
+				run->npending, (int)job_config(j)->llm_concurrency, alive, run, visual_done, run);
+}
+
+/* Stores a finished item (with its visual) and the job's progress in one commit. */
+static void store(struct gen_task *t, void *arg)
 {
 	struct run *run = arg;
 	struct job *j = run->job;
@@ -182,7 +271,11 @@ static const char *result_json(struct job *j, struct run *run, struct gen_task *
 		buf_json_str(&b, tasks[i].error);
 		buf_putc(&b, '}');
 	}
-	buf_puts(&b, "]}");
+	buf_putc(&b, ']');
+	if (run->visuals)
+		buf_printf(&b, ",\"visuals\":%d,\"visualErrors\":[%.*s]", run->visuals_made,
+			   (int)run->visual_errors.len, run->visual_errors.data);
+	buf_putc(&b, '}');
 	return buf_cstr(&b);
 }
 
@@ -272,6 +365,11 @@ static enum job_outcome generate(struct job *j, bool single)
 
 	struct run run = { .job = j, .total = (int)n };
 	buf_init(&run.ids, j->arena, 512);
+	buf_init(&run.visual_errors, j->arena, 256);
+	json_object *visuals = NULL;
+	if (!json_object_object_get_ex(j->payload, "includeVisuals", &visuals) && settings)
+		json_object_object_get_ex(settings, "includeVisuals", &visuals);
+	run.visuals = visuals && json_object_is_type(visuals, json_type_boolean) && json_object_get_boolean(visuals);
 	job_progress(j, 0, run.total);
 	announce_start(&run, tasks, n, skipped, single);
 	struct gen_options o = {
@@ -285,7 +383,9 @@ static enum job_outcome generate(struct job *j, bool single)
 	struct usage_ctx u = { .d = job_db(j), .a = j->arena, .cfg = cfg, .user_id = j->user_id,
 			       .campaign_id = j->campaign_id, .job_id = j->id };
 	usage_hooks(&o, &u);
+	run.pending = arena_zalloc(j->arena, (n ? n : 1) * sizeof(*run.pending));
 	int ran = gen_run(cfg, j->arena, tasks, n, &o);
+	make_pending_visuals(&run); /* after a cancel too: the copies are stored, each with why it has no image */
 	if (usage_record(&u, tasks, n) < 0 || u.failures)
 		j->warning = arena_printf(j->arena, "llm usage not recorded (%d failed settle(s)): %s", u.failures,
 					  db_error(job_db(j)));
@@ -293,7 +393,7 @@ static enum job_outcome generate(struct job *j, bool single)
 	for (size_t i = 0; i < n && limit_error; i++)
 		if (tasks[i].error == gen_token_limit_error)
 			tasks[i].error = limit_error;
-	bool cancelled = ran == -ECANCELED;
+	bool cancelled = ran == -ECANCELED || run.visual_cancelled;
 	j->result = result_json(j, &run, tasks, n, skipped, cancelled);
 	if (cancelled)
 		return JOB_CANCELLED;

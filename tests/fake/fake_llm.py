@@ -10,6 +10,10 @@ Endpoints
                               valid structured output for the schema named in
                               response_format.json_schema.name (email, social_post,
                               search_ad, social_ad), with usage numbers.
+  POST /v1/images/generations an images endpoint: {"data": [{"b64_json": <PNG>}]} with a
+                              real PNG of the requested size (one colour), or what the
+                              rule's "image" says (below); only rules with
+                              match.endpoint "images" answer it
   POST /control               {"script": [rule, ...], "clearLog": true}: replaces the
                               script (and clears the request log unless clearLog is false)
   POST /reset                 empty script, empty log
@@ -19,8 +23,9 @@ Endpoints
 Script: an ordered list of rules. For each completion request the first rule
 whose "match" fits and whose "times" is not used up decides the answer; a rule
 without "times" applies forever; no rule = {"mode": "ok"}. Rule keys:
-  match       {"schema": name, "contains": text in any message, "repair": bool
-               (user message starts with "Shorten this copy" or, for a brand repair, "Rewrite this copy")}
+  match       {"schema": name, "contains": text in any message (images: in the prompt), "repair": bool
+               (user message starts with "Shorten this copy" or, for a brand repair, "Rewrite this copy"),
+               "endpoint": "chat" (the default) | "images"}
   times       how many requests this rule answers (absent = unlimited)
   latencyMs   wait before answering (cut short when the client hangs up)
   mode        ok | long | schema | malformed | length | refusal | http | stall | huge | drop
@@ -34,6 +39,11 @@ without "times" applies forever; no rule = {"mode": "ok"}. Rule keys:
   stallSeconds how long a stall lasts (default 30; ends early when the client leaves)
   sizeBytes   body size for mode huge (default 50 MiB), streamed in 64 KiB chunks
   refusal     refusal text (mode refusal)
+  image       images endpoint, mode ok: png (default) | svg | garbage | pngheader (PNG magic, then
+              garbage) | bomb (a PNG header claiming 20000x20000) | big (a real 2000x2000 PNG of
+              noise, about 12 MB: over the default upload limit) | notb64 | url (data[0].url
+              instead of b64_json) | empty (data: [])
+  imageSize   "WxH" of the PNG (default: the request's size)
 
 Request log entries: {seq, method, path, headers (lower-case names), body (parsed
 JSON or null), raw (text, first 64 KiB), t (time.time() at arrival), mono
@@ -44,14 +54,18 @@ answer was finished), clientGoneMono}. GET /requests also reports maxInFlight
 """
 
 import argparse
+import base64
 import json
+import os
 import re
 import select
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SCHEMAS = ("email", "social_post", "search_ad", "social_ad")
@@ -94,14 +108,14 @@ class State:
                 self.log = []
                 self.max_in_flight = 0
 
-    def pick(self, body):
+    def pick(self, body, endpoint="chat"):
         """The first rule that fits this request (and counts it), or (None, default)."""
         with self.lock:
             for i, rule in enumerate(self.script):
                 times = rule.get("times")
                 if times is not None and self.used[i] >= times:
                     continue
-                if not matches(rule.get("match"), body):
+                if not matches(rule.get("match"), body, endpoint):
                     continue
                 self.used[i] += 1
                 return i, rule
@@ -134,12 +148,15 @@ def is_repair(body):
     return user_message(body).startswith(("Shorten this copy", "Rewrite this copy"))
 
 
-def matches(match, body):
+def matches(match, body, endpoint="chat"):
+    if (match or {}).get("endpoint", "chat") != endpoint:
+        return False
     if not match:
         return True
     if "schema" in match and schema_name(body) != match["schema"]:
         return False
-    if "contains" in match and match["contains"] not in messages_text(body):
+    text = messages_text(body) if endpoint == "chat" else str((body or {}).get("prompt", ""))
+    if "contains" in match and match["contains"] not in text:
         return False
     if "repair" in match and bool(match["repair"]) != is_repair(body):
         return False
@@ -249,6 +266,62 @@ def completion(body, content, usage, finish_reason="stop", refusal=None):
     }
 
 
+def png_bytes(width, height, rgb=(0x25, 0x63, 0xeb)):
+    """A real PNG: width x height pixels of one colour (8-bit RGB)."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    row = b"\x00" + bytes(rgb) * width
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(row * height, 9))
+            + chunk(b"IEND", b""))
+
+
+def bomb_png():
+    """A PNG whose header claims 20000 x 20000 pixels (400 MP) with a few rows of data."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    rows = (b"\x00" + b"\xff" * 60000) * 4
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def noise_png(width, height):
+    """A real PNG that does not compress: width x height pixels of random RGB."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    raw = b"".join(b"\x00" + os.urandom(3 * width) for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b"")
+
+
+def image_answer(body, rule):
+    """The images endpoint's answer (a dict) for mode ok."""
+    kind = rule.get("image", "png")
+    size = rule.get("imageSize") or str((body or {}).get("size") or "1024x1024")
+    m = re.fullmatch(r"(\d{1,4})x(\d{1,4})", size)
+    w, h = (int(m.group(1)), int(m.group(2))) if m else (64, 64)
+    raw = {
+        "png": lambda: png_bytes(max(w, 1), max(h, 1)),
+        "svg": lambda: b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
+                       b'<rect width="64" height="64" fill="red"/></svg>',
+        "garbage": lambda: b"this is not an image, only words pretending " * 20,
+        "pngheader": lambda: b"\x89PNG\r\n\x1a\n" + b"garbage after a PNG signature " * 20,
+        "bomb": bomb_png,
+        "big": lambda: noise_png(2000, 2000),
+    }
+    created = int(time.time())
+    if kind == "notb64":
+        return {"created": created, "data": [{"b64_json": "not base64 at all!"}]}
+    if kind == "url":
+        return {"created": created, "data": [{"url": "http://127.0.0.1:9/image.png"}]}
+    if kind == "empty":
+        return {"created": created, "data": []}
+    return {"created": created, "data": [{"b64_json": base64.b64encode(raw[kind]()).decode()}]}
+
+
 def default_usage(body, content):
     p = max(1, len(messages_text(body)) // 4)
     c = max(1, len(content or "") // 4)
@@ -329,13 +402,16 @@ class Handler(BaseHTTPRequestHandler):
             except (ValueError, AttributeError) as e:
                 return self.send_json(400, {"error": str(e)})
             return self.send_json(200, {"ok": True, "rules": len(st.script)})
-        if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
+        path = self.path.rstrip("/")
+        endpoint = {"/v1/chat/completions": "chat", "/chat/completions": "chat",
+                    "/v1/images/generations": "images", "/images/generations": "images"}.get(path)
+        if endpoint is None:
             return self.send_json(404, {"error": {"message": f"no route {self.path}"}})
         try:
             body = json.loads(raw)
         except ValueError:
             body = None
-        idx, rule = st.pick(body)
+        idx, rule = st.pick(body, endpoint)
         entry = {
             "method": "POST", "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -403,6 +479,11 @@ class Handler(BaseHTTPRequestHandler):
         if body is None:
             entry["status"] = 400
             return self.send_json(400, {"error": {"message": "request body is not JSON"}})
+        if entry["path"].rstrip("/").endswith("/images/generations"):
+            data = json.dumps(image_answer(body, rule)).encode()
+            entry["status"] = 200
+            entry["bytesSent"] = len(data)
+            return self.send_raw(200, data, headers)
         ans = answer_for(body, rule)
         finish = "stop"
         refusal = None

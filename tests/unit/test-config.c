@@ -162,6 +162,14 @@ int main(void)
 	ok(load(conf, &c, err) < 0, "unreadable secret refused: %s", err);
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nllm_base_url = ftp://x\n", keypath);
 	ok(load(conf, &c, err) < 0 && strstr(err, "llm_base_url"), "bad URL refused: %s", err);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nllm_images_model = gpt-image-1\n", keypath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "llm_images_model needs llm_api_key_file"),
+	   "an images model without an API key refused: %s", err);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nllm_api_key_file = %s\nllm_images_model = gpt-image-1\n",
+		 keypath, keypath);
+	is_int(load(conf, &c, err), 0, "an images model with an API key loads (%s)", err);
+	is_str(c->llm_images_model, "gpt-image-1", "llm_images_model read");
+	config_free(c);
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nlisten_tcp = nowhere\n", keypath);
 	ok(load(conf, &c, err) < 0 && strstr(err, "listen_tcp"), "bad host:port refused: %s", err);
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nargon2_memory_kib = 1024\n", keypath);
@@ -171,6 +179,7 @@ int main(void)
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n", keypath);
 	is_int(load(conf, &c, err), 0, "loads without edge secret or CORS (%s)", err);
 	ok(c->edge_secret == NULL && c->cors_origin_list && !c->cors_origin_list[0], "none by default");
+	is_str(c->llm_images_model, "", "no images model by default: builtin cards");
 	config_free(c);
 	char edgepath[256];
 	snprintf(edgepath, sizeof(edgepath), "%s", write_file("edge.key", "abcdefABCDEF0123456789-_.+/=abcdefgh\n"));

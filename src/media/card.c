@@ -1,0 +1,277 @@
+/*
+ * card.c - the builtin branded card (card.h), drawn with libvips.
+ *
+ * Layout, in fractions of the card so every platform size looks alike:
+ *   margin   6% of the shorter side on every edge
+ *   band     the bottom 5% of the height, in the accent colour
+ *   footer   a line 7% of the height tall above the band (product/brand)
+ *   headline everything else, text autofitted (vips_text height) and
+ *            capped at a size that stays a headline, centred vertically
+ * Text is rendered as a one-band mask and blended onto the background with
+ * vips_ifthenelse(blend), so the output is plain 8-bit sRGB without alpha.
+ */
+#include "card.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <vips/vips.h>
+
+#include "media.h"
+
+#define CARD_FONT "DejaVu Sans Bold"
+#define FOOTER_FONT "DejaVu Sans"
+#define FONT_POINTS 12	/* vips_text's size; dpi scales it to pixels */
+#define MAX_IMAGES 16	/* intermediate images of one render */
+
+/* Background, accent, text: each pair has contrast of at least 4.5:1 (WCAG AA). */
+const struct card_palette card_palettes[] = {
+	{ "midnight", { 0x1b, 0x26, 0x3b }, { 0xf2, 0xa5, 0x41 }, { 0xff, 0xff, 0xff } },
+	{ "forest",   { 0x1f, 0x4d, 0x3a }, { 0xc9, 0xe4, 0xa8 }, { 0xff, 0xff, 0xff } },
+	{ "plum",     { 0x4a, 0x1e, 0x4f }, { 0xff, 0x8a, 0x80 }, { 0xff, 0xff, 0xff } },
+	{ "ocean",    { 0x0b, 0x4f, 0x6c }, { 0x8e, 0xe3, 0xef }, { 0xff, 0xff, 0xff } },
+	{ "sand",     { 0xf4, 0xe9, 0xd8 }, { 0xc0, 0x39, 0x2b }, { 0x2d, 0x23, 0x1c } },
+	{ "paper",    { 0xfa, 0xfa, 0xf7 }, { 0x25, 0x63, 0xeb }, { 0x11, 0x18, 0x27 } },
+	{ "ember",    { 0x7f, 0x1d, 0x1d }, { 0xfb, 0xbf, 0x24 }, { 0xff, 0xff, 0xff } },
+	{ "slate",    { 0x33, 0x41, 0x55 }, { 0x38, 0xbd, 0xf8 }, { 0xff, 0xff, 0xff } },
+	{ NULL, { 0 }, { 0 }, { 0 } },
+};
+
+const struct card_palette *card_palette_pick(const char *seed)
+{
+	size_t n = 0;
+	while (card_palettes[n].name)
+		n++;
+	uint32_t h = 2166136261u; /* FNV-1a: stable across builds and machines */
+	for (const unsigned char *p = (const unsigned char *)(seed ? seed : ""); *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return &card_palettes[seed && *seed ? h % n : 0];
+}
+
+/* libvips as media_init() sets it up (one thread, no cache, quiet); once per process. */
+static int vips_ready(void)
+{
+	static bool ready;
+	if (!ready && media_init() < 0)
+		return -EIO;
+	ready = true;
+	return 0;
+}
+
+/* Intermediate images of one render, unreferenced together at the end. */
+struct images {
+	VipsImage *v[MAX_IMAGES];
+	int n;
+};
+
+static VipsImage **slot(struct images *im)
+{
+	return im->n < MAX_IMAGES ? &im->v[im->n++] : NULL;
+}
+
+static void images_release(struct images *im)
+{
+	for (int i = 0; i < im->n; i++)
+		if (im->v[i])
+			g_object_unref(im->v[i]);
+}
+
+/* s as valid UTF-8 Pango markup (escaped), arena-owned. */
+static const char *markup(arena *a, const char *s)
+{
+	char *valid = g_utf8_make_valid(s, -1);
+	char *escaped = g_markup_escape_text(valid, -1);
+	const char *out = arena_strdup(a, escaped);
+	g_free(escaped);
+	g_free(valid);
+	return out;
+}
+
+/* Whether the last vips_text() failed because its text draws nothing (blanks, zero-width characters). */
+static bool nothing_drawn(void)
+{
+	if (!strstr(vips_error_buffer(), "no text to render"))
+		return false;
+	vips_error_clear();
+	return true;
+}
+
+/*
+ * A text mask for s that fits box_w x box_h: autofitted, then at most
+ * max_dpi, then (belt and braces) shrunk if pango still overflowed.
+ * -ENODATA when the text draws nothing.
+ */
+static int text_mask(struct images *im, const char *font, const char *text, int box_w, int box_h, int max_dpi,
+		     VipsImage **ret)
+{
+	VipsImage **t = slot(im), **fitted;
+	int dpi = 0;
+	if (!t || vips_text(t, text, "font", font, "width", box_w, "height", box_h, "wrap",
+			    VIPS_TEXT_WRAP_WORD_CHAR, "autofit_dpi", &dpi, NULL))
+		return t && nothing_drawn() ? -ENODATA : -EIO;
+	if (dpi > max_dpi) {
+		if (!(t = slot(im)) || vips_text(t, text, "font", font, "width", box_w, "dpi", max_dpi, "wrap",
+						 VIPS_TEXT_WRAP_WORD_CHAR, NULL))
+			return -EIO;
+	}
+	VipsImage *mask = *t;
+	int w = vips_image_get_width(mask), h = vips_image_get_height(mask);
+	if (w > box_w || h > box_h) {
+		double scale = (double)box_w / w < (double)box_h / h ? (double)box_w / w : (double)box_h / h;
+		if (!(fitted = slot(im)) || vips_resize(mask, fitted, scale, NULL))
+			return -EIO;
+		mask = *fitted;
+		if (vips_image_get_width(mask) > box_w || vips_image_get_height(mask) > box_h) {
+			if (!(fitted = slot(im)) ||
+			    vips_crop(mask, fitted, 0, 0, VIPS_MIN(box_w, vips_image_get_width(mask)),
+				      VIPS_MIN(box_h, vips_image_get_height(mask)), NULL))
+				return -EIO;
+			mask = *fitted;
+		}
+	}
+	*ret = mask;
+	return 0;
+}
+
+/* Paints colour through mask (placed at x, y) onto *canvas, which it replaces. */
+static int paint(struct images *im, VipsImage **canvas, VipsImage *mask, int x, int y, const uint8_t rgb[3])
+{
+	VipsImage **placed = slot(im), **ink = slot(im), **out = slot(im);
+	double colour[3] = { rgb[0], rgb[1], rgb[2] };
+	int w = vips_image_get_width(*canvas), h = vips_image_get_height(*canvas);
+	if (!out || vips_embed(mask, placed, x, y, w, h, "extend", VIPS_EXTEND_BLACK, NULL))
+		return -EIO;
+	if (!(*ink = vips_image_new_from_image(*canvas, colour, 3)))
+		return -EIO;
+	if (vips_ifthenelse(*placed, *ink, *canvas, out, "blend", TRUE, NULL))
+		return -EIO;
+	*canvas = *out;
+	return 0;
+}
+
+/* The background and band, as one 8-bit sRGB image (pixels in arena memory, which outlives it). */
+static int background(arena *a, struct images *im, const struct card_spec *s, const struct card_palette *p,
+		      int band, VipsImage **ret)
+{
+	size_t row = (size_t)s->width * 3;
+	uint8_t *px = arena_alloc(a, row * (size_t)s->height);
+	for (int y = 0; y < s->height; y++) {
+		const uint8_t *c = y >= s->height - band ? p->accent : p->background;
+		uint8_t *r = px + row * (size_t)y;
+		for (int x = 0; x < s->width; x++)
+			memcpy(r + 3 * x, c, 3);
+	}
+	VipsImage **t = slot(im);
+	if (!t || !(*t = vips_image_new_from_memory(px, row * (size_t)s->height, s->width, s->height, 3,
+						     VIPS_FORMAT_UCHAR)))
+		return -EIO;
+	vips_image_set_int(*t, "interpretation", VIPS_INTERPRETATION_sRGB);
+	*ret = *t;
+	return 0;
+}
+
+static int draw(arena *a, struct images *im, const struct card_spec *s, VipsImage **ret)
+{
+	const struct card_palette *p = s->palette ? s->palette : card_palette_pick(NULL);
+	int shorter = VIPS_MIN(s->width, s->height);
+	int margin = shorter * 6 / 100, band = s->height * 5 / 100, footer_h = s->height * 7 / 100;
+	int box_w = s->width - 2 * margin;
+	int head_h = s->height - 2 * margin - band - footer_h;
+	const char *headline = s->headline && *s->headline ? s->headline : s->footer;
+	const char *footer = s->headline && *s->headline ? s->footer : NULL;
+	/* 12 pt at dpi d is 12*d/72 px: a headline line at most a ninth of the height, a footer half its box */
+	int head_dpi = VIPS_MAX(s->height * 72 / (9 * FONT_POINTS), 8);
+	int foot_dpi = VIPS_MAX(footer_h * 72 / (2 * FONT_POINTS), 8);
+	VipsImage *canvas, *mask;
+	int rc = background(a, im, s, p, band, &canvas);
+	if (rc == 0 && headline && *headline) {
+		rc = text_mask(im, CARD_FONT, markup(a, headline), box_w, head_h, head_dpi, &mask);
+		if (rc == 0)
+			rc = paint(im, &canvas, mask, margin, margin + (head_h - vips_image_get_height(mask)) / 2, p->text);
+		rc = rc == -ENODATA ? 0 : rc; /* blank text: a card without it */
+	}
+	if (rc == 0 && footer && *footer) {
+		rc = text_mask(im, FOOTER_FONT, markup(a, footer), box_w, footer_h, foot_dpi, &mask);
+		if (rc == 0)
+			rc = paint(im, &canvas, mask, margin,
+				   s->height - band - footer_h + (footer_h - vips_image_get_height(mask)) / 2, p->text);
+		rc = rc == -ENODATA ? 0 : rc;
+	}
+	if (rc == 0)
+		*ret = canvas;
+	return rc;
+}
+
+int card_render(arena *a, const struct card_spec *s, const void **ret_png, size_t *ret_len, const char **ret_error)
+{
+	if (s->width < CARD_MIN_SIDE || s->width > CARD_MAX_SIDE || s->height < CARD_MIN_SIDE ||
+	    s->height > CARD_MAX_SIDE)
+		return -EINVAL;
+	int rc = vips_ready();
+	struct images im = { .n = 0 };
+	VipsImage *card;
+	void *png = NULL;
+	size_t len = 0;
+	if (rc == 0)
+		rc = draw(a, &im, s, &card);
+	if (rc == 0 && vips_pngsave_buffer(card, &png, &len, "compression", 6, "strip", TRUE, NULL))
+		rc = -EIO;
+	if (rc == 0) {
+		void *copy = arena_alloc(a, len);
+		memcpy(copy, png, len);
+		*ret_png = copy;
+		*ret_len = len;
+	} else if (ret_error) {
+		*ret_error = arena_printf(a, "the card could not be rendered: %s", vips_error_buffer());
+	}
+	g_free(png);
+	vips_error_clear();
+	images_release(&im);
+	return rc;
+}
+
+/* ---- the line a card shows ------------------------------------------------- */
+
+static const char *str_field(json_object *item, const char *key)
+{
+	json_object *v = json_object_object_get(item, key);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* At most CARD_HEADLINE_MAX characters of s's first line, cut at a space with an ellipsis. */
+static const char *first_line(arena *a, const char *s)
+{
+	while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
+		s++;
+	size_t len = strcspn(s, "\r\n");
+	char *valid = g_utf8_make_valid(s, (gssize)len);
+	const char *out;
+	if (g_utf8_strlen(valid, -1) <= CARD_HEADLINE_MAX) {
+		out = arena_strdup(a, valid);
+	} else {
+		const char *end = g_utf8_offset_to_pointer(valid, CARD_HEADLINE_MAX - 1), *cut = end;
+		while (cut > valid && *cut != ' ')
+			cut--;
+		if (cut - valid < CARD_HEADLINE_MAX / 2) /* one long word: cut inside it */
+			cut = end;
+		while (cut > valid && (cut[-1] == ' ' || cut[-1] == ',' || cut[-1] == ';' || cut[-1] == ':'))
+			cut--;
+		out = arena_printf(a, "%.*s\u2026", (int)(cut - valid), valid);
+	}
+	g_free(valid);
+	return out;
+}
+
+const char *card_headline(arena *a, json_object *item)
+{
+	const char *s = str_field(item, "subjectLine");
+	json_object *heads = json_object_object_get(item, "headlines");
+	if ((!s || !*s) && heads && json_object_is_type(heads, json_type_array) && json_object_array_length(heads) &&
+	    json_object_is_type(json_object_array_get_idx(heads, 0), json_type_string))
+		s = json_object_get_string(json_object_array_get_idx(heads, 0));
+	if (!s || !*s)
+		s = str_field(item, "contentBody");
+	return s ? first_line(a, s) : "";
+}
