@@ -94,6 +94,13 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/sends/:id/resume",         send_resume,     UUIDS },
 	{ "POST",   "/api/sends/:id/cancel",         send_cancel,     UUIDS },
 
+	{ "POST",   "/api/exports",              export_create,   BODY },
+	{ "GET",    "/api/exports",              export_list,     0 },
+	{ "GET",    "/api/exports/:id",          export_get,      UUIDS },
+	{ "DELETE", "/api/exports/:id",          export_delete,   UUIDS },
+	/* the signed link is the credential (exportlink.h); nginx sends the file (X-Accel-Redirect) */
+	{ "GET",    "/api/exports/:id/download", export_download, PUBLIC | UUIDS },
+
 	{ "POST",   "/api/webhooks/email-events", mail_webhook_events, PUBLIC | BODY },
 
 	/* the links in sent email (public_mail.c): outside /api/, HTML and images */
