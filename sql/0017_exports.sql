@@ -182,6 +182,25 @@ LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION export_usage(uuid, jsonb, boolean) IS 'Export kind usage: the owner''s generation calls (llm_usage; filters campaignId, from, to).';
 
+-- analytics_daily / analytics_hourly are sql/0015_analytics.sql's rollups (interface A).
+CREATE FUNCTION export_analytics(p_user uuid, p_filters jsonb, p_csv boolean)
+RETURNS TABLE (bucket timestamptz, campaign_id uuid, content_id uuid, variant text, platform text,
+               impressions bigint, opens bigint, unique_opens bigint, clicks bigint, unique_clicks bigint,
+               conversions bigint, spend numeric, revenue numeric)
+LANGUAGE sql STABLE AS $$
+    SELECT r.bucket, r.campaign_id, r.content_id, export_text(p_csv, r.variant), r.platform,
+           r.impressions, r.opens, r.unique_opens, r.clicks, r.unique_clicks, r.conversions, r.spend, r.revenue
+      FROM (SELECT d.* FROM analytics_daily d WHERE coalesce(p_filters->>'interval', 'day') = 'day'
+            UNION ALL
+            SELECT h.* FROM analytics_hourly h WHERE p_filters->>'interval' = 'hour') AS r
+     WHERE r.user_id = p_user
+       AND (p_filters->>'campaignId' IS NULL OR r.campaign_id = (p_filters->>'campaignId')::uuid)
+       AND (p_filters->>'from' IS NULL OR r.bucket >= (p_filters->>'from')::timestamptz)
+       AND (p_filters->>'to' IS NULL OR r.bucket < (p_filters->>'to')::timestamptz)
+     ORDER BY r.bucket, r.campaign_id, r.content_id NULLS FIRST, r.variant NULLS FIRST, r.platform NULLS FIRST
+$$;
+COMMENT ON FUNCTION export_analytics(uuid, jsonb, boolean) IS 'Export kind analytics: the owner''s rollups, one row per (bucket, campaign, content item, variant, platform): analytics_daily, or analytics_hourly with filters.interval = hour (filters campaignId, from, to on bucket).';
+
 ------------------------------------------------------------------------------
 -- expiry (the worker's periodic sweep)
 ------------------------------------------------------------------------------
@@ -211,6 +230,6 @@ GRANT SELECT, INSERT, DELETE ON exports TO adcraft_api;          -- create, list
 GRANT SELECT, UPDATE ON exports TO adcraft_worker;               -- the job and the expiry sweep
 GRANT SELECT ON exports TO adcraft_analyst;
 -- what the export functions read, as the worker
-GRANT SELECT ON campaign_content TO adcraft_worker;  -- contacts, list_members, sends, llm_usage: already
+GRANT SELECT ON campaign_content TO adcraft_worker;  -- the rest (contacts, sends, llm_usage, analytics_*): already
 REVOKE EXECUTE ON FUNCTION exports_expire(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION exports_expire(integer) TO adcraft_worker;

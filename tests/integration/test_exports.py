@@ -24,7 +24,7 @@ from helpers import RELAXED_LIMITS, UUID_RE, Stack, assert_json, assert_problem,
 
 EXPORT_TTL = 6
 HYPERLINK = '=HYPERLINK("http://x","y")'
-KINDS_FORMATS = [(k, f) for k in ("campaigns", "content", "contacts", "sends", "usage")
+KINDS_FORMATS = [(k, f) for k in ("campaigns", "content", "contacts", "sends", "usage", "analytics")
                  for f in ("csv", "ndjson", "json")]
 TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson; charset=utf-8",
          "json": "application/json; charset=utf-8"}
@@ -97,6 +97,11 @@ def owner(stack):
         for c in contacts[:3]:
             db.execute("INSERT INTO send_recipients (send_id, contact_id, email, status)"
                        " VALUES (%s, %s, %s, 'sent')", (send_id, c["id"], c["email"]))
+        for day, variant in (("2026-11-01", "A"), ("2026-11-02", "-B")):
+            db.execute("INSERT INTO analytics_daily (bucket, user_id, campaign_id, variant, impressions, clicks,"
+                       " spend) VALUES (%s, %s, %s, %s, 100, 7, 1.5)", (day, u.id, c1["id"], variant))
+        db.execute("INSERT INTO analytics_hourly (bucket, user_id, campaign_id, variant, impressions)"
+                   " VALUES ('2026-11-01T10:00:00Z', %s, %s, 'A', 40)", (u.id, c1["id"]))
         for i in range(2):
             db.execute("INSERT INTO llm_usage (user_id, campaign_id, provider, model, outcome, prompt_tokens)"
                        " VALUES (%s, %s, 'builtin', 'builtin', 'ok', %s)", (u.id, c1["id"], i))
@@ -106,7 +111,7 @@ def owner(stack):
     return u
 
 
-EXPECTED_ROWS = {"campaigns": 2, "content": 4, "contacts": 4, "sends": 3, "usage": 2}
+EXPECTED_ROWS = {"campaigns": 2, "content": 4, "contacts": 4, "sends": 3, "usage": 2, "analytics": 2}
 
 
 def parse(fmt, body):
@@ -154,6 +159,10 @@ def test_every_kind_and_format_parses_back(stack, owner):
             assert {row["status"] for row in rows} == {"sent"}
         if kind == "usage":
             assert sorted(int(row["prompt_tokens"]) for row in rows) == [0, 1]
+        if kind == "analytics":
+            assert [row["variant"] for row in rows] == ["A", "'-B" if fmt == "csv" else "-B"]
+            assert [int(row["clicks"]) for row in rows] == [7, 7]
+            assert {float(row["spend"]) for row in rows} == {1.5}
 
 
 def test_json_and_ndjson_types(stack, owner):
@@ -185,6 +194,9 @@ def test_filters(stack, owner):
     e = owner.wait(owner.export("usage", "csv", filters={"from": future})["id"])
     body = download(stack, e["downloadUrl"]).content
     assert e["rows"] == 0 and parse("csv", body) == [] and body.startswith(b"created_at,")
+    e = owner.wait(owner.export("analytics", "json", filters={"interval": "hour"})["id"])
+    rows = download(stack, e["downloadUrl"]).json()
+    assert [(r["bucket"], r["impressions"]) for r in rows] == [("2026-11-01T10:00:00+00:00", 40)]
     e = owner.wait(owner.export("sends", "json", filters={"status": "bounced"})["id"])
     assert e["rows"] == 0 and download(stack, e["downloadUrl"]).json() == []
 
@@ -200,6 +212,7 @@ def test_filters(stack, owner):
     ({"kind": "usage", "format": "csv",
       "filters": {"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}}, "filters.to"),
     ({"kind": "sends", "format": "csv", "filters": {"status": "opened"}}, "filters.status"),
+    ({"kind": "analytics", "format": "csv", "filters": {"interval": "week"}}, "filters.interval"),
     ({"kind": "campaigns", "format": "json", "bom": True}, "bom"),
     ({"kind": "campaigns", "format": "csv", "filters": []}, "filters"),
     ({"kind": "campaigns", "format": "csv", "extra": 1}, "extra"),
