@@ -12,9 +12,14 @@
  * without a token. The handler checks the signature against the owner in the
  * export's row and answers with X-Accel-Redirect to nginx's internal
  * location /_adcraft/exports/ (nginx/exports.conf), which sends the file from
- * exports_dir: the bytes never pass through FastCGI. A malformed or forged
- * link is 403, a genuine one past its exp or for an expired export 410, an
- * export that no longer exists 404.
+ * exports_dir: the bytes never pass through FastCGI. A malformed, forged or
+ * another export's link is 404, the same answer as for an export that does
+ * not exist (so a link reveals nothing about other ids); a genuine link past
+ * its exp, or for an export that has expired, is 410.
+ *
+ * Filters that name objects (campaignId, listId, sendId) must name the
+ * caller's own: 422 otherwise, the same for another user's id as for one
+ * that does not exist.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -188,6 +193,31 @@ static void check_range(json_object *filters, struct verrors *errs)
 		verrors_add(errs, "filters.to", "must be later than filters.from");
 }
 
+/*
+ * 422 naming each filter that names an object the caller does not own (or
+ * that does not exist); -EINVAL having answered, or 0.
+ */
+static int filter_refs_or_fail(request *r, json_object *filters)
+{
+	static const struct {
+		const char *field, *what;
+	} refs[] = { { "campaignId", "campaign" }, { "listId", "list" }, { "sendId", "send" } };
+	const char *p[] = { r->user_id, vget_str(filters, "campaignId"), vget_str(filters, "listId"),
+			    vget_str(filters, "sendId") };
+	if (!p[1] && !p[2] && !p[3])
+		return 0;
+	PGresult *res = req_exec_or_fail(r, STMT_EXPORT_REFS, p);
+	if (!res)
+		return -EIO;
+	struct verrors errs;
+	verrors_init(&errs, r->arena);
+	for (int i = 0; i < 3; i++)
+		if (strcmp(PQgetvalue(res, 0, i), "t") != 0)
+			verrors_add(&errs, arena_printf(r->arena, "filters.%s", refs[i].field), "no such %s",
+				    refs[i].what);
+	return req_errors_or_fail(r, &errs);
+}
+
 void export_create(request *r)
 {
 	if (!exports_on_or_fail(r))
@@ -203,7 +233,7 @@ void export_create(request *r)
 	bool with_bom = json_object_is_type(bom, json_type_boolean) && json_object_get_boolean(bom);
 	if (with_bom && format && strcmp(format, "csv") != 0)
 		verrors_add(&errs, "bom", "is for csv exports only");
-	if (req_errors_or_fail(r, &errs) < 0)
+	if (req_errors_or_fail(r, &errs) < 0 || filter_refs_or_fail(r, filters) < 0)
 		return;
 	const char *filters_text = json_object_is_type(filters, json_type_object)
 					   ? json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN)
@@ -289,7 +319,7 @@ void export_download(request *r)
 	const struct exportlink_key key = { cfg->export_link_key, cfg->export_link_key_len };
 	struct exportlink_query q;
 	if (!cfg->export_link_key || exportlink_parse(r->query, strlen(r->query), &q) < 0) {
-		req_problem(r, 403, "this download link is not valid");
+		req_not_found(r, "export");
 		return;
 	}
 	const char *p[] = { r->params[0] };
@@ -302,7 +332,7 @@ void export_download(request *r)
 	}
 	const char *id = PQgetvalue(res, 0, 0), *owner = PQgetvalue(res, 0, 1), *status = PQgetvalue(res, 0, 2);
 	if (exportlink_verify(&key, id, owner, &q) < 0) {
-		req_problem(r, 403, "this download link is not valid");
+		req_not_found(r, "export");
 		return;
 	}
 	if (q.exp < (int64_t)time(NULL) || strcmp(status, "expired") == 0 ||

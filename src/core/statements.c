@@ -941,6 +941,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 	"export_json(e), e.created_at::text, e.id, e.user_id," \
 	" e.status = 'ready' AND e.expires_at > now(), extract(epoch FROM e.expires_at)::bigint"
 
+	/* $1 user, $2 campaign, $3 list, $4 send (each may be NULL): whether each is absent or the user's */
+	[STMT_EXPORT_REFS] = { "export_refs",
+		"SELECT $2::uuid IS NULL OR EXISTS (SELECT FROM campaigns WHERE id = $2::uuid AND user_id = $1::uuid),"
+		"       $3::uuid IS NULL OR EXISTS (SELECT FROM lists WHERE id = $3::uuid AND user_id = $1::uuid),"
+		"       $4::uuid IS NULL OR EXISTS (SELECT FROM sends WHERE id = $4::uuid AND user_id = $1::uuid)", 4 },
+
 	/* $1 user, $2 kind, $3 format, $4 bom, $5 filters: the export and its job, in one statement */
 	[STMT_EXPORT_INSERT] = { "export_insert",
 		"WITH ids AS (SELECT gen_random_uuid() AS export_id, gen_random_uuid() AS job_id),"

@@ -123,6 +123,7 @@ enum stmt {
 	STMT_MAIL_EVENT,
 	STMT_MAIL_WEBHOOK,
 	/* issue #13 section 1: data exports (src/api/exports.c, src/worker/export.c) */
+	STMT_EXPORT_REFS,
 	STMT_EXPORT_INSERT,
 	STMT_EXPORT_LIST,
 	STMT_EXPORT_GET,

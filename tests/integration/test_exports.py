@@ -2,7 +2,8 @@
 format parsed back (csv module, json, ndjson), the BOM option, spreadsheet
 safety (a campaign named =HYPERLINK(...) gets a leading '), the download
 through nginx's internal location with its headers, refused links (tampered,
-another user's, malformed: 403; expired: 410; deleted: 404), DELETE removing
+another user's, malformed: 404 like a missing export; expired: 410; deleted:
+404), filters naming another user's objects refused (422), DELETE removing
 the file at once, the worker's expiry sweep, filters validated per kind
 (422, nothing written), keyset paging, and another user's exports invisible.
 
@@ -237,7 +238,7 @@ def test_refused_links(stack, owner):
                 f"/api/exports/{e['id']}/download?exp={exp}&sig={sig}&x=1",        # more than the link
                 f"/api/exports/{e['id']}/download?exp=0{exp}&sig={sig}",           # another spelling
                 f"/api/exports/{e['id']}/download"):
-        assert_problem(download(stack, bad), 403)
+        assert_problem(download(stack, bad), 404)
     # the internal location cannot be reached from outside
     assert download(stack, f"/_adcraft/exports/{e['id']}.csv").status_code == 404
     # the link needs no login, and works
@@ -255,7 +256,13 @@ def test_another_users_exports_are_invisible(stack, owner):
     assert [x["id"] for x in listed["items"]] == [theirs["id"]]
     # their own valid signature does not open my export
     sig_part = theirs["downloadUrl"].split("?", 1)[1]
-    assert_problem(download(stack, f"/api/exports/{mine['id']}/download?{sig_part}"), 403)
+    assert_problem(download(stack, f"/api/exports/{mine['id']}/download?{sig_part}"), 404)
+    # filters may name only the caller's own objects: another user's is refused like a missing one
+    for kind, field, value in (("content", "campaignId", owner.campaigns[0]["id"]),
+                               ("sends", "sendId", owner.send_id),
+                               ("sends", "campaignId", str(uuid.uuid4()))):
+        r = other.req("POST", "/api/exports", json={"kind": kind, "format": "csv", "filters": {field: value}})
+        assert_problem(r, 422, fields=[f"filters.{field}"])
     assert download(stack, mine["downloadUrl"]).status_code == 200
 
 

@@ -37,6 +37,7 @@ EXPECTED = {
         "sends": {S, I, U},
         "send_recipients": {S, I},                      # send_approve() runs as the caller
         "email_events": {S, I},                         # /u/, /t/ and the webhook record them
+        "exports": {S, I, D},                           # create (with its job), list, delete
     },
     "adcraft_worker": {
         "jobs": {S, I, U, D},                           # I: follow-up deliver-send jobs
@@ -54,6 +55,8 @@ EXPECTED = {
         "sends": {S, U},
         "send_recipients": {S, U},
         "email_events": {S},
+        "exports": {S, U},                              # the export job and the expiry sweep
+        "campaign_content": {S},                        # export kind content
     },
     "adcraft_analyst": {
         "personas": {S}, "brand_profiles": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
@@ -63,6 +66,7 @@ EXPECTED = {
         "user_limits": {S},
         "contacts": {S}, "lists": {S}, "list_members": {S},
         "sends": {S}, "send_recipients": {S}, "email_events": {S},
+        "exports": {S},
     },
 }
 
@@ -84,6 +88,7 @@ RESTRICTED_FUNCTIONS = {
     "contact_import_apply(uuid,uuid)": {"adcraft_worker"},
     "mail_unsubscribe(uuid,uuid,uuid,text)": {"adcraft_api"},
     "email_events_apply(jsonb)": {"adcraft_api"},
+    "exports_expire(integer)": {"adcraft_worker"},
 }
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
