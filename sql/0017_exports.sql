@@ -201,6 +201,31 @@ LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION export_analytics(uuid, jsonb, boolean) IS 'Export kind analytics: the owner''s rollups, one row per (bucket, campaign, content item, variant, platform): analytics_daily, or analytics_hourly with filters.interval = hour (filters campaignId, from, to on bucket).';
 
+-- The total of an export's progress events, read before its COPY. Exact
+-- (a count of export_<kind>()) for every kind but content, whose rows come
+-- from expanding every campaign's JSONB array: counting them would cost
+-- nearly as much as the export itself, so for content it is the number of
+-- items of the matching campaigns, an upper bound when contentType,
+-- platform, from or to narrow it (the job reports the real count at the end).
+CREATE FUNCTION export_rows_estimate(p_kind text, p_user uuid, p_filters jsonb) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF p_kind = 'content' THEN
+        RETURN (SELECT coalesce(sum(jsonb_array_length(c.content)), 0) FROM campaigns c
+                 WHERE c.user_id = p_user
+                   AND (p_filters->>'campaignId' IS NULL OR c.id = (p_filters->>'campaignId')::uuid));
+    END IF;
+    RETURN CASE p_kind
+        WHEN 'campaigns' THEN (SELECT count(*) FROM export_campaigns(p_user, p_filters, false))
+        WHEN 'contacts' THEN (SELECT count(*) FROM export_contacts(p_user, p_filters, false))
+        WHEN 'sends' THEN (SELECT count(*) FROM export_sends(p_user, p_filters, false))
+        WHEN 'analytics' THEN (SELECT count(*) FROM export_analytics(p_user, p_filters, false))
+        WHEN 'usage' THEN (SELECT count(*) FROM export_usage(p_user, p_filters, false))
+    END;
+END
+$$;
+COMMENT ON FUNCTION export_rows_estimate(text, uuid, jsonb) IS 'The row count an export job announces as its progress total: exact, except for kind content (the matching campaigns'' items, an upper bound when other filters narrow it).';
+
 ------------------------------------------------------------------------------
 -- expiry (the worker's periodic sweep)
 ------------------------------------------------------------------------------

@@ -14,8 +14,9 @@
  *
  * The COPY runs on a second connection of its own, in one REPEATABLE READ
  * transaction with the count of rows it will return (progress events need a
- * total), so the job's own connection stays free for heartbeats, progress
- * and cancellation while rows stream. A failed, cancelled or interrupted
+ * total: export_rows_estimate(), exact but for content), so the job's own
+ * connection stays free for heartbeats, progress and cancellation while rows
+ * stream. A failed, cancelled or interrupted
  * attempt leaves no file behind; the export row says failed when the job
  * will not run again.
  */
@@ -52,7 +53,7 @@ static const char *const format_names[] = { [FORMAT_CSV] = "csv", [FORMAT_NDJSON
 
 struct export {
 	struct job *job;
-	const char *id, *function, *filters;
+	const char *id, *kind, *function, *filters;
 	enum format format;
 	bool bom;
 	int fd;
@@ -134,8 +135,11 @@ static const char *copy_sql(struct export *e, PGconn *c)
 			      : arena_printf(j->arena, "COPY (SELECT row_to_json(t)::text FROM %s t) TO STDOUT"
 						       " (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')", rows);
 		e->total = -1;
-		/* the count, for progress: same snapshot, run first */
-		const char *count = arena_printf(j->arena, "SELECT count(*) FROM %s", rows);
+		/* the progress total (exact, or an upper bound for content): same snapshot, run first */
+		char *kind = PQescapeLiteral(c, e->kind, strlen(e->kind));
+		const char *count = arena_printf(j->arena, "SELECT export_rows_estimate(%s, %s::uuid, %s::jsonb)",
+						 kind ? kind : "NULL", owner, filters);
+		PQfreemem(kind);
 		PGresult *r = PQexec(c, count);
 		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 			long long n = atoll(PQgetvalue(r, 0, 0));
@@ -158,7 +162,8 @@ static bool still_wanted(struct export *e)
 	if (now < e->next_check_ms)
 		return true;
 	e->next_check_ms = now + CHECK_EVERY_MS;
-	int done = e->rows > e->total ? e->total : (int)e->rows;
+	/* the total may be an upper bound (content), or too low if rows came meanwhile: never past it */
+	int done = e->rows >= e->total ? (e->total > 0 ? e->total - 1 : 0) : (int)e->rows;
 	return job_progress(e->job, done, e->total);
 }
 
@@ -299,8 +304,10 @@ static enum job_outcome load(struct export *e)
 	}
 	const char *kind = PQgetvalue(res, 0, 0), *format = PQgetvalue(res, 0, 1);
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i].kind, kind) == 0)
+		if (strcmp(kinds[i].kind, kind) == 0) {
+			e->kind = kinds[i].kind;
 			e->function = kinds[i].function;
+		}
 	for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
 		if (strcmp(format_names[i], format) == 0)
 			e->format = (enum format)i;
@@ -367,8 +374,9 @@ static enum job_outcome produce(struct export *e)
 	}
 	j->result = arena_printf(j->arena, "{\"exportId\":\"%s\",\"rows\":%lld,\"bytes\":%lld}", e->id, e->rows,
 				 e->bytes);
-	if (e->total >= 0)
-		job_progress(j, (int)(e->rows > e->total ? e->total : e->rows), e->total);
+	/* the last event says what was written: done == total == rows */
+	int rows_int = e->rows > 2000000000 ? 2000000000 : (int)e->rows;
+	job_progress(j, rows_int, rows_int);
 	return JOB_COMPLETED;
 }
 
