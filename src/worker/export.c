@@ -17,8 +17,9 @@
  * total: export_rows_estimate(), exact but for content), so the job's own
  * connection stays free for heartbeats, progress and cancellation while rows
  * stream. A failed, cancelled or interrupted
- * attempt leaves no file behind; the export row says failed when the job
- * will not run again.
+ * attempt leaves no file behind (one that died leaves its temporary file to
+ * the next attempt, which deletes it); the export row says failed when the
+ * job will not run again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -337,6 +338,9 @@ static enum job_outcome produce(struct export *e)
 		j->error = arena_printf(j->arena, "exports_dir %s: %s", cfg->exports_dir, strerror(errno));
 		return JOB_RETRY;
 	}
+	/* what an earlier attempt that died (a crash, a kill) left behind */
+	for (int attempt = 1; attempt < j->attempt; attempt++)
+		unlink(arena_printf(j->arena, "%s/.%s.%d.tmp", cfg->exports_dir, e->id, attempt));
 	e->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (e->fd < 0) {
 		j->error = arena_printf(j->arena, "creating %s: %s", tmp, strerror(errno));

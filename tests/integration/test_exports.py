@@ -288,6 +288,23 @@ def test_delete_removes_the_file_at_once(stack, owner):
     assert_problem(owner.req("DELETE", f"/api/exports/{e['id']}"), 404)
 
 
+def test_delete_before_the_job_runs_cancels_it(stack, owner):
+    e = owner.export("content", "json")
+    r = owner.req("DELETE", f"/api/exports/{e['id']}")
+    assert r.status_code == 204, r.text
+    deadline = time.monotonic() + 30
+    while True:
+        job = assert_json(owner.req("GET", f"/api/jobs/data-exports/{e['jobId']}"), 200)
+        if job["state"] in ("completed", "failed", "cancelled"):
+            break
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    # cancelled before it ran, or it found the export gone; either way no file is left
+    assert job["state"] in ("cancelled", "failed"), job
+    time.sleep(0.2)
+    assert not [f for f in os.listdir(os.path.join(stack.dir, "exports")) if e["id"] in f]
+
+
 def test_progress_is_recorded_on_the_job(stack, owner):
     e = owner.wait(owner.export("contacts", "csv")["id"])
     job = assert_json(owner.req("GET", f"/api/jobs/data-exports/{e['jobId']}"), 200)
