@@ -43,7 +43,7 @@ COMMENT ON COLUMN exports.kind IS 'What is exported: campaigns, content (one row
 COMMENT ON COLUMN exports.format IS 'csv (RFC 4180, header line, cells made spreadsheet-safe by csv_safe), ndjson (one JSON object a line) or json (one array).';
 COMMENT ON COLUMN exports.bom IS 'csv only: the file starts with a UTF-8 byte order mark (for spreadsheet programs).';
 COMMENT ON COLUMN exports.filters IS 'The validated filters of the request (camelCase keys, which depend on kind), passed to export_<kind>().';
-COMMENT ON COLUMN exports.status IS 'queued -> running -> ready -> expired, or failed. The API shows failed too while the job has failed or been cancelled (export_json).';
+COMMENT ON COLUMN exports.status IS 'queued -> running -> ready -> expired, or failed. The API shows failed too while the job has failed or been cancelled, and expired once expires_at has passed (export_json).';
 COMMENT ON COLUMN exports.rows IS 'Data rows in the file (the CSV header line not counted).';
 COMMENT ON COLUMN exports.bytes IS 'Size of the file in bytes.';
 COMMENT ON COLUMN exports.file_name IS 'The file under exports_dir while ready (id.format); NULL otherwise.';
@@ -56,13 +56,15 @@ COMMENT ON COLUMN exports.finished_at IS 'When the file was complete (or the exp
 
 -- The API representation. A queued or running export whose job failed or was
 -- cancelled shows failed with the job's error (a job can fail for good
--- without its handler running: attempts used up by crashes).
+-- without its handler running: attempts used up by crashes); a ready one
+-- past expires_at shows expired before the worker's sweep gets to it.
 CREATE FUNCTION export_json(e exports) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'id', e.id, 'kind', e.kind, 'format', e.format, 'bom', e.bom, 'filters', e.filters,
-        'status', CASE WHEN e.status IN ('queued', 'running') AND j.state IN ('failed', 'cancelled')
-                       THEN 'failed' ELSE e.status END,
+        'status', CASE WHEN e.status IN ('queued', 'running') AND j.state IN ('failed', 'cancelled') THEN 'failed'
+                       WHEN e.status = 'ready' AND e.expires_at <= now() THEN 'expired'
+                       ELSE e.status END,
         'rows', e.rows, 'bytes', e.bytes, 'expiresAt', e.expires_at, 'jobId', e.job_id,
         'error', CASE WHEN e.status IN ('queued', 'running') AND j.state IN ('failed', 'cancelled')
                       THEN coalesce(e.error, j.last_error) ELSE e.error END,

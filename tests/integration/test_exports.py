@@ -12,6 +12,7 @@ The module runs its own stack with export_ttl = EXPORT_TTL seconds
 made right after its export is ready."""
 
 import csv
+import datetime
 import io
 import json
 import os
@@ -318,6 +319,12 @@ def test_expired_exports_are_410_and_swept(stack, owner):
     path = os.path.join(stack.dir, "exports", f"{e['id']}.ndjson")
     assert os.path.exists(path)
     assert download(stack, e["downloadUrl"]).status_code == 200
+    # past expires_at the export says expired and its link is 410, even before the sweep
+    time.sleep(max(0.0, (datetime.datetime.fromisoformat(e["expiresAt"].replace("Z", "+00:00"))
+                         - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) + 0.1)
+    late = assert_json(owner.req("GET", f"/api/exports/{e['id']}"), 200)
+    assert late["status"] == "expired" and late["downloadUrl"] is None, late
+    assert_problem(download(stack, e["downloadUrl"]), 410)
     deadline = time.monotonic() + EXPORT_TTL + 20
     while os.path.exists(path):
         assert time.monotonic() < deadline, "the worker did not delete the expired file"
