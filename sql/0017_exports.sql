@@ -205,15 +205,22 @@ COMMENT ON FUNCTION export_analytics(uuid, jsonb, boolean) IS 'Export kind analy
 
 -- The total of an export's progress events, read before its COPY. Exact
 -- (a count of export_<kind>()) for every kind but content, whose rows come
--- from expanding every campaign's JSONB array: counting them would cost
--- nearly as much as the export itself, so for content it is the number of
--- items of the matching campaigns, an upper bound when contentType,
--- platform, from or to narrow it (the job reports the real count at the end).
+-- from expanding every campaign's JSONB array: counting them, or even
+-- jsonb_array_length(), would detoast every array, nearly the cost of the
+-- export itself. For content it is summed from the stored content_tally
+-- (0006) of the matching campaigns: exact for the campaignId, contentType
+-- and platform filters alone, an upper bound when both contentType and
+-- platform, or from/to, narrow it (the job reports the real count at the end).
 CREATE FUNCTION export_rows_estimate(p_kind text, p_user uuid, p_filters jsonb) RETURNS bigint
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF p_kind = 'content' THEN
-        RETURN (SELECT coalesce(sum(jsonb_array_length(c.content)), 0) FROM campaigns c
+        RETURN (SELECT coalesce(sum(least(
+                           (c.content_tally->>'total')::bigint,
+                           (c.content_tally->>(p_filters->>'contentType'))::bigint,
+                           (c.content_tally->>(CASE p_filters->>'platform' WHEN 'email' THEN 'p_email'
+                                                   ELSE p_filters->>'platform' END))::bigint)), 0)
+                  FROM campaigns c
                  WHERE c.user_id = p_user
                    AND (p_filters->>'campaignId' IS NULL OR c.id = (p_filters->>'campaignId')::uuid));
     END IF;
@@ -226,7 +233,7 @@ BEGIN
     END;
 END
 $$;
-COMMENT ON FUNCTION export_rows_estimate(text, uuid, jsonb) IS 'The row count an export job announces as its progress total: exact, except for kind content (the matching campaigns'' items, an upper bound when other filters narrow it).';
+COMMENT ON FUNCTION export_rows_estimate(text, uuid, jsonb) IS 'The row count an export job announces as its progress total: exact, except for kind content with from/to or with both contentType and platform (then an upper bound from the campaigns'' content_tally).';
 
 ------------------------------------------------------------------------------
 -- expiry (the worker's periodic sweep)
