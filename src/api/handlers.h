@@ -101,6 +101,13 @@ void contact_patch(request *r);
 void contact_delete(request *r);
 void contact_import(request *r);
 
+/* exports.c */
+void export_create(request *r);
+void export_list(request *r);
+void export_get(request *r);
+void export_delete(request *r);
+void export_download(request *r);
+
 /* lists.c */
 void list_create(request *r);
 void list_list(request *r);

@@ -98,6 +98,12 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/assets",     asset_list,   0 },
 	{ "GET",    "/api/assets/:id", asset_get,    UUIDS },
 	{ "DELETE", "/api/assets/:id", asset_delete, UUIDS },
+	{ "POST",   "/api/exports",              export_create,   BODY },
+	{ "GET",    "/api/exports",              export_list,     0 },
+	{ "GET",    "/api/exports/:id",          export_get,      UUIDS },
+	{ "DELETE", "/api/exports/:id",          export_delete,   UUIDS },
+	/* the signed link is the credential (exportlink.h); nginx sends the file (X-Accel-Redirect) */
+	{ "GET",    "/api/exports/:id/download", export_download, PUBLIC | UUIDS },
 
 	{ "POST",   "/api/webhooks/email-events", mail_webhook_events, PUBLIC | BODY },
 

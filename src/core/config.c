@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "exportlink.h"
 #include "mailtoken.h"
 #include "mime.h"
 #include "smtp.h"
@@ -89,6 +90,10 @@ static const struct key keys[] = {
 	INT(asset_quota_bytes, 524288000, 0, 1099511627776),
 	INT(media_max_pixels, 50000000, 1, 500000000),
 	STR(llm_images_model, ""),
+	STR(exports_dir, "/var/lib/adcraft/exports"),
+	INT(export_ttl, 86400, 1, 31536000),
+	INT(export_link_ttl, 3600, 1, 604800),
+	SECRET(export_link_key_file),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -408,6 +413,34 @@ static int validate_mail(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Exports (docs/exports.md): the directory must be an absolute path nginx can
+ * alias; the link key, when set, is long enough and not the JWT key.
+ */
+static int validate_exports(struct config *c, char *err, size_t errlen)
+{
+	if (c->exports_dir[0] != '/' || strpbrk(c->exports_dir, " \t\"';{}$"))
+		return fail(err, errlen, "exports_dir must be an absolute path without spaces, quotes, ; { } or $, "
+			    "got \"%s\"", c->exports_dir);
+	size_t n = strlen(c->exports_dir);
+	if (n > 1 && c->exports_dir[n - 1] == '/')
+		c->exports_dir = arena_strndup(c->arena, c->exports_dir, n - 1);
+	if (!*c->export_link_key_file)
+		return 0;
+	const char *key;
+	int r = config_read_secret(c->arena, c->export_link_key_file, &key, &c->export_link_key_len);
+	if (r < 0)
+		return fail(err, errlen, "export_link_key_file %s: %s", c->export_link_key_file, strerror(-r));
+	if (c->export_link_key_len < EXPORT_LINK_MIN_KEY)
+		return fail(err, errlen, "export_link_key_file %s: the key is %zu bytes, at least %d are required",
+			    c->export_link_key_file, c->export_link_key_len, EXPORT_LINK_MIN_KEY);
+	if (c->export_link_key_len == c->jwt_secret_len && memcmp(key, c->jwt_secret, c->jwt_secret_len) == 0)
+		return fail(err, errlen, "export_link_key_file must not hold the JWT key (generate another one "
+			    "with: adcraft gen-secret)");
+	c->export_link_key = (const unsigned char *)key;
+	return 0;
+}
+
 static int validate(struct config *c, char *err, size_t errlen)
 {
 	if (!*c->database_url)
@@ -443,6 +476,8 @@ static int validate(struct config *c, char *err, size_t errlen)
 	if ((r = load_edge_secret(c, err, errlen)) < 0 || (r = parse_cors_origins(c, err, errlen)) < 0)
 		return r;
 	if ((r = parse_prices(c, err, errlen)) < 0 || (r = validate_mail(c, err, errlen)) < 0)
+		return r;
+	if ((r = validate_exports(c, err, errlen)) < 0)
 		return r;
 	if (c->job_stale_seconds <= c->job_heartbeat_seconds)
 		return fail(err, errlen, "job_stale_seconds must exceed job_heartbeat_seconds");

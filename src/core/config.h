@@ -79,6 +79,10 @@ struct config {
 	long asset_quota_bytes;		/* stored asset bytes per user; 0: none */
 	long media_max_pixels;		/* width * height above which an image is refused (422) */
 	const char *llm_images_model;	/* model of {llm_base_url}/images/generations; "": builtin cards */
+	const char *exports_dir;	/* where export files are written (worker) and served from (nginx) */
+	long export_ttl;		/* seconds an export's file is kept after it is ready */
+	long export_link_ttl;		/* seconds a signed download link is good for (at most until the file expires) */
+	const char *export_link_key_file; /* HMAC key of download links; "": exports are off (503) */
 
 	/* Derived at load time. */
 	const char *database_password; /* NULL when no file is set */
@@ -98,6 +102,8 @@ struct config {
 	size_t mail_token_key_len;
 	const unsigned char *mail_webhook_secret; /* NULL when no file is set: the webhook answers 404 */
 	size_t mail_webhook_secret_len;
+	const unsigned char *export_link_key; /* NULL when no file is set */
+	size_t export_link_key_len;
 };
 
 /*

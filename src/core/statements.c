@@ -975,4 +975,73 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_ASSET_RENDITION_ADD] = { "asset_rendition_add",
 		"INSERT INTO asset_renditions (asset_id, name, sha256, path, bytes, width, height)"
 		" SELECT id, $2, $3, $4, $5::bigint, $6::int, $7::int FROM assets WHERE id = $1::uuid", 7 },
+	/* ---- issue #13 section 1: data exports ---- */
+
+	/* Columns of an export row as the API sends it: 0 export_json, 1 created_at (keyset), 2 id,
+	 * 3 user_id, 4 ready ('t' when a download link may be made), 5 expires_at (epoch seconds). */
+#define EXPORT_COLUMNS \
+	"export_json(e), e.created_at::text, e.id, e.user_id," \
+	" e.status = 'ready' AND e.expires_at > now(), extract(epoch FROM e.expires_at)::bigint"
+
+	/* $1 user, $2 campaign, $3 list, $4 send (each may be NULL): whether each is absent or the user's */
+	[STMT_EXPORT_REFS] = { "export_refs",
+		"SELECT $2::uuid IS NULL OR EXISTS (SELECT FROM campaigns WHERE id = $2::uuid AND user_id = $1::uuid),"
+		"       $3::uuid IS NULL OR EXISTS (SELECT FROM lists WHERE id = $3::uuid AND user_id = $1::uuid),"
+		"       $4::uuid IS NULL OR EXISTS (SELECT FROM sends WHERE id = $4::uuid AND user_id = $1::uuid)", 4 },
+
+	/* $1 user, $2 kind, $3 format, $4 bom, $5 filters: the export and its job, in one statement */
+	[STMT_EXPORT_INSERT] = { "export_insert",
+		"WITH ids AS (SELECT gen_random_uuid() AS export_id, gen_random_uuid() AS job_id),"
+		" j AS (INSERT INTO jobs (id, queue, kind, payload, user_id, max_attempts)"
+		"       SELECT ids.job_id, 'data-exports', 'export', jsonb_build_object('exportId', ids.export_id),"
+		"              $1::uuid, 3 FROM ids RETURNING id),"
+		" e AS (INSERT INTO exports (id, user_id, kind, format, bom, filters, job_id)"
+		"       SELECT ids.export_id, $1::uuid, $2, $3, $4::boolean, $5::jsonb, j.id FROM ids, j RETURNING *)"
+		"SELECT " EXPORT_COLUMNS " FROM e", 5 },
+
+	/* $1 user, $2 after created_at, $3 after id, $4 limit */
+	[STMT_EXPORT_LIST] = { "export_list",
+		"SELECT " EXPORT_COLUMNS " FROM exports e"
+		" WHERE e.user_id = $1::uuid"
+		"   AND ($2::timestamptz IS NULL OR (e.created_at, e.id) < ($2::timestamptz, $3::uuid))"
+		" ORDER BY e.created_at DESC, e.id DESC LIMIT $4::int + 1", 4 },
+
+	/* $1 user, $2 export */
+	[STMT_EXPORT_GET] = { "export_get",
+		"SELECT " EXPORT_COLUMNS " FROM exports e WHERE e.id = $2::uuid AND e.user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 export: its file name (NULL unless ready) to delete; its job is cancelled if not done */
+	[STMT_EXPORT_DELETE] = { "export_delete",
+		"WITH d AS (DELETE FROM exports WHERE id = $2::uuid AND user_id = $1::uuid RETURNING file_name, job_id),"
+		" c AS (UPDATE jobs j SET state = 'cancelled', finished_at = now(), locked_by = NULL, heartbeat_at = NULL,"
+		"              last_error = 'the export was deleted'"
+		"         FROM d WHERE j.id = d.job_id AND j.state IN ('queued', 'running') RETURNING j.id)"
+		"SELECT d.file_name, (SELECT count(*) FROM c) FROM d", 2 },
+
+	/* $1 export (a download link's; no login): what the link must match and what nginx serves */
+	[STMT_EXPORT_DOWNLOAD] = { "export_download",
+		"SELECT e.id, e.user_id, e.status, e.file_name, e.kind, e.format,"
+		"       to_char(e.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), e.expires_at <= now()"
+		"  FROM exports e WHERE e.id = $1::uuid", 1 },
+
+	/* $1 export, $2 user: the job takes it up; no row when it was deleted or is done */
+	[STMT_EXPORT_START] = { "export_start",
+		"UPDATE exports SET status = 'running', updated_at = now()"
+		" WHERE id = $1::uuid AND user_id = $2::uuid AND status IN ('queued', 'running')"
+		" RETURNING kind, format, bom, filters::text", 2 },
+
+	/* $1 export, $2 rows, $3 bytes, $4 file name, $5 export_ttl seconds; no row when it was deleted */
+	[STMT_EXPORT_READY] = { "export_ready",
+		"UPDATE exports SET status = 'ready', rows = $2::bigint, bytes = $3::bigint, file_name = $4,"
+		"       finished_at = now(), expires_at = now() + make_interval(secs => $5::int), updated_at = now()"
+		" WHERE id = $1::uuid AND status = 'running' RETURNING id", 5 },
+
+	/* $1 export, $2 why */
+	[STMT_EXPORT_FAIL] = { "export_fail",
+		"UPDATE exports SET status = 'failed', error = left($2, 1000), finished_at = now(), updated_at = now()"
+		" WHERE id = $1::uuid AND status IN ('queued', 'running')", 2 },
+
+	/* $1 at most this many: (id, file_name) of ready exports now marked expired, whose files go */
+	[STMT_EXPORT_EXPIRE] = { "export_expire", "SELECT id, file_name FROM exports_expire($1::int)", 1 },
+#undef EXPORT_COLUMNS
 };

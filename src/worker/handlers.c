@@ -49,6 +49,7 @@ static const struct job_kind kinds[] = {
 	{ "email-sending", "deliver-test", job_deliver_test, NULL },
 	{ "data-exports", "import-contacts", job_import_contacts, NULL },
 	{ "data-exports", "asset-renditions", job_asset_renditions, NULL },
+	{ "data-exports", "export", job_export, NULL },
 };
 
 const struct job_kind *job_kind_find(const char *queue, const char *kind)

@@ -12,6 +12,15 @@ void job_generation_announce(struct job *j, enum job_outcome o);
 
 /* asset_renditions.c */
 enum job_outcome job_asset_renditions(struct job *j);
+/* export.c */
+enum job_outcome job_export(struct job *j);
+/*
+ * The expiry sweep: marks ready exports past expires_at expired (at most 500
+ * a call) and deletes their files from cfg->exports_dir; *removed counts the
+ * files gone. 0, a db error, or -errno of a file that could not be deleted
+ * (the row is expired all the same). Never logs.
+ */
+int export_sweep(db *d, arena *a, const struct config *cfg, long *removed);
 
 /* import_contacts.c */
 enum job_outcome job_import_contacts(struct job *j);

@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "daemon.h"
 #include "events.h"
+#include "handlers.h"
 #include "job.h"
 #include "json.h"
 #include "log.h"
@@ -49,7 +50,7 @@ struct worker {
 	unsigned db_generation;
 	bool have_work;
 	long long jobs_done;
-	int64_t next_heartbeat, next_rescue, next_prune;
+	int64_t next_heartbeat, next_rescue, next_prune, next_export_sweep;
 	struct job *current;
 	bool current_lost;
 	const char *batch_ids;	/* uuid[] literal of the batch in hand ("{}" when none) */
@@ -232,6 +233,21 @@ static void prune(struct worker *w)
 	w->next_prune = mono_ms() + PRUNE_EVERY_MS;
 }
 
+/* Expired export files (export.c): every minute, or every export_ttl when that is shorter. */
+static void sweep_exports(struct worker *w)
+{
+	long removed = 0;
+	arena_reset(w->tick_arena);
+	int rc = export_sweep(w->db, w->tick_arena, w->cfg, &removed);
+	if (rc < 0 && rc != -ENOTCONN && rc != -EIO)
+		log_msg(LOG_WARN, "expired exports: a file in %s could not be deleted: %s", w->cfg->exports_dir,
+			strerror(-rc));
+	if (removed)
+		log_msg(LOG_INFO, "deleted %ld expired export file(s)", removed);
+	long every = w->cfg->export_ttl < 60 ? w->cfg->export_ttl : 60;
+	w->next_export_sweep = mono_ms() + every * 1000;
+}
+
 static void maintain(struct worker *w)
 {
 	int64_t now = mono_ms();
@@ -241,6 +257,8 @@ static void maintain(struct worker *w)
 		rescue(w);
 	if (now >= w->next_prune)
 		prune(w);
+	if (now >= w->next_export_sweep)
+		sweep_exports(w);
 }
 
 /* ---- the handler-facing calls (job.h) ---------------------------------- */
@@ -585,6 +603,9 @@ static int idle_timeout(struct worker *w)
 	int64_t hb = w->next_heartbeat - mono_ms();
 	if (hb < timeout)
 		timeout = hb < 0 ? 0 : hb;
+	int64_t sweep = w->next_export_sweep - mono_ms();
+	if (sweep < timeout)
+		timeout = sweep < 0 ? 0 : sweep;
 	return (int)timeout;
 }
 

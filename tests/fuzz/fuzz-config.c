@@ -36,6 +36,7 @@ static void setup(void)
 	setenv("ADCRAFT_DATABASE_PASSWORD_FILE", "", 1);
 	setenv("ADCRAFT_LLM_API_KEY_FILE", "", 1);
 	setenv("ADCRAFT_MAIL_TOKEN_KEY_FILE", "", 1);
+	setenv("ADCRAFT_EXPORT_LINK_KEY_FILE", "", 1);
 	/* its entries name password files (smtp_servers' parser has unit tests: test-smtp-rate.c) */
 	setenv("ADCRAFT_SMTP_SERVERS", "", 1);
 	file_fd = memory_file("adcraft-fuzz.conf", NULL, 0, path);

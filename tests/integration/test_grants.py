@@ -39,6 +39,7 @@ EXPECTED = {
         "email_events": {S, I},                         # /u/, /t/ and the webhook record them
         "assets": {S, I, D},                            # upload, list, delete (0018)
         "asset_renditions": {S},                        # asset_json; the delete cascade runs as owner
+        "exports": {S, I, D},                           # create (with its job), list, delete
     },
     "adcraft_worker": {
         "jobs": {S, I, U, D},                           # I: follow-up deliver-send jobs
@@ -58,6 +59,8 @@ EXPECTED = {
         "email_events": {S},
         "assets": {S, I},                               # renditions job; generated visuals (asset_store)
         "asset_renditions": {S, I, D},                  # a retry replaces them
+        "exports": {S, U},                              # the export job and the expiry sweep
+        "campaign_content": {S},                        # export kind content
     },
     "adcraft_analyst": {
         "personas": {S}, "brand_profiles": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
@@ -68,6 +71,7 @@ EXPECTED = {
         "contacts": {S}, "lists": {S}, "list_members": {S},
         "sends": {S}, "send_recipients": {S}, "email_events": {S},
         "assets": {S}, "asset_renditions": {S},
+        "exports": {S},
     },
 }
 
@@ -91,6 +95,7 @@ RESTRICTED_FUNCTIONS = {
     "email_events_apply(jsonb)": {"adcraft_api"},
     "asset_store(uuid,text,text,text,text,bigint,integer,integer,bigint)": {"adcraft_api", "adcraft_worker"},
     "asset_delete(uuid,uuid)": {"adcraft_api"},
+    "exports_expire(integer)": {"adcraft_worker"},
 }
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")

@@ -95,6 +95,12 @@ REF_CASES = {
     "POST /api/contacts/import": [
         ("POST", "/api/contacts/import?listId={list}", "email\nb-was-here@example.com\n"),
     ],
+    # B's export filtered by A's objects (filters may name only the caller's own)
+    "POST /api/exports": [
+        ("POST", "/api/exports", {"kind": "content", "format": "csv", "filters": {"campaignId": "{campaign}"}}),
+        ("POST", "/api/exports", {"kind": "contacts", "format": "json", "filters": {"listId": "{list}"}}),
+        ("POST", "/api/exports", {"kind": "sends", "format": "ndjson", "filters": {"sendId": "{send}"}}),
+    ],
     # B logging out with A's refresh token must not revoke it
     "POST /api/auth/logout": [
         ("POST", "/api/auth/logout", {"refreshToken": "{refresh}"}),
@@ -107,6 +113,7 @@ NO_REF_GETS = {
     "GET /api/campaigns/stats", "GET /api/campaigns/dashboard", "GET /api/content/ai-status",
     "GET /api/jobs/health", "GET /api/jobs/queues/status", "GET /api/jobs/user/recent",
     "GET /api/usage", "GET /api/lists", "GET /api/assets",
+    "GET /api/usage", "GET /api/lists", "GET /api/exports",
 }
 # Credential routes: they act on what the caller proves it holds (a password, a
 # refresh token, its access token for an events cookie, the cookie it clears, the
@@ -132,6 +139,7 @@ PARAM_OBJECT = [
     (r"^/api/lists/:id", "id", "list"),
     (r"^/api/sends/:id", "id", "send"),
     (r"^/api/assets/:id", "id", "asset"),
+    (r"^/api/exports/:id", "id", "export"),
     (r".*", "contactId", "contact"),
     (r".*", "contentId", "content"),
     (r".*", "queue", "queue"),
@@ -209,6 +217,19 @@ def world(stack):
            "contact": contact["id"], "list": lst["id"], "send": send["id"], "asset": asset["id"]}
     ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
                  contact=GHOST, list=GHOST, send=GHOST, asset=GHOST, refresh="r" * 43)
+    export = assert_json(a.req("POST", "/api/exports", json={"kind": "campaigns", "format": "csv"}), 202)
+    for _ in range(300):
+        export = assert_json(a.req("GET", f"/api/exports/{export['id']}"), 200)
+        if export["status"] in ("ready", "failed"):
+            break
+        time.sleep(0.05)
+    assert export["status"] == "ready", export
+    ids = {"persona": persona["id"], "campaign": campaign["id"], "content": item["id"],
+           "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id, "brand": brand["id"],
+           "contact": contact["id"], "list": lst["id"], "send": send["id"], "export": export["id"],
+           "download": export["downloadUrl"]}
+    ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
+                 contact=GHOST, list=GHOST, send=GHOST, export=GHOST, refresh="r" * 43)
     return a, b, ids, ghost
 
 
@@ -234,6 +255,7 @@ def a_state(stack, a_id):
               (a_id,)),
             q(stack, "SELECT to_jsonb(s) FROM sends s WHERE user_id = %s ORDER BY id", (a_id,)),
             q(stack, "SELECT to_jsonb(x) FROM assets x WHERE user_id = %s ORDER BY id", (a_id,)),
+            q(stack, "SELECT to_jsonb(e) FROM exports e WHERE user_id = %s ORDER BY id", (a_id,)),
             q1(stack, "SELECT count(*) FROM send_recipients"),
             q1(stack, "SELECT count(*) FROM contact_imports"),
             q1(stack, "SELECT count(*) FROM llm_usage"),
@@ -392,8 +414,10 @@ def test_lists_show_a_its_own_objects(stack, world):
     assert ids["list"] in a.req("GET", "/api/lists?limit=100").text
     assert ids["asset"] in a.req("GET", "/api/assets?limit=100").text
     for route in PATH_ROUTES:
-        if route.method == "GET":
+        if route.method == "GET" and not route.public:
             assert_json(a.req("GET", concrete(route, ids)), 200)
+    # the one public path route, a download, needs its signed link (test_exports covers it)
+    assert a.stack.api("GET", ids["download"]).status_code == 200
 
 
 def test_stats_count_only_own_objects(stack, world):

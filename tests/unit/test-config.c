@@ -125,6 +125,39 @@ static void test_media(const char *keypath)
 	}
 }
 
+/* Exports: exports_dir must be absolute and safe in nginx's alias; the link key >= 32 bytes, not the JWT key. */
+static void test_exports(const char *keypath)
+{
+	char err[512] = "", conf[1024], linkkey[256];
+	struct config *c = NULL;
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n", keypath);
+	is_int(load(conf, &c, err), 0, "no export link key (%s)", err);
+	ok(c->export_link_key == NULL, "no link key: exports are off");
+	is_str(c->exports_dir, "/var/lib/adcraft/exports", "exports_dir default");
+	is_int(c->export_ttl, 86400, "export_ttl default");
+	config_free(c);
+	snprintf(linkkey, sizeof(linkkey), "%s", write_file("export-link.key", "abcdef0123456789abcdef0123456789\n"));
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nexport_link_key_file = %s\nexports_dir = /srv/x/\n",
+		 keypath, linkkey);
+	is_int(load(conf, &c, err), 0, "a link key loads (%s)", err);
+	is_int(c->export_link_key_len, 32, "link key read, trailing newline trimmed");
+	is_str(c->exports_dir, "/srv/x", "a trailing slash of exports_dir is dropped");
+	config_free(c);
+	static const char *const bad_dirs[] = { "exports", "/srv/my exports", "/srv/x;", "/srv/$x", "/srv/\"x\"" };
+	for (size_t i = 0; i < sizeof(bad_dirs) / sizeof(bad_dirs[0]); i++) {
+		snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nexports_dir = \"%s\"\n", keypath, bad_dirs[i]);
+		ok(load(conf, &c, err) < 0 && strstr(err, "exports_dir"), "exports_dir %s refused: %s", bad_dirs[i], err);
+	}
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nexport_link_key_file = %s\n", keypath, keypath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "JWT key"), "the JWT key as link key is refused: %s", err);
+	snprintf(linkkey, sizeof(linkkey), "%s", write_file("export-short.key", "0123456789abcdef0123456789abcde\n"));
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nexport_link_key_file = %s\n", keypath, linkkey);
+	ok(load(conf, &c, err) < 0 && strstr(err, "export_link_key_file") && strstr(err, "at least 32"),
+	   "a 31-byte link key is refused: %s", err);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nexport_ttl = 0\n", keypath);
+	ok(load(conf, &c, err) < 0 && strstr(err, "export_ttl"), "export_ttl 0 is refused: %s", err);
+}
+
 int main(void)
 {
 	mkdtemp(dir);
@@ -241,6 +274,7 @@ int main(void)
 
 	test_mail(keypath);
 	test_media(keypath);
+	test_exports(keypath);
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
