@@ -212,11 +212,6 @@ def world(stack):
         if assert_json(a.req("GET", f"/api/assets/{asset['id']}"), 200)["renditions"] is not None:
             break
         time.sleep(0.05)
-    ids = {"persona": persona["id"], "campaign": campaign["id"], "content": item["id"],
-           "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id, "brand": brand["id"],
-           "contact": contact["id"], "list": lst["id"], "send": send["id"], "asset": asset["id"]}
-    ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
-                 contact=GHOST, list=GHOST, send=GHOST, asset=GHOST, refresh="r" * 43)
     export = assert_json(a.req("POST", "/api/exports", json={"kind": "campaigns", "format": "csv"}), 202)
     for _ in range(300):
         export = assert_json(a.req("GET", f"/api/exports/{export['id']}"), 200)
@@ -226,10 +221,10 @@ def world(stack):
     assert export["status"] == "ready", export
     ids = {"persona": persona["id"], "campaign": campaign["id"], "content": item["id"],
            "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id, "brand": brand["id"],
-           "contact": contact["id"], "list": lst["id"], "send": send["id"], "export": export["id"],
+           "contact": contact["id"], "list": lst["id"], "send": send["id"], "asset": asset["id"], "export": export["id"],
            "download": export["downloadUrl"]}
     ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
-                 contact=GHOST, list=GHOST, send=GHOST, export=GHOST, refresh="r" * 43)
+                 contact=GHOST, list=GHOST, send=GHOST, asset=GHOST, export=GHOST, refresh="r" * 43)
     return a, b, ids, ghost
 
 

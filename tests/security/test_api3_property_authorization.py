@@ -136,9 +136,8 @@ def ctx(stack):
         if assert_json(a.req("GET", f"/api/assets/{asset['id']}"), 200)["renditions"] is not None:
             break
         time.sleep(0.05)
-    return {"asset": asset["id"], "a": a, "other": other, "other_user": other.id, "email": a.email, "refresh": a.refresh,
     export = assert_json(a.req("POST", "/api/exports", json={"kind": "campaigns", "format": "json"}), 202)
-    return {"export": export["id"],"a": a, "other": other, "other_user": other.id, "email": a.email, "refresh": a.refresh,
+    return {"asset": asset["id"], "export": export["id"], "a": a, "other": other, "other_user": other.id, "email": a.email, "refresh": a.refresh,
             "persona": persona["id"], "campaign": campaign["id"], "content": item["id"], "brand": brand["id"],
             "contact": contact["id"], "list": lst["id"], "mail": mail["id"], "send": send["id"]}
 
