@@ -109,3 +109,14 @@ void list_patch(request *r);
 void list_delete(request *r);
 void list_members_add(request *r);
 void list_member_remove(request *r);
+
+/* ab_tests.c */
+void ab_test_create(request *r);
+void ab_test_list(request *r);
+void ab_test_get(request *r);
+void ab_test_patch(request *r);
+void ab_test_delete(request *r);
+void ab_test_start(request *r);
+void ab_test_stop(request *r);
+void ab_test_winner(request *r);
+void ab_test_results(request *r);

@@ -94,6 +94,16 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/sends/:id/resume",         send_resume,     UUIDS },
 	{ "POST",   "/api/sends/:id/cancel",         send_cancel,     UUIDS },
 
+	{ "POST",   "/api/campaigns/:id/ab-tests", ab_test_create,  UUIDS | BODY },
+	{ "GET",    "/api/campaigns/:id/ab-tests", ab_test_list,    UUIDS },
+	{ "GET",    "/api/ab-tests/:id",           ab_test_get,     UUIDS },
+	{ "PATCH",  "/api/ab-tests/:id",           ab_test_patch,   UUIDS | BODY },
+	{ "DELETE", "/api/ab-tests/:id",           ab_test_delete,  UUIDS },
+	{ "POST",   "/api/ab-tests/:id/start",     ab_test_start,   UUIDS },
+	{ "POST",   "/api/ab-tests/:id/stop",      ab_test_stop,    UUIDS },
+	{ "POST",   "/api/ab-tests/:id/winner",    ab_test_winner,  UUIDS | BODY },
+	{ "GET",    "/api/ab-tests/:id/results",   ab_test_results, UUIDS },
+
 	{ "POST",   "/api/webhooks/email-events", mail_webhook_events, PUBLIC | BODY },
 
 	/* the links in sent email (public_mail.c): outside /api/, HTML and images */

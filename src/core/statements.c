@@ -103,7 +103,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		" SELECT $1::uuid, (b->>'personaId')::uuid, (b->>'brandProfileId')::uuid, b->>'name', b->>'product',"
 		"        coalesce(b->>'description', ''), b->>'objective',"
 		"        (b->>'budget')::numeric, coalesce(b->>'currency', 'USD'), (b->>'startDate')::date,"
-		"        (b->>'endDate')::date, b->>'tone', b->>'keywords', ab_tests_with_ids(b->'abTests'),"
+		"        (b->>'endDate')::date, b->>'tone', b->>'keywords', '[]',"
 		"        coalesce(nullif(b->'generationSettings', 'null'), '{}')"
 		" FROM (SELECT $2::jsonb AS b) AS input"
 		" RETURNING campaign_json(c)", 2 },
@@ -140,7 +140,6 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  end_date = CASE WHEN $4 OR b ? 'endDate' THEN (b->>'endDate')::date ELSE c.end_date END,"
 		"  tone = CASE WHEN $4 OR b ? 'tone' THEN b->>'tone' ELSE c.tone END,"
 		"  keywords = CASE WHEN $4 OR b ? 'keywords' THEN b->>'keywords' ELSE c.keywords END,"
-		"  ab_tests = CASE WHEN $4 OR b ? 'abTests' THEN ab_tests_with_ids(b->'abTests') ELSE c.ab_tests END,"
 		"  generation_settings = CASE WHEN $4 OR b ? 'generationSettings'"
 		"    THEN coalesce(nullif(b->'generationSettings', 'null'), '{}') ELSE c.generation_settings END,"
 		"  status = coalesce(b->>'status', c.status),"
@@ -658,7 +657,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_SEND_RECIPIENTS] = { "send_recipients",
 		"SELECT json_build_object('contactId', r.contact_id, 'email', r.email, 'status', r.status,"
 		"                         'attempts', r.attempts, 'lastError', r.last_error,"
-		"                         'sentAt', rfc3339(r.sent_at), 'messageId', r.message_id),"
+		"                         'sentAt', rfc3339(r.sent_at), 'messageId', r.message_id,"
+		"                         'variant', r.variant, 'contentId', r.content_id),"
 		"       r.created_at::text, r.contact_id"
 		"  FROM send_recipients r"
 		" WHERE r.send_id = $1::uuid AND ($2::text IS NULL OR r.status = $2)"
@@ -690,7 +690,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"UPDATE sends s SET status = 'sending', updated_at = now()"
 		" WHERE s.id = $1::uuid AND s.status IN ('approved', 'scheduled', 'sending')"
 		" RETURNING s.snapshot::text, s.from_name, s.from_email, s.reply_to,"
-		"           (SELECT count(*) FROM send_recipients r WHERE r.send_id = s.id)", 1 },
+		"           (SELECT count(*) FROM send_recipients r WHERE r.send_id = s.id), s.variant_snapshots::text", 1 },
 
 	/* $1 send, $2 owner: what a test delivery sends, whatever the send's status */
 	[STMT_DELIVERY_TEST_SEND] = { "delivery_test_send",
@@ -707,11 +707,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 send */
 	[STMT_DELIVERY_STATUS] = { "delivery_status", "SELECT status FROM sends WHERE id = $1::uuid", 1 },
 
-	/* $1 send, $2 batch size: the due recipients with their contacts' merge fields; those whose
-	 * contact is no longer subscribed (or gone) are marked suppressed on the way */
+	/* $1 send, $2 batch size: the due recipients with their contacts' merge fields and their A/B
+	 * variant (NULL: the send's snapshot); those whose contact is no longer subscribed (or gone) are
+	 * marked suppressed on the way */
 	[STMT_DELIVERY_BATCH] = { "delivery_batch",
 		"WITH due AS ("
-		"  SELECT r.id, r.contact_id, r.email, r.attempts, c.first_name, c.last_name, c.attributes,"
+		"  SELECT r.id, r.contact_id, r.email, r.attempts, c.first_name, c.last_name, c.attributes, r.variant,"
 		"         coalesce(c.status, 'deleted') AS contact_status"
 		"    FROM send_recipients r LEFT JOIN contacts c ON c.id = r.contact_id"
 		"   WHERE r.send_id = $1::uuid AND r.status IN ('queued', 'deferred') AND r.next_attempt_at <= now()"
@@ -720,7 +721,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  UPDATE send_recipients s SET status = 'suppressed', last_error = 'contact is ' || d.contact_status"
 		"    FROM due d WHERE s.id = d.id AND d.contact_status <> 'subscribed')"
 		" SELECT d.id, d.contact_id, d.email, coalesce(d.first_name, ''), coalesce(d.last_name, ''),"
-		"        coalesce(d.attributes, '{}')::text, d.attempts + 1, d.contact_status"
+		"        coalesce(d.attributes, '{}')::text, d.attempts + 1, d.contact_status, d.variant"
 		"   FROM due d ORDER BY d.id", 2 },
 
 	/* $1 recipient, $2 worker, $3 Message-ID: committed before the SMTP transaction starts */
@@ -763,10 +764,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"SELECT pg_advisory_unlock(hashtext('adcraft.smtp:' || $1), $2::int)", 2 },
 
 	/* $1 send, $2 owner, $3 campaign: nothing due now. The send is sent when no recipient is
-	 * open; otherwise a follow-up job waits for the earliest deferred one. One row: the state. */
+	 * open; otherwise a follow-up job waits for the earliest deferred one (held ones wait for their
+	 * A/B test's end, which queues their job). One row: the state. */
 	[STMT_DELIVERY_FINISH] = { "delivery_finish",
 		"WITH open AS ("
-		"  SELECT count(*) FILTER (WHERE status IN ('queued', 'deferred', 'sending')) AS n,"
+		"  SELECT count(*) FILTER (WHERE status IN ('queued', 'deferred', 'sending', 'held')) AS n,"
+		"         count(*) FILTER (WHERE status = 'held') AS held,"
 		"         min(next_attempt_at) FILTER (WHERE status IN ('queued', 'deferred')) AS due"
 		"    FROM send_recipients WHERE send_id = $1::uuid),"
 		" sent AS ("
@@ -779,6 +782,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"    FROM open WHERE open.n > 0 AND open.due IS NOT NULL RETURNING 1)"
 		" SELECT CASE WHEN EXISTS (SELECT FROM sent) THEN 'sent'"
 		"             WHEN EXISTS (SELECT FROM later) THEN 'waiting for deferred recipients'"
+		"             WHEN (SELECT held FROM open) > 0 THEN 'waiting for the A/B test''s winner'"
 		"             ELSE 'sending' END", 3 },
 	/* ---- contacts (issue #11): 23505 on contacts_user_email_key is a duplicate email ---- */
 
@@ -914,9 +918,10 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* ---- public mail endpoints (/u/, /t/) and the webhook (sql/0014_email_events.sql) ---- */
 
-	/* $1 recipient, $2 send, $3 contact (a token's ids): the send's snapshot, or no row */
+	/* $1 recipient, $2 send, $3 contact (a token's ids): the snapshot it was sent (its A/B variant's), or no row */
 	[STMT_MAIL_RECIPIENT] = { "mail_recipient",
-		"SELECT s.snapshot::text FROM send_recipients r JOIN sends s ON s.id = r.send_id"
+		"SELECT coalesce(s.variant_snapshots->r.variant, s.snapshot)::text"
+		"  FROM send_recipients r JOIN sends s ON s.id = r.send_id"
 		" WHERE r.id = $1::uuid AND r.send_id = $2::uuid AND r.contact_id = $3::uuid", 3 },
 
 	/* $1 recipient, $2 send, $3 contact, $4 one-click | page: false when no such recipient */
@@ -932,4 +937,99 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 the request's events array: {applied, unknown} */
 	[STMT_MAIL_WEBHOOK] = { "mail_webhook", "SELECT email_events_apply($1::jsonb)", 1 },
+
+	/* ---- issue #12 section 3: A/B tests (sql/0016_ab_tests.sql) ---- */
+
+	/* $1 user, $2 campaign: {itemId: contentType} of its content items ({} when none); no row when not the user's */
+	[STMT_AB_CAMPAIGN_ITEMS] = { "ab_campaign_items",
+		"SELECT coalesce((SELECT json_object_agg(e->>'id', e->>'contentType') FROM jsonb_array_elements(c.content) e),"
+		"                '{}')"
+		"  FROM campaigns c WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 campaign, $3 name, $4 metric, $5 variants, $6 confidence, $7 mde, $8 power, $9 baseline,
+	 * $10 required sample per variant. ACT01: a variant is not an item of the campaign */
+	[STMT_AB_TEST_INSERT] = { "ab_test_insert",
+		"INSERT INTO ab_tests AS t (user_id, campaign_id, name, metric, variants, confidence_level,"
+		"                           minimum_detectable_effect, power, baseline_rate, required_sample_per_variant)"
+		" SELECT c.user_id, c.id, $3, $4, $5::jsonb, $6::numeric, $7::numeric, $8::numeric, $9::numeric, $10::bigint"
+		"   FROM campaigns c WHERE c.id = $2::uuid AND c.user_id = $1::uuid"
+		" RETURNING ab_test_json(t)", 10 },
+
+	/* $1 user, $2 campaign, $3 status or NULL, $4/$5 after, $6 limit */
+	[STMT_AB_TEST_LIST] = { "ab_test_list",
+		"SELECT ab_test_json(t), t.created_at::text, t.id FROM ab_tests t"
+		" WHERE t.user_id = $1::uuid AND t.campaign_id = $2::uuid"
+		"   AND ($3::text IS NULL OR t.status = $3)"
+		"   AND ($4::timestamptz IS NULL OR (t.created_at, t.id) < ($4::timestamptz, $5::uuid))"
+		" ORDER BY t.created_at DESC, t.id DESC LIMIT $6::int + 1", 6 },
+
+	/* $1 user, $2 test: the test, and its campaign's {itemId: contentType} (PATCH checks variants against it) */
+	[STMT_AB_TEST_GET] = { "ab_test_get",
+		"SELECT ab_test_json(t),"
+		"       coalesce((SELECT json_object_agg(e->>'id', e->>'contentType')"
+		"                   FROM campaigns c, jsonb_array_elements(c.content) e WHERE c.id = t.campaign_id), '{}')"
+		"  FROM ab_tests t WHERE t.id = $2::uuid AND t.user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 test, $3..$10 as ab_test_insert's: a draft's new definition; no row when
+	 * it is not the user's or not a draft (the handler tells 404 from 409 with ab_test_status) */
+	[STMT_AB_TEST_UPDATE] = { "ab_test_update",
+		"UPDATE ab_tests t SET name = $3, metric = $4, variants = $5::jsonb, confidence_level = $6::numeric,"
+		"       minimum_detectable_effect = $7::numeric, power = $8::numeric, baseline_rate = $9::numeric,"
+		"       required_sample_per_variant = $10::bigint, updated_at = now()"
+		" WHERE t.id = $2::uuid AND t.user_id = $1::uuid AND t.status = 'draft'"
+		" RETURNING ab_test_json(t)", 10 },
+
+	/* $1 user, $2 test: not while running; 23503 (sends_ab_test_fkey) while a send uses it */
+	[STMT_AB_TEST_DELETE] = { "ab_test_delete",
+		"DELETE FROM ab_tests WHERE id = $2::uuid AND user_id = $1::uuid AND status <> 'running' RETURNING 1", 2 },
+
+	/* $1 user, $2 test: why a statement matched nothing */
+	[STMT_AB_TEST_STATUS] = { "ab_test_status",
+		"SELECT status FROM ab_tests WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 test, $3 start | stop: NULL when not the user's; 55000 when the move is not allowed */
+	[STMT_AB_TEST_MOVE] = { "ab_test_move", "SELECT ab_test_move($1::uuid, $2::uuid, $3)", 3 },
+
+	/* $1 user, $2 test, $3 variant key, $4 the owner's reason: a manual winner */
+	[STMT_AB_TEST_PROMOTE] = { "ab_test_promote", "SELECT ab_test_promote($1::uuid, $2::uuid, $3, $4)", 4 },
+
+	/* $1 test, $2 owner or NULL (the worker): one row per variant, in order, with its impressions and the
+	 * metric's successes (unique opens, unique clicks, conversions) from analytics_hourly, by content item,
+	 * from the hour the test started until it ended (abtest_load) */
+	[STMT_AB_TEST_LOAD] = { "ab_test_load",
+		"SELECT t.id, t.user_id, t.campaign_id, t.status, t.metric, t.confidence_level, t.baseline_rate,"
+		"       t.minimum_detectable_effect, t.required_sample_per_variant, t.winner, t.winner_reason,"
+		"       coalesce(array_to_string(t.min_p_values, ','), ''), v.e->>'key', v.e->>'contentId',"
+		"       coalesce(sum(h.impressions), 0),"
+		"       coalesce(sum(CASE t.metric WHEN 'open_rate' THEN h.unique_opens WHEN 'click_rate' THEN h.unique_clicks"
+		"                                  ELSE h.conversions END), 0)"
+		"  FROM ab_tests t CROSS JOIN LATERAL jsonb_array_elements(t.variants) WITH ORDINALITY AS v(e, n)"
+		"  LEFT JOIN analytics_hourly h ON t.started_at IS NOT NULL AND h.campaign_id = t.campaign_id"
+		"       AND h.content_id = (v.e->>'contentId')::uuid"
+		"       AND h.bucket >= date_trunc('hour', t.started_at, 'UTC')"
+		"       AND h.bucket < coalesce(t.ended_at, 'infinity')"
+		" WHERE t.id = $1::uuid AND ($2::uuid IS NULL OR t.user_id = $2::uuid)"
+		" GROUP BY t.id, v.n, v.e ORDER BY v.n", 2 },
+
+	/* $1 campaign ids (uuid[] literal): their running tests, the re-evaluation after a rollup */
+	[STMT_AB_TESTS_RUNNING] = { "ab_tests_running",
+		"SELECT id FROM ab_tests WHERE campaign_id = ANY ($1::uuid[]) AND status = 'running' ORDER BY id", 1 },
+
+	/* $1 test, $2 running minima (double precision[] literal) */
+	[STMT_AB_TEST_STORE_P] = { "ab_test_store_p",
+		"UPDATE ab_tests SET min_p_values = $2::double precision[] WHERE id = $1::uuid AND status = 'running'", 2 },
+
+	/* $1 test, $2 winner key or NULL, $3 significant | timeout or NULL: {abTestId, campaignId, userId, winner,
+	 * winnerReason}, or no row when it was no longer running */
+	[STMT_AB_TEST_COMPLETE] = { "ab_test_complete",
+		"SELECT j FROM ab_test_complete($1::uuid, $2, $3) AS j WHERE j IS NOT NULL", 3 },
+
+	/* $1 send: its A/B test and whether it still runs (the ab-send-winner job) */
+	[STMT_AB_SEND_TEST] = { "ab_send_test",
+		"SELECT t.id, t.status FROM sends s JOIN ab_tests t ON t.id = s.ab_test_id WHERE s.id = $1::uuid", 1 },
+
+	/* $1 user, $2 campaign, $3 test, $4 list, $5 scheduled at, $6..$8 sender, $9 test fraction, $10 winner after (s) */
+	[STMT_SEND_CREATE_AB] = { "send_create_ab",
+		"SELECT send_create_ab($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::timestamptz, $6, $7, $8, $9::numeric,"
+		"                      $10::int)", 10 },
 };

@@ -48,6 +48,7 @@ static const struct job_kind kinds[] = {
 	{ "email-sending", "deliver-send", job_deliver_send, NULL },
 	{ "email-sending", "deliver-test", job_deliver_test, NULL },
 	{ "data-exports", "import-contacts", job_import_contacts, NULL },
+	{ "analytics-processing", "ab-send-winner", job_ab_send_winner, NULL },
 };
 
 const struct job_kind *job_kind_find(const char *queue, const char *kind)

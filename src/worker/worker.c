@@ -297,17 +297,25 @@ void job_publish(struct job *j, const char *type, const char *data)
 	publish(j->worker, &ev, j->arena);
 }
 
-void job_publish_after(struct job *j, const char *type, const char *data)
+void job_publish_after_for(struct job *j, const char *type, const char *user_id, const char *campaign_id,
+			   const char *data)
 {
 	struct worker *w = j->worker;
-	if (!j->user_id || !events_enabled(&w->events))
+	if (!user_id || !events_enabled(&w->events))
 		return;
 	struct later_event *l = arena_zalloc(w->batch_arena, sizeof(*l));
 	l->ev = job_event(j, type, data ? arena_strdup(w->batch_arena, data) : NULL);
+	l->ev.user_id = arena_strdup(w->batch_arena, user_id);
+	l->ev.campaign_id = campaign_id ? arena_strdup(w->batch_arena, campaign_id) : NULL;
 	if (!w->after_tail)
 		w->after_tail = &w->after;
 	*w->after_tail = l;
 	w->after_tail = &l->next;
+}
+
+void job_publish_after(struct job *j, const char *type, const char *data)
+{
+	job_publish_after_for(j, type, j->user_id, j->campaign_id, data);
 }
 
 static void publish_after(struct worker *w)
