@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define STATS_MAX_ARMS 64 /* stats_evaluate's limit (the API allows 2..5 variants) */
+
 struct stats_arm {
 	uint64_t n, k; /* samples, successes (k <= n) */
 };
@@ -138,7 +140,7 @@ struct stats_comparison {
  * arms[i] with it (n_arms - 1 entries). prev_p is NULL on the first look,
  * else the previous look's out[].p_value per comparison (the running
  * minimum; NaN entries are ignored). tau2 as stats_msprt_tau2. -EINVAL
- * (out untouched) when n_arms < 2, an arm has k > n, confidence is outside
+ * (out untouched) when n_arms < 2 or > STATS_MAX_ARMS, an arm has k > n, confidence is outside
  * (0, 1) or tau2 is not > 0.
  */
 int stats_evaluate(const struct stats_arm *arms, size_t n_arms, double confidence, double tau2, const double *prev_p,
