@@ -227,13 +227,24 @@ COMMENT ON FUNCTION campaign_summary_json(campaigns) IS 'API list representation
 COMMENT ON COLUMN campaigns.ab_tests IS 'A/B tests clients wrote before migration 0016 ({id, testName, testType, status, variantA, variantB, winner, startDate}); read-only since (the API refuses abTests: tests are the ab_tests resource). The API''s abTests shows these, then the ab_tests rows (campaign_ab_tests).';
 
 -- The owner's status moves: start (draft -> running), stop (running -> stopped).
--- NULL when the test is not the owner's; 55000 (from the trigger) when the move is not allowed.
+-- NULL when the test is not the owner's; 55000 when it is not in the status the move starts from.
 CREATE FUNCTION ab_test_move(owner uuid, test uuid, action text) RETURNS json
     LANGUAGE plpgsql
 AS $$
 DECLARE
     t ab_tests;
+    from_status text := CASE action WHEN 'start' THEN 'draft' WHEN 'stop' THEN 'running' END;
 BEGIN
+    IF from_status IS NULL THEN
+        RAISE EXCEPTION 'unknown action %', action USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO t FROM ab_tests WHERE id = test AND user_id = owner FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF t.status <> from_status THEN
+        RAISE EXCEPTION 'a % A/B test cannot %', t.status, action USING ERRCODE = '55000';
+    END IF;
     UPDATE ab_tests
        SET status = CASE action WHEN 'start' THEN 'running' WHEN 'stop' THEN 'stopped' END,
            started_at = CASE action WHEN 'start' THEN now() ELSE started_at END,
@@ -535,3 +546,27 @@ GRANT SELECT, UPDATE ON ab_tests TO adcraft_worker;
 GRANT SELECT ON ab_tests, ab_test_status_transitions TO adcraft_analyst;
 GRANT SELECT ON ab_test_status_transitions TO adcraft_api, adcraft_worker;
 GRANT UPDATE ON send_recipients TO adcraft_api;            -- ab_tests_release() runs as the caller (a manual winner)
+
+-- The DBA view counts both kinds of abTests entries, as the API's abTestCount does.
+CREATE OR REPLACE VIEW campaign_summary AS
+SELECT c.id                                   AS campaign_id,
+       c.user_id,
+       u.email                                AS owner_email,
+       c.name,
+       c.objective,
+       c.status,
+       c.budget,
+       c.currency,
+       c.start_date,
+       c.end_date,
+       p.name                                 AS persona_name,
+       jsonb_array_length(c.content)          AS content_items,
+       (SELECT round(avg((i->>'qualityScore')::numeric), 1)
+          FROM jsonb_array_elements(c.content) i) AS average_quality_score,
+       jsonb_array_length(c.ab_tests) + (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = c.id)::int AS ab_tests,
+       c.created_at,
+       c.updated_at
+  FROM campaigns c
+  JOIN users u ON u.id = c.user_id
+  LEFT JOIN personas p ON p.id = c.persona_id;
+COMMENT ON COLUMN campaign_summary.ab_tests IS 'Number of A/B tests: ab_tests rows plus entries written to campaigns.ab_tests before migration 0016.';

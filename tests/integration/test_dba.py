@@ -35,9 +35,7 @@ def data(stack):
     u = User(stack, "Dana DBA")
     p = u.persona(name="Ops lead")
     c = u.campaign(name="DBA view check", objective="consideration", budget=321.09, currency="EUR",
-                   personaId=p["id"], startDate="2025-05-01", endDate="2025-05-31",
-                   abTests=[{"testName": "t1", "testType": "content"},
-                            {"testName": "t2", "testType": "timing"}])
+                   personaId=p["id"], startDate="2025-05-01", endDate="2025-05-31")
     u.move(c["id"], "active")
     items = [
         u.content(c["id"], contentType="email", platform="email", subjectLine="Hello ops",
@@ -47,6 +45,13 @@ def data(stack):
         u.content(c["id"], contentType="ad_copy", platform="google_ads",
                   contentBody="Plan your week in five minutes."),
     ]
+    # two A/B tests: an entry written before sql/0016 (read-only since) and one of the ab_tests resource
+    q1(stack, """UPDATE campaigns SET ab_tests = '[{"id": "6f1c1f59-2a1c-4e53-9d7e-7b1f0c0c0002", "testName": "t1",
+                  "testType": "content"}]' WHERE id = %s RETURNING 1""", (c["id"],))
+    r = u.req("POST", f"/api/campaigns/{c['id']}/ab-tests",
+              json={"name": "t2", "metric": "click_rate",
+                    "variants": [{"contentId": items[0]["id"]}, {"contentId": items[1]["id"]}]})
+    assert r.status_code == 201, r.text
     empty = u.campaign(name="Empty one", objective="awareness")
     job = q1(stack, "SELECT enqueue('data-exports', 'noop', '{}', %s, %s, 0, now() + interval '1 hour')",
              (u.id, c["id"]))

@@ -41,6 +41,10 @@ PATH_BODIES = {
     "POST /api/lists/:id/members": {"contactIds": [GHOST]},
     "POST /api/campaigns/:id/sends": {"contentId": GHOST, "listId": GHOST},
     "POST /api/sends/:id/test": {"to": ["b-was-here@example.com"]},
+    "POST /api/campaigns/:id/ab-tests": {"name": "B's test", "metric": "open_rate",
+                                         "variants": [{"contentId": GHOST}, {"contentId": "00000000-0000-4000-8000-00000000beef"}]},
+    "PATCH /api/ab-tests/:id": {"name": "B was here"},
+    "POST /api/ab-tests/:id/winner": {"variant": "B", "reason": "B was here"},
 }
 
 # Routes whose body or query names another object: (method, path, body) with
@@ -127,6 +131,7 @@ PARAM_OBJECT = [
     (r"^/api/contacts/:id", "id", "contact"),
     (r"^/api/lists/:id", "id", "list"),
     (r"^/api/sends/:id", "id", "send"),
+    (r"^/api/ab-tests/:id", "id", "abtest"),
     (r".*", "contactId", "contact"),
     (r".*", "contentId", "content"),
     (r".*", "queue", "queue"),
@@ -194,11 +199,14 @@ def world(stack):
                      contentBody="Hi {{firstName}}, here is what is new at Acme this week.")
     send = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/sends",
                              json={"contentId": mail["id"], "listId": lst["id"]}), 201)
+    abtest = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/ab-tests",
+                               json={"name": "A's test", "metric": "open_rate",
+                                     "variants": [{"contentId": item["id"]}, {"contentId": mail["id"]}]}), 201)
     ids = {"persona": persona["id"], "campaign": campaign["id"], "content": item["id"],
            "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id, "brand": brand["id"],
-           "contact": contact["id"], "list": lst["id"], "send": send["id"]}
+           "contact": contact["id"], "list": lst["id"], "send": send["id"], "abtest": abtest["id"]}
     ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
-                 contact=GHOST, list=GHOST, send=GHOST, refresh="r" * 43)
+                 contact=GHOST, list=GHOST, send=GHOST, abtest=GHOST, refresh="r" * 43)
     return a, b, ids, ghost
 
 
@@ -214,6 +222,7 @@ def a_state(stack, a_id):
             q(stack, "SELECT to_jsonb(m) FROM list_members m WHERE user_id = %s ORDER BY list_id, contact_id",
               (a_id,)),
             q(stack, "SELECT to_jsonb(s) FROM sends s WHERE user_id = %s ORDER BY id", (a_id,)),
+            q(stack, "SELECT to_jsonb(t) FROM ab_tests t WHERE user_id = %s ORDER BY id", (a_id,)),
             q1(stack, "SELECT count(*) FROM send_recipients"),
             q1(stack, "SELECT count(*) FROM contact_imports"),
             q1(stack, "SELECT count(*) FROM llm_usage"),

@@ -69,8 +69,7 @@ BODIES = {
     "POST /api/campaigns": lambda c: {"name": "C", "objective": "awareness",
                                       "generationSettings": {"variations": 1}},
     "PUT /api/campaigns/:id": lambda c: {"name": "C", "objective": "awareness",
-                                         "generationSettings": {"variations": 1},
-                                         "abTests": [{"testName": "t", "testType": "subject_line"}]},
+                                         "generationSettings": {"variations": 1}},
     "PATCH /api/campaigns/:id": lambda c: {"name": "C", "generationSettings": {"variations": 1}},
     "POST /api/campaigns/:id/content": lambda c: {"contentType": "social_post", "platform": "twitter",
                                                   "contentBody": "Plan less, do more."},
@@ -91,20 +90,25 @@ BODIES = {
     "POST /api/lists/:id/members": lambda c: {"contactIds": [c["contact"]]},
     "POST /api/campaigns/:id/sends": lambda c: {"contentId": c["mail"], "listId": c["list"]},
     "POST /api/sends/:id/test": lambda c: {"to": ["qa@example.com"]},
+    "POST /api/campaigns/:id/ab-tests": lambda c: {"name": "T", "metric": "open_rate",
+                                                   "variants": [{"contentId": c["content"]}, {"contentId": c["mail"]}]},
+    "PATCH /api/ab-tests/:id": lambda c: {"name": "T", "variants": [{"contentId": c["content"]},
+                                                                     {"contentId": c["mail"], "weight": 2}]},
+    "POST /api/ab-tests/:id/winner": lambda c: {"variant": "A", "reason": "chosen"},
 }
 NESTED = {
     "POST /api/brand-profiles": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
     "PUT /api/brand-profiles/:id": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
     "PATCH /api/brand-profiles/:id": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
     "POST /api/campaigns": [("generationSettings",)],
-    "PUT /api/campaigns/:id": [("generationSettings",), ("abTests", 0)],
+    "PUT /api/campaigns/:id": [("generationSettings",)],
     "PATCH /api/campaigns/:id": [("generationSettings",)],
     "POST /api/content/batch-generate": [("items", 0)],
+    "POST /api/campaigns/:id/ab-tests": [("variants", 0)],
+    "PATCH /api/ab-tests/:id": [("variants", 1)],
 }
 # Fields a route legitimately accepts although they are in INTERNAL.
-ACCEPTED = {
-    "PUT /api/campaigns/:id": {"abTests[0].id"},
-}
+ACCEPTED = {}
 
 # Routes whose caller signs the body (HMAC) instead of holding a bearer token:
 # their mass-assignment cases (unknown properties are 422, with the signature
@@ -127,9 +131,13 @@ def ctx(stack):
                      contentBody="Hi {{firstName}}, here is what is new this week.")
     send = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/sends",
                              json={"contentId": mail["id"], "listId": lst["id"]}), 201)
+    abtest = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/ab-tests",
+                               json={"name": "T", "metric": "click_rate",
+                                     "variants": [{"contentId": item["id"]}, {"contentId": mail["id"]}]}), 201)
     return {"a": a, "other": other, "other_user": other.id, "email": a.email, "refresh": a.refresh,
             "persona": persona["id"], "campaign": campaign["id"], "content": item["id"], "brand": brand["id"],
-            "contact": contact["id"], "list": lst["id"], "mail": mail["id"], "send": send["id"]}
+            "contact": contact["id"], "list": lst["id"], "mail": mail["id"], "send": send["id"],
+            "abtest": abtest["id"]}
 
 
 def concrete(route, c):
@@ -144,6 +152,8 @@ def concrete(route, c):
         return path.replace(":id", c["brand"])
     if path.startswith("/api/sends/"):
         return path.replace(":id", c["send"])
+    if path.startswith("/api/ab-tests/"):
+        return path.replace(":id", c["abtest"])
     return path.replace(":id", c["campaign"])
 
 
