@@ -570,3 +570,56 @@ SELECT c.id                                   AS campaign_id,
   JOIN users u ON u.id = c.user_id
   LEFT JOIN personas p ON p.id = c.persona_id;
 COMMENT ON COLUMN campaign_summary.ab_tests IS 'Number of A/B tests: ab_tests rows plus entries written to campaigns.ab_tests before migration 0016.';
+
+-- Email A/B reaches analytics: a delivery (impression) and an open or click
+-- count against the content item and variant the recipient was given
+-- (send_recipients.content_id, .variant), not the send's control item.
+CREATE OR REPLACE FUNCTION analytics_email_delivered() RETURNS trigger
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    WITH ev AS (
+        SELECT s.user_id, s.campaign_id, coalesce(NEW.content_id, s.content_id) AS content_id, NEW.variant,
+               coalesce(s.variant_snapshots->NEW.variant, s.snapshot)->>'platform' AS platform,
+               NEW.contact_id, coalesce(NEW.sent_at, now()) AS occurred_at
+          FROM sends s WHERE s.id = NEW.send_id
+    ), stored AS (
+        INSERT INTO analytics_events (user_id, campaign_id, content_id, variant, platform, contact_id, type, occurred_at,
+                                      source, event_id)
+        SELECT user_id, campaign_id, content_id, variant, platform, contact_id, 'impression', occurred_at, 'email',
+               'sent:' || NEW.id
+          FROM ev
+    )
+    INSERT INTO analytics_pending (user_id, campaign_id, content_id, variant, platform, contact_id, type, quantity,
+                                   occurred_at)
+    SELECT user_id, campaign_id, content_id, variant, platform, contact_id, 'impression', 1, occurred_at FROM ev;
+    PERFORM analytics_rollup_request();
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION analytics_email_delivered() IS 'send_recipients becoming sent: an impression (source email) of the content item and A/B variant the recipient was given (the send''s item without one).';
+
+CREATE OR REPLACE FUNCTION analytics_email_event() RETURNS trigger
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    WITH ev AS (
+        SELECT s.user_id, s.campaign_id, coalesce(r.content_id, s.content_id) AS content_id, r.variant,
+               coalesce(s.variant_snapshots->r.variant, s.snapshot)->>'platform' AS platform
+          FROM sends s LEFT JOIN send_recipients r ON r.id = NEW.recipient_id
+         WHERE s.id = NEW.send_id
+    ), stored AS (
+        INSERT INTO analytics_events (user_id, campaign_id, content_id, variant, platform, contact_id, type, occurred_at,
+                                      source, event_id)
+        SELECT user_id, campaign_id, content_id, variant, platform, NEW.contact_id, NEW.type, NEW.occurred_at, 'email',
+               'email:' || NEW.id
+          FROM ev
+    )
+    INSERT INTO analytics_pending (user_id, campaign_id, content_id, variant, platform, contact_id, type, quantity,
+                                   occurred_at)
+    SELECT user_id, campaign_id, content_id, variant, platform, NEW.contact_id, NEW.type, 1, NEW.occurred_at FROM ev;
+    PERFORM analytics_rollup_request();
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION analytics_email_event() IS 'An email open or click (email_events): the same event in analytics_events (source email), with the contact, against the content item and A/B variant its recipient was given.';

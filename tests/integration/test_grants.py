@@ -35,8 +35,10 @@ EXPECTED = {
         "list_members": {S, I, D},
         "contact_imports": {S, I},                      # upload (RETURNING reads it)
         "sends": {S, I, U},
-        "send_recipients": {S, I},                      # send_approve() runs as the caller
+        "send_recipients": {S, I, U},                   # send_approve(); U: a test's end releases held ones
         "email_events": {S, I},                         # /u/, /t/ and the webhook record them
+        "ab_tests": {S, I, U, D},
+        "ab_test_status_transitions": {S},
     },
     "adcraft_worker": {
         "jobs": {S, I, U, D},                           # I: follow-up deliver-send jobs
@@ -54,6 +56,8 @@ EXPECTED = {
         "sends": {S, U},
         "send_recipients": {S, U},
         "email_events": {S},
+        "ab_tests": {S, U},                             # re-evaluation, timeouts
+        "ab_test_status_transitions": {S},
     },
     "adcraft_analyst": {
         "personas": {S}, "brand_profiles": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
@@ -63,6 +67,7 @@ EXPECTED = {
         "user_limits": {S},
         "contacts": {S}, "lists": {S}, "list_members": {S},
         "sends": {S}, "send_recipients": {S}, "email_events": {S},
+        "ab_tests": {S}, "ab_test_status_transitions": {S},
     },
 }
 
@@ -84,6 +89,10 @@ RESTRICTED_FUNCTIONS = {
     "contact_import_apply(uuid,uuid)": {"adcraft_worker"},
     "mail_unsubscribe(uuid,uuid,uuid,text)": {"adcraft_api"},
     "email_events_apply(jsonb)": {"adcraft_api"},
+    "ab_test_move(uuid,uuid,text)": {"adcraft_api"},
+    "ab_test_promote(uuid,uuid,text,text)": {"adcraft_api"},
+    "ab_test_complete(uuid,text,text)": {"adcraft_worker"},
+    "send_create_ab(uuid,uuid,uuid,uuid,timestamp with time zone,text,text,text,numeric,integer)": {"adcraft_api"},
 }
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
