@@ -3,7 +3,8 @@
  * accuracy of a few ulps even far in the tails) and Φ⁻¹ by the Abramowitz &
  * Stegun 26.2.23 rational start (|error| < 4.5e-4) refined by Halley steps
  * on Φ until the step is below an ulp (cubic convergence: three steps from
- * the start reach full double precision).
+ * the start reach full double precision). Near p = 1/2 the residual goes
+ * through erf, so Φ⁻¹ keeps relative accuracy where the result is near 0.
  */
 #include <math.h>
 
@@ -21,8 +22,10 @@ static double lower_quantile(double p)
 	double x = -(t - (2.515517 + t * (0.802853 + t * 0.010328)) /
 			     (1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308))));
 	for (int i = 0; i < 8; i++) {
-		/* Halley on Φ(x) - p: u = (Φ(x) - p) / φ(x), x -= u / (1 + x u / 2) */
-		double u = (stats_norm_cdf(x) - p) * sqrt(2.0 * M_PI) * exp(0.5 * x * x);
+		/* Halley on Φ(x) - p: u = (Φ(x) - p) / φ(x), x -= u / (1 + x u / 2); near the
+		 * centre Φ(x) - p = erf(x/√2)/2 + (1/2 - p), both terms exact in relative terms */
+		double e = p > 0.25 ? 0.5 * erf(x / M_SQRT2) + (0.5 - p) : stats_norm_cdf(x) - p;
+		double u = e * sqrt(2.0 * M_PI) * exp(0.5 * x * x);
 		double step = u / (1.0 + 0.5 * x * u);
 		x -= step;
 		if (fabs(step) <= 1e-16 * fabs(x))

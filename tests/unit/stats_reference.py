@@ -25,6 +25,8 @@ Tolerances (|c - ref| <= rel * |ref| + abs):
     xtol 1e-5, so nobs agrees within 2e-5 absolute; the exactness of the C
     value is checked separately (statsmodels' NormalIndPower.power at the C
     nobs equals the asked power within 1e-12) and ceil() must agree;
+  - mSPRT sample size: the same last-look power formula solved by scipy's
+    brentq (xtol 1e-9); the integers must agree;
   - P(beat): the C value is Gauss-Legendre quadrature, the reference
     scipy.integrate.quad (epsrel 1e-12) over beta.pdf * beta.cdf on the
     same support; rel 1e-9. For n <= 200 also the exact finite sum
@@ -37,7 +39,7 @@ import warnings
 
 import numpy as np
 from mpmath import mp
-from scipy import integrate, special, stats
+from scipy import integrate, optimize, special, stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import (confint_proportions_2indep, proportion_confint,
@@ -201,6 +203,22 @@ def main():
             at_c = float(ana.power(es, nobs, alpha / comparisons, ratio=1, alternative="two-sided"))
             check(at_c, power, f"statsmodels power at the C nobs {nobs:.6f} is {power:g}", rel=1e-12)
             check_true(n == math.ceil(want), f"sample size {n} = ceil(statsmodels {want:.6f})")
+        elif kind == "msprt_n":
+            base, mde, alpha, power, comparisons, tau2 = (float(i[0]), float(i[1]), float(i[2]), float(i[3]),
+                                                          int(i[4]), float(i[5]))
+            r, n = int(o[0]), int(o[1])
+            check_true(r == 0, f"mSPRT sample size {base:g}{mde:+g} accepted")
+            p0, p1, a = base, base * (1 + mde), alpha / comparisons
+
+            def last_look(nn):
+                v0 = 2 * (p0 + p1) / 2 * (1 - (p0 + p1) / 2) / nn
+                v1 = (p0 * (1 - p0) + p1 * (1 - p1)) / nn
+                t = np.sqrt(v0 * (1 + v0 / tau2) * (2 * np.log(1 / a) + np.log1p(tau2 / v0)))
+                s1 = np.sqrt(v1)
+                return stats.norm.cdf((abs(p1 - p0) - t) / s1) + stats.norm.cdf((-abs(p1 - p0) - t) / s1)
+            root = optimize.brentq(lambda nn: last_look(nn) - power, 1, 2 ** 53, xtol=1e-9, rtol=1e-15)
+            check_true(n == math.ceil(root), f"mSPRT sample size {n} for {base:g}{mde:+g} at alpha {alpha:g}/"
+                       f"{comparisons}, power {power:g} = ceil(scipy brentq root {root:.6f})")
         elif kind == "lift":
             kc, nc, kv, nv, conf = int(i[0]), int(i[1]), int(i[2]), int(i[3]), float(i[4])
             ratio, lo, hi = ref_lift(kc, nc, kv, nv, conf)

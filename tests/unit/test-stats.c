@@ -108,6 +108,12 @@ static void dump(void)
 		printf("power %.17g %.17g %.17g %.17g %u | %d %.17g %d %llu\n", b, power_cases[i].mde,
 		       power_cases[i].alpha, power_cases[i].power, power_cases[i].comparisons, r1, nobs, r2,
 		       (unsigned long long)n);
+		double tau2 = stats_msprt_tau2(b, power_cases[i].mde);
+		uint64_t seq = 0;
+		int r3 = stats_msprt_sample_size(b, power_cases[i].mde, power_cases[i].alpha, power_cases[i].power,
+						 power_cases[i].comparisons, tau2, &seq);
+		printf("msprt_n %.17g %.17g %.17g %.17g %u %.17g | %d %llu\n", b, power_cases[i].mde, power_cases[i].alpha,
+		       power_cases[i].power, power_cases[i].comparisons, tau2, r3, (unsigned long long)seq);
 	}
 	for (size_t i = 0; i < N_OF(pairs); i++) {
 		struct stats_arm c = { pairs[i].nc, pairs[i].kc }, v = { pairs[i].nv, pairs[i].kv };
@@ -230,6 +236,14 @@ static void test_power(void)
 	stats_sample_size(0.05, 0.1, 0.05, 0.8, 4, &four);
 	ok(one > 30000 && one < 33000, "sample size: 5%% baseline, +10%%: %llu per variant", (unsigned long long)one);
 	ok(four > one * 1.3, "sample size: Bonferroni over 4 comparisons asks more (%llu)", (unsigned long long)four);
+	uint64_t seq = 7;
+	is_int(stats_msprt_sample_size(0.05, 0.1, 0.05, 0.8, 1, 0, &seq), -EINVAL, "mSPRT sample size: tau2 0 refused");
+	is_int(stats_msprt_sample_size(0.05, 0, 0.05, 0.8, 1, 1e-4, &seq), -EINVAL, "mSPRT sample size: mde 0 refused");
+	is_int(seq, 7, "mSPRT sample size: output untouched on refusal");
+	is_int(stats_msprt_sample_size(0.05, 0.1, 0.05, 0.8, 1, stats_msprt_tau2(0.05, 0.1), &seq), 0,
+	       "mSPRT sample size: 5%% baseline, +10%%");
+	ok(seq > 1.5 * one && seq < 2.5 * one, "mSPRT sample size %llu is 1.5-2.5x the fixed-horizon %llu",
+	   (unsigned long long)seq, (unsigned long long)one);
 }
 
 static void test_beat(void)
@@ -254,6 +268,9 @@ static void test_beat(void)
 	double ms = msecs_since(&t0);
 	ok(big > 0.5 && big < 1 && fabs(big + stats_prob_beat(big_b, big_a) - 1) < 1e-12,
 	   "P(beat) at n = 1e8 is consistent: %.15g (%.1f ms)", big, ms);
+	struct stats_arm all = { UINT64_MAX, UINT64_MAX }, none = { UINT64_MAX, 0 };
+	ok(stats_prob_beat(all, none) == 0.0 && stats_prob_beat(none, all) == 1.0,
+	   "P(beat) at n = 2^64 - 1 (posteriors below double resolution) compares the means");
 	ok(stats_prob_beat((struct stats_arm){ 3, 5 }, (struct stats_arm){ 2, 7 }) ==
 		   stats_prob_beat((struct stats_arm){ 3, 3 }, (struct stats_arm){ 2, 2 }),
 	   "P(beat): k > n is clamped to k = n");
