@@ -93,7 +93,7 @@ COMMENT ON COLUMN ab_tests.confidence_level IS '1 - alpha of the decision (0.8..
 COMMENT ON COLUMN ab_tests.minimum_detectable_effect IS 'Relative lift over the baseline the power analysis sizes the test for (0.1 = +10%).';
 COMMENT ON COLUMN ab_tests.power IS 'Probability of detecting the minimum detectable effect (0.5..0.99).';
 COMMENT ON COLUMN ab_tests.baseline_rate IS 'Expected rate of the control for the power analysis; defaults by metric when not given: open_rate 0.2, click_rate 0.03, conversion_rate 0.02.';
-COMMENT ON COLUMN ab_tests.required_sample_per_variant IS 'Samples (impressions) each variant needs: two-sided two-proportion power analysis, Cohen''s h (statsmodels NormalIndPower), computed by the API when the test is created or changed.';
+COMMENT ON COLUMN ab_tests.required_sample_per_variant IS 'Samples (impressions) each variant needs: the two-proportion power analysis of the sequential test itself (stats_msprt_sample_size: the mSPRT detects baseline -> baseline x (1 + mde) with this power, alpha split over the comparisons), computed by the API when the test is created or changed.';
 COMMENT ON COLUMN ab_tests.winner IS 'The winning variant''s key; NULL while undecided, when stopped, or when completed with no difference.';
 COMMENT ON COLUMN ab_tests.winner_reason IS 'significant (the sequential test decided), manual (promoted by the owner), timeout (an email A/B send''s winnerAfter passed: best observed rate).';
 COMMENT ON COLUMN ab_tests.winner_note IS 'The reason the owner gave for a manual winner.';

@@ -51,7 +51,8 @@ int abtest_required_sample(double baseline, double mde, double confidence, doubl
 {
 	if (n_variants < 2 || n_variants > ABTEST_MAX_VARIANTS)
 		return -EINVAL;
-	return stats_sample_size(baseline, mde, 1 - confidence, power, (unsigned)(n_variants - 1), out);
+	return stats_msprt_sample_size(baseline, mde, 1 - confidence, power, (unsigned)(n_variants - 1),
+				       stats_msprt_tau2(baseline, mde), out);
 }
 
 static double number(const PGresult *res, int col)

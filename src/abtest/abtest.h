@@ -56,8 +56,11 @@ double abtest_default_baseline(const char *metric);
 
 /*
  * Samples per variant for n_variants variants (n_variants - 1 comparisons
- * with the control, Bonferroni-split alpha = 1 - confidence) to detect
- * baseline * (1 + mde) with this power. 0 or -EINVAL (out untouched).
+ * with the control, Bonferroni-split alpha = 1 - confidence) at which the
+ * sequential test itself (mSPRT, tau2 = stats_msprt_tau2) detects baseline *
+ * (1 + mde) with this power: stats_msprt_sample_size, so that "the sample is
+ * reached and nothing is significant" means no difference of the planned
+ * size. 0 or -EINVAL (out untouched).
  */
 int abtest_required_sample(double baseline, double mde, double confidence, double power, size_t n_variants,
 			   uint64_t *out);

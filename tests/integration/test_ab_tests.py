@@ -59,8 +59,30 @@ def owner(stack):
 
 
 def required_n(baseline, mde, alpha, power, comparisons):
-    h = abs(proportion_effectsize(baseline * (1 + mde), baseline))
-    return math.ceil(NormalIndPower().solve_power(h, alpha=alpha / comparisons, power=power, ratio=1))
+    """stats_msprt_sample_size from its formula (abstats.h): the smallest n at which the mSPRT's last look
+    (alpha split over the comparisons, tau = baseline x mde) detects baseline -> baseline x (1 + mde) with this
+    power: P(|d| >= t_n), t_n^2 = V0 (1 + V0/tau2) (2 log(m/alpha) + log(1 + tau2/V0)), V0 = 2 pbar (1 - pbar)/n,
+    d ~ N(effect, (p0 q0 + p1 q1)/n)."""
+    p0, p1 = baseline, baseline * (1 + mde)
+    tau2, a = (baseline * mde) ** 2, alpha / comparisons
+
+    def power_at(n):
+        m = (p0 + p1) / 2
+        v0, v1 = 2 * m * (1 - m) / n, (p0 * (1 - p0) + p1 * (1 - p1)) / n
+        t = math.sqrt((1 + v0 / tau2) * (2 * math.log(1 / a) + math.log1p(tau2 / v0)) * v0)
+        d, s1 = abs(p1 - p0), math.sqrt(v1)
+        return sps.norm.cdf((d - t) / s1) + sps.norm.cdf((-d - t) / s1)
+
+    lo, hi = 1, 2 ** 53
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if power_at(mid) >= power else (mid, hi)
+    n = hi
+    # about twice the fixed-horizon sample of the same plan (statsmodels), as abstats.h says
+    h = abs(proportion_effectsize(p1, p0))
+    fixed = NormalIndPower().solve_power(h, alpha=a, power=power, ratio=1)
+    assert 1.3 * fixed < n < 3 * fixed, (n, fixed)
+    return n
 
 
 def test_create_defaults_and_required_sample(stack, owner):
