@@ -109,3 +109,9 @@ void list_patch(request *r);
 void list_delete(request *r);
 void list_members_add(request *r);
 void list_member_remove(request *r);
+
+/* analytics.c, analytics_reports.c (issue #12) */
+void analytics_events_post(request *r);
+void analytics_import_post(request *r);
+void analytics_overview_get(request *r);
+void campaign_analytics_get(request *r);

@@ -16,3 +16,8 @@ enum job_outcome job_import_contacts(struct job *j);
 /* sending.c */
 enum job_outcome job_deliver_send(struct job *j);
 enum job_outcome job_deliver_test(struct job *j);
+
+/* analytics.c (issue #12) */
+enum job_outcome job_analytics_rollup(struct job *j);
+enum job_outcome job_analytics_partitions(struct job *j);
+enum job_outcome job_import_analytics(struct job *j);
