@@ -110,6 +110,12 @@ void list_delete(request *r);
 void list_members_add(request *r);
 void list_member_remove(request *r);
 
+/* analytics.c, analytics_reports.c (issue #12) */
+void analytics_events_post(request *r);
+void analytics_import_post(request *r);
+void analytics_overview_get(request *r);
+void campaign_analytics_get(request *r);
+
 /* ab_tests.c */
 void ab_test_create(request *r);
 void ab_test_list(request *r);

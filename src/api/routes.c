@@ -106,6 +106,12 @@ const struct route api_routes[] = {
 
 	{ "POST",   "/api/webhooks/email-events", mail_webhook_events, PUBLIC | BODY },
 
+	/* analytics (issue #12): events in, reports out */
+	{ "POST",   "/api/analytics/events",        analytics_events_post,  BODY },
+	{ "POST",   "/api/analytics/import",        analytics_import_post,  ROUTE_BODY_CSV },
+	{ "GET",    "/api/analytics/overview",      analytics_overview_get, 0 },
+	{ "GET",    "/api/campaigns/:id/analytics", campaign_analytics_get, UUIDS },
+
 	/* the links in sent email (public_mail.c): outside /api/, HTML and images */
 	{ "GET",    "/u/:token",   mail_unsubscribe_page, PUBLIC },
 	{ "POST",   "/u/:token",   mail_unsubscribe_post, PUBLIC | ROUTE_BODY_FORM },

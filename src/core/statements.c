@@ -357,7 +357,15 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"              ORDER BY content_top_score DESC OFFSET 4 LIMIT 1)"
 		"         OR c.user_id = $1::uuid AND (SELECT count(*) < 5 FROM (SELECT 1 FROM campaigns"
 		"              WHERE user_id = $1::uuid AND content_top_score IS NOT NULL LIMIT 5) f)"
-		"      ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5) t))", 1 },
+		"      ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5) t),"
+		/* the last 30 UTC days of analytics (daily rollups), today included */
+		"  'analytics', (SELECT jsonb_build_object("
+		"     'from', to_char(now() AT TIME ZONE 'UTC' - interval '29 days', 'YYYY-MM-DD'),"
+		"     'to', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+		"     'totals', analytics_metrics(sum(impressions), sum(opens), sum(unique_opens), sum(clicks),"
+		"               sum(unique_clicks), sum(conversions), sum(spend), sum(revenue)))"
+		"     FROM analytics_daily WHERE user_id = $1::uuid"
+		"      AND bucket >= date_trunc('day', now(), 'UTC') - interval '29 days'))", 1 },
 
 	/* ---- generation ---- */
 
@@ -938,6 +946,187 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 the request's events array: {applied, unknown} */
 	[STMT_MAIL_WEBHOOK] = { "mail_webhook", "SELECT email_events_apply($1::jsonb)", 1 },
 
+	/* ---- analytics (issue #12, sql/0015_analytics.sql) ---- */
+
+	/* $1 user, $2 events [{i, eventId, type, campaignId, contentId, variant, occurredAt, value,
+	 * quantity}] already checked for shape (api: analytics.c; import: the import-analytics job),
+	 * $3 source (api | import); i is what errors name (an event's index, an import's line: several
+	 * events may share one). Per event: the campaign must be the user's (an import names only
+	 * contentId: its campaign is looked up), contentId an item of it, occurredAt inside the kept
+	 * partitions and at most a day ahead; a repeated eventId (stored before, or earlier in the
+	 * batch) is a duplicate. Good events go to analytics_events and analytics_pending and a
+	 * rollup job is requested. {accepted, duplicates, errors: [{index: i, problem}]} */
+	[STMT_ANALYTICS_INGEST] = { "analytics_ingest",
+		"WITH input AS ("
+		"  SELECT * FROM ROWS FROM (json_to_recordset($2::json) AS (i int, \"eventId\" text, type text,"
+		"         \"campaignId\" uuid, \"contentId\" uuid, variant text, \"occurredAt\" timestamptz, value numeric,"
+		"         quantity bigint)) WITH ORDINALITY AS e(i, \"eventId\", type, \"campaignId\", \"contentId\", variant,"
+		"         \"occurredAt\", value, quantity, n)"
+		"), owned AS ("
+		"  SELECT c.id, c.content FROM campaigns c"
+		"   WHERE c.user_id = $1::uuid AND (c.id IN (SELECT \"campaignId\" FROM input)"
+		"                                   OR EXISTS (SELECT FROM input WHERE \"campaignId\" IS NULL))"
+		"), items AS ("
+		"  SELECT o.id AS campaign_id, x->>'id' AS content_id, x->>'platform' AS platform"
+		"    FROM owned o CROSS JOIN LATERAL jsonb_array_elements(o.content) x"
+		"), span AS MATERIALIZED ("  /* once, not per event */
+		"  SELECT analytics_retained_from() AS lo, now() + interval '1 day' AS hi"
+		"), checked AS ("
+		"  SELECT DISTINCT ON (e.n) e.*, coalesce(e.\"campaignId\", it.campaign_id) AS campaign_id, it.platform,"
+		"         CASE WHEN e.\"campaignId\" IS NOT NULL AND NOT EXISTS (SELECT FROM owned o WHERE o.id = e.\"campaignId\")"
+		"                THEN 'campaignId: no such campaign'"
+		"              WHEN e.\"campaignId\" IS NULL AND e.\"contentId\" IS NULL THEN 'contentId: required'"
+		"              WHEN e.\"contentId\" IS NOT NULL AND it.campaign_id IS NULL"
+		"                THEN CASE WHEN e.\"campaignId\" IS NULL THEN 'contentId: no such content item'"
+		"                          ELSE 'contentId: not a content item of this campaign' END"
+		"              WHEN s.lo IS NULL OR e.\"occurredAt\" < s.lo"
+		"                THEN 'occurredAt: before ' || coalesce(rfc3339(s.lo), 'any kept month')"
+		"                     || ', the start of the oldest month kept'"
+		"              WHEN e.\"occurredAt\" >= s.hi THEN 'occurredAt: more than a day in the future'"
+		"         END AS problem"
+		"    FROM input e CROSS JOIN span s"
+		"    LEFT JOIN items it ON it.content_id = e.\"contentId\"::text"
+		"                      AND (e.\"campaignId\" IS NULL OR it.campaign_id = e.\"campaignId\")"
+		"   ORDER BY e.n"
+		"), good AS ("
+		"  SELECT c.*, row_number() OVER (PARTITION BY c.\"eventId\" ORDER BY c.n) AS nth"
+		"    FROM checked c WHERE c.problem IS NULL"
+		"), keyed AS ("
+		"  INSERT INTO analytics_event_keys (user_id, event_id)"
+		"  SELECT $1::uuid, \"eventId\" FROM good WHERE \"eventId\" IS NOT NULL AND nth = 1"
+		"  ON CONFLICT DO NOTHING RETURNING event_id"
+		"), fresh AS ("
+		"  SELECT g.* FROM good g"
+		"   WHERE g.\"eventId\" IS NULL OR (g.nth = 1 AND g.\"eventId\" IN (SELECT event_id FROM keyed))"
+		"), stored AS ("
+		"  INSERT INTO analytics_events (user_id, campaign_id, content_id, variant, platform, type, quantity, value,"
+		"                                occurred_at, source, event_id)"
+		"  SELECT $1::uuid, campaign_id, \"contentId\", variant, platform, type, coalesce(quantity, 1), value,"
+		"         \"occurredAt\", $3, \"eventId\" FROM fresh"
+		"  RETURNING 1"
+		"), pending AS ("
+		"  INSERT INTO analytics_pending (user_id, campaign_id, content_id, variant, platform, type, quantity, value,"
+		"                                 occurred_at)"
+		"  SELECT $1::uuid, campaign_id, \"contentId\", variant, platform, type, coalesce(quantity, 1), value,"
+		"         \"occurredAt\" FROM fresh"
+		"  RETURNING 1"
+		")"
+		"SELECT json_build_object('accepted', (SELECT count(*) FROM stored),"
+		"         'duplicates', (SELECT count(*) FROM good) - (SELECT count(*) FROM fresh),"
+		"         'errors', coalesce((SELECT json_agg(json_build_object('index', i, 'problem', problem) ORDER BY n)"
+		"                               FROM checked WHERE problem IS NOT NULL), '[]'))"
+		"  FROM (SELECT count(*) FROM pending) p,"
+		"       (SELECT count(*) FROM (SELECT analytics_rollup_request() WHERE EXISTS (SELECT FROM fresh)) r) q", 3 },
+
+	/* $1 user, $2 the CSV: stages it and queues its import-analytics job */
+	[STMT_ANALYTICS_IMPORT_ENQUEUE] = { "analytics_import_enqueue",
+		"WITH i AS (INSERT INTO analytics_imports (user_id, body) VALUES ($1::uuid, $2) RETURNING *),"
+		" j AS (INSERT INTO jobs (queue, kind, payload, user_id, max_attempts)"
+		"       SELECT 'analytics-processing', 'import-analytics',"
+		"              jsonb_build_object('importId', i.id, 'bytes', octet_length($2)), $1::uuid, 3 FROM i"
+		"       RETURNING *)"
+		"SELECT job_json(j), j.id FROM j", 2 },
+
+	/* $1 import, $2 user, in the import's transaction: the CSV, deleted as it is read (no row: done) */
+	[STMT_ANALYTICS_IMPORT_TAKE] = { "analytics_import_take",
+		"DELETE FROM analytics_imports WHERE id = $1::uuid AND user_id = $2::uuid RETURNING body", 2 },
+
+	/* $1 batch size: rolls up that many pending events; the campaign ids it touched (uuid[]) */
+	[STMT_ANALYTICS_ROLLUP] = { "analytics_rollup", "SELECT analytics_rollup($1::int)::text", 1 },
+
+	/* the worker's analytics maintenance (start-up, then every minute): today's partitions job
+	 * (once per UTC day), and a rollup job when events are pending and none is queued */
+	[STMT_ANALYTICS_TICK] = { "analytics_tick",
+		"WITH part AS ("
+		"  INSERT INTO jobs (queue, kind, idempotency_key, max_attempts)"
+		"  VALUES ('analytics-processing', 'analytics-partitions',"
+		"          'analytics-partitions:' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 5)"
+		"  ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING 1)"
+		"SELECT (SELECT count(*) FROM part),"
+		"       (SELECT count(*) FROM (SELECT analytics_rollup_request()"
+		"                               WHERE EXISTS (SELECT FROM analytics_pending)) r)", 0 },
+
+	/* $1 months ahead: partitions made, and expired eventId keys deleted (at most 100000 a run) */
+	[STMT_ANALYTICS_PARTITIONS] = { "analytics_partitions",
+		"WITH gone AS ("
+		"  DELETE FROM analytics_event_keys WHERE ctid = ANY (ARRAY("
+		"    SELECT ctid FROM analytics_event_keys WHERE received_at < now() - interval '90 days' LIMIT 100000))"
+		"  RETURNING 1)"
+		"SELECT analytics_partitions_ensure($1::int), (SELECT count(*) FROM gone)", 1 },
+
+	/* $1 user, $2 campaign, $3 from, $4 to (dates in $7, both included), $5 hour | day, $6 content |
+	 * platform | variant | NULL, $7 IANA time zone. Hourly rollups, or daily ones for UTC days;
+	 * every bucket of the range is a point (zeros included). No row: not the user's campaign. */
+	[STMT_ANALYTICS_CAMPAIGN_REPORT] = { "analytics_campaign_report",
+		"WITH c AS (SELECT id, currency FROM campaigns WHERE id = $2::uuid AND user_id = $1::uuid),"
+		" span AS (SELECT $3::date::timestamp AT TIME ZONE $7 AS lo, ($4::date + 1)::timestamp AT TIME ZONE $7 AS hi),"
+		" r AS ("
+		"  SELECT h.bucket, h.content_id, h.variant, h.platform, h.impressions, h.opens, h.unique_opens, h.clicks,"
+		"         h.unique_clicks, h.conversions, h.spend, h.revenue"
+		"    FROM analytics_hourly h, c, span"
+		"   WHERE h.campaign_id = c.id AND h.bucket >= span.lo AND h.bucket < span.hi"
+		"     AND NOT ($5::text = 'day' AND $7::text = 'UTC')"
+		"  UNION ALL"
+		"  SELECT d.bucket, d.content_id, d.variant, d.platform, d.impressions, d.opens, d.unique_opens, d.clicks,"
+		"         d.unique_clicks, d.conversions, d.spend, d.revenue"
+		"    FROM analytics_daily d, c, span"
+		"   WHERE d.campaign_id = c.id AND d.bucket >= span.lo AND d.bucket < span.hi"
+		"     AND $5::text = 'day' AND $7::text = 'UTC'"
+		"), k AS ("
+		"  SELECT CASE $6::text WHEN 'content' THEN content_id::text WHEN 'platform' THEN platform"
+		"                       WHEN 'variant' THEN variant ELSE 'all' END AS key,"
+		"         CASE WHEN $5::text = 'hour' THEN rfc3339(bucket)"
+		"              ELSE to_char(bucket AT TIME ZONE $7, 'YYYY-MM-DD') END AS t, r.*"
+		"    FROM r"
+		"), g AS ("
+		"  SELECT key, t, sum(impressions) AS impressions, sum(opens) AS opens, sum(unique_opens) AS unique_opens,"
+		"         sum(clicks) AS clicks, sum(unique_clicks) AS unique_clicks, sum(conversions) AS conversions,"
+		"         sum(spend) AS spend, sum(revenue) AS revenue"
+		"    FROM k GROUP BY key, t"
+		"), keys AS ("
+		"  SELECT DISTINCT key FROM g UNION SELECT 'all' WHERE $6::text IS NULL"
+		"), ts AS ("
+		"  SELECT rfc3339(b) AS t FROM span, generate_series(span.lo, span.hi - interval '1 hour', interval '1 hour') b"
+		"   WHERE $5::text = 'hour'"
+		"  UNION ALL"
+		"  SELECT to_char(d, 'YYYY-MM-DD') FROM generate_series($3::date, $4::date, interval '1 day') d"
+		"   WHERE $5::text = 'day'"
+		"), series AS ("
+		"  SELECT keys.key, json_agg(jsonb_build_object('t', ts.t) || analytics_metrics(g.impressions, g.opens,"
+		"           g.unique_opens, g.clicks, g.unique_clicks, g.conversions, g.spend, g.revenue) ORDER BY ts.t) AS points"
+		"    FROM keys CROSS JOIN ts LEFT JOIN g ON g.key IS NOT DISTINCT FROM keys.key AND g.t = ts.t"
+		"   GROUP BY keys.key"
+		")"
+		"SELECT json_build_object('campaignId', c.id, 'currency', c.currency, 'from', $3::text, 'to', $4::text,"
+		"         'interval', $5::text, 'groupBy', $6::text, 'tz', $7::text,"
+		"         'totals', (SELECT analytics_metrics(sum(impressions), sum(opens), sum(unique_opens), sum(clicks),"
+		"                      sum(unique_clicks), sum(conversions), sum(spend), sum(revenue)) FROM r),"
+		"         'series', coalesce((SELECT json_agg(json_build_object('key', key, 'points', points)"
+		"                                      ORDER BY key NULLS FIRST) FROM series), '[]'))"
+		"  FROM c", 7 },
+
+	/* $1 user, $2 from, $3 to (UTC dates, both included): totals and one row per campaign with data */
+	[STMT_ANALYTICS_OVERVIEW] = { "analytics_overview",
+		"WITH r AS ("
+		"  SELECT * FROM analytics_daily"
+		"   WHERE user_id = $1::uuid AND bucket >= $2::date::timestamp AT TIME ZONE 'UTC'"
+		"     AND bucket < ($3::date + 1)::timestamp AT TIME ZONE 'UTC'"
+		"), g AS ("
+		"  SELECT campaign_id, sum(impressions) AS impressions, sum(opens) AS opens, sum(unique_opens) AS unique_opens,"
+		"         sum(clicks) AS clicks, sum(unique_clicks) AS unique_clicks, sum(conversions) AS conversions,"
+		"         sum(spend) AS spend, sum(revenue) AS revenue"
+		"    FROM r GROUP BY campaign_id"
+		")"
+		"SELECT json_build_object('from', $2::text, 'to', $3::text,"
+		"  'totals', (SELECT analytics_metrics(sum(impressions), sum(opens), sum(unique_opens), sum(clicks),"
+		"               sum(unique_clicks), sum(conversions), sum(spend), sum(revenue)) FROM r),"
+		"  'campaigns', coalesce((SELECT json_agg(jsonb_build_object('campaignId', c.id, 'name', c.name,"
+		"               'status', c.status, 'currency', c.currency) || analytics_metrics(g.impressions, g.opens,"
+		"               g.unique_opens, g.clicks, g.unique_clicks, g.conversions, g.spend, g.revenue)"
+		"             ORDER BY g.impressions DESC, c.id) FROM g JOIN campaigns c ON c.id = g.campaign_id), '[]'))", 3 },
+
+	/* the IANA zone names PostgreSQL knows (read once per API process) */
+	[STMT_TIMEZONE_NAMES] = { "timezone_names", "SELECT name FROM pg_timezone_names ORDER BY name", 0 },
 	/* ---- issue #12 section 3: A/B tests (sql/0016_ab_tests.sql) ---- */
 
 	/* $1 user, $2 campaign: {itemId: contentType} of its content items ({} when none); no row when not the user's */

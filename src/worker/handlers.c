@@ -48,6 +48,9 @@ static const struct job_kind kinds[] = {
 	{ "email-sending", "deliver-send", job_deliver_send, NULL },
 	{ "email-sending", "deliver-test", job_deliver_test, NULL },
 	{ "data-exports", "import-contacts", job_import_contacts, NULL },
+	{ "analytics-processing", "analytics-rollup", job_analytics_rollup, NULL },
+	{ "analytics-processing", "analytics-partitions", job_analytics_partitions, NULL },
+	{ "analytics-processing", "import-analytics", job_import_analytics, NULL },
 	{ "analytics-processing", "ab-send-winner", job_ab_send_winner, NULL },
 };
 

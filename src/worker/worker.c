@@ -35,6 +35,7 @@
 
 #define STOP_GRACE_MS 8000 /* a job interrupted by SIGTERM gets this long to finish */
 #define PRUNE_EVERY_MS (3600 * 1000)
+#define ANALYTICS_TICK_MS (60 * 1000)
 
 static const char quick_queues[] = "{email-sending,analytics-processing,data-exports}";
 static const char slow_queues[] = "{content-generation}";
@@ -48,7 +49,7 @@ struct worker {
 	unsigned db_generation;
 	bool have_work;
 	long long jobs_done;
-	int64_t next_heartbeat, next_rescue, next_prune;
+	int64_t next_heartbeat, next_rescue, next_prune, next_analytics;
 	struct job *current;
 	bool current_lost;
 	const char *batch_ids;	/* uuid[] literal of the batch in hand ("{}" when none) */
@@ -231,6 +232,20 @@ static void prune(struct worker *w)
 	w->next_prune = mono_ms() + PRUNE_EVERY_MS;
 }
 
+/*
+ * Analytics upkeep (src/worker/analytics.c): queues today's analytics-partitions
+ * job unless it exists (so at start-up and then daily), and a rollup job when
+ * events are pending without one (a request lost to a race is made good here).
+ */
+static void analytics_tick(struct worker *w)
+{
+	PGresult *res;
+	arena_reset(w->tick_arena);
+	if (db_exec(w->db, w->tick_arena, STMT_ANALYTICS_TICK, NULL, &res) < 0)
+		log_msg(LOG_WARN, "analytics maintenance failed: %s", db_error(w->db));
+	w->next_analytics = mono_ms() + ANALYTICS_TICK_MS;
+}
+
 static void maintain(struct worker *w)
 {
 	int64_t now = mono_ms();
@@ -240,6 +255,8 @@ static void maintain(struct worker *w)
 		rescue(w);
 	if (now >= w->next_prune)
 		prune(w);
+	if (now >= w->next_analytics)
+		analytics_tick(w);
 }
 
 /* ---- the handler-facing calls (job.h) ---------------------------------- */
