@@ -315,6 +315,8 @@ def test_no_internal_properties_in_any_get(stack, ctx):
             path = path.replace(":id", ctx["list"])
         if path.startswith("/api/sends/"):
             path = path.replace(":id", ctx["send"])
+        if path.startswith("/api/ab-tests/"):
+            path = path.replace(":id", ctx["abtest"])
         for p in route.params:
             path = path.replace(f":{p}", ids[p])
         r = a.req("GET", path)
