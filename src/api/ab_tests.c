@@ -189,7 +189,8 @@ static int definition_or_fail(request *r, json_object *current, json_object *ite
 	d->mde = number_text(pick(body, current, "minimumDetectableEffect"), "0.1");
 	d->power = number_text(pick(body, current, "power"), "0.8");
 	/* a new metric without a new baseline takes the metric's default */
-	bool same_metric = current && strcmp(d->metric, json_object_get_string(json_object_object_get(current, "metric"))) == 0;
+	const char *old_metric = current ? json_object_get_string(json_object_object_get(current, "metric")) : NULL;
+	bool same_metric = old_metric && strcmp(d->metric, old_metric) == 0;
 	json_object *baseline = json_object_object_get(body, "baselineRate");
 	if (!baseline && same_metric)
 		baseline = json_object_object_get(current, "baselineRate");

@@ -1,7 +1,7 @@
 /*
  * sends.c - email sends: create (a snapshot of an email item, pending
- * approval), list, get, recipients, test delivery, approve, pause, resume,
- * cancel.
+ * approval; or, for email A/B, of every variant of an A/B test), list, get,
+ * recipients, test delivery, approve, pause, resume, cancel.
  *
  * The rules live in SQL (migration 0013): send_create() snapshots the item
  * and the sender, send_approve() is the approval gate (it fixes the
@@ -56,7 +56,7 @@ static const struct {
 	{ "ACS02", 422, "contentId", "the content item is not an email" },
 	{ "ACS03", 409, NULL, "the send's list was deleted; create a new send" },
 	{ "ACS04", 422, "abTestId", "no such A/B test in this campaign" },
-	{ "ACS05", 409, NULL, "the A/B test has ended (completed or stopped); an email A/B send needs a draft or running test" },
+	{ "ACS05", 409, NULL, "the A/B test has ended; an email A/B send needs a draft or running test" },
 	{ "ACS06", 422, "abTestId", "every variant of the A/B test must be an email item of the campaign" },
 	{ "23505", 409, NULL, "the A/B test already has a send (one send per test)" },
 	{ "55000", 409, NULL, "the send's status does not allow this (see its status)" },

@@ -196,7 +196,8 @@ static int load_send(struct send_ctx *s, enum stmt id, const char *const *p, PGr
 	if (PQnfields(*ret) > 5 && !PQgetisnull(*ret, 0, 5) &&
 	    json_parse_trusted(j->arena, PQgetvalue(*ret, 0, 5), &variants) == 0) {
 		json_object_object_foreach(variants, key, snapshot) {
-			if (s->nvariants == SEND_MAX_VARIANTS || mail_item_from_snapshot(snapshot, &s->variants[s->nvariants].item) < 0)
+			if (s->nvariants == SEND_MAX_VARIANTS ||
+			    mail_item_from_snapshot(snapshot, &s->variants[s->nvariants].item) < 0)
 				break;
 			s->variants[s->nvariants++].key = key;
 		}
