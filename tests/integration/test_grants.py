@@ -37,6 +37,11 @@ EXPECTED = {
         "sends": {S, I, U},
         "send_recipients": {S, I},                      # send_approve() runs as the caller
         "email_events": {S, I},                         # /u/, /t/ and the webhook record them
+        "analytics_events": {I},                        # ingestion; email opens/clicks (trigger)
+        "analytics_pending": {I},
+        "analytics_event_keys": {S, I},                 # eventId dedup (RETURNING reads it)
+        "analytics_imports": {S, I},                    # upload (RETURNING reads it)
+        "analytics_hourly": {S}, "analytics_daily": {S},  # reports
     },
     "adcraft_worker": {
         "jobs": {S, I, U, D},                           # I: follow-up deliver-send jobs
@@ -54,6 +59,11 @@ EXPECTED = {
         "sends": {S, U},
         "send_recipients": {S, U},
         "email_events": {S},
+        "analytics_events": {I},                        # deliveries (trigger), imports
+        "analytics_pending": {S, I, D},                 # rollups delete what they count
+        "analytics_event_keys": {S, I, D},              # imports; keys past the window pruned
+        "analytics_imports": {S, D},                    # read, deleted once loaded
+        "analytics_hourly": {S, I, U}, "analytics_daily": {S, I, U}, "analytics_uniques": {S, I, U},
     },
     "adcraft_analyst": {
         "personas": {S}, "brand_profiles": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
@@ -63,6 +73,8 @@ EXPECTED = {
         "user_limits": {S},
         "contacts": {S}, "lists": {S}, "list_members": {S},
         "sends": {S}, "send_recipients": {S}, "email_events": {S},
+        "analytics_events": {S}, "analytics_event_keys": {S}, "analytics_pending": {S}, "analytics_hourly": {S},
+        "analytics_daily": {S}, "analytics_uniques": {S}, "analytics_imports": {S},
     },
 }
 
@@ -84,7 +96,15 @@ RESTRICTED_FUNCTIONS = {
     "contact_import_apply(uuid,uuid)": {"adcraft_worker"},
     "mail_unsubscribe(uuid,uuid,uuid,text)": {"adcraft_api"},
     "email_events_apply(jsonb)": {"adcraft_api"},
+    "analytics_rollup(integer)": {"adcraft_worker"},
+    "analytics_partitions_ensure(integer,integer)": {"adcraft_worker"},
+    "analytics_rollup_request()": {"adcraft_api", "adcraft_worker"},
 }
+
+# The only SECURITY DEFINER functions: adding a partition takes the parent table's
+# owner, and the worker that makes them ahead must own nothing. Its body makes
+# partition names from dates only and runs with a fixed search_path.
+SECURITY_DEFINER = {"analytics_partitions_ensure(integer,integer)"}
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 SEQ_PRIVS = ("USAGE", "SELECT", "UPDATE")
@@ -148,7 +168,10 @@ def test_function_execute_matches_the_expected_table(db):
     names = set()
     for oid, sig, secdef in functions(db):
         names.add(sig)
-        assert not secdef, f"{sig} is SECURITY DEFINER: it would run with adcraft_owner's rights"
+        assert secdef == (sig in SECURITY_DEFINER), f"{sig} is SECURITY DEFINER: it would run with adcraft_owner's rights"
+        if secdef:
+            config = db.execute("SELECT proconfig FROM pg_proc WHERE oid = %s", (oid,)).fetchone()[0]
+            assert config == ["search_path=pg_catalog, public"], (sig, config)
         allowed = {r for r in ROLES
                    if db.execute("SELECT has_function_privilege(%s, %s::oid, 'EXECUTE')", (r, oid)).fetchone()[0]}
         assert allowed == RESTRICTED_FUNCTIONS.get(sig, set(ROLES)), sig
