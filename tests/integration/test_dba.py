@@ -118,7 +118,9 @@ def test_analyst_reads_job_queue_status_and_tables(stack, an, data):
         assert counts[:5] == want, queue
     assert rows["data-exports"][0] >= 1
     # the tables an analyst is meant to read
-    for sql in ("SELECT count(*) FROM personas", "SELECT count(*) FROM campaigns",
+    for sql in ("SELECT count(*) FROM analytics_events", "SELECT count(*) FROM analytics_hourly",
+                "SELECT count(*) FROM analytics_daily", "SELECT count(*) FROM analytics_event_keys",
+                "SELECT count(*) FROM personas", "SELECT count(*) FROM campaigns",
                 "SELECT count(*) FROM jobs", "SELECT count(*) FROM campaign_status_transitions",
                 "SELECT count(id), count(email), count(name), count(created_at), count(updated_at) "
                 "FROM users"):
@@ -158,6 +160,13 @@ def test_analyst_cannot_read_secrets(stack, sql):
     "DELETE FROM jobs WHERE id = %(j)s",
     "SELECT enqueue('data-exports', 'noop', '{}', %(u)s)",
     "CREATE TABLE analyst_was_here (x int)",
+    "INSERT INTO analytics_events (user_id, campaign_id, type, occurred_at, source)"
+    " SELECT user_id, id, 'click', now(), 'api' FROM campaigns WHERE id = %(c)s",
+    "DELETE FROM analytics_pending",
+    "UPDATE analytics_daily SET clicks = clicks + 1",
+    "SELECT analytics_rollup(10)",
+    "SELECT analytics_partitions_ensure(1)",
+    "ALTER TABLE analytics_events DETACH PARTITION analytics_events_y2025m01",
 ])
 def test_analyst_writes_refused(stack, data, sql):
     c = data["campaign"]

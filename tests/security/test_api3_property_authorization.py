@@ -11,6 +11,7 @@ Excessive exposure: no response carries a server-internal property
 pids/hosts...).
 """
 
+import datetime
 import time
 import uuid
 
@@ -19,6 +20,8 @@ import pytest
 from api_inventory import routes_c
 from campaign_helpers import User, Unchanged, q, q1
 from helpers import PASSWORD, assert_json, assert_problem, unique_email
+
+NOW = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 # Properties only the server may set. Each is sent with a plausible value.
 INTERNAL = {
@@ -90,6 +93,8 @@ BODIES = {
     "POST /api/lists/:id/members": lambda c: {"contactIds": [c["contact"]]},
     "POST /api/campaigns/:id/sends": lambda c: {"contentId": c["mail"], "listId": c["list"]},
     "POST /api/sends/:id/test": lambda c: {"to": ["qa@example.com"]},
+    "POST /api/analytics/events": lambda c: {"events": [{"type": "impression", "campaignId": c["campaign"],
+                                                        "occurredAt": NOW}]},
     "POST /api/campaigns/:id/ab-tests": lambda c: {"name": "T", "metric": "open_rate",
                                                    "variants": [{"contentId": c["content"]}, {"contentId": c["mail"]}]},
     "PATCH /api/ab-tests/:id": lambda c: {"name": "T", "variants": [{"contentId": c["content"]},
