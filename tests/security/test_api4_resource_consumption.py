@@ -145,6 +145,13 @@ OVERSIZE = [
     ("POST", "/api/contacts", {"email": "a@b.co", "attributes": {"k": "v" * 100000}}, "attributes.k"),
     ("POST", "/api/lists", {"name": "x" * 201}, "name"),
     ("POST", f"/api/lists/{GHOST}/members", {"contactIds": [GHOST] * 1001}, "contactIds"),
+    ("POST", f"/api/campaigns/{GHOST}/ab-tests", {"name": "t", "metric": "open_rate",
+                                                  "variants": [{"contentId": GHOST}] * 6}, "variants"),
+    ("POST", f"/api/campaigns/{GHOST}/ab-tests", {"name": "t", "metric": "open_rate",
+                                                  "variants": [{"contentId": GHOST}] * 10000}, "variants"),
+    ("POST", f"/api/campaigns/{GHOST}/ab-tests", {"name": "x" * 100000, "metric": "open_rate",
+                                                  "variants": [{"contentId": GHOST}] * 2}, "name"),
+    ("POST", f"/api/ab-tests/{GHOST}/winner", {"variant": "A", "reason": "r" * 100000}, "reason"),
 ]
 
 
