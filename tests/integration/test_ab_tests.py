@@ -169,6 +169,17 @@ def test_patch_only_in_draft_and_recomputes(stack, owner):
     owner.ok("POST", f"/api/ab-tests/{t['id']}/start")
     assert_problem(owner.req("PATCH", f"/api/ab-tests/{t['id']}", {"name": "late"}), 409)
     assert owner.ok("GET", f"/api/ab-tests/{t['id']}")["name"] == "Renamed"
+    # the design's bounds survive a PATCH of something else; ids are stored in lower case
+    b = owner.test(cid, items[:2], baselineRate=0.9999, minimumDetectableEffect=0.01, status=422)
+    assert {e["field"] for e in b["errors"]} == {"baselineRate"}
+    edge = owner.test(cid, [items[0].upper(), items[1]], confidenceLevel=0.8, power=0.5, baselineRate=0.0001,
+                      minimumDetectableEffect=10)
+    assert edge["variants"][0]["contentId"] == items[0]
+    again = owner.ok("PATCH", f"/api/ab-tests/{edge['id']}", {"name": "Edges"})
+    assert {k: again[k] for k in ("confidenceLevel", "power", "baselineRate", "minimumDetectableEffect",
+                                  "requiredSamplePerVariant")} == \
+        {"confidenceLevel": 0.8, "power": 0.5, "baselineRate": 0.0001, "minimumDetectableEffect": 10,
+         "requiredSamplePerVariant": edge["requiredSamplePerVariant"]}
 
 
 def test_state_machine_and_manual_winner(stack, owner):
