@@ -111,7 +111,7 @@ CREATE TABLE analytics_hourly (
     CONSTRAINT analytics_hourly_key UNIQUE NULLS NOT DISTINCT (bucket, campaign_id, content_id, variant, platform),
     CONSTRAINT analytics_hourly_campaign_fkey FOREIGN KEY (user_id, campaign_id) REFERENCES campaigns (user_id, id)
         ON DELETE CASCADE
-);
+) WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02);  -- rollups update rows in place: room for HOT updates
 CREATE INDEX analytics_hourly_campaign_idx ON analytics_hourly (campaign_id, bucket);
 CREATE INDEX analytics_hourly_user_idx ON analytics_hourly (user_id, bucket);
 
@@ -120,7 +120,7 @@ CREATE TABLE analytics_daily (LIKE analytics_hourly INCLUDING DEFAULTS,
     CONSTRAINT analytics_daily_key UNIQUE NULLS NOT DISTINCT (bucket, campaign_id, content_id, variant, platform),
     CONSTRAINT analytics_daily_campaign_fkey FOREIGN KEY (user_id, campaign_id) REFERENCES campaigns (user_id, id)
         ON DELETE CASCADE
-);
+) WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02);
 CREATE INDEX analytics_daily_campaign_idx ON analytics_daily (campaign_id, bucket);
 CREATE INDEX analytics_daily_user_idx ON analytics_daily (user_id, bucket);
 
