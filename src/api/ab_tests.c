@@ -64,7 +64,7 @@ static const struct {
 	{ "ACT01", 422, "variants", "every variant must be a content item of the campaign" },
 	{ "ACT02", 422, "variant", "no such variant in this test" },
 	{ "55000", 409, NULL, "the A/B test's status does not allow this (see its status)" },
-	{ "23503", 409, NULL, "an email send uses this A/B test; delete or cancel the send first" },
+	{ "23503", 409, NULL, "an email send uses this A/B test (its recipients record its variants), so it is kept" },
 };
 
 /* Runs a statement; on failure answers (the table above, else req_db_fail) and returns NULL. */
