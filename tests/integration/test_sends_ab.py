@@ -100,8 +100,9 @@ def test_create_validation(stack, owner):
     s = owner.ok("POST", f"/api/campaigns/{cid}/sends", base, 201)
     assert (s["abTestId"], s["testFraction"], s["winnerAfter"], s["winnerDueAt"]) == (tid, 0.2, 3600, None)
     assert s["contentId"] == items[0] and s["subject"] == f"Subject A {owner.tag}"
-    # one send per test
+    # one send per test, and a test a send uses is kept
     assert_problem(owner.req("POST", f"/api/campaigns/{cid}/sends", base), 409)
+    assert_problem(owner.req("DELETE", f"/api/ab-tests/{tid}"), 409)
     # the approval gate still applies: nothing assigned, the test still a draft
     assert owner.ok("GET", f"/api/ab-tests/{tid}")["status"] == "draft"
     assert stack.scalar("SELECT count(*) FROM send_recipients WHERE send_id = %s", [s["id"]]) == 0
