@@ -1216,9 +1216,11 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_AB_TEST_COMPLETE] = { "ab_test_complete",
 		"SELECT j FROM ab_test_complete($1::uuid, $2, $3) AS j WHERE j IS NOT NULL", 3 },
 
-	/* $1 send: its A/B test and whether it still runs (the ab-send-winner job) */
+	/* $1 send: its A/B test and whether it still runs, and whether the send still has recipients to
+	 * give the winner to (the ab-send-winner job) */
 	[STMT_AB_SEND_TEST] = { "ab_send_test",
-		"SELECT t.id, t.status FROM sends s JOIN ab_tests t ON t.id = s.ab_test_id WHERE s.id = $1::uuid", 1 },
+		"SELECT t.id, t.status, s.status IN ('approved', 'scheduled', 'sending', 'paused')"
+		"  FROM sends s JOIN ab_tests t ON t.id = s.ab_test_id WHERE s.id = $1::uuid", 1 },
 
 	/* $1 user, $2 campaign, $3 test, $4 list, $5 scheduled at, $6..$8 sender, $9 test fraction, $10 winner after (s) */
 	[STMT_SEND_CREATE_AB] = { "send_create_ab",

@@ -80,8 +80,9 @@ int abtest_reevaluate_campaigns(struct job *j, const char *campaign_ids)
 /*
  * ab-send-winner: payload {sendId}. When the send's test still runs at
  * winnerAfter, the variant with the best observed rate wins (reason
- * timeout), which releases the held recipients; otherwise nothing is left
- * to do.
+ * timeout), which releases the held recipients; otherwise (the test ended,
+ * or the send was cancelled or failed: nobody waits for a winner) nothing is
+ * left to do.
  */
 enum job_outcome job_ab_send_winner(struct job *j)
 {
@@ -98,6 +99,10 @@ enum job_outcome job_ab_send_winner(struct job *j)
 	}
 	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 1), "running") != 0) {
 		j->result = "{\"state\":\"the test had already ended\"}";
+		return JOB_COMPLETED;
+	}
+	if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
+		j->result = "{\"state\":\"the send was cancelled or ended: the test keeps running\"}";
 		return JOB_COMPLETED;
 	}
 	struct abtest t;

@@ -199,3 +199,21 @@ def test_timeout_sends_the_best_observed_rate(stack, owner):
     got = subjects_to(stack, owner.tag)
     for r in held:
         assert got.get(r["email"]) == [f"Subject B {owner.tag}"], r
+
+
+def test_a_cancelled_send_leaves_its_test_running(stack, owner):
+    cid, items, lst, tid, _ = owner.ab_setup(n=4)
+    s = owner.ok("POST", f"/api/campaigns/{cid}/sends",
+                 {"abTestId": tid, "listId": lst, "testFraction": 0.5, "winnerAfter": 60}, 201)
+    owner.ok("POST", f"/api/sends/{s['id']}/approve")
+    owner.ok("POST", f"/api/sends/{s['id']}/cancel")
+    db = stack.db()
+    job = db.execute("UPDATE jobs SET run_at = now() WHERE kind = 'ab-send-winner' AND payload->>'sendId' = %s"
+                     " RETURNING id", [s["id"]]).fetchone()[0]
+    db.execute("NOTIFY adcraft_jobs, 'analytics-processing'")
+    db.close()
+    wait(lambda: stack.scalar("SELECT state FROM jobs WHERE id = %s", [job]) == "completed", 20, "the job ran")
+    assert "cancelled" in stack.scalar("SELECT result->>'state' FROM jobs WHERE id = %s", [job])
+    t = owner.ok("GET", f"/api/ab-tests/{tid}")
+    assert (t["status"], t["winner"]) == ("running", None)
+    assert owner.ok("GET", f"/api/sends/{s['id']}")["status"] == "cancelled"
