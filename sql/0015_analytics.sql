@@ -199,15 +199,20 @@ CREATE UNIQUE INDEX jobs_one_queued_rollup_idx ON jobs (queue, kind)
 
 -- Makes sure a rollup job is queued (one second from now, so a burst of
 -- batches is rolled up together). Cheap when one is already waiting.
+-- (plpgsql, not sql: its plans are cached per session, and the delivery trigger
+-- calls it once per message.)
 CREATE FUNCTION analytics_rollup_request() RETURNS void
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE
 AS $$
-    INSERT INTO jobs (queue, kind, run_at, max_attempts)
-    SELECT 'analytics-processing', 'analytics-rollup', now() + interval '1 second', 20
-     WHERE NOT EXISTS (SELECT FROM jobs WHERE queue = 'analytics-processing' AND kind = 'analytics-rollup'
-                                          AND state = 'queued')
-    ON CONFLICT (queue, kind) WHERE queue = 'analytics-processing' AND kind = 'analytics-rollup'
-                                AND state = 'queued' DO NOTHING
+BEGIN
+    IF NOT EXISTS (SELECT FROM jobs WHERE queue = 'analytics-processing' AND kind = 'analytics-rollup'
+                                      AND state = 'queued') THEN
+        INSERT INTO jobs (queue, kind, run_at, max_attempts)
+        VALUES ('analytics-processing', 'analytics-rollup', now() + interval '1 second', 20)
+        ON CONFLICT (queue, kind) WHERE queue = 'analytics-processing' AND kind = 'analytics-rollup'
+                                    AND state = 'queued' DO NOTHING;
+    END IF;
+END
 $$;
 COMMENT ON FUNCTION analytics_rollup_request() IS 'Queues an analytics-rollup job unless one is already queued; runs in the caller''s transaction.';
 
