@@ -78,11 +78,9 @@ CREATE TABLE analytics_pending (
     type         text        NOT NULL,
     quantity     bigint      NOT NULL,
     value        numeric,
-    occurred_at  timestamptz NOT NULL,
-    CONSTRAINT analytics_pending_campaign_fkey FOREIGN KEY (user_id, campaign_id) REFERENCES campaigns (user_id, id)
-        ON DELETE CASCADE
+    occurred_at  timestamptz NOT NULL
 );
-COMMENT ON TABLE analytics_pending IS 'Events stored but not yet in the rollups: written with each event, deleted by analytics_rollup() in the transaction that adds them to analytics_hourly/analytics_daily.';
+COMMENT ON TABLE analytics_pending IS 'Events stored but not yet in the rollups: written with each event, deleted by analytics_rollup() in the transaction that adds them to analytics_hourly/analytics_daily. No foreign key (it would double the cost of ingestion): rows of a campaign deleted meanwhile are dropped by the rollup.';
 COMMENT ON COLUMN analytics_pending.user_id IS 'As analytics_events.user_id.';
 COMMENT ON COLUMN analytics_pending.campaign_id IS 'As analytics_events.campaign_id.';
 COMMENT ON COLUMN analytics_pending.content_id IS 'As analytics_events.content_id.';
@@ -113,7 +111,7 @@ CREATE TABLE analytics_hourly (
     CONSTRAINT analytics_hourly_key UNIQUE NULLS NOT DISTINCT (bucket, campaign_id, content_id, variant, platform),
     CONSTRAINT analytics_hourly_campaign_fkey FOREIGN KEY (user_id, campaign_id) REFERENCES campaigns (user_id, id)
         ON DELETE CASCADE
-);
+) WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02);  -- rollups update rows in place: room for HOT updates
 CREATE INDEX analytics_hourly_campaign_idx ON analytics_hourly (campaign_id, bucket);
 CREATE INDEX analytics_hourly_user_idx ON analytics_hourly (user_id, bucket);
 
@@ -122,7 +120,7 @@ CREATE TABLE analytics_daily (LIKE analytics_hourly INCLUDING DEFAULTS,
     CONSTRAINT analytics_daily_key UNIQUE NULLS NOT DISTINCT (bucket, campaign_id, content_id, variant, platform),
     CONSTRAINT analytics_daily_campaign_fkey FOREIGN KEY (user_id, campaign_id) REFERENCES campaigns (user_id, id)
         ON DELETE CASCADE
-);
+) WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02);
 CREATE INDEX analytics_daily_campaign_idx ON analytics_daily (campaign_id, bucket);
 CREATE INDEX analytics_daily_user_idx ON analytics_daily (user_id, bucket);
 
@@ -201,15 +199,20 @@ CREATE UNIQUE INDEX jobs_one_queued_rollup_idx ON jobs (queue, kind)
 
 -- Makes sure a rollup job is queued (one second from now, so a burst of
 -- batches is rolled up together). Cheap when one is already waiting.
+-- (plpgsql, not sql: its plans are cached per session, and the delivery trigger
+-- calls it once per message.)
 CREATE FUNCTION analytics_rollup_request() RETURNS void
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE
 AS $$
-    INSERT INTO jobs (queue, kind, run_at, max_attempts)
-    SELECT 'analytics-processing', 'analytics-rollup', now() + interval '1 second', 20
-     WHERE NOT EXISTS (SELECT FROM jobs WHERE queue = 'analytics-processing' AND kind = 'analytics-rollup'
-                                          AND state = 'queued')
-    ON CONFLICT (queue, kind) WHERE queue = 'analytics-processing' AND kind = 'analytics-rollup'
-                                AND state = 'queued' DO NOTHING
+BEGIN
+    IF NOT EXISTS (SELECT FROM jobs WHERE queue = 'analytics-processing' AND kind = 'analytics-rollup'
+                                      AND state = 'queued') THEN
+        INSERT INTO jobs (queue, kind, run_at, max_attempts)
+        VALUES ('analytics-processing', 'analytics-rollup', now() + interval '1 second', 20)
+        ON CONFLICT (queue, kind) WHERE queue = 'analytics-processing' AND kind = 'analytics-rollup'
+                                    AND state = 'queued' DO NOTHING;
+    END IF;
+END
 $$;
 COMMENT ON FUNCTION analytics_rollup_request() IS 'Queues an analytics-rollup job unless one is already queued; runs in the caller''s transaction.';
 
@@ -228,9 +231,11 @@ BEGIN
         DELETE FROM analytics_pending p
          WHERE p.ctid = ANY (ARRAY(SELECT ctid FROM analytics_pending LIMIT batch))
         RETURNING p.*
+    ), live AS (             -- a campaign deleted since: its events went with it
+        SELECT c.* FROM claimed c WHERE EXISTS (SELECT FROM campaigns WHERE id = c.campaign_id)
     ), firsts AS (           -- each contact's earliest open/click in this batch
         SELECT DISTINCT ON (campaign_id, content_id, contact_id, type) *
-          FROM claimed WHERE contact_id IS NOT NULL AND type IN ('open', 'click')
+          FROM live WHERE contact_id IS NOT NULL AND type IN ('open', 'click')
          ORDER BY campaign_id, content_id, contact_id, type, occurred_at
     ), prior AS (            -- what analytics_uniques said before this batch
         SELECT u.* FROM analytics_uniques u JOIN firsts f
@@ -254,7 +259,7 @@ BEGIN
                sum(quantity) FILTER (WHERE type = 'conversion') AS conversions,
                sum(value) FILTER (WHERE type = 'spend') AS spend,
                sum(value) FILTER (WHERE type = 'conversion') AS revenue
-          FROM claimed GROUP BY 1, 2, 3, 4, 5, 6
+          FROM live GROUP BY 1, 2, 3, 4, 5, 6
         UNION ALL            -- +1 where a first now is
         SELECT date_trunc('hour', f.occurred_at, 'UTC'), f.user_id, f.campaign_id, f.content_id, f.variant, f.platform,
                0, 0, (f.type = 'open')::int, 0, (f.type = 'click')::int, 0, 0, 0
@@ -281,7 +286,6 @@ BEGIN
                unique_clicks = h.unique_clicks + excluded.unique_clicks,
                conversions = h.conversions + excluded.conversions, spend = h.spend + excluded.spend,
                revenue = h.revenue + excluded.revenue, updated_at = now()
-        RETURNING 1
     ), daily AS (
         INSERT INTO analytics_daily AS d (bucket, user_id, campaign_id, content_id, variant, platform, impressions,
                                           opens, unique_opens, clicks, unique_clicks, conversions, spend, revenue)
@@ -296,14 +300,32 @@ BEGIN
                unique_clicks = d.unique_clicks + excluded.unique_clicks,
                conversions = d.conversions + excluded.conversions, spend = d.spend + excluded.spend,
                revenue = d.revenue + excluded.revenue, updated_at = now()
-        RETURNING 1
     )
-    SELECT coalesce(array_agg(DISTINCT campaign_id), '{}') INTO touched
-      FROM claimed, (SELECT count(*) FROM hourly) hh, (SELECT count(*) FROM daily) dd;
+    SELECT coalesce(array_agg(DISTINCT campaign_id), '{}') INTO touched FROM claimed;
     RETURN touched;
 END
 $$;
 COMMENT ON FUNCTION analytics_rollup(integer) IS 'The analytics-rollup job: moves up to batch analytics_pending rows into analytics_hourly and analytics_daily (unique opens/clicks through analytics_uniques) in the caller''s transaction; returns the campaign ids it touched. Idempotent: what it counted is no longer pending.';
+
+-- The figures of a report row (campaign report points and totals, overview,
+-- dashboard), from summed rollup columns: counts, money, and the rates with
+-- their definitions (docs/analytics.md). A rate over zero is null, never 0.
+CREATE FUNCTION analytics_metrics(impressions numeric, opens numeric, unique_opens numeric, clicks numeric,
+                                  unique_clicks numeric, conversions numeric, spend numeric, revenue numeric)
+    RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN jsonb_build_object(
+        'impressions', coalesce(impressions, 0), 'opens', coalesce(opens, 0),
+        'uniqueOpens', coalesce(unique_opens, 0), 'clicks', coalesce(clicks, 0),
+        'uniqueClicks', coalesce(unique_clicks, 0), 'conversions', coalesce(conversions, 0),
+        'spend', trim_scale(coalesce(spend, 0)), 'revenue', trim_scale(coalesce(revenue, 0)),
+        'openRate', round(unique_opens / nullif(impressions, 0), 6),
+        'ctr', round(unique_clicks / nullif(impressions, 0), 6),
+        'conversionRate', round(conversions / nullif(unique_clicks, 0), 6),
+        'cpc', round(spend / nullif(clicks, 0), 4),
+        'cpa', round(spend / nullif(conversions, 0), 4),
+        'roas', round(revenue / nullif(spend, 0), 4));
+COMMENT ON FUNCTION analytics_metrics(numeric, numeric, numeric, numeric, numeric, numeric, numeric, numeric) IS 'A report row''s JSON: counts, spend, revenue and openRate = uniqueOpens/impressions, ctr = uniqueClicks/impressions, conversionRate = conversions/uniqueClicks, cpc = spend/clicks, cpa = spend/conversions, roas = revenue/spend (null when the divisor is 0).';
 
 ------------------------------------------------------------------------------
 -- partitions

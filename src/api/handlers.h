@@ -122,3 +122,19 @@ void asset_create(request *r);
 void asset_list(request *r);
 void asset_get(request *r);
 void asset_delete(request *r);
+/* analytics.c, analytics_reports.c (issue #12) */
+void analytics_events_post(request *r);
+void analytics_import_post(request *r);
+void analytics_overview_get(request *r);
+void campaign_analytics_get(request *r);
+
+/* ab_tests.c */
+void ab_test_create(request *r);
+void ab_test_list(request *r);
+void ab_test_get(request *r);
+void ab_test_patch(request *r);
+void ab_test_delete(request *r);
+void ab_test_start(request *r);
+void ab_test_stop(request *r);
+void ab_test_winner(request *r);
+void ab_test_results(request *r);

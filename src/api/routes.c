@@ -104,8 +104,23 @@ const struct route api_routes[] = {
 	{ "DELETE", "/api/exports/:id",          export_delete,   UUIDS },
 	/* the signed link is the credential (exportlink.h); nginx sends the file (X-Accel-Redirect) */
 	{ "GET",    "/api/exports/:id/download", export_download, PUBLIC | UUIDS },
+	{ "POST",   "/api/campaigns/:id/ab-tests", ab_test_create,  UUIDS | BODY },
+	{ "GET",    "/api/campaigns/:id/ab-tests", ab_test_list,    UUIDS },
+	{ "GET",    "/api/ab-tests/:id",           ab_test_get,     UUIDS },
+	{ "PATCH",  "/api/ab-tests/:id",           ab_test_patch,   UUIDS | BODY },
+	{ "DELETE", "/api/ab-tests/:id",           ab_test_delete,  UUIDS },
+	{ "POST",   "/api/ab-tests/:id/start",     ab_test_start,   UUIDS },
+	{ "POST",   "/api/ab-tests/:id/stop",      ab_test_stop,    UUIDS },
+	{ "POST",   "/api/ab-tests/:id/winner",    ab_test_winner,  UUIDS | BODY },
+	{ "GET",    "/api/ab-tests/:id/results",   ab_test_results, UUIDS },
 
 	{ "POST",   "/api/webhooks/email-events", mail_webhook_events, PUBLIC | BODY },
+
+	/* analytics (issue #12): events in, reports out */
+	{ "POST",   "/api/analytics/events",        analytics_events_post,  BODY },
+	{ "POST",   "/api/analytics/import",        analytics_import_post,  ROUTE_BODY_CSV },
+	{ "GET",    "/api/analytics/overview",      analytics_overview_get, 0 },
+	{ "GET",    "/api/campaigns/:id/analytics", campaign_analytics_get, UUIDS },
 
 	/* the links in sent email (public_mail.c): outside /api/, HTML and images */
 	{ "GET",    "/u/:token",   mail_unsubscribe_page, PUBLIC },

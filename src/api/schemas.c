@@ -17,5 +17,7 @@ const struct body_schema *const body_schema_lists[] = {
 	contact_body_schemas,
 	list_body_schemas,
 	export_body_schemas,
+	analytics_body_schemas,
+	ab_test_body_schemas,
 	NULL,
 };

@@ -30,6 +30,8 @@ extern const struct body_schema job_body_schemas[];
 extern const struct body_schema contact_body_schemas[];
 extern const struct body_schema list_body_schemas[];
 extern const struct body_schema export_body_schemas[];
+extern const struct body_schema analytics_body_schemas[];
+extern const struct body_schema ab_test_body_schemas[];
 
 /* The lists above, ending with NULL. */
 extern const struct body_schema *const body_schema_lists[];

@@ -1,7 +1,7 @@
 /*
  * sends.c - email sends: create (a snapshot of an email item, pending
- * approval), list, get, recipients, test delivery, approve, pause, resume,
- * cancel.
+ * approval; or, for email A/B, of every variant of an A/B test), list, get,
+ * recipients, test delivery, approve, pause, resume, cancel.
  *
  * The rules live in SQL (migration 0013): send_create() snapshots the item
  * and the sender, send_approve() is the approval gate (it fixes the
@@ -21,12 +21,16 @@
 static const char *const send_statuses[] = { "pending_approval", "approved", "scheduled", "sending", "paused",
 					     "sent", "cancelled", "failed", NULL };
 static const char *const recipient_statuses[] = { "queued", "sending", "sent", "deferred", "failed", "bounced",
-						  "suppressed", NULL };
+						  "suppressed", "held", NULL };
 
+/* contentId, or (email A/B) abTestId with testFraction and winnerAfter: create_or_fail checks which */
 static const struct vfield create_fields[] = {
-	VUUID("contentId", V_REQUIRED),
+	VUUID("contentId", 0),
 	VUUID("listId", V_REQUIRED),
 	VTIMESTAMP("scheduledAt", 0),
+	VUUID("abTestId", 0),
+	VNUMBER("testFraction", 0, 0.05, 0.5),
+	VINT("winnerAfter", 0, 60, 2592000),
 	VEND,
 };
 
@@ -51,6 +55,10 @@ static const struct {
 	{ "ACS01", 422, "contentId", "no such content item in this campaign" },
 	{ "ACS02", 422, "contentId", "the content item is not an email" },
 	{ "ACS03", 409, NULL, "the send's list was deleted; create a new send" },
+	{ "ACS04", 422, "abTestId", "no such A/B test in this campaign" },
+	{ "ACS05", 409, NULL, "the A/B test has ended; an email A/B send needs a draft or running test" },
+	{ "ACS06", 422, "abTestId", "every variant of the A/B test must be an email item of the campaign" },
+	{ "23505", 409, NULL, "the A/B test already has a send (one send per test)" },
 	{ "55000", 409, NULL, "the send's status does not allow this (see its status)" },
 	{ "22007", 422, "scheduledAt", "must be an RFC 3339 timestamp" },
 	{ "22008", 422, "scheduledAt", "must be an RFC 3339 timestamp" },
@@ -93,11 +101,43 @@ static void send_row(request *r, PGresult *res, int status, const char *kind)
 	req_send_json(r, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
+/* The field table plus which fields go together: a plain send names its item, an A/B send its test. */
+static int create_body_or_fail(request *r)
+{
+	struct verrors errs;
+	if (req_validate_into(r, create_fields, false, &errs) > 0)
+		return req_errors_or_fail(r, &errs);
+	bool ab = vget_str(r->body, "abTestId") != NULL;
+	if (ab && json_object_object_get_ex(r->body, "contentId", NULL))
+		verrors_add(&errs, "contentId", "leave it out with abTestId: the test's variants are the items sent");
+	if (!ab && !json_object_object_get_ex(r->body, "contentId", NULL))
+		verrors_add(&errs, "contentId", "is required (or abTestId, for an email A/B send)");
+	static const char *const ab_only[] = { "testFraction", "winnerAfter" };
+	for (size_t i = 0; i < sizeof(ab_only) / sizeof(ab_only[0]); i++) {
+		bool has = json_object_object_get_ex(r->body, ab_only[i], NULL);
+		if (ab && !has)
+			verrors_add(&errs, ab_only[i], "is required with abTestId");
+		else if (!ab && has)
+			verrors_add(&errs, ab_only[i], "goes only with abTestId (an email A/B send)");
+	}
+	return req_errors_or_fail(r, &errs);
+}
+
 void send_create(request *r)
 {
-	if (req_validate_or_fail(r, create_fields) < 0)
+	if (create_body_or_fail(r) < 0)
 		return;
 	const struct config *cfg = r->app->cfg;
+	const char *reply_to = *cfg->mail_reply_to ? cfg->mail_reply_to : NULL;
+	const char *test = vget_str(r->body, "abTestId");
+	if (test) {
+		const char *p[] = { r->user_id, r->params[0], test, vget_str(r->body, "listId"),
+				    vget_str(r->body, "scheduledAt"), cfg->mail_from_name, cfg->mail_from, reply_to,
+				    json_object_get_string(json_object_object_get(r->body, "testFraction")),
+				    json_object_get_string(json_object_object_get(r->body, "winnerAfter")) };
+		send_row(r, exec_or_fail(r, STMT_SEND_CREATE_AB, p), 201, "campaign");
+		return;
+	}
 	const char *p[] = { r->user_id,
 			    r->params[0],
 			    vget_str(r->body, "contentId"),
@@ -105,7 +145,7 @@ void send_create(request *r)
 			    vget_str(r->body, "scheduledAt"),
 			    cfg->mail_from_name,
 			    cfg->mail_from,
-			    *cfg->mail_reply_to ? cfg->mail_reply_to : NULL };
+			    reply_to };
 	send_row(r, exec_or_fail(r, STMT_SEND_CREATE, p), 201, "campaign");
 }
 

@@ -103,7 +103,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		" SELECT $1::uuid, (b->>'personaId')::uuid, (b->>'brandProfileId')::uuid, b->>'name', b->>'product',"
 		"        coalesce(b->>'description', ''), b->>'objective',"
 		"        (b->>'budget')::numeric, coalesce(b->>'currency', 'USD'), (b->>'startDate')::date,"
-		"        (b->>'endDate')::date, b->>'tone', b->>'keywords', ab_tests_with_ids(b->'abTests'),"
+		"        (b->>'endDate')::date, b->>'tone', b->>'keywords', '[]',"
 		"        coalesce(nullif(b->'generationSettings', 'null'), '{}')"
 		" FROM (SELECT $2::jsonb AS b) AS input"
 		" RETURNING campaign_json(c)", 2 },
@@ -140,7 +140,6 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  end_date = CASE WHEN $4 OR b ? 'endDate' THEN (b->>'endDate')::date ELSE c.end_date END,"
 		"  tone = CASE WHEN $4 OR b ? 'tone' THEN b->>'tone' ELSE c.tone END,"
 		"  keywords = CASE WHEN $4 OR b ? 'keywords' THEN b->>'keywords' ELSE c.keywords END,"
-		"  ab_tests = CASE WHEN $4 OR b ? 'abTests' THEN ab_tests_with_ids(b->'abTests') ELSE c.ab_tests END,"
 		"  generation_settings = CASE WHEN $4 OR b ? 'generationSettings'"
 		"    THEN coalesce(nullif(b->'generationSettings', 'null'), '{}') ELSE c.generation_settings END,"
 		"  status = coalesce(b->>'status', c.status),"
@@ -358,7 +357,15 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"              ORDER BY content_top_score DESC OFFSET 4 LIMIT 1)"
 		"         OR c.user_id = $1::uuid AND (SELECT count(*) < 5 FROM (SELECT 1 FROM campaigns"
 		"              WHERE user_id = $1::uuid AND content_top_score IS NOT NULL LIMIT 5) f)"
-		"      ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5) t))", 1 },
+		"      ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5) t),"
+		/* the last 30 UTC days of analytics (daily rollups), today included */
+		"  'analytics', (SELECT jsonb_build_object("
+		"     'from', to_char(now() AT TIME ZONE 'UTC' - interval '29 days', 'YYYY-MM-DD'),"
+		"     'to', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+		"     'totals', analytics_metrics(sum(impressions), sum(opens), sum(unique_opens), sum(clicks),"
+		"               sum(unique_clicks), sum(conversions), sum(spend), sum(revenue)))"
+		"     FROM analytics_daily WHERE user_id = $1::uuid"
+		"      AND bucket >= date_trunc('day', now(), 'UTC') - interval '29 days'))", 1 },
 
 	/* ---- generation ---- */
 
@@ -658,7 +665,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_SEND_RECIPIENTS] = { "send_recipients",
 		"SELECT json_build_object('contactId', r.contact_id, 'email', r.email, 'status', r.status,"
 		"                         'attempts', r.attempts, 'lastError', r.last_error,"
-		"                         'sentAt', rfc3339(r.sent_at), 'messageId', r.message_id),"
+		"                         'sentAt', rfc3339(r.sent_at), 'messageId', r.message_id,"
+		"                         'variant', r.variant, 'contentId', r.content_id),"
 		"       r.created_at::text, r.contact_id"
 		"  FROM send_recipients r"
 		" WHERE r.send_id = $1::uuid AND ($2::text IS NULL OR r.status = $2)"
@@ -690,7 +698,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"UPDATE sends s SET status = 'sending', updated_at = now()"
 		" WHERE s.id = $1::uuid AND s.status IN ('approved', 'scheduled', 'sending')"
 		" RETURNING s.snapshot::text, s.from_name, s.from_email, s.reply_to,"
-		"           (SELECT count(*) FROM send_recipients r WHERE r.send_id = s.id)", 1 },
+		"           (SELECT count(*) FROM send_recipients r WHERE r.send_id = s.id), s.variant_snapshots::text", 1 },
 
 	/* $1 send, $2 owner: what a test delivery sends, whatever the send's status */
 	[STMT_DELIVERY_TEST_SEND] = { "delivery_test_send",
@@ -707,11 +715,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 send */
 	[STMT_DELIVERY_STATUS] = { "delivery_status", "SELECT status FROM sends WHERE id = $1::uuid", 1 },
 
-	/* $1 send, $2 batch size: the due recipients with their contacts' merge fields; those whose
-	 * contact is no longer subscribed (or gone) are marked suppressed on the way */
+	/* $1 send, $2 batch size: the due recipients with their contacts' merge fields and their A/B
+	 * variant (NULL: the send's snapshot); those whose contact is no longer subscribed (or gone) are
+	 * marked suppressed on the way */
 	[STMT_DELIVERY_BATCH] = { "delivery_batch",
 		"WITH due AS ("
-		"  SELECT r.id, r.contact_id, r.email, r.attempts, c.first_name, c.last_name, c.attributes,"
+		"  SELECT r.id, r.contact_id, r.email, r.attempts, c.first_name, c.last_name, c.attributes, r.variant,"
 		"         coalesce(c.status, 'deleted') AS contact_status"
 		"    FROM send_recipients r LEFT JOIN contacts c ON c.id = r.contact_id"
 		"   WHERE r.send_id = $1::uuid AND r.status IN ('queued', 'deferred') AND r.next_attempt_at <= now()"
@@ -720,7 +729,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  UPDATE send_recipients s SET status = 'suppressed', last_error = 'contact is ' || d.contact_status"
 		"    FROM due d WHERE s.id = d.id AND d.contact_status <> 'subscribed')"
 		" SELECT d.id, d.contact_id, d.email, coalesce(d.first_name, ''), coalesce(d.last_name, ''),"
-		"        coalesce(d.attributes, '{}')::text, d.attempts + 1, d.contact_status"
+		"        coalesce(d.attributes, '{}')::text, d.attempts + 1, d.contact_status, d.variant"
 		"   FROM due d ORDER BY d.id", 2 },
 
 	/* $1 recipient, $2 worker, $3 Message-ID: committed before the SMTP transaction starts */
@@ -763,10 +772,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"SELECT pg_advisory_unlock(hashtext('adcraft.smtp:' || $1), $2::int)", 2 },
 
 	/* $1 send, $2 owner, $3 campaign: nothing due now. The send is sent when no recipient is
-	 * open; otherwise a follow-up job waits for the earliest deferred one. One row: the state. */
+	 * open; otherwise a follow-up job waits for the earliest deferred one (held ones wait for their
+	 * A/B test's end, which queues their job). One row: the state. */
 	[STMT_DELIVERY_FINISH] = { "delivery_finish",
 		"WITH open AS ("
-		"  SELECT count(*) FILTER (WHERE status IN ('queued', 'deferred', 'sending')) AS n,"
+		"  SELECT count(*) FILTER (WHERE status IN ('queued', 'deferred', 'sending', 'held')) AS n,"
+		"         count(*) FILTER (WHERE status = 'held') AS held,"
 		"         min(next_attempt_at) FILTER (WHERE status IN ('queued', 'deferred')) AS due"
 		"    FROM send_recipients WHERE send_id = $1::uuid),"
 		" sent AS ("
@@ -779,6 +790,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"    FROM open WHERE open.n > 0 AND open.due IS NOT NULL RETURNING 1)"
 		" SELECT CASE WHEN EXISTS (SELECT FROM sent) THEN 'sent'"
 		"             WHEN EXISTS (SELECT FROM later) THEN 'waiting for deferred recipients'"
+		"             WHEN (SELECT held FROM open) > 0 THEN 'waiting for the A/B test''s winner'"
 		"             ELSE 'sending' END", 3 },
 	/* ---- contacts (issue #11): 23505 on contacts_user_email_key is a duplicate email ---- */
 
@@ -914,9 +926,10 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* ---- public mail endpoints (/u/, /t/) and the webhook (sql/0014_email_events.sql) ---- */
 
-	/* $1 recipient, $2 send, $3 contact (a token's ids): the send's snapshot, or no row */
+	/* $1 recipient, $2 send, $3 contact (a token's ids): the snapshot it was sent (its A/B variant's), or no row */
 	[STMT_MAIL_RECIPIENT] = { "mail_recipient",
-		"SELECT s.snapshot::text FROM send_recipients r JOIN sends s ON s.id = r.send_id"
+		"SELECT coalesce(s.variant_snapshots->r.variant, s.snapshot)::text"
+		"  FROM send_recipients r JOIN sends s ON s.id = r.send_id"
 		" WHERE r.id = $1::uuid AND r.send_id = $2::uuid AND r.contact_id = $3::uuid", 3 },
 
 	/* $1 recipient, $2 send, $3 contact, $4 one-click | page: false when no such recipient */
@@ -1044,4 +1057,284 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 at most this many: (id, file_name) of ready exports now marked expired, whose files go */
 	[STMT_EXPORT_EXPIRE] = { "export_expire", "SELECT id, file_name FROM exports_expire($1::int)", 1 },
 #undef EXPORT_COLUMNS
+	/* ---- analytics (issue #12, sql/0015_analytics.sql) ---- */
+
+	/* $1 user, $2 events [{i, eventId, type, campaignId, contentId, variant, occurredAt, value,
+	 * quantity}] already checked for shape (api: analytics.c; import: the import-analytics job),
+	 * $3 source (api | import); i is what errors name (an event's index, an import's line: several
+	 * events may share one). Per event: the campaign must be the user's (an import names only
+	 * contentId: its campaign is looked up), contentId an item of it, occurredAt inside the kept
+	 * partitions and at most a day ahead; a repeated eventId (stored before, or earlier in the
+	 * batch) is a duplicate. Good events go to analytics_events and analytics_pending and a
+	 * rollup job is requested. {accepted, duplicates, errors: [{index: i, problem}]} */
+	[STMT_ANALYTICS_INGEST] = { "analytics_ingest",
+		"WITH input AS ("
+		"  SELECT * FROM ROWS FROM (json_to_recordset($2::json) AS (i int, \"eventId\" text, type text,"
+		"         \"campaignId\" uuid, \"contentId\" uuid, variant text, \"occurredAt\" timestamptz, value numeric,"
+		"         quantity bigint)) WITH ORDINALITY AS e(i, \"eventId\", type, \"campaignId\", \"contentId\", variant,"
+		"         \"occurredAt\", value, quantity, n)"
+		"), owned AS ("
+		"  SELECT c.id, c.content FROM campaigns c"
+		"   WHERE c.user_id = $1::uuid AND (c.id IN (SELECT \"campaignId\" FROM input)"
+		"                                   OR EXISTS (SELECT FROM input WHERE \"campaignId\" IS NULL))"
+		"), items AS ("
+		"  SELECT o.id AS campaign_id, x->>'id' AS content_id, x->>'platform' AS platform"
+		"    FROM owned o CROSS JOIN LATERAL jsonb_array_elements(o.content) x"
+		"), span AS MATERIALIZED ("  /* once, not per event */
+		"  SELECT analytics_retained_from() AS lo, now() + interval '1 day' AS hi"
+		"), checked AS ("
+		"  SELECT DISTINCT ON (e.n) e.*, coalesce(e.\"campaignId\", it.campaign_id) AS campaign_id, it.platform,"
+		"         CASE WHEN e.\"campaignId\" IS NOT NULL AND NOT EXISTS (SELECT FROM owned o WHERE o.id = e.\"campaignId\")"
+		"                THEN 'campaignId: no such campaign'"
+		"              WHEN e.\"campaignId\" IS NULL AND e.\"contentId\" IS NULL THEN 'contentId: required'"
+		"              WHEN e.\"contentId\" IS NOT NULL AND it.campaign_id IS NULL"
+		"                THEN CASE WHEN e.\"campaignId\" IS NULL THEN 'contentId: no such content item'"
+		"                          ELSE 'contentId: not a content item of this campaign' END"
+		"              WHEN s.lo IS NULL OR e.\"occurredAt\" < s.lo"
+		"                THEN 'occurredAt: before ' || coalesce(rfc3339(s.lo), 'any kept month')"
+		"                     || ', the start of the oldest month kept'"
+		"              WHEN e.\"occurredAt\" >= s.hi THEN 'occurredAt: more than a day in the future'"
+		"         END AS problem"
+		"    FROM input e CROSS JOIN span s"
+		"    LEFT JOIN items it ON it.content_id = e.\"contentId\"::text"
+		"                      AND (e.\"campaignId\" IS NULL OR it.campaign_id = e.\"campaignId\")"
+		"   ORDER BY e.n"
+		"), good AS ("
+		"  SELECT c.*, row_number() OVER (PARTITION BY c.\"eventId\" ORDER BY c.n) AS nth"
+		"    FROM checked c WHERE c.problem IS NULL"
+		"), keyed AS ("
+		"  INSERT INTO analytics_event_keys (user_id, event_id)"
+		"  SELECT $1::uuid, \"eventId\" FROM good WHERE \"eventId\" IS NOT NULL AND nth = 1"
+		"  ON CONFLICT DO NOTHING RETURNING event_id"
+		"), fresh AS ("
+		"  SELECT g.* FROM good g"
+		"   WHERE g.\"eventId\" IS NULL OR (g.nth = 1 AND g.\"eventId\" IN (SELECT event_id FROM keyed))"
+		"), stored AS ("
+		"  INSERT INTO analytics_events (user_id, campaign_id, content_id, variant, platform, type, quantity, value,"
+		"                                occurred_at, source, event_id)"
+		"  SELECT $1::uuid, campaign_id, \"contentId\", variant, platform, type, coalesce(quantity, 1), value,"
+		"         \"occurredAt\", $3, \"eventId\" FROM fresh"
+		"  RETURNING 1"
+		"), pending AS ("
+		"  INSERT INTO analytics_pending (user_id, campaign_id, content_id, variant, platform, type, quantity, value,"
+		"                                 occurred_at)"
+		"  SELECT $1::uuid, campaign_id, \"contentId\", variant, platform, type, coalesce(quantity, 1), value,"
+		"         \"occurredAt\" FROM fresh"
+		"  RETURNING 1"
+		")"
+		"SELECT json_build_object('accepted', (SELECT count(*) FROM stored),"
+		"         'duplicates', (SELECT count(*) FROM good) - (SELECT count(*) FROM fresh),"
+		"         'errors', coalesce((SELECT json_agg(json_build_object('index', i, 'problem', problem) ORDER BY n)"
+		"                               FROM checked WHERE problem IS NOT NULL), '[]'))"
+		"  FROM (SELECT count(*) FROM pending) p,"
+		"       (SELECT count(*) FROM (SELECT analytics_rollup_request() WHERE EXISTS (SELECT FROM fresh)) r) q", 3 },
+
+	/* $1 user, $2 the CSV: stages it and queues its import-analytics job */
+	[STMT_ANALYTICS_IMPORT_ENQUEUE] = { "analytics_import_enqueue",
+		"WITH i AS (INSERT INTO analytics_imports (user_id, body) VALUES ($1::uuid, $2) RETURNING *),"
+		" j AS (INSERT INTO jobs (queue, kind, payload, user_id, max_attempts)"
+		"       SELECT 'analytics-processing', 'import-analytics',"
+		"              jsonb_build_object('importId', i.id, 'bytes', octet_length($2)), $1::uuid, 3 FROM i"
+		"       RETURNING *)"
+		"SELECT job_json(j), j.id FROM j", 2 },
+
+	/* $1 import, $2 user, in the import's transaction: the CSV, deleted as it is read (no row: done) */
+	[STMT_ANALYTICS_IMPORT_TAKE] = { "analytics_import_take",
+		"DELETE FROM analytics_imports WHERE id = $1::uuid AND user_id = $2::uuid RETURNING body", 2 },
+
+	/* $1 batch size: rolls up that many pending events; the campaign ids it touched (uuid[]) */
+	[STMT_ANALYTICS_ROLLUP] = { "analytics_rollup", "SELECT analytics_rollup($1::int)::text", 1 },
+
+	/* the worker's analytics maintenance (start-up, then every minute): today's partitions job
+	 * (once per UTC day), and a rollup job when events are pending and none is queued */
+	[STMT_ANALYTICS_TICK] = { "analytics_tick",
+		"WITH part AS ("
+		"  INSERT INTO jobs (queue, kind, idempotency_key, max_attempts)"
+		"  VALUES ('analytics-processing', 'analytics-partitions',"
+		"          'analytics-partitions:' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 5)"
+		"  ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING 1)"
+		"SELECT (SELECT count(*) FROM part),"
+		"       (SELECT count(*) FROM (SELECT analytics_rollup_request()"
+		"                               WHERE EXISTS (SELECT FROM analytics_pending)) r)", 0 },
+
+	/* $1 months ahead: partitions made, and expired eventId keys deleted (at most 100000 a run) */
+	[STMT_ANALYTICS_PARTITIONS] = { "analytics_partitions",
+		"WITH gone AS ("
+		"  DELETE FROM analytics_event_keys WHERE ctid = ANY (ARRAY("
+		"    SELECT ctid FROM analytics_event_keys WHERE received_at < now() - interval '90 days' LIMIT 100000))"
+		"  RETURNING 1)"
+		"SELECT analytics_partitions_ensure($1::int), (SELECT count(*) FROM gone)", 1 },
+
+	/* $1 user, $2 campaign, $3 from, $4 to (dates in $7, both included), $5 hour | day, $6 content |
+	 * platform | variant | NULL, $7 IANA time zone. Hourly rollups, or daily ones for UTC days;
+	 * every bucket of the range is a point (zeros included). No row: not the user's campaign. */
+	[STMT_ANALYTICS_CAMPAIGN_REPORT] = { "analytics_campaign_report",
+		"WITH c AS (SELECT id, currency FROM campaigns WHERE id = $2::uuid AND user_id = $1::uuid),"
+		" span AS (SELECT $3::date::timestamp AT TIME ZONE $7 AS lo, ($4::date + 1)::timestamp AT TIME ZONE $7 AS hi),"
+		" r AS ("
+		"  SELECT h.bucket, h.content_id, h.variant, h.platform, h.impressions, h.opens, h.unique_opens, h.clicks,"
+		"         h.unique_clicks, h.conversions, h.spend, h.revenue"
+		"    FROM analytics_hourly h, c, span"
+		"   WHERE h.campaign_id = c.id AND h.bucket >= span.lo AND h.bucket < span.hi"
+		"     AND NOT ($5::text = 'day' AND $7::text = 'UTC')"
+		"  UNION ALL"
+		"  SELECT d.bucket, d.content_id, d.variant, d.platform, d.impressions, d.opens, d.unique_opens, d.clicks,"
+		"         d.unique_clicks, d.conversions, d.spend, d.revenue"
+		"    FROM analytics_daily d, c, span"
+		"   WHERE d.campaign_id = c.id AND d.bucket >= span.lo AND d.bucket < span.hi"
+		"     AND $5::text = 'day' AND $7::text = 'UTC'"
+		"), b AS ("  /* per key and rollup bucket first: the labels are computed once per bucket */
+		"  SELECT CASE $6::text WHEN 'content' THEN content_id::text WHEN 'platform' THEN platform"
+		"                       WHEN 'variant' THEN variant ELSE 'all' END AS key, bucket,"
+		"         sum(impressions) AS impressions, sum(opens) AS opens, sum(unique_opens) AS unique_opens,"
+		"         sum(clicks) AS clicks, sum(unique_clicks) AS unique_clicks, sum(conversions) AS conversions,"
+		"         sum(spend) AS spend, sum(revenue) AS revenue"
+		"    FROM r GROUP BY 1, 2"
+		"), g AS ("
+		"  SELECT key, CASE WHEN $5::text = 'hour' THEN rfc3339(bucket)"
+		"                   ELSE to_char(bucket AT TIME ZONE $7, 'YYYY-MM-DD') END AS t,"
+		"         sum(impressions) AS impressions, sum(opens) AS opens, sum(unique_opens) AS unique_opens,"
+		"         sum(clicks) AS clicks, sum(unique_clicks) AS unique_clicks, sum(conversions) AS conversions,"
+		"         sum(spend) AS spend, sum(revenue) AS revenue"
+		"    FROM b GROUP BY 1, 2"
+		"), keys AS ("
+		"  SELECT DISTINCT key FROM g UNION SELECT 'all' WHERE $6::text IS NULL"
+		"), ts AS ("
+		"  SELECT rfc3339(b) AS t FROM span, generate_series(span.lo, span.hi - interval '1 hour', interval '1 hour') b"
+		"   WHERE $5::text = 'hour'"
+		"  UNION ALL"
+		"  SELECT to_char(d, 'YYYY-MM-DD') FROM generate_series($3::date, $4::date, interval '1 day') d"
+		"   WHERE $5::text = 'day'"
+		"), series AS ("
+		"  SELECT keys.key, json_agg(jsonb_build_object('t', ts.t) || analytics_metrics(g.impressions, g.opens,"
+		"           g.unique_opens, g.clicks, g.unique_clicks, g.conversions, g.spend, g.revenue) ORDER BY ts.t) AS points"
+		"    FROM keys CROSS JOIN ts LEFT JOIN g ON g.key IS NOT DISTINCT FROM keys.key AND g.t = ts.t"
+		"   GROUP BY keys.key"
+		")"
+		"SELECT json_build_object('campaignId', c.id, 'currency', c.currency, 'from', $3::text, 'to', $4::text,"
+		"         'interval', $5::text, 'groupBy', $6::text, 'tz', $7::text,"
+		"         'totals', (SELECT analytics_metrics(sum(impressions), sum(opens), sum(unique_opens), sum(clicks),"
+		"                      sum(unique_clicks), sum(conversions), sum(spend), sum(revenue)) FROM g),"
+		"         'series', coalesce((SELECT json_agg(json_build_object('key', key, 'points', points)"
+		"                                      ORDER BY key NULLS FIRST) FROM series), '[]'))"
+		"  FROM c", 7 },
+
+	/* $1 user, $2 from, $3 to (UTC dates, both included): totals and one row per campaign with data */
+	[STMT_ANALYTICS_OVERVIEW] = { "analytics_overview",
+		"WITH r AS ("
+		"  SELECT * FROM analytics_daily"
+		"   WHERE user_id = $1::uuid AND bucket >= $2::date::timestamp AT TIME ZONE 'UTC'"
+		"     AND bucket < ($3::date + 1)::timestamp AT TIME ZONE 'UTC'"
+		"), g AS ("
+		"  SELECT campaign_id, sum(impressions) AS impressions, sum(opens) AS opens, sum(unique_opens) AS unique_opens,"
+		"         sum(clicks) AS clicks, sum(unique_clicks) AS unique_clicks, sum(conversions) AS conversions,"
+		"         sum(spend) AS spend, sum(revenue) AS revenue"
+		"    FROM r GROUP BY campaign_id"
+		")"
+		"SELECT json_build_object('from', $2::text, 'to', $3::text,"
+		"  'totals', (SELECT analytics_metrics(sum(impressions), sum(opens), sum(unique_opens), sum(clicks),"
+		"               sum(unique_clicks), sum(conversions), sum(spend), sum(revenue)) FROM r),"
+		"  'campaigns', coalesce((SELECT json_agg(jsonb_build_object('campaignId', c.id, 'name', c.name,"
+		"               'status', c.status, 'currency', c.currency) || analytics_metrics(g.impressions, g.opens,"
+		"               g.unique_opens, g.clicks, g.unique_clicks, g.conversions, g.spend, g.revenue)"
+		"             ORDER BY g.impressions DESC, c.id) FROM g JOIN campaigns c ON c.id = g.campaign_id), '[]'))", 3 },
+
+	/* the IANA zone names PostgreSQL knows (read once per API process) */
+	[STMT_TIMEZONE_NAMES] = { "timezone_names", "SELECT name FROM pg_timezone_names ORDER BY name", 0 },
+	/* ---- issue #12 section 3: A/B tests (sql/0016_ab_tests.sql) ---- */
+
+	/* $1 user, $2 campaign: {itemId: contentType} of its content items ({} when none); no row when not the user's */
+	[STMT_AB_CAMPAIGN_ITEMS] = { "ab_campaign_items",
+		"SELECT coalesce((SELECT json_object_agg(e->>'id', e->>'contentType') FROM jsonb_array_elements(c.content) e),"
+		"                '{}')"
+		"  FROM campaigns c WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 campaign, $3 name, $4 metric, $5 variants, $6 confidence, $7 mde, $8 power, $9 baseline,
+	 * $10 required sample per variant. ACT01: a variant is not an item of the campaign */
+	[STMT_AB_TEST_INSERT] = { "ab_test_insert",
+		"INSERT INTO ab_tests AS t (user_id, campaign_id, name, metric, variants, confidence_level,"
+		"                           minimum_detectable_effect, power, baseline_rate, required_sample_per_variant)"
+		" SELECT c.user_id, c.id, $3, $4, $5::jsonb, $6::numeric, $7::numeric, $8::numeric, $9::numeric, $10::bigint"
+		"   FROM campaigns c WHERE c.id = $2::uuid AND c.user_id = $1::uuid"
+		" RETURNING ab_test_json(t)", 10 },
+
+	/* $1 user, $2 campaign, $3 status or NULL, $4/$5 after, $6 limit */
+	[STMT_AB_TEST_LIST] = { "ab_test_list",
+		"SELECT ab_test_json(t), t.created_at::text, t.id FROM ab_tests t"
+		" WHERE t.user_id = $1::uuid AND t.campaign_id = $2::uuid"
+		"   AND ($3::text IS NULL OR t.status = $3)"
+		"   AND ($4::timestamptz IS NULL OR (t.created_at, t.id) < ($4::timestamptz, $5::uuid))"
+		" ORDER BY t.created_at DESC, t.id DESC LIMIT $6::int + 1", 6 },
+
+	/* $1 user, $2 test: the test, and its campaign's {itemId: contentType} (PATCH checks variants against it) */
+	[STMT_AB_TEST_GET] = { "ab_test_get",
+		"SELECT ab_test_json(t),"
+		"       coalesce((SELECT json_object_agg(e->>'id', e->>'contentType')"
+		"                   FROM campaigns c, jsonb_array_elements(c.content) e WHERE c.id = t.campaign_id), '{}')"
+		"  FROM ab_tests t WHERE t.id = $2::uuid AND t.user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 test, $3..$10 as ab_test_insert's: a draft's new definition; no row when
+	 * it is not the user's or not a draft (the handler tells 404 from 409 with ab_test_status) */
+	[STMT_AB_TEST_UPDATE] = { "ab_test_update",
+		"UPDATE ab_tests t SET name = $3, metric = $4, variants = $5::jsonb, confidence_level = $6::numeric,"
+		"       minimum_detectable_effect = $7::numeric, power = $8::numeric, baseline_rate = $9::numeric,"
+		"       required_sample_per_variant = $10::bigint, updated_at = now()"
+		" WHERE t.id = $2::uuid AND t.user_id = $1::uuid AND t.status = 'draft'"
+		" RETURNING ab_test_json(t)", 10 },
+
+	/* $1 user, $2 test: not while running; 23503 (sends_ab_test_fkey) while a send uses it */
+	[STMT_AB_TEST_DELETE] = { "ab_test_delete",
+		"DELETE FROM ab_tests WHERE id = $2::uuid AND user_id = $1::uuid AND status <> 'running' RETURNING 1", 2 },
+
+	/* $1 user, $2 test: why a statement matched nothing */
+	[STMT_AB_TEST_STATUS] = { "ab_test_status",
+		"SELECT status FROM ab_tests WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
+
+	/* $1 user, $2 test, $3 start | stop: NULL when not the user's; 55000 when the move is not allowed */
+	[STMT_AB_TEST_MOVE] = { "ab_test_move", "SELECT ab_test_move($1::uuid, $2::uuid, $3)", 3 },
+
+	/* $1 user, $2 test, $3 variant key, $4 the owner's reason: a manual winner */
+	[STMT_AB_TEST_PROMOTE] = { "ab_test_promote", "SELECT ab_test_promote($1::uuid, $2::uuid, $3, $4)", 4 },
+
+	/* $1 test, $2 owner or NULL (the worker): one row per variant, in order, with its impressions and the
+	 * metric's successes (unique opens, unique clicks, conversions) from analytics_hourly, by content item,
+	 * from the hour the test started until it ended (abtest_load) */
+	[STMT_AB_TEST_LOAD] = { "ab_test_load",
+		"SELECT t.id, t.user_id, t.campaign_id, t.status, t.metric, t.confidence_level, t.baseline_rate,"
+		"       t.minimum_detectable_effect, t.required_sample_per_variant, t.winner, t.winner_reason,"
+		"       coalesce(array_to_string(t.min_p_values, ','), ''), v.e->>'key', v.e->>'contentId',"
+		"       coalesce(sum(h.impressions), 0),"
+		"       coalesce(sum(CASE t.metric WHEN 'open_rate' THEN h.unique_opens WHEN 'click_rate' THEN h.unique_clicks"
+		"                                  ELSE h.conversions END), 0)"
+		"  FROM ab_tests t CROSS JOIN LATERAL jsonb_array_elements(t.variants) WITH ORDINALITY AS v(e, n)"
+		"  LEFT JOIN analytics_hourly h ON t.started_at IS NOT NULL AND h.campaign_id = t.campaign_id"
+		"       AND h.content_id = (v.e->>'contentId')::uuid"
+		"       AND h.bucket >= date_trunc('hour', t.started_at, 'UTC')"
+		"       AND h.bucket < coalesce(t.ended_at, 'infinity')"
+		" WHERE t.id = $1::uuid AND ($2::uuid IS NULL OR t.user_id = $2::uuid)"
+		" GROUP BY t.id, v.n, v.e ORDER BY v.n", 2 },
+
+	/* $1 campaign ids (uuid[] literal): their running tests, the re-evaluation after a rollup */
+	[STMT_AB_TESTS_RUNNING] = { "ab_tests_running",
+		"SELECT id FROM ab_tests WHERE campaign_id = ANY ($1::uuid[]) AND status = 'running' ORDER BY id", 1 },
+
+	/* $1 test, $2 running minima (double precision[] literal) */
+	[STMT_AB_TEST_STORE_P] = { "ab_test_store_p",
+		"UPDATE ab_tests SET min_p_values = $2::double precision[] WHERE id = $1::uuid AND status = 'running'", 2 },
+
+	/* $1 test, $2 winner key or NULL, $3 significant | timeout or NULL: {abTestId, campaignId, userId, winner,
+	 * winnerReason}, or no row when it was no longer running */
+	[STMT_AB_TEST_COMPLETE] = { "ab_test_complete",
+		"SELECT j FROM ab_test_complete($1::uuid, $2, $3) AS j WHERE j IS NOT NULL", 3 },
+
+	/* $1 send: its A/B test and whether it still runs, and whether the send still has recipients to
+	 * give the winner to (the ab-send-winner job) */
+	[STMT_AB_SEND_TEST] = { "ab_send_test",
+		"SELECT t.id, t.status, s.status IN ('approved', 'scheduled', 'sending', 'paused')"
+		"  FROM sends s JOIN ab_tests t ON t.id = s.ab_test_id WHERE s.id = $1::uuid", 1 },
+
+	/* $1 user, $2 campaign, $3 test, $4 list, $5 scheduled at, $6..$8 sender, $9 test fraction, $10 winner after (s) */
+	[STMT_SEND_CREATE_AB] = { "send_create_ab",
+		"SELECT send_create_ab($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::timestamptz, $6, $7, $8, $9::numeric,"
+		"                      $10::int)", 10 },
 };

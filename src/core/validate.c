@@ -329,6 +329,16 @@ static void check_field(const struct vfield *f, const char *name, json_object *v
 		if (n < f->min || n > f->max)
 			verrors_add(errs, name, "must be between %ld and %ld", f->min, f->max);
 		return;
+	case V_NUMBER: {
+		if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)) {
+			verrors_add(errs, name, "must be a number");
+			return;
+		}
+		double x = json_object_get_double(v);
+		if (!(x >= f->fmin && x <= f->fmax))
+			verrors_add(errs, name, "must be between %g and %g", f->fmin, f->fmax);
+		return;
+	}
 	case V_BOOL:
 		if (!json_object_is_type(v, json_type_boolean))
 			verrors_add(errs, name, "must be true or false");

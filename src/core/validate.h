@@ -30,6 +30,7 @@ enum vtype {
 	V_TIMESTAMP,	/* RFC 3339 date-time with a time zone: "2026-12-03T12:00:00Z" */
 	V_ATTRIBUTES,	/* object of at most max scalar members (names 1..64 chars; strings at most
 			   item_max chars, numbers, booleans): merge fields */
+	V_NUMBER,	/* a JSON number (integer or not) in [fmin, fmax] */
 };
 
 enum {
@@ -46,6 +47,7 @@ struct vfield {
 	const char *const *values;  /* V_ENUM, V_STR_ARRAY: allowed values, NULL-terminated */
 	long item_max;		    /* V_STR_ARRAY: longest item in characters */
 	const struct vfield *sub;   /* V_OBJECT, V_OBJECT_ARRAY */
+	double fmin, fmax;	    /* V_NUMBER */
 };
 
 /* Table rows, one macro per kind: reading a table reads the rules. */
@@ -69,6 +71,7 @@ struct vfield {
 #define VTIMESTAMP(n, fl) { .name = n, .type = V_TIMESTAMP, .flags = fl }
 #define VATTRS(n, fl, hi, itemmax) \
 	{ .name = n, .type = V_ATTRIBUTES, .flags = fl, .max = hi, .item_max = itemmax }
+#define VNUMBER(n, fl, lo, hi) { .name = n, .type = V_NUMBER, .flags = fl, .fmin = lo, .fmax = hi }
 #define VEND { .name = NULL }
 
 struct verror {

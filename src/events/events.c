@@ -28,6 +28,7 @@ static const struct {
 	{ "job:completed", "user" },
 	{ "job:failed", "user" },
 	{ "job:cancelled", "user" },
+	{ "abtest:completed", "both" },	/* the owner's channel and the campaign's */
 };
 
 const char *events_scope(const char *type)
@@ -84,14 +85,10 @@ static int fail(struct events *ev, db *d, arena *a, const char *why, const char 
 	return -EIO;
 }
 
-int events_publish(struct events *ev, db *d, arena *a, const struct event *e)
+/* Publishes e on one channel: scope "user" or "campaign". */
+static int publish_on(struct events *ev, db *d, arena *a, const struct event *e, const char *scope)
 {
-	if (!events_enabled(ev))
-		return 0;
-	const char *scope = events_scope(e->type);
-	bool campaign = scope && strcmp(scope, "campaign") == 0;
-	if (!scope || !e->user_id || (campaign && !e->campaign_id))
-		return -EINVAL;
+	bool campaign = strcmp(scope, "campaign") == 0;
 	const char *channel = arena_printf(a, "%s.%s", scope, campaign ? e->campaign_id : e->user_id);
 
 	PGresult *res;
@@ -129,4 +126,19 @@ int events_publish(struct events *ev, db *d, arena *a, const struct event *e)
 		return -EIO;
 	ev->published++;
 	return 0;
+}
+
+int events_publish(struct events *ev, db *d, arena *a, const struct event *e)
+{
+	if (!events_enabled(ev))
+		return 0;
+	const char *scope = events_scope(e->type);
+	bool both = scope && strcmp(scope, "both") == 0;
+	if (!scope || !e->user_id || ((both || strcmp(scope, "campaign") == 0) && !e->campaign_id))
+		return -EINVAL;
+	if (!both)
+		return publish_on(ev, d, a, e, scope);
+	int rc = publish_on(ev, d, a, e, "user");
+	int rc2 = publish_on(ev, d, a, e, "campaign");
+	return rc < 0 ? rc : rc2;
 }

@@ -4,8 +4,8 @@
  * Every message is one JSON object
  *   {"type", "seq", "at", "channel", "userId", "campaignId", "jobId", "data"}
  * on one of two channels: user.<id> (the owner's: job:* and notification)
- * or campaign.<id> (campaign:generation:* and content:generation:*); the
- * type decides which (the table in events.c). seq increases by one per
+ * or campaign.<id> (campaign:generation:* and content:generation:*), or both
+ * (abtest:completed); the type decides which (the table in events.c). seq increases by one per
  * channel and is kept in PostgreSQL (event_channels), so it survives nginx
  * restarts: a client that sees seq jump knows it missed something.
  *
@@ -47,7 +47,8 @@ int events_init(struct events *ev, const struct config *cfg);
 void events_close(struct events *ev);
 bool events_enabled(const struct events *ev);
 
-/* The channel an event type goes to ("user" or "campaign"); NULL for an unknown type. */
+/* The channel an event type goes to ("user", "campaign", or "both": the owner's and the
+ * campaign's, as two messages); NULL for an unknown type. */
 const char *events_scope(const char *type);
 
 /*

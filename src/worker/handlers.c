@@ -50,6 +50,10 @@ static const struct job_kind kinds[] = {
 	{ "data-exports", "import-contacts", job_import_contacts, NULL },
 	{ "data-exports", "asset-renditions", job_asset_renditions, NULL },
 	{ "data-exports", "export", job_export, NULL },
+	{ "analytics-processing", "analytics-rollup", job_analytics_rollup, NULL },
+	{ "analytics-processing", "analytics-partitions", job_analytics_partitions, NULL },
+	{ "analytics-processing", "import-analytics", job_import_analytics, NULL },
+	{ "analytics-processing", "ab-send-winner", job_ab_send_winner, NULL },
 };
 
 const struct job_kind *job_kind_find(const char *queue, const char *kind)

@@ -28,3 +28,14 @@ enum job_outcome job_import_contacts(struct job *j);
 /* sending.c */
 enum job_outcome job_deliver_send(struct job *j);
 enum job_outcome job_deliver_test(struct job *j);
+
+/* analytics.c (issue #12) */
+enum job_outcome job_analytics_rollup(struct job *j);
+enum job_outcome job_analytics_partitions(struct job *j);
+enum job_outcome job_import_analytics(struct job *j);
+
+/* abtests.c */
+enum job_outcome job_ab_send_winner(struct job *j);
+/* Re-evaluates the running A/B tests of campaign_ids (a uuid[] literal) after a rollup committed;
+ * 0, or -EIO (j->error set). */
+int abtest_reevaluate_campaigns(struct job *j, const char *campaign_ids);

@@ -73,6 +73,9 @@ bool job_progress(struct job *j, int done, int total);
  */
 void job_publish(struct job *j, const char *type, const char *data);
 void job_publish_after(struct job *j, const char *type, const char *data);
+/* job_publish_after for another owner and campaign than the job's (a rollup job has none of its own). */
+void job_publish_after_for(struct job *j, const char *type, const char *user_id, const char *campaign_id,
+			   const char *data);
 /* {"done":d,"total":t,"percent":p<extra>}: extra is more members (",\"failed\":1") or NULL. */
 const char *job_progress_json(struct job *j, int done, int total, const char *extra);
 /* Whether a progress event may go now: at most 10 a second per job, and always the last (done == total). */

@@ -29,6 +29,10 @@
  * pause the send with a reason. The send is `sent` once no recipient is
  * queued, deferred or sending; while deferred ones wait, a follow-up job is
  * queued for the earliest of them.
+ *
+ * Email A/B (sql/0016_ab_tests.sql): each recipient of the test part names
+ * its variant, whose own snapshot it gets; the held rest wait (not due) until
+ * the test ends and gives them the winner, which queues another job.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +52,7 @@
 #define SEND_BATCH 50
 #define SEND_MAX_ATTEMPTS 5
 #define SEND_PAUSE_AFTER 20
+#define SEND_MAX_VARIANTS 5
 
 static const int retry_minutes[] = { 1, 5, 15, 60 };
 
@@ -154,6 +159,11 @@ struct send_ctx {
 	json_object *snapshot;
 	struct mail_sender sender;
 	struct mail_item item;
+	struct {
+		const char *key;
+		struct mail_item item;
+	} variants[SEND_MAX_VARIANTS]; /* an A/B send's snapshot per variant */
+	size_t nvariants;
 	long total;
 	long sent, deferred, bounced, failed, suppressed, interrupted;
 	int consecutive_failures;
@@ -182,7 +192,26 @@ static int load_send(struct send_ctx *s, enum stmt id, const char *const *p, PGr
 		return -EIO;
 	}
 	s->total = PQnfields(*ret) > 4 ? atol(PQgetvalue(*ret, 0, 4)) : 0;
+	json_object *variants;
+	if (PQnfields(*ret) > 5 && !PQgetisnull(*ret, 0, 5) &&
+	    json_parse_trusted(j->arena, PQgetvalue(*ret, 0, 5), &variants) == 0) {
+		json_object_object_foreach(variants, key, snapshot) {
+			if (s->nvariants == SEND_MAX_VARIANTS ||
+			    mail_item_from_snapshot(snapshot, &s->variants[s->nvariants].item) < 0)
+				break;
+			s->variants[s->nvariants++].key = key;
+		}
+	}
 	return 0;
+}
+
+/* The item a recipient gets: its A/B variant's, else the send's. */
+static const struct mail_item *item_for(const struct send_ctx *s, const char *variant)
+{
+	for (size_t i = 0; variant && i < s->nvariants; i++)
+		if (strcmp(s->variants[i].key, variant) == 0)
+			return &s->variants[i].item;
+	return &s->item;
 }
 
 /* Records one recipient's outcome (status, error, retry delay); a bounce marks the contact too. */
@@ -212,7 +241,8 @@ static int one(struct send_ctx *s, PGresult *batch, int row, arena *a)
 	buf msg;
 	buf_init(&msg, a, 8192);
 	const char *msgid;
-	if (mail_compose(a, &s->sender, &s->item, &contact, &ids, &msg, &msgid) < 0) {
+	const struct mail_item *item = item_for(s, db_value(batch, row, 8));
+	if (mail_compose(a, &s->sender, item, &contact, &ids, &msg, &msgid) < 0) {
 		s->failed++;
 		return record(s, rid, "failed", "the message could not be built for this contact", 0);
 	}

@@ -37,6 +37,7 @@
 
 #define STOP_GRACE_MS 8000 /* a job interrupted by SIGTERM gets this long to finish */
 #define PRUNE_EVERY_MS (3600 * 1000)
+#define ANALYTICS_TICK_MS (60 * 1000)
 
 static const char quick_queues[] = "{email-sending,analytics-processing,data-exports}";
 static const char slow_queues[] = "{content-generation}";
@@ -50,7 +51,7 @@ struct worker {
 	unsigned db_generation;
 	bool have_work;
 	long long jobs_done;
-	int64_t next_heartbeat, next_rescue, next_prune, next_export_sweep;
+	int64_t next_heartbeat, next_rescue, next_prune, next_export_sweep, next_analytics;
 	struct job *current;
 	bool current_lost;
 	const char *batch_ids;	/* uuid[] literal of the batch in hand ("{}" when none) */
@@ -248,6 +249,20 @@ static void sweep_exports(struct worker *w)
 	w->next_export_sweep = mono_ms() + every * 1000;
 }
 
+/*
+ * Analytics upkeep (src/worker/analytics.c): queues today's analytics-partitions
+ * job unless it exists (so at start-up and then daily), and a rollup job when
+ * events are pending without one (a request lost to a race is made good here).
+ */
+static void analytics_tick(struct worker *w)
+{
+	PGresult *res;
+	arena_reset(w->tick_arena);
+	if (db_exec(w->db, w->tick_arena, STMT_ANALYTICS_TICK, NULL, &res) < 0)
+		log_msg(LOG_WARN, "analytics maintenance failed: %s", db_error(w->db));
+	w->next_analytics = mono_ms() + ANALYTICS_TICK_MS;
+}
+
 static void maintain(struct worker *w)
 {
 	int64_t now = mono_ms();
@@ -259,6 +274,8 @@ static void maintain(struct worker *w)
 		prune(w);
 	if (now >= w->next_export_sweep)
 		sweep_exports(w);
+	if (now >= w->next_analytics)
+		analytics_tick(w);
 }
 
 /* ---- the handler-facing calls (job.h) ---------------------------------- */
@@ -316,17 +333,25 @@ void job_publish(struct job *j, const char *type, const char *data)
 	publish(j->worker, &ev, j->arena);
 }
 
-void job_publish_after(struct job *j, const char *type, const char *data)
+void job_publish_after_for(struct job *j, const char *type, const char *user_id, const char *campaign_id,
+			   const char *data)
 {
 	struct worker *w = j->worker;
-	if (!j->user_id || !events_enabled(&w->events))
+	if (!user_id || !events_enabled(&w->events))
 		return;
 	struct later_event *l = arena_zalloc(w->batch_arena, sizeof(*l));
 	l->ev = job_event(j, type, data ? arena_strdup(w->batch_arena, data) : NULL);
+	l->ev.user_id = arena_strdup(w->batch_arena, user_id);
+	l->ev.campaign_id = campaign_id ? arena_strdup(w->batch_arena, campaign_id) : NULL;
 	if (!w->after_tail)
 		w->after_tail = &w->after;
 	*w->after_tail = l;
 	w->after_tail = &l->next;
+}
+
+void job_publish_after(struct job *j, const char *type, const char *data)
+{
+	job_publish_after_for(j, type, j->user_id, j->campaign_id, data);
 }
 
 static void publish_after(struct worker *w)

@@ -35,9 +35,7 @@ def data(stack):
     u = User(stack, "Dana DBA")
     p = u.persona(name="Ops lead")
     c = u.campaign(name="DBA view check", objective="consideration", budget=321.09, currency="EUR",
-                   personaId=p["id"], startDate="2025-05-01", endDate="2025-05-31",
-                   abTests=[{"testName": "t1", "testType": "content"},
-                            {"testName": "t2", "testType": "timing"}])
+                   personaId=p["id"], startDate="2025-05-01", endDate="2025-05-31")
     u.move(c["id"], "active")
     items = [
         u.content(c["id"], contentType="email", platform="email", subjectLine="Hello ops",
@@ -47,6 +45,13 @@ def data(stack):
         u.content(c["id"], contentType="ad_copy", platform="google_ads",
                   contentBody="Plan your week in five minutes."),
     ]
+    # two A/B tests: an entry written before sql/0016 (read-only since) and one of the ab_tests resource
+    q1(stack, """UPDATE campaigns SET ab_tests = '[{"id": "6f1c1f59-2a1c-4e53-9d7e-7b1f0c0c0002", "testName": "t1",
+                  "testType": "content"}]' WHERE id = %s RETURNING 1""", (c["id"],))
+    r = u.req("POST", f"/api/campaigns/{c['id']}/ab-tests",
+              json={"name": "t2", "metric": "click_rate",
+                    "variants": [{"contentId": items[0]["id"]}, {"contentId": items[1]["id"]}]})
+    assert r.status_code == 201, r.text
     empty = u.campaign(name="Empty one", objective="awareness")
     job = q1(stack, "SELECT enqueue('data-exports', 'noop', '{}', %s, %s, 0, now() + interval '1 hour')",
              (u.id, c["id"]))
@@ -113,7 +118,9 @@ def test_analyst_reads_job_queue_status_and_tables(stack, an, data):
         assert counts[:5] == want, queue
     assert rows["data-exports"][0] >= 1
     # the tables an analyst is meant to read
-    for sql in ("SELECT count(*) FROM personas", "SELECT count(*) FROM campaigns",
+    for sql in ("SELECT count(*) FROM analytics_events", "SELECT count(*) FROM analytics_hourly",
+                "SELECT count(*) FROM analytics_daily", "SELECT count(*) FROM analytics_event_keys",
+                "SELECT count(*) FROM personas", "SELECT count(*) FROM campaigns",
                 "SELECT count(*) FROM jobs", "SELECT count(*) FROM campaign_status_transitions",
                 "SELECT count(id), count(email), count(name), count(created_at), count(updated_at) "
                 "FROM users"):
@@ -153,6 +160,13 @@ def test_analyst_cannot_read_secrets(stack, sql):
     "DELETE FROM jobs WHERE id = %(j)s",
     "SELECT enqueue('data-exports', 'noop', '{}', %(u)s)",
     "CREATE TABLE analyst_was_here (x int)",
+    "INSERT INTO analytics_events (user_id, campaign_id, type, occurred_at, source)"
+    " SELECT user_id, id, 'click', now(), 'api' FROM campaigns WHERE id = %(c)s",
+    "DELETE FROM analytics_pending",
+    "UPDATE analytics_daily SET clicks = clicks + 1",
+    "SELECT analytics_rollup(10)",
+    "SELECT analytics_partitions_ensure(1)",
+    "ALTER TABLE analytics_events DETACH PARTITION analytics_events_y2025m01",
 ])
 def test_analyst_writes_refused(stack, data, sql):
     c = data["campaign"]

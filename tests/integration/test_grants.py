@@ -35,11 +35,18 @@ EXPECTED = {
         "list_members": {S, I, D},
         "contact_imports": {S, I},                      # upload (RETURNING reads it)
         "sends": {S, I, U},
-        "send_recipients": {S, I},                      # send_approve() runs as the caller
+        "send_recipients": {S, I, U},                   # send_approve(); U: a test's end releases held ones
         "email_events": {S, I},                         # /u/, /t/ and the webhook record them
         "assets": {S, I, D},                            # upload, list, delete (0018)
         "asset_renditions": {S},                        # asset_json; the delete cascade runs as owner
         "exports": {S, I, D},                           # create (with its job), list, delete
+        "analytics_events": {I},                        # ingestion; email opens/clicks (trigger)
+        "analytics_pending": {I},
+        "analytics_event_keys": {S, I},                 # eventId dedup (RETURNING reads it)
+        "analytics_imports": {S, I},                    # upload (RETURNING reads it)
+        "analytics_hourly": {S}, "analytics_daily": {S},  # reports
+        "ab_tests": {S, I, U, D},
+        "ab_test_status_transitions": {S},
     },
     "adcraft_worker": {
         "jobs": {S, I, U, D},                           # I: follow-up deliver-send jobs
@@ -61,6 +68,13 @@ EXPECTED = {
         "asset_renditions": {S, I, D},                  # a retry replaces them
         "exports": {S, U},                              # the export job and the expiry sweep
         "campaign_content": {S},                        # export kind content
+        "analytics_events": {I},                        # deliveries (trigger), imports
+        "analytics_pending": {S, I, D},                 # rollups delete what they count
+        "analytics_event_keys": {S, I, D},              # imports; keys past the window pruned
+        "analytics_imports": {S, D},                    # read, deleted once loaded
+        "analytics_hourly": {S, I, U}, "analytics_daily": {S, I, U}, "analytics_uniques": {S, I, U},
+        "ab_tests": {S, U},                             # re-evaluation, timeouts
+        "ab_test_status_transitions": {S},
     },
     "adcraft_analyst": {
         "personas": {S}, "brand_profiles": {S}, "campaigns": {S}, "campaign_status_transitions": {S}, "jobs": {S},
@@ -72,6 +86,9 @@ EXPECTED = {
         "sends": {S}, "send_recipients": {S}, "email_events": {S},
         "assets": {S}, "asset_renditions": {S},
         "exports": {S},
+        "analytics_events": {S}, "analytics_event_keys": {S}, "analytics_pending": {S}, "analytics_hourly": {S},
+        "analytics_daily": {S}, "analytics_uniques": {S}, "analytics_imports": {S},
+        "ab_tests": {S}, "ab_test_status_transitions": {S},
     },
 }
 
@@ -96,7 +113,19 @@ RESTRICTED_FUNCTIONS = {
     "asset_store(uuid,text,text,text,text,bigint,integer,integer,bigint)": {"adcraft_api", "adcraft_worker"},
     "asset_delete(uuid,uuid)": {"adcraft_api"},
     "exports_expire(integer)": {"adcraft_worker"},
+    "analytics_rollup(integer)": {"adcraft_worker"},
+    "analytics_partitions_ensure(integer,integer)": {"adcraft_worker"},
+    "analytics_rollup_request()": {"adcraft_api", "adcraft_worker"},
+    "ab_test_move(uuid,uuid,text)": {"adcraft_api"},
+    "ab_test_promote(uuid,uuid,text,text)": {"adcraft_api"},
+    "ab_test_complete(uuid,text,text)": {"adcraft_worker"},
+    "send_create_ab(uuid,uuid,uuid,uuid,timestamp with time zone,text,text,text,numeric,integer)": {"adcraft_api"},
 }
+
+# The only SECURITY DEFINER functions: adding a partition takes the parent table's
+# owner, and the worker that makes them ahead must own nothing. Its body makes
+# partition names from dates only and runs with a fixed search_path.
+SECURITY_DEFINER = {"analytics_partitions_ensure(integer,integer)"}
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 SEQ_PRIVS = ("USAGE", "SELECT", "UPDATE")
@@ -160,7 +189,10 @@ def test_function_execute_matches_the_expected_table(db):
     names = set()
     for oid, sig, secdef in functions(db):
         names.add(sig)
-        assert not secdef, f"{sig} is SECURITY DEFINER: it would run with adcraft_owner's rights"
+        assert secdef == (sig in SECURITY_DEFINER), f"{sig} is SECURITY DEFINER: it would run with adcraft_owner's rights"
+        if secdef:
+            config = db.execute("SELECT proconfig FROM pg_proc WHERE oid = %s", (oid,)).fetchone()[0]
+            assert config == ["search_path=pg_catalog, public"], (sig, config)
         allowed = {r for r in ROLES
                    if db.execute("SELECT has_function_privilege(%s, %s::oid, 'EXECUTE')", (r, oid)).fetchone()[0]}
         assert allowed == RESTRICTED_FUNCTIONS.get(sig, set(ROLES)), sig

@@ -10,6 +10,8 @@ same problem), A's objects must not show up anywhere in B's answers, and
 nothing may change in the database.
 """
 
+import datetime
+import json
 import re
 import struct
 import time
@@ -22,6 +24,7 @@ from campaign_helpers import User, Unchanged, q, q1
 from helpers import assert_json, assert_problem
 
 GHOST = "00000000-0000-4000-8000-00000000dead"
+NOW = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 # Bodies for the routes with a path parameter that read a body: valid bodies,
 # so a refusal can only come from ownership, not from validation.
@@ -43,6 +46,10 @@ PATH_BODIES = {
     "POST /api/lists/:id/members": {"contactIds": [GHOST]},
     "POST /api/campaigns/:id/sends": {"contentId": GHOST, "listId": GHOST},
     "POST /api/sends/:id/test": {"to": ["b-was-here@example.com"]},
+    "POST /api/campaigns/:id/ab-tests": {"name": "B's test", "metric": "open_rate",
+                                         "variants": [{"contentId": GHOST}, {"contentId": "00000000-0000-4000-8000-00000000beef"}]},
+    "PATCH /api/ab-tests/:id": {"name": "B was here"},
+    "POST /api/ab-tests/:id/winner": {"variant": "B", "reason": "B was here"},
 }
 
 # Routes whose body or query names another object: (method, path, body) with
@@ -101,6 +108,11 @@ REF_CASES = {
         ("POST", "/api/exports", {"kind": "contacts", "format": "json", "filters": {"listId": "{list}"}}),
         ("POST", "/api/exports", {"kind": "sends", "format": "ndjson", "filters": {"sendId": "{send}"}}),
     ],
+    # B's events for A's campaign are refused in place, like events for a campaign nobody has
+    "POST /api/analytics/events": [
+        ("POST", "/api/analytics/events", {"events": [{"type": "click", "campaignId": "{campaign}",
+                                                       "occurredAt": NOW}]}),
+    ],
     # B logging out with A's refresh token must not revoke it
     "POST /api/auth/logout": [
         ("POST", "/api/auth/logout", {"refreshToken": "{refresh}"}),
@@ -112,8 +124,14 @@ NO_REF_GETS = {
     "GET /api/health", "GET /api/auth/me", "GET /api/personas", "GET /api/brand-profiles", "GET /api/campaigns",
     "GET /api/campaigns/stats", "GET /api/campaigns/dashboard", "GET /api/content/ai-status",
     "GET /api/jobs/health", "GET /api/jobs/queues/status", "GET /api/jobs/user/recent",
-    "GET /api/usage", "GET /api/lists", "GET /api/assets",
-    "GET /api/usage", "GET /api/lists", "GET /api/exports",
+    "GET /api/usage", "GET /api/lists", "GET /api/assets", "GET /api/exports",
+    "GET /api/analytics/overview",
+}
+# Routes that queue a job reading objects named in an upload: the job refuses
+# another user's objects line by line, exactly like missing ones
+# (test_imports_naming_other_users_objects_store_nothing).
+JOB_REF_CASES = {
+    "POST /api/analytics/import": "date,contentId,impressions\n{day},{content},7\n",
 }
 # Credential routes: they act on what the caller proves it holds (a password, a
 # refresh token, its access token for an events cookie, the cookie it clears, the
@@ -140,6 +158,7 @@ PARAM_OBJECT = [
     (r"^/api/sends/:id", "id", "send"),
     (r"^/api/assets/:id", "id", "asset"),
     (r"^/api/exports/:id", "id", "export"),
+    (r"^/api/ab-tests/:id", "id", "abtest"),
     (r".*", "contactId", "contact"),
     (r".*", "contentId", "content"),
     (r".*", "queue", "queue"),
@@ -207,6 +226,9 @@ def world(stack):
                      contentBody="Hi {{firstName}}, here is what is new at Acme this week.")
     send = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/sends",
                              json={"contentId": mail["id"], "listId": lst["id"]}), 201)
+    abtest = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/ab-tests",
+                               json={"name": "A's test", "metric": "open_rate",
+                                     "variants": [{"contentId": item["id"]}, {"contentId": mail["id"]}]}), 201)
     asset = assert_json(a.req("POST", "/api/assets", data=tiny_png(), headers={"Content-Type": "image/png"}), 201)
     for _ in range(300):  # its renditions job done, so A's jobs no longer change
         if assert_json(a.req("GET", f"/api/assets/{asset['id']}"), 200)["renditions"] is not None:
@@ -221,10 +243,10 @@ def world(stack):
     assert export["status"] == "ready", export
     ids = {"persona": persona["id"], "campaign": campaign["id"], "content": item["id"],
            "job": job["id"], "queue": job["queue"], "refresh": a.refresh, "user": a.id, "brand": brand["id"],
-           "contact": contact["id"], "list": lst["id"], "send": send["id"], "asset": asset["id"], "export": export["id"],
+           "contact": contact["id"], "list": lst["id"], "send": send["id"], "asset": asset["id"], "export": export["id"], "abtest": abtest["id"],
            "download": export["downloadUrl"]}
     ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
-                 contact=GHOST, list=GHOST, send=GHOST, asset=GHOST, export=GHOST, refresh="r" * 43)
+                 contact=GHOST, list=GHOST, send=GHOST, asset=GHOST, export=GHOST, abtest=GHOST, refresh="r" * 43)
     return a, b, ids, ghost
 
 
@@ -251,8 +273,10 @@ def a_state(stack, a_id):
             q(stack, "SELECT to_jsonb(s) FROM sends s WHERE user_id = %s ORDER BY id", (a_id,)),
             q(stack, "SELECT to_jsonb(x) FROM assets x WHERE user_id = %s ORDER BY id", (a_id,)),
             q(stack, "SELECT to_jsonb(e) FROM exports e WHERE user_id = %s ORDER BY id", (a_id,)),
+            q(stack, "SELECT to_jsonb(t) FROM ab_tests t WHERE user_id = %s ORDER BY id", (a_id,)),
             q1(stack, "SELECT count(*) FROM send_recipients"),
             q1(stack, "SELECT count(*) FROM contact_imports"),
+            q1(stack, "SELECT count(*) FROM analytics_events WHERE user_id = %s", (a_id,)),
             q1(stack, "SELECT count(*) FROM llm_usage"),
             q1(stack, "SELECT count(*) FROM refresh_tokens"))
 
@@ -284,11 +308,11 @@ def test_every_route_has_a_case():
             if route.body and route.key not in PATH_BODIES:
                 missing.append(f"{route}: path route with a body but no PATH_BODIES entry")
         elif not any(route.key in s for s in (REF_CASES, NO_REF_GETS, CREDENTIAL_ROUTES,
-                                              OWN_CREATES, OWN_UPLOADS)):
+                                              OWN_CREATES, OWN_UPLOADS, JOB_REF_CASES)):
             missing.append(f"{route}: not in REF_CASES, NO_REF_GETS, CREDENTIAL_ROUTES, "
-                           "OWN_CREATES or OWN_UPLOADS")
+                           "OWN_CREATES, OWN_UPLOADS or JOB_REF_CASES")
     stale = (set(PATH_BODIES) | set(REF_CASES) | NO_REF_GETS | CREDENTIAL_ROUTES |
-             set(OWN_CREATES) | OWN_UPLOADS) - \
+             set(OWN_CREATES) | OWN_UPLOADS | set(JOB_REF_CASES)) - \
         {r.key for r in routes_c()}
     assert not missing, "routes without an object-authorization case:\n" + "\n".join(missing)
     assert not stale, f"cases for routes that no longer exist: {stale}"
@@ -363,6 +387,30 @@ def test_body_or_query_reference_to_other_users_object(stack, world, key):
         r = a.stack.api("POST", "/api/auth/refresh", json={"refreshToken": a.refresh})
         body = assert_json(r, 200)
         a.refresh, ids["refresh"] = body["refreshToken"], body["refreshToken"]
+
+
+@pytest.mark.parametrize("key", sorted(JOB_REF_CASES))
+def test_imports_naming_other_users_objects_store_nothing(stack, world, key):
+    a, b, ids, ghost = world
+    method, path = key.split(" ", 1)
+    day = NOW[:10]
+    results = []
+    for which in (ids, ghost):
+        before = a_state(stack, a.id)
+        body = JOB_REF_CASES[key].replace("{day}", day).replace("{content}", which["content"])
+        r = b.req(method, path, data=body.encode(), headers={"Content-Type": "text/csv"})
+        job = assert_json(r, 202)["job"]
+        for _ in range(400):
+            j = assert_json(b.req("GET", f"/api/jobs/{job['queue']}/{job['id']}"), 200)
+            if j["state"] in ("completed", "failed"):
+                break
+            time.sleep(0.05)
+        assert j["state"] == "completed", j
+        results.append(j["result"])
+        assert a_state(stack, a.id) == before
+    assert results[0] == results[1], results
+    assert results[0]["events"] == 0 and results[0]["skipped"][0]["line"] == 2, results
+    assert ids["content"] not in json.dumps(results[0])
 
 
 @pytest.mark.parametrize("key", sorted(NO_REF_GETS))

@@ -12,6 +12,7 @@ pids/hosts...).
 """
 
 import struct
+import datetime
 import time
 import uuid
 import zlib
@@ -21,6 +22,8 @@ import pytest
 from api_inventory import routes_c
 from campaign_helpers import User, Unchanged, q, q1
 from helpers import PASSWORD, assert_json, assert_problem, unique_email
+
+NOW = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 # Properties only the server may set. Each is sent with a plausible value.
 INTERNAL = {
@@ -71,8 +74,7 @@ BODIES = {
     "POST /api/campaigns": lambda c: {"name": "C", "objective": "awareness",
                                       "generationSettings": {"variations": 1}},
     "PUT /api/campaigns/:id": lambda c: {"name": "C", "objective": "awareness",
-                                         "generationSettings": {"variations": 1},
-                                         "abTests": [{"testName": "t", "testType": "subject_line"}]},
+                                         "generationSettings": {"variations": 1}},
     "PATCH /api/campaigns/:id": lambda c: {"name": "C", "generationSettings": {"variations": 1}},
     "POST /api/campaigns/:id/content": lambda c: {"contentType": "social_post", "platform": "twitter",
                                                   "contentBody": "Plan less, do more."},
@@ -94,21 +96,28 @@ BODIES = {
     "POST /api/campaigns/:id/sends": lambda c: {"contentId": c["mail"], "listId": c["list"]},
     "POST /api/sends/:id/test": lambda c: {"to": ["qa@example.com"]},
     "POST /api/exports": lambda c: {"kind": "content", "format": "csv", "filters": {"campaignId": c["campaign"]}},
+    "POST /api/analytics/events": lambda c: {"events": [{"type": "impression", "campaignId": c["campaign"],
+                                                        "occurredAt": NOW}]},
+    "POST /api/campaigns/:id/ab-tests": lambda c: {"name": "T", "metric": "open_rate",
+                                                   "variants": [{"contentId": c["content"]}, {"contentId": c["mail"]}]},
+    "PATCH /api/ab-tests/:id": lambda c: {"name": "T", "variants": [{"contentId": c["content"]},
+                                                                     {"contentId": c["mail"], "weight": 2}]},
+    "POST /api/ab-tests/:id/winner": lambda c: {"variant": "A", "reason": "chosen"},
 }
 NESTED = {
     "POST /api/brand-profiles": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
     "PUT /api/brand-profiles/:id": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
     "PATCH /api/brand-profiles/:id": [("readingLevel",), ("preferredTerms", 0), ("requiredDisclaimers", 0)],
     "POST /api/campaigns": [("generationSettings",)],
-    "PUT /api/campaigns/:id": [("generationSettings",), ("abTests", 0)],
+    "PUT /api/campaigns/:id": [("generationSettings",)],
     "PATCH /api/campaigns/:id": [("generationSettings",)],
     "POST /api/content/batch-generate": [("items", 0)],
     "POST /api/exports": [("filters",)],
+    "POST /api/campaigns/:id/ab-tests": [("variants", 0)],
+    "PATCH /api/ab-tests/:id": [("variants", 1)],
 }
 # Fields a route legitimately accepts although they are in INTERNAL.
-ACCEPTED = {
-    "PUT /api/campaigns/:id": {"abTests[0].id"},
-}
+ACCEPTED = {}
 
 # Routes whose caller signs the body (HMAC) instead of holding a bearer token:
 # their mass-assignment cases (unknown properties are 422, with the signature
@@ -131,15 +140,19 @@ def ctx(stack):
                      contentBody="Hi {{firstName}}, here is what is new this week.")
     send = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/sends",
                              json={"contentId": mail["id"], "listId": lst["id"]}), 201)
+    abtest = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/ab-tests",
+                               json={"name": "T", "metric": "click_rate",
+                                     "variants": [{"contentId": item["id"]}, {"contentId": mail["id"]}]}), 201)
     asset = assert_json(a.req("POST", "/api/assets", data=tiny_png(), headers={"Content-Type": "image/png"}), 201)
     for _ in range(300):  # its renditions job done, so A's jobs no longer change
         if assert_json(a.req("GET", f"/api/assets/{asset['id']}"), 200)["renditions"] is not None:
             break
         time.sleep(0.05)
     export = assert_json(a.req("POST", "/api/exports", json={"kind": "campaigns", "format": "json"}), 202)
-    return {"asset": asset["id"], "export": export["id"], "a": a, "other": other, "other_user": other.id, "email": a.email, "refresh": a.refresh,
+    return {"asset": asset["id"], "export": export["id"], "abtest": abtest["id"], "a": a, "other": other, "other_user": other.id, "email": a.email, "refresh": a.refresh,
             "persona": persona["id"], "campaign": campaign["id"], "content": item["id"], "brand": brand["id"],
-            "contact": contact["id"], "list": lst["id"], "mail": mail["id"], "send": send["id"]}
+            "contact": contact["id"], "list": lst["id"], "mail": mail["id"], "send": send["id"],
+            "abtest": abtest["id"]}
 
 
 def tiny_png():
@@ -163,6 +176,8 @@ def concrete(route, c):
         return path.replace(":id", c["brand"])
     if path.startswith("/api/sends/"):
         return path.replace(":id", c["send"])
+    if path.startswith("/api/ab-tests/"):
+        return path.replace(":id", c["abtest"])
     return path.replace(":id", c["campaign"])
 
 
@@ -330,6 +345,8 @@ def test_no_internal_properties_in_any_get(stack, ctx):
             continue  # a file behind a signed link, not JSON (test_exports checks it)
         if path.startswith("/api/exports/"):
             path = path.replace(":id", ctx["export"])
+        if path.startswith("/api/ab-tests/"):
+            path = path.replace(":id", ctx["abtest"])
         for p in route.params:
             path = path.replace(f":{p}", ids[p])
         r = a.req("GET", path)

@@ -145,6 +145,13 @@ OVERSIZE = [
     ("POST", "/api/contacts", {"email": "a@b.co", "attributes": {"k": "v" * 100000}}, "attributes.k"),
     ("POST", "/api/lists", {"name": "x" * 201}, "name"),
     ("POST", f"/api/lists/{GHOST}/members", {"contactIds": [GHOST] * 1001}, "contactIds"),
+    ("POST", f"/api/campaigns/{GHOST}/ab-tests", {"name": "t", "metric": "open_rate",
+                                                  "variants": [{"contentId": GHOST}] * 6}, "variants"),
+    ("POST", f"/api/campaigns/{GHOST}/ab-tests", {"name": "t", "metric": "open_rate",
+                                                  "variants": [{"contentId": GHOST}] * 10000}, "variants"),
+    ("POST", f"/api/campaigns/{GHOST}/ab-tests", {"name": "x" * 100000, "metric": "open_rate",
+                                                  "variants": [{"contentId": GHOST}] * 2}, "name"),
+    ("POST", f"/api/ab-tests/{GHOST}/winner", {"variant": "A", "reason": "r" * 100000}, "reason"),
 ]
 
 
@@ -271,16 +278,18 @@ def test_many_headers_do_not_crash(stack, user, same_processes):
     assert r.status_code in (200, 400, 431), r.status_code
 
 
-def test_csv_import_over_20_mib_413(stack, user, same_processes):
-    """POST /api/contacts/import takes up to 20 MiB of text/csv (nginx and the
-    app agree); one byte more is a 413 problem, and nothing is staged."""
+@pytest.mark.parametrize("path,staging", [("/api/contacts/import", "contact_imports"),
+                                          ("/api/analytics/import", "analytics_imports")])
+def test_csv_import_over_20_mib_413(stack, user, same_processes, path, staging):
+    """The CSV imports take up to 20 MiB of text/csv (nginx and the app
+    agree); one byte more is a 413 problem, and nothing is staged."""
     h = {"Content-Type": "text/csv", "Authorization": f"Bearer {user.token}"}
     body = b"email\n" + b"x" * (20 * MIB - 5)
     with Unchanged(stack, user):
-        r = requests.post(stack.url("/api/contacts/import"), data=body, headers=h, timeout=120)
+        r = requests.post(stack.url(path), data=body, headers=h, timeout=120)
         check_request_id(r)
         assert_problem(r, 413)
-        r = requests.post(stack.url("/api/contacts/import"), data=b"{" + b" " * (2 * MIB) + b"}",
+        r = requests.post(stack.url(path), data=b"{" + b" " * (2 * MIB) + b"}",
                           headers=dict(h, **{"Content-Type": "application/json"}), timeout=60)
         assert_problem(r, 415)
-    assert q1(stack, "SELECT count(*) FROM contact_imports") == 0
+    assert q1(stack, f"SELECT count(*) FROM {staging}") == 0

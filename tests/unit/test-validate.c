@@ -28,6 +28,7 @@ static const struct vfield fields[] = {
 	VOBJS("list", 0, 0, 2, inner),
 	VTIMESTAMP("at", V_NULLABLE),
 	VATTRS("attrs", 0, 3, 5),
+	VNUMBER("share", 0, 0.05, 0.5),
 	VEND,
 };
 
@@ -90,6 +91,18 @@ int main(void)
 	is_int(e.count, 1, "exponent budget");
 	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"budget\":1234567890123}");
 	is_int(e.count, 1, "13 integer digits");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"share\":0.05}");
+	is_int(e.count, 0, "a number at its lower bound");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"share\":0.5}");
+	is_int(e.count, 0, "a number at its upper bound");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"share\":0}");
+	is_str(e.head ? e.head->message : "", "must be between 0.05 and 0.5", "an integer under the range");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"share\":0.5000001}");
+	is_int(e.count, 1, "a number just over the range");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"share\":\"0.1\"}");
+	is_str(e.head ? e.head->message : "", "must be a number", "a string is not a number");
+	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"x\",\"share\":null}");
+	is_int(e.count, 1, "null where a number is not nullable");
 	ok(is_decimal("0") && is_decimal("10.5") && is_decimal("999999999999.99"), "decimals");
 	ok(!is_decimal(".5") && !is_decimal("5.") && !is_decimal("1.234") && !is_decimal("-1"), "not decimals");
 	ok(is_date("2000-02-29") && !is_date("1900-02-29") && !is_date("2024-13-01") && !is_date("2024-1-01"),
