@@ -48,11 +48,16 @@ static const char *sha256_hex(arena *a, const void *bytes, size_t len)
 	return hex;
 }
 
-/* A directory nginx can traverse whatever the process's umask (the units set 0077). */
+/*
+ * A directory nginx can traverse whatever the process's umask (the units set
+ * 0077), and that adcraft-api (uploads) and adcraft-worker (renditions,
+ * visuals) can both write: group-writable, set-group-id so what goes in keeps
+ * the directory's group (www-data in production, systemd/adcraft.tmpfiles).
+ */
 static int mkdir_one(const char *path)
 {
-	if (mkdir(path, 0755) == 0)
-		return chmod(path, 0755) == 0 ? 0 : -errno;
+	if (mkdir(path, 02775) == 0)
+		return chmod(path, 02775) == 0 ? 0 : -errno;
 	return errno == EEXIST ? 0 : -errno;
 }
 

@@ -127,7 +127,7 @@ static void test_renditions(arena *a)
 	}
 }
 
-/* Files nginx must read: 0755 directories and 0644 files even under the units' UMask=0077. */
+/* Files nginx must read and both services write: 2775 directories and 0644 files even under the units' UMask=0077. */
 static void test_file_put(arena *a)
 {
 	char dir[] = "/tmp/adcraft-media-XXXXXX";
@@ -141,8 +141,8 @@ static void test_file_put(arena *a)
 	is_str(path, "ba/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.png", "relative path");
 	is_int(created, 1, "created");
 	struct stat st;
-	ok(stat(root, &st) == 0 && (st.st_mode & 0777) == 0755, "media_dir 0755 (%o)", st.st_mode & 0777);
-	ok(stat(arena_printf(a, "%s/ba", root), &st) == 0 && (st.st_mode & 0777) == 0755, "subdirectory 0755");
+	ok(stat(root, &st) == 0 && (st.st_mode & 07777) == 02775, "media_dir 2775 (%o)", st.st_mode & 07777);
+	ok(stat(arena_printf(a, "%s/ba", root), &st) == 0 && (st.st_mode & 07777) == 02775, "subdirectory 2775");
 	ok(stat(arena_printf(a, "%s/%s", root, path), &st) == 0 && (st.st_mode & 0777) == 0644 && st.st_size == 3,
 	   "file 0644, 3 bytes");
 	is_int(media_file_put(a, root, "abc", 3, "png", &sha, &path, &created), 0, "the same bytes again");
