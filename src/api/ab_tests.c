@@ -55,12 +55,7 @@ const struct body_schema ab_test_body_schemas[] = {
 };
 
 /* The errors the functions and triggers of 0016 raise, by SQLSTATE. */
-static const struct {
-	const char *sqlstate;
-	int status;
-	const char *field; /* NULL: a plain problem */
-	const char *message;
-} ab_errors[] = {
+static const struct sqlstate_problem ab_errors[] = {
 	{ "ACT01", 422, "variants", "every variant must be a content item of the campaign" },
 	{ "ACT02", 422, "variant", "no such variant in this test" },
 	{ "55000", 409, NULL, "the A/B test's status does not allow this (see its status)" },
@@ -70,26 +65,7 @@ static const struct {
 /* Runs a statement; on failure answers (the table above, else req_db_fail) and returns NULL. */
 static PGresult *exec_or_fail(request *r, enum stmt id, const char *const *p)
 {
-	PGresult *res;
-	int rc = db_exec(r->app->db, r->arena, id, p, &res);
-	if (rc == 0)
-		return res;
-	const char *state = db_sqlstate(r->app->db);
-	for (size_t i = 0; rc == -EIO && i < sizeof(ab_errors) / sizeof(ab_errors[0]); i++) {
-		if (strcmp(state, ab_errors[i].sqlstate) != 0)
-			continue;
-		if (ab_errors[i].field) {
-			struct verrors errs;
-			verrors_init(&errs, r->arena);
-			verrors_add(&errs, ab_errors[i].field, "%s", ab_errors[i].message);
-			req_problem_fields(r, &errs);
-		} else {
-			req_problem(r, ab_errors[i].status, "%s", ab_errors[i].message);
-		}
-		return NULL;
-	}
-	req_db_fail(r, rc);
-	return NULL;
+	return req_exec_mapped(r, id, p, ab_errors, sizeof(ab_errors) / sizeof(ab_errors[0]));
 }
 
 /* Sends column 0 of a one-row result, or 404 when there is no row or it is NULL. */
@@ -244,21 +220,7 @@ void ab_test_list(request *r)
 		{ .name = "status", .type = V_ENUM, .values = statuses },
 		{ .name = NULL },
 	};
-	struct list_params lp;
-	if (query_parse_or_fail(r, params, &lp) < 0)
-		return;
-	const char *q[] = { r->user_id, r->params[0] };
-	PGresult *c = req_exec_or_fail(r, STMT_CAMPAIGN_EXISTS, q);
-	if (!c)
-		return;
-	if (PQntuples(c) == 0) {
-		req_not_found(r, "campaign");
-		return;
-	}
-	const char *p[] = { r->user_id, r->params[0], lp.values[0], lp.after_ts, lp.after_id, lp.limit };
-	PGresult *res = req_exec_or_fail(r, STMT_AB_TEST_LIST, p);
-	if (res)
-		list_send(r, res, atol(lp.limit));
+	campaign_children_list(r, params, STMT_AB_TEST_LIST);
 }
 
 void ab_test_get(request *r)

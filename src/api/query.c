@@ -220,3 +220,22 @@ void list_send(request *r, PGresult *res, long limit)
 	buf_putc(&b, '}');
 	req_send_buf(r, 200, &b);
 }
+
+void campaign_children_list(request *r, const struct qparam *params, enum stmt stmt)
+{
+	struct list_params lp;
+	if (query_parse_or_fail(r, params, &lp) < 0)
+		return;
+	const char *q[] = { r->user_id, r->params[0] };
+	PGresult *c = req_exec_or_fail(r, STMT_CAMPAIGN_EXISTS, q);
+	if (!c)
+		return;
+	if (PQntuples(c) == 0) {
+		req_not_found(r, "campaign");
+		return;
+	}
+	const char *p[] = { r->user_id, r->params[0], lp.values[0], lp.after_ts, lp.after_id, lp.limit };
+	PGresult *res = req_exec_or_fail(r, stmt, p);
+	if (res)
+		list_send(r, res, atol(lp.limit));
+}

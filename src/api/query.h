@@ -50,3 +50,11 @@ int cursor_read(arena *a, const char *cursor, const char **ts, const char **id);
  * asked for limit + 1 rows: the extra row only says there is a next page.
  */
 void list_send(request *r, PGresult *res, long limit);
+
+/*
+ * Answers a page of one campaign's children (sends, A/B tests) filtered by
+ * the one query parameter params[0] names: stmt takes (owner, campaign,
+ * filter, after_ts, after_id, limit + 1). 400 on a bad query, 404 when the
+ * campaign (r->params[0]) is not the caller's.
+ */
+void campaign_children_list(request *r, const struct qparam *params, enum stmt stmt);

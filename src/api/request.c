@@ -268,6 +268,31 @@ PGresult *req_exec_or_fail(request *r, enum stmt id, const char *const *params)
 	return res;
 }
 
+PGresult *req_exec_mapped(request *r, enum stmt id, const char *const *params, const struct sqlstate_problem *table,
+			  size_t n)
+{
+	PGresult *res;
+	int rc = db_exec(r->app->db, r->arena, id, params, &res);
+	if (rc == 0)
+		return res;
+	const char *state = db_sqlstate(r->app->db);
+	for (size_t i = 0; rc == -EIO && i < n; i++) {
+		if (strcmp(state, table[i].sqlstate) != 0)
+			continue;
+		if (table[i].field) {
+			struct verrors errs;
+			verrors_init(&errs, r->arena);
+			verrors_add(&errs, table[i].field, "%s", table[i].message);
+			req_problem_fields(r, &errs);
+		} else {
+			req_problem(r, table[i].status, "%s", table[i].message);
+		}
+		return NULL;
+	}
+	req_db_fail(r, rc);
+	return NULL;
+}
+
 int req_validate_into(request *r, const struct vfield *fields, bool partial, struct verrors *errs)
 {
 	verrors_init(errs, r->arena);

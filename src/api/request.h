@@ -111,6 +111,21 @@ int req_db_fail(request *r, int rc);
 /* Runs a prepared statement; on failure answers via req_db_fail and returns NULL. */
 PGresult *req_exec_or_fail(request *r, enum stmt id, const char *const *params);
 
+/* What a statement's own error (an SQLSTATE its SQL raises) means to the client. */
+struct sqlstate_problem {
+	const char *sqlstate;
+	int status;
+	const char *field; /* NULL: a plain problem; else a validation error on this field */
+	const char *message;
+};
+
+/*
+ * Runs a prepared statement; on failure answers with the entry of table[0..n)
+ * whose SQLSTATE the error carries, else via req_db_fail, and returns NULL.
+ */
+PGresult *req_exec_mapped(request *r, enum stmt id, const char *const *params, const struct sqlstate_problem *table,
+			  size_t n);
+
 /* Parses a JSON(B) column of a row; on failure (never expected) logs, answers 500, returns NULL. */
 json_object *req_json_value_or_fail(request *r, PGresult *res, int row, int col);
 

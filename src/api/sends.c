@@ -46,12 +46,7 @@ const struct body_schema send_body_schemas[] = {
 };
 
 /* The errors send_create/send_approve/send_control raise, by SQLSTATE. */
-static const struct {
-	const char *sqlstate;
-	int status;
-	const char *field; /* NULL: a plain problem */
-	const char *message;
-} send_errors[] = {
+static const struct sqlstate_problem send_errors[] = {
 	{ "ACS01", 422, "contentId", "no such content item in this campaign" },
 	{ "ACS02", 422, "contentId", "the content item is not an email" },
 	{ "ACS03", 409, NULL, "the send's list was deleted; create a new send" },
@@ -67,26 +62,7 @@ static const struct {
 /* Runs a send statement; on failure answers (the table above, else req_db_fail) and returns NULL. */
 static PGresult *exec_or_fail(request *r, enum stmt id, const char *const *p)
 {
-	PGresult *res;
-	int rc = db_exec(r->app->db, r->arena, id, p, &res);
-	if (rc == 0)
-		return res;
-	const char *state = db_sqlstate(r->app->db);
-	for (size_t i = 0; rc == -EIO && i < sizeof(send_errors) / sizeof(send_errors[0]); i++) {
-		if (strcmp(state, send_errors[i].sqlstate) != 0)
-			continue;
-		if (send_errors[i].field) {
-			struct verrors errs;
-			verrors_init(&errs, r->arena);
-			verrors_add(&errs, send_errors[i].field, "%s", send_errors[i].message);
-			req_problem_fields(r, &errs);
-		} else {
-			req_problem(r, send_errors[i].status, "%s", send_errors[i].message);
-		}
-		return NULL;
-	}
-	req_db_fail(r, rc);
-	return NULL;
+	return req_exec_mapped(r, id, p, send_errors, sizeof(send_errors) / sizeof(send_errors[0]));
 }
 
 /* Sends column 0 of a one-row result holding a send, or 404 when it is NULL (not the caller's). */
@@ -155,21 +131,7 @@ void send_list(request *r)
 		{ .name = "status", .type = V_ENUM, .values = send_statuses },
 		{ .name = NULL },
 	};
-	struct list_params lp;
-	if (query_parse_or_fail(r, params, &lp) < 0)
-		return;
-	const char *q[] = { r->user_id, r->params[0] };
-	PGresult *c = req_exec_or_fail(r, STMT_CAMPAIGN_EXISTS, q);
-	if (!c)
-		return;
-	if (PQntuples(c) == 0) {
-		req_not_found(r, "campaign");
-		return;
-	}
-	const char *p[] = { r->user_id, r->params[0], lp.values[0], lp.after_ts, lp.after_id, lp.limit };
-	PGresult *res = req_exec_or_fail(r, STMT_SEND_LIST, p);
-	if (res)
-		list_send(r, res, atol(lp.limit));
+	campaign_children_list(r, params, STMT_SEND_LIST);
 }
 
 void send_get(request *r)
