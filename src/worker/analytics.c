@@ -36,13 +36,13 @@
 #include "handlers.h"
 #include "json.h"
 #include "report_csv.h"
+#include "skipped.h"
 #include "validate.h"
 
 #define ROLLUP_BATCH "20000"
 #define ROLLUP_MAX_ROUNDS 500
 #define PARTITIONS_AHEAD "3"
 #define IMPORT_CHUNK_EVENTS 4000
-#define SKIPPED_LISTED 1000
 
 /* A database failure: retried unless the data itself was refused (classes 22, 23). */
 static enum job_outcome db_failure(struct job *j, db *d, const char *what)
@@ -122,35 +122,14 @@ enum job_outcome job_analytics_partitions(struct job *j)
 
 /* ---- import-analytics ---- */
 
-struct skip {
-	long line;
-	const char *reason;
-};
-
 struct import {
 	struct job *job;
-	struct skip *skipped;
-	size_t nskipped, cap;
+	struct skipped skipped;
 	buf events;		/* the chunk's events array, being built */
 	int nevents;
 	long lines, accepted, duplicates;
 	bool unreadable;	/* no header maps: the upload is dropped */
 };
-
-static void skip(struct import *im, long line, const char *reason)
-{
-	if (im->nskipped && im->skipped[im->nskipped - 1].line == line)
-		return; /* one reason per line: its events fail alike */
-	if (im->nskipped == im->cap) {
-		size_t cap = im->cap ? im->cap * 2 : 64;
-		struct skip *grown = arena_alloc(im->job->arena, cap * sizeof(*grown));
-		if (im->nskipped)
-			memcpy(grown, im->skipped, im->nskipped * sizeof(*grown));
-		im->skipped = grown;
-		im->cap = cap;
-	}
-	im->skipped[im->nskipped++] = (struct skip){ line, reason };
-}
 
 static void event_add(struct import *im, long line, const struct report_row *row, const char *type, int64_t quantity,
 		      const char *value)
@@ -189,9 +168,10 @@ static enum job_outcome flush(struct import *im)
 	for (size_t i = 0; i < json_object_array_length(errors); i++) {
 		json_object *e = json_object_array_get_idx(errors, i);
 		long line = (long)json_object_get_int64(json_object_object_get(e, "index"));
-		if (!im->nskipped || im->skipped[im->nskipped - 1].line != line)
+		if (!skipped_last_is(&im->skipped, line))
 			im->lines--;
-		skip(im, line, arena_strdup(j->arena, json_object_get_string(json_object_object_get(e, "problem"))));
+		const char *problem = json_object_get_string(json_object_object_get(e, "problem"));
+		skipped_add(&im->skipped, line, arena_strdup(j->arena, problem));
 	}
 	buf_init(&im->events, j->arena, 1 << 16);
 	buf_putc(&im->events, '[');
@@ -205,11 +185,11 @@ static void line_read(struct import *im, const struct report_csv_header *h, cons
 	struct report_row row;
 	const char *why;
 	if (report_csv_row(im->job->arena, h, rec, &row, &why) < 0) {
-		skip(im, rec->line, why);
+		skipped_add(&im->skipped, rec->line, why);
 		return;
 	}
 	if (row.revenue && row.conversions == 0) {
-		skip(im, rec->line, "revenue without conversions");
+		skipped_add(&im->skipped, rec->line, "revenue without conversions");
 		return;
 	}
 	int before = im->nevents;
@@ -222,32 +202,20 @@ static void line_read(struct import *im, const struct report_csv_header *h, cons
 	if (row.cost)
 		event_add(im, rec->line, &row, "spend", 1, row.cost);
 	if (im->nevents == before)
-		skip(im, rec->line, "no figures: every count and amount is zero");
+		skipped_add(&im->skipped, rec->line, "no figures: every count and amount is zero");
 	else
 		im->lines++;
-}
-
-static int by_line(const void *a, const void *b)
-{
-	long x = ((const struct skip *)a)->line, y = ((const struct skip *)b)->line;
-	return (x > y) - (x < y);
 }
 
 static const char *import_result(struct import *im, const char *dialect)
 {
 	struct job *j = im->job;
-	if (im->nskipped > 1)
-		qsort(im->skipped, im->nskipped, sizeof(*im->skipped), by_line);
 	buf b;
-	buf_init(&b, j->arena, 256 + 64 * (im->nskipped < SKIPPED_LISTED ? im->nskipped : SKIPPED_LISTED));
-	buf_printf(&b, "{\"lines\":%ld,\"events\":%ld,\"duplicates\":%ld,\"dialect\":\"%s\",\"skipped\":[", im->lines,
+	buf_init(&b, j->arena, 256 + 64 * (im->skipped.n < SKIPPED_LISTED ? im->skipped.n : SKIPPED_LISTED));
+	buf_printf(&b, "{\"lines\":%ld,\"events\":%ld,\"duplicates\":%ld,\"dialect\":\"%s\",", im->lines,
 		   im->accepted, im->duplicates, dialect);
-	for (size_t i = 0; i < im->nskipped && i < SKIPPED_LISTED; i++) {
-		buf_printf(&b, "%s{\"line\":%ld,\"reason\":", i ? "," : "", im->skipped[i].line);
-		buf_json_str(&b, im->skipped[i].reason);
-		buf_putc(&b, '}');
-	}
-	buf_printf(&b, "],\"skippedCount\":%zu}", im->nskipped);
+	skipped_write(&im->skipped, &b);
+	buf_putc(&b, '}');
 	return buf_cstr(&b);
 }
 
@@ -271,7 +239,7 @@ static enum job_outcome import_body(struct import *im, const char *body, size_t 
 	int rc;
 	while ((rc = csv_next(&c, &rec)) != 0) {
 		if (rc < 0)
-			skip(im, rec.line, arena_printf(j->arena, "malformed: %s", c.error));
+			skipped_add(&im->skipped, rec.line, arena_printf(j->arena, "malformed: %s", c.error));
 		else if (!csv_record_blank(&rec))
 			line_read(im, &h, &rec);
 		if (im->nevents >= IMPORT_CHUNK_EVENTS) {
@@ -301,6 +269,7 @@ enum job_outcome job_import_analytics(struct job *j)
 	const char *p[] = { import_id, j->user_id };
 	enum job_outcome o;
 	struct import im = { .job = j };
+	skipped_init(&im.skipped, j->arena);
 	const char *dialect = "adcraft";
 	if (db_exec(d, j->arena, STMT_ANALYTICS_IMPORT_TAKE, p, &res) < 0) {
 		o = db_failure(j, d, "reading the upload");

@@ -27,36 +27,17 @@
 #include "csv.h"
 #include "handlers.h"
 #include "json.h"
+#include "skipped.h"
 #include "validate.h"
 
-#define SKIPPED_LISTED 1000
 #define COPY_CHUNK (1 << 20)
-
-struct skip {
-	long line;
-	const char *reason;
-};
 
 struct import {
 	struct job *job;
-	struct skip *skipped;
-	size_t nskipped, cap;
+	struct skipped skipped;
 	buf copy;	/* COPY text rows of the good lines */
 	long good;
 };
-
-static void skip(struct import *im, long line, const char *reason)
-{
-	if (im->nskipped == im->cap) {
-		size_t cap = im->cap ? im->cap * 2 : 64;
-		struct skip *grown = arena_alloc(im->job->arena, cap * sizeof(*grown));
-		if (im->nskipped)
-			memcpy(grown, im->skipped, im->nskipped * sizeof(*grown));
-		im->skipped = grown;
-		im->cap = cap;
-	}
-	im->skipped[im->nskipped++] = (struct skip){ line, reason };
-}
 
 /* Appends s as a COPY text-format value (backslash escapes), or \N for NULL. */
 static void copy_value(buf *b, const char *s)
@@ -126,11 +107,11 @@ static int read_csv(struct import *im, const char *csv, size_t len)
 		struct contact_row row;
 		arena_reset(line);
 		if (rc < 0)
-			skip(im, rec.line, c.error);
+			skipped_add(&im->skipped, rec.line, c.error);
 		else if (csv_record_blank(&rec))
 			continue;
 		else if (contact_csv_row(line, &header, &rec, &row, &why) < 0)
-			skip(im, rec.line, arena_strdup(j->arena, why));
+			skipped_add(&im->skipped, rec.line, arena_strdup(j->arena, why));
 		else
 			copy_row(im, rec.line, &row);
 	}
@@ -204,12 +185,6 @@ static enum job_outcome load(struct import *im, const char *import_id, const cha
 	return o;
 }
 
-static int by_line(const void *a, const void *b)
-{
-	long x = ((const struct skip *)a)->line, y = ((const struct skip *)b)->line;
-	return (x > y) - (x < y);
-}
-
 /* {imported, updated, skipped, skippedCount} from apply's {imported, updated, repeats} and im->skipped. */
 static const char *result_json(struct import *im, json_object *applied)
 {
@@ -217,23 +192,17 @@ static const char *result_json(struct import *im, json_object *applied)
 	json_object *repeats = json_object_object_get(applied, "repeats");
 	for (size_t i = 0; i < json_object_array_length(repeats); i++) {
 		json_object *r = json_object_array_get_idx(repeats, i);
-		skip(im, json_object_get_int64(json_object_object_get(r, "line")),
+		skipped_add(&im->skipped, json_object_get_int64(json_object_object_get(r, "line")),
 		     arena_printf(j->arena, "repeats the email of line %ld",
 				  (long)json_object_get_int64(json_object_object_get(r, "firstLine"))));
 	}
-	if (im->nskipped > 1)
-		qsort(im->skipped, im->nskipped, sizeof(*im->skipped), by_line);
 	buf b;
-	buf_init(&b, j->arena, 256 + 64 * (im->nskipped < SKIPPED_LISTED ? im->nskipped : SKIPPED_LISTED));
-	buf_printf(&b, "{\"imported\":%ld,\"updated\":%ld,\"skipped\":[",
+	buf_init(&b, j->arena, 256 + 64 * (im->skipped.n < SKIPPED_LISTED ? im->skipped.n : SKIPPED_LISTED));
+	buf_printf(&b, "{\"imported\":%ld,\"updated\":%ld,",
 		   (long)json_object_get_int64(json_object_object_get(applied, "imported")),
 		   (long)json_object_get_int64(json_object_object_get(applied, "updated")));
-	for (size_t i = 0; i < im->nskipped && i < SKIPPED_LISTED; i++) {
-		buf_printf(&b, "%s{\"line\":%ld,\"reason\":", i ? "," : "", im->skipped[i].line);
-		buf_json_str(&b, im->skipped[i].reason);
-		buf_putc(&b, '}');
-	}
-	buf_printf(&b, "],\"skippedCount\":%zu}", im->nskipped);
+	skipped_write(&im->skipped, &b);
+	buf_putc(&b, '}');
 	return buf_cstr(&b);
 }
 
@@ -254,6 +223,7 @@ enum job_outcome job_import_contacts(struct job *j)
 		return JOB_FAILED;
 	}
 	struct import im = { .job = j };
+	skipped_init(&im.skipped, j->arena);
 	int rc = read_csv(&im, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 	if (rc < 0)
 		return rc == -ECANCELED ? (j->cancelled ? JOB_CANCELLED : JOB_RELEASE) : JOB_FAILED;
