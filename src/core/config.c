@@ -64,6 +64,7 @@ static const struct key keys[] = {
 	MONEY(monthly_cost_limit, "0"),
 	STR(llm_currency, "USD"),
 	STR(llm_prices, ""),
+	STR(llm_image_prices, ""),
 	INT(llm_token_estimate, 2000, 1, 1000000),
 	STR(log_level, "info"),
 	INT(worker_processes, 0, 0, 64),
@@ -321,8 +322,9 @@ static int parse_cors_origins(struct config *c, char *err, size_t errlen)
 }
 
 /*
- * llm_prices in llm_currency. Limits in money need the price of the model the
- * calls go to: without it they could never be enforced, so that refuses to start.
+ * llm_prices and llm_image_prices in llm_currency. Limits in money need the
+ * price of the models the calls go to (llm_model, and llm_images_model when
+ * set): without it they could never be enforced, so that refuses to start.
  */
 static int parse_prices(struct config *c, char *err, size_t errlen)
 {
@@ -331,21 +333,34 @@ static int parse_prices(struct config *c, char *err, size_t errlen)
 			    c->llm_currency);
 	int r = price_list_parse(c->arena, c->llm_prices, c->llm_currency, &c->llm_price_list, &c->llm_price_count,
 				 err, errlen);
-	if (r < 0)
+	if (r < 0 || (r = image_price_list_parse(c->arena, c->llm_image_prices, c->llm_currency,
+						 &c->llm_image_price_list, &c->llm_image_price_count, err, errlen)) < 0)
 		return r;
 	c->llm_model_price = price_find(c->llm_price_list, c->llm_price_count, c->llm_model);
-	if (c->llm_api_key && !c->llm_model_price && (c->daily_cost_limit || c->monthly_cost_limit))
+	c->llm_images_model_price = price_find(c->llm_image_price_list, c->llm_image_price_count, c->llm_images_model);
+	bool money_limits = c->daily_cost_limit || c->monthly_cost_limit;
+	if (c->llm_api_key && !c->llm_model_price && money_limits)
 		return fail(err, errlen, "daily_cost_limit/monthly_cost_limit are set but llm_model %s has no price "
 			    "in llm_prices", c->llm_model);
+	if (c->llm_api_key && *c->llm_images_model && !c->llm_images_model_price && money_limits)
+		return fail(err, errlen, "daily_cost_limit/monthly_cost_limit are set but llm_images_model %s has no "
+			    "price in llm_image_prices", c->llm_images_model);
 	return 0;
 }
 
 const char *config_warning(const struct config *c)
 {
+	const char *text = NULL, *images = NULL;
 	if (c->llm_api_key && !c->llm_model_price)
-		return arena_printf(c->arena, "llm_model %s has no price in llm_prices: its calls are recorded with "
+		text = arena_printf(c->arena, "llm_model %s has no price in llm_prices: its calls are recorded with "
 				    "cost NULL and limits in money (adcraft user limits) cannot count them", c->llm_model);
-	return NULL;
+	if (c->llm_api_key && *c->llm_images_model && !c->llm_images_model_price)
+		images = arena_printf(c->arena, "llm_images_model %s has no price in llm_image_prices: its images are "
+				      "recorded with cost NULL and limits in money (adcraft user limits) cannot count "
+				      "them", c->llm_images_model);
+	if (text && images)
+		return arena_printf(c->arena, "%s; %s", text, images);
+	return text ? text : images;
 }
 
 /*

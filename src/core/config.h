@@ -53,6 +53,7 @@ struct config {
 	long monthly_cost_limit;	/* a UTC calendar month; 0: none */
 	const char *llm_currency;
 	const char *llm_prices;
+	const char *llm_image_prices;
 	long llm_token_estimate;
 	const char *log_level;
 	long worker_processes;
@@ -96,6 +97,9 @@ struct config {
 	const struct llm_price *llm_price_list; /* llm_prices parsed */
 	size_t llm_price_count;
 	const struct llm_price *llm_model_price; /* llm_model's entry, NULL when it has none */
+	const struct llm_price *llm_image_price_list; /* llm_image_prices parsed */
+	size_t llm_image_price_count;
+	const struct llm_price *llm_images_model_price; /* llm_images_model's entry, NULL when it has none */
 	const struct smtp_server *smtp_server_list; /* smtp_servers parsed (password files read) */
 	size_t smtp_server_count;
 	const unsigned char *mail_token_key; /* NULL when no file is set */
@@ -117,7 +121,8 @@ void config_free(struct config *c);
 
 /*
  * A reason to worry that is no reason to refuse (check-config prints it), or
- * NULL: today, an external llm_model without a price in llm_prices.
+ * NULL: today, an external llm_model without a price in llm_prices, or an
+ * llm_images_model without one in llm_image_prices.
  */
 const char *config_warning(const struct config *c);
 

@@ -91,8 +91,23 @@ static size_t words(arena *a, const char *s, size_t len, const char **out)
 	return n;
 }
 
-int price_list_parse(arena *a, const char *spec, const char *currency, const struct llm_price **ret, size_t *ret_n,
-		     char *err, size_t errlen)
+/* The two price lists: per million input and output tokens, and per image. */
+struct price_shape {
+	const char *key;
+	size_t prices;		/* numbers after MODEL */
+	const char *shape;	/* how an entry reads, for the error message */
+	const char *prices_name;
+};
+
+static const struct price_shape shapes[] = {
+	{ "llm_prices", 2, "MODEL INPUT OUTPUT [CURRENCY] (prices per million tokens, e.g. gpt-4o-mini 0.15 0.60 USD)",
+	  "the prices" },
+	{ "llm_image_prices", 1, "MODEL PRICE [CURRENCY] (the price of one image, e.g. gpt-image-1 0.04 USD)",
+	  "the price" },
+};
+
+static int parse_list(arena *a, const struct price_shape *sh, const char *spec, const char *currency,
+		      const struct llm_price **ret, size_t *ret_n, char *err, size_t errlen)
 {
 	struct llm_price *list = arena_zalloc(a, PRICE_MAX_ENTRIES * sizeof(*list));
 	size_t n = 0;
@@ -104,27 +119,39 @@ int price_list_parse(arena *a, const char *spec, const char *currency, const str
 		p += len + (p[len] ? 1 : 0);
 		if (nw == 0)
 			continue;
-		if (nw < 3 || nw > 4)
-			return fail(err, errlen, "llm_prices: \"%s\" is not MODEL INPUT OUTPUT [CURRENCY] "
-				    "(prices per million tokens, e.g. gpt-4o-mini 0.15 0.60 USD)", entry);
+		if (nw < sh->prices + 1 || nw > sh->prices + 2)
+			return fail(err, errlen, "%s: \"%s\" is not %s", sh->key, entry, sh->shape);
 		if (n == PRICE_MAX_ENTRIES)
-			return fail(err, errlen, "llm_prices: more than %d models", PRICE_MAX_ENTRIES);
+			return fail(err, errlen, "%s: more than %d models", sh->key, PRICE_MAX_ENTRIES);
 		struct llm_price *e = &list[n];
 		e->model = w[0];
-		if (money_parse(w[1], PRICE_MAX_MICROS, &e->input) < 0 ||
-		    money_parse(w[2], PRICE_MAX_MICROS, &e->output) < 0)
-			return fail(err, errlen, "llm_prices: the prices of %s must be decimals from 0 to 10000 "
-				    "with at most 6 fraction digits, got \"%s\" and \"%s\"", e->model, w[1], w[2]);
-		if (nw == 4 && strcmp(w[3], currency) != 0)
-			return fail(err, errlen, "llm_prices: %s is priced in %s but llm_currency is %s "
-				    "(all prices and limits use one currency)", e->model, w[3], currency);
+		long long *slot[] = { sh->prices == 1 ? &e->per_image : &e->input, &e->output };
+		for (size_t i = 0; i < sh->prices; i++)
+			if (money_parse(w[1 + i], PRICE_MAX_MICROS, slot[i]) < 0)
+				return fail(err, errlen, "%s: %s of %s must be decimals from 0 to 10000 with at most 6 "
+					    "fraction digits, got \"%s\"", sh->key, sh->prices_name, e->model, w[1 + i]);
+		if (nw == sh->prices + 2 && strcmp(w[nw - 1], currency) != 0)
+			return fail(err, errlen, "%s: %s is priced in %s but llm_currency is %s "
+				    "(all prices and limits use one currency)", sh->key, e->model, w[nw - 1], currency);
 		if (price_find(list, n, e->model))
-			return fail(err, errlen, "llm_prices: %s is priced twice", e->model);
+			return fail(err, errlen, "%s: %s is priced twice", sh->key, e->model);
 		n++;
 	}
 	*ret = list;
 	*ret_n = n;
 	return 0;
+}
+
+int price_list_parse(arena *a, const char *spec, const char *currency, const struct llm_price **ret, size_t *ret_n,
+		     char *err, size_t errlen)
+{
+	return parse_list(a, &shapes[0], spec, currency, ret, ret_n, err, errlen);
+}
+
+int image_price_list_parse(arena *a, const char *spec, const char *currency, const struct llm_price **ret,
+			   size_t *ret_n, char *err, size_t errlen)
+{
+	return parse_list(a, &shapes[1], spec, currency, ret, ret_n, err, errlen);
 }
 
 void price_cost_format(const struct llm_price *p, long prompt_tokens, long completion_tokens, char *out)

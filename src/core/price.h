@@ -1,6 +1,7 @@
 /*
- * price.h - money as fixed-point integers, the per-model price table
- * (config key llm_prices) and what one call costs.
+ * price.h - money as fixed-point integers, the per-model price tables
+ * (config keys llm_prices, per million tokens, and llm_image_prices, per
+ * image) and what one call costs.
  *
  * Amounts are millionths of a currency unit ("micros"): "0.15" is 150000.
  * A price is micros per million tokens, so a call's cost in 1e-12 units is
@@ -20,7 +21,8 @@
 
 struct llm_price {
 	const char *model;
-	long long input, output; /* micros per million tokens */
+	long long input, output; /* llm_prices: micros per million tokens */
+	long long per_image;	 /* llm_image_prices: micros per image */
 };
 
 /*
@@ -40,6 +42,13 @@ void money_format(long long micros, char *out);
  */
 int price_list_parse(arena *a, const char *spec, const char *currency, const struct llm_price **ret, size_t *n,
 		     char *err, size_t errlen);
+
+/*
+ * Parses llm_image_prices the same way: entries "MODEL PRICE [CURRENCY]", the
+ * price of one image (per_image; input and output stay 0).
+ */
+int image_price_list_parse(arena *a, const char *spec, const char *currency, const struct llm_price **ret,
+			   size_t *n, char *err, size_t errlen);
 
 /* The entry for model, or NULL. */
 const struct llm_price *price_find(const struct llm_price *list, size_t n, const char *model);

@@ -72,33 +72,41 @@ static void estimate_cost(const struct config *cfg, char *out)
 		snprintf(out, COST_TEXT_MAX, "0");
 		return;
 	}
-	struct llm_price worst = { mp->model, 0, mp->input > mp->output ? mp->input : mp->output };
+	struct llm_price worst = { mp->model, 0, mp->input > mp->output ? mp->input : mp->output, 0 };
 	price_cost_format(&worst, 0, cfg->llm_token_estimate, out);
 }
 
-static int reserve(struct gen_task *t, void *arg)
+/* Holds estimate tokens and cost money of u's limits: 0 and *ret_id, -EDQUOT (*ret_exceeded), or a db error. */
+static int reserve_held(struct usage_ctx *u, long estimate, const char *cost, long long *ret_id,
+			const char **ret_exceeded)
 {
-	struct usage_ctx *u = arg;
 	const struct config *cfg = u->cfg;
-	char estimate[24], cost[COST_TEXT_MAX], ttl[24];
+	char tokens[24], ttl[24];
 	struct limit_params lp;
 	limit_params(cfg, &lp);
-	snprintf(estimate, sizeof(estimate), "%ld", cfg->llm_token_estimate);
-	estimate_cost(cfg, cost);
+	snprintf(tokens, sizeof(tokens), "%ld", estimate);
 	/* a call lasts at most its timeouts; a reservation left by a process that died expires after that */
 	snprintf(ttl, sizeof(ttl), "%ld", cfg->llm_timeout_seconds + cfg->llm_connect_timeout_seconds + 60);
-	const char *p[] = { u->user_id, estimate, cost, lp.daily_tokens, lp.monthly_tokens, lp.daily_cost,
+	const char *p[] = { u->user_id, tokens, cost, lp.daily_tokens, lp.monthly_tokens, lp.daily_cost,
 			    lp.monthly_cost, ttl };
 	PGresult *res;
 	int rc = db_exec(u->d, u->a, STMT_LLM_RESERVE, p, &res);
 	if (rc < 0)
 		return rc;
 	if (PQgetisnull(res, 0, 0)) {
-		u->exceeded = arena_strdup(u->a, PQgetvalue(res, 0, 1));
+		*ret_exceeded = arena_strdup(u->a, PQgetvalue(res, 0, 1));
 		return -EDQUOT;
 	}
-	t->reservation = atoll(PQgetvalue(res, 0, 0));
+	*ret_id = atoll(PQgetvalue(res, 0, 0));
 	return 0;
+}
+
+static int reserve(struct gen_task *t, void *arg)
+{
+	struct usage_ctx *u = arg;
+	char cost[COST_TEXT_MAX];
+	estimate_cost(u->cfg, cost);
+	return reserve_held(u, u->cfg->llm_token_estimate, cost, &t->reservation, &u->exceeded);
 }
 
 static void settle(struct gen_task *t, struct gen_call *c, void *arg)
@@ -164,4 +172,62 @@ int usage_check(db *d, arena *a, const struct config *cfg, const char *user_id, 
 	*ret_usage = arena_strdup(a, PQgetvalue(res, 0, 1));
 	*ret_exceeded = PQgetisnull(res, 0, 0) ? NULL : usage_limit_find(PQgetvalue(res, 0, 0));
 	return *ret_exceeded ? -EDQUOT : 0;
+}
+
+/* The price of one image of llm_images_model, or "null" (unknown). */
+static const char *image_cost(const struct config *cfg, char cost[COST_TEXT_MAX])
+{
+	if (!cfg->llm_images_model_price)
+		return "null";
+	money_format(cfg->llm_images_model_price->per_image, cost);
+	return cost;
+}
+
+int usage_image_reserve(struct usage_ctx *u, long long *ret_reservation, const struct usage_limit **ret_exceeded)
+{
+	*ret_reservation = 0;
+	if (!u->cfg->llm_api_key)
+		return 0;
+	char cost[COST_TEXT_MAX];
+	if (strcmp(image_cost(u->cfg, cost), "null") == 0)
+		snprintf(cost, sizeof(cost), "0"); /* unpriced: holds no money, like a text model without a price */
+	const char *exceeded = NULL;
+	int rc = reserve_held(u, 0, cost, ret_reservation, &exceeded);
+	if (rc == -EDQUOT)
+		*ret_exceeded = usage_limit_find(exceeded);
+	return rc;
+}
+
+int usage_image_settle(struct usage_ctx *u, long long reservation, const struct usage_image_call *c)
+{
+	buf rows;
+	buf_init(&rows, u->a, 512);
+	buf_putc(&rows, '[');
+	if (c) {
+		struct timespec ts;
+		struct tm tm;
+		char when[32], cost[COST_TEXT_MAX];
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		buf_puts(&rows, "{\"provider\":\"openai\",\"model\":");
+		buf_json_str(&rows, u->cfg->llm_images_model);
+		buf_puts(&rows, ",\"content_type\":");
+		buf_json_str(&rows, c->content_type);
+		buf_puts(&rows, ",\"platform\":");
+		buf_json_str(&rows, c->platform);
+		buf_printf(&rows, ",\"purpose\":\"image\",\"prompt_tokens\":0,\"completion_tokens\":0,"
+			   "\"latency_ms\":%ld,\"http_status\":", c->latency_ms);
+		if (c->http_status)
+			buf_printf(&rows, "%ld", c->http_status);
+		else
+			buf_puts(&rows, "null");
+		buf_printf(&rows, ",\"outcome\":\"%s\",\"created_at\":\"%s.%06ldZ\",\"currency\":\"%s\",\"cost\":%s}",
+			   c->outcome, when, (long)(ts.tv_nsec / 1000), u->cfg->llm_currency, image_cost(u->cfg, cost));
+	}
+	buf_putc(&rows, ']');
+	int rc = usage_insert(u, buf_cstr(&rows), arena_printf(u->a, "{%lld}", reservation));
+	if (rc < 0)
+		u->failures++; /* the reservation expires on its own; the caller reports the failure */
+	return rc;
 }

@@ -12,6 +12,11 @@
  * requests and the items of one batch therefore never start a call a limit
  * has no room for; a call can overshoot only by what it uses beyond the
  * estimate. Builtin calls use no tokens, cost 0 and are never limited.
+ *
+ * Images requests (llm_images_model, visual.h) are calls too: each reserves
+ * the model's per-image price (llm_image_prices; 0 tokens) before it starts
+ * and settles as one llm_usage row, purpose "image", tokens 0, cost the
+ * price (NULL when the model has none). Builtin cards are never recorded.
  */
 #pragma once
 
@@ -57,6 +62,29 @@ void usage_hooks(struct gen_options *o, struct usage_ctx *u);
  * (the caller logs it: the calls stay unrecorded and the reservations expire).
  */
 int usage_record(struct usage_ctx *u, struct gen_task *tasks, size_t n);
+
+/* One images request that reached (or tried to reach) the provider, for usage_image_settle(). */
+struct usage_image_call {
+	const char *content_type, *platform;	/* the item's */
+	const char *outcome;			/* ok, error, timeout or cancelled (llm_usage.outcome) */
+	long http_status;			/* 0: no answer */
+	long latency_ms;
+};
+
+/*
+ * Reserves the price of one image of llm_images_model against u's limits.
+ * 0 and *ret_reservation (0 with the builtin provider: nothing is held),
+ * -EDQUOT and *ret_exceeded (the limit with no room: the request must not be
+ * made), or a db error.
+ */
+int usage_image_reserve(struct usage_ctx *u, long long *ret_reservation, const struct usage_limit **ret_exceeded);
+
+/*
+ * Releases reservation and, when c is not NULL, writes c's llm_usage row, in
+ * one statement (c NULL: the request was never made). 0 or a db error
+ * (counted in u->failures; the reservation then expires on its own).
+ */
+int usage_image_settle(struct usage_ctx *u, long long reservation, const struct usage_image_call *c);
 
 /*
  * Whether user_id may call the external LLM now: with the builtin provider

@@ -12,6 +12,12 @@
  * soon as it ends (an image answer can be 22 MiB; a job makes many). What
  * one image needs in memory (decoded bytes, card pixels, the re-encoded
  * copy) lives on a scratch arena freed once the image is stored.
+ *
+ * Every images request reserves its price against the owner's limits
+ * (usage.h) just before it starts, and settles as its task finishes: a
+ * request that was made becomes one llm_usage row whatever came of it; one
+ * a limit has no room for is never made (the task ends -EDQUOT naming the
+ * limit).
  */
 #include "visual.h"
 
@@ -36,7 +42,8 @@ struct visual_transfer {
 	char *data;		/* malloc'd, NUL-terminated */
 	size_t len, cap;
 	bool overflow;		/* the answer passed IMAGES_RESPONSE_CAP (or could not be stored) */
-	int64_t started_ms;
+	bool timed_out;		/* libcurl gave up after llm_timeout_seconds */
+	int64_t started_ms;	/* 0: the request was never handed to libcurl */
 };
 
 struct batch {
@@ -44,6 +51,7 @@ struct batch {
 	arena *a;
 	const struct config *cfg;
 	const char *owner_id, *seed;
+	struct usage_ctx *usage;	/* NULL: images are neither limited nor recorded */
 	void (*done)(struct visual_task *task, void *arg);
 	void *done_arg;
 };
@@ -87,9 +95,36 @@ static struct scratch *scratch_new(struct batch *b)
 	return s;
 }
 
+/* The llm_usage outcome of t's images request, ending with rc. */
+static const char *outcome(const struct visual_task *t, int rc)
+{
+	if (rc == 0)
+		return "ok";
+	if (rc == -ECANCELED)
+		return "cancelled";
+	return t->transfer->timed_out ? "timeout" : "error";
+}
+
+/* Settles t's reservation: its llm_usage row when the request was made, else only the release. */
+static void settle(struct batch *b, struct visual_task *t, int rc)
+{
+	if (!b->usage || !t->reservation)
+		return;
+	const struct visual_transfer *x = t->transfer;
+	struct usage_image_call c = { t->brief->content_type, t->brief->platform, NULL, t->out.http_status,
+				      t->out.latency_ms };
+	if (x && x->started_ms) {
+		c.outcome = outcome(t, rc);
+		if (!c.latency_ms) /* cancelled in flight */
+			c.latency_ms = (long)(now_ms() - x->started_ms);
+	}
+	usage_image_settle(b->usage, t->reservation, c.outcome ? &c : NULL); /* a failure is counted there */
+	t->reservation = 0;
+}
+
 /*
  * Stores the image of t (bytes on s, which may be NULL) as an asset when rc
- * is 0, hands t to the caller, then frees s.
+ * is 0, settles its images request, hands t to the caller, then frees s.
  */
 static void finish(struct batch *b, struct visual_task *t, int rc, const char *why, const void *bytes, size_t len,
 		   struct scratch *s)
@@ -112,6 +147,7 @@ static void finish(struct batch *b, struct visual_task *t, int rc, const char *w
 				      : "the image could not be stored (database or files)";
 		}
 	}
+	settle(b, t, rc);
 	t->rc = rc;
 	t->error = rc < 0 ? arena_strdup(b->a, why ? why : "the visual could not be made") : NULL;
 	if (s)
@@ -253,14 +289,36 @@ static void transfer_done(struct batch *b, struct visual_task *t, CURLcode code)
 	if (x->overflow)
 		why = arena_printf(b->a, "the images endpoint's response is larger than %d MiB",
 				   IMAGES_RESPONSE_CAP / (1024 * 1024));
-	else if (code != CURLE_OK)
+	else if (code != CURLE_OK) {
+		x->timed_out = code == CURLE_OPERATION_TIMEDOUT;
 		why = arena_printf(b->a, "the images request failed: %s", curl_easy_strerror(code));
-	else {
+	} else {
 		images_parse(scratch->a, t->out.http_status, x->data ? x->data : "", x->len, &ans);
 		why = ans.error;
 	}
 	transfer_release(x); /* the decoded bytes are on the arena */
 	finish(b, t, ans.ok ? 0 : -EPROTO, why, ans.bytes, ans.len, scratch);
+}
+
+/*
+ * Reserves t's price before its request: 0, or -1 when t has ended instead
+ * (a limit has no room, or the reservation could not be written).
+ */
+static int reserve(struct batch *b, struct visual_task *t)
+{
+	if (!b->usage)
+		return 0;
+	const struct usage_limit *limit = NULL;
+	int rc = usage_image_reserve(b->usage, &t->reservation, &limit);
+	if (rc == 0)
+		return 0;
+	if (rc == -EDQUOT)
+		finish(b, t, -EDQUOT, arena_printf(b->a, "the image was not requested: %s",
+						   usage_limit_message(b->a, limit)), NULL, 0, NULL);
+	else
+		finish(b, t, -EIO, "the image was not requested: its cost could not be reserved (database)", NULL, 0,
+		       NULL);
+	return -1;
 }
 
 /* Runs the `wanted` pending tasks among tasks[0..n). */
@@ -290,6 +348,10 @@ static int run_images(struct batch *b, struct visual_task *tasks, size_t n, size
 		for (; in_flight < concurrency && next < n; next++) {
 			if (tasks[next].rc != PENDING)
 				continue;
+			if (reserve(b, &tasks[next]) < 0) {
+				ended++;
+				continue;
+			}
 			if (start(b, multi, &tasks[next]) == 0) {
 				in_flight++;
 				continue;
@@ -318,10 +380,11 @@ static int run_images(struct batch *b, struct visual_task *tasks, size_t n, size
 }
 
 int visual_make_all(db *d, arena *a, const struct config *cfg, const char *owner_id, const char *seed,
-		    struct visual_task *tasks, size_t n, int concurrency, bool (*alive)(void *arg), void *alive_arg,
-		    void (*done)(struct visual_task *task, void *arg), void *done_arg)
+		    struct usage_ctx *usage, struct visual_task *tasks, size_t n, int concurrency,
+		    bool (*alive)(void *arg), void *alive_arg, void (*done)(struct visual_task *task, void *arg),
+		    void *done_arg)
 {
-	struct batch b = { d, a, cfg, owner_id, seed, done, done_arg };
+	struct batch b = { d, a, cfg, owner_id, seed, usage, done, done_arg };
 	size_t wanted = 0;
 	for (size_t i = 0; i < n; i++) { /* tasks without a visual end at once; the rest are pending (rc 1) */
 		tasks[i].rc = PENDING;

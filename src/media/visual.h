@@ -14,7 +14,9 @@
  * response cap (IMAGES_RESPONSE_CAP), several at once on one libcurl multi
  * handle; alive() is polled every 100 ms and a false answer aborts them at
  * once. One attempt: a failed image is reported, never retried (the item
- * keeps its copy).
+ * keeps its copy). Each request reserves the images model's price against
+ * the owner's limits first and is recorded in llm_usage (purpose image)
+ * when it ends (usage.h); builtin cards are free and never recorded.
  *
  * Never logs; the job logs and reports what failed.
  */
@@ -28,6 +30,7 @@
 #include "brief.h"
 #include "config.h"
 #include "db.h"
+#include "usage.h"
 
 struct visual {
 	const char *asset_id;	/* the asset (arena-owned) */
@@ -47,6 +50,7 @@ struct visual_task {
 	const char *error;		/* rc < 0: why, one sentence a user may read (arena-owned) */
 	struct visual out;		/* rc == 0: the stored visual */
 	struct visual_transfer *transfer; /* internal */
+	long long reservation;		/* internal: the request's hold on the owner's limits */
 };
 
 /* Whether items of this platform get a visual (it has a visual size). */
@@ -54,7 +58,8 @@ bool visual_wanted(const char *platform);
 
 /*
  * Makes and stores the visuals of tasks[0..n) for owner_id; seed picks the
- * card palette (the campaign id). Cards are rendered one after another;
+ * card palette (the campaign id); usage (NULL: none) is whose limits images
+ * requests count against and where their llm_usage rows go. Cards are rendered one after another;
  * images requests run up to `concurrency` at once. done(task, done_arg) is
  * called once for every task as it ends, in completion order, after its
  * asset is stored. alive() is polled at least every 100 ms: when it says
@@ -62,11 +67,13 @@ bool visual_wanted(const char *platform);
  * with -ECANCELED. Returns 0, or -ECANCELED when stopped.
  *
  * A task's rc: 0; -ECANCELED; -ENOENT (the platform takes no visual);
- * -EMEDIUMTYPE/-ERANGE/-EFBIG/-EDQUOT (the image was refused, asset_store.h);
+ * -EMEDIUMTYPE/-ERANGE/-EFBIG/-EDQUOT (the image was refused, asset_store.h;
+ * -EDQUOT also: a limit of the owner had no room, so it was never requested);
  * -EPROTO (the endpoint failed or answered something unusable); -ENOMEM
  * (no HTTP request could be started); -EIO/-ENOTCONN (libvips, the database
  * or the files).
  */
 int visual_make_all(db *d, arena *a, const struct config *cfg, const char *owner_id, const char *seed,
-		    struct visual_task *tasks, size_t n, int concurrency, bool (*alive)(void *arg), void *alive_arg,
-		    void (*done)(struct visual_task *task, void *arg), void *done_arg);
+		    struct usage_ctx *usage, struct visual_task *tasks, size_t n, int concurrency,
+		    bool (*alive)(void *arg), void *alive_arg, void (*done)(struct visual_task *task, void *arg),
+		    void *done_arg);

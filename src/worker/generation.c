@@ -18,7 +18,9 @@
  * request never holds up the copy's transfers). An image that fails leaves
  * the item its copy: metadata.visualError says why, and the job's result
  * (visualErrors) and progress (visualsFailed) count it; the job still
- * succeeds.
+ * succeeds. Each images request reserves its price against the owner's
+ * limits and is recorded in llm_usage (purpose image); one a limit has no
+ * room for is not made and its item says which limit in visualError.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +47,7 @@ struct run {
 	buf visual_errors;		/* result.visualErrors: JSON objects, comma-separated */
 	struct visual_task *pending;	/* items waiting for their images-endpoint picture */
 	size_t npending;
+	struct usage_ctx *usage;	/* the job's: images requests count against the owner's limits */
 };
 
 static void store(struct gen_task *t, void *arg);
@@ -204,16 +207,17 @@ static void finished(struct gen_task *t, void *arg)
 		run->pending[run->npending++] = v;
 		return;
 	}
-	visual_make_all(job_db(j), j->arena, job_config(j), j->user_id, j->campaign_id, &v, 1, 1, alive, run,
-			visual_done, run);
+	visual_make_all(job_db(j), j->arena, job_config(j), j->user_id, j->campaign_id, NULL, &v, 1, 1, alive, run,
+			visual_done, run); /* a card: free, never recorded */
 }
 
 static void make_pending_visuals(struct run *run)
 {
 	struct job *j = run->job;
 	if (run->npending)
-		visual_make_all(job_db(j), j->arena, job_config(j), j->user_id, j->campaign_id, run->pending,
-				run->npending, (int)job_config(j)->llm_concurrency, alive, run, visual_done, run);
+		visual_make_all(job_db(j), j->arena, job_config(j), j->user_id, j->campaign_id, run->usage,
+				run->pending, run->npending, (int)job_config(j)->llm_concurrency, alive, run, visual_done,
+				run);
 }
 
 /* Stores a finished item (with its visual) and the job's progress in one commit. */
@@ -383,6 +387,7 @@ static enum job_outcome generate(struct job *j, bool single)
 	struct usage_ctx u = { .d = job_db(j), .a = j->arena, .cfg = cfg, .user_id = j->user_id,
 			       .campaign_id = j->campaign_id, .job_id = j->id };
 	usage_hooks(&o, &u);
+	run.usage = &u;
 	run.pending = arena_zalloc(j->arena, (n ? n : 1) * sizeof(*run.pending));
 	int ran = gen_run(cfg, j->arena, tasks, n, &o);
 	make_pending_visuals(&run); /* after a cancel too: the copies are stored, each with why it has no image */

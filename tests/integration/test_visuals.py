@@ -9,15 +9,19 @@ Two stacks, one after the other (class-scoped):
   its modes give a good PNG, SVG, garbage, a PNG header on garbage, a pixel
   bomb, bad base64, a URL instead of bytes, and HTTP 500. Every refused image
   leaves the item its copy, with metadata.visualError saying why.
+- image costs: the same with prices and a daily money limit; every images
+  request is one llm_usage row (purpose image, cost = llm_image_prices), and
+  one the owner's limit has no room for is never sent.
 Each visual is fetched through nginx under /media/ and its PNG header read."""
 
 import struct
 import time
+from decimal import Decimal
 
 import pytest
 import requests
 
-from generation_helpers import FakeLLM, GenUser, stored_content
+from generation_helpers import FAKE_MODEL, FakeLLM, GenUser, stored_content, usage_rows
 from helpers import RELAXED_LIMITS, Stack, assert_json
 
 SIZES = {"linkedin": (1200, 628), "twitter": (1600, 900), "facebook": (1200, 628),
@@ -224,3 +228,77 @@ class TestImagesEndpoint:
         items = stored_content(stack, camp["id"])
         assert all(not i.get("visualAssetId") for i in items), items
         assert j["result"]["cancelled"] is True, j["result"]
+
+
+IMAGE_PRICE = Decimal("0.04")
+
+
+class TestImageCosts:
+    """Images requests are calls: reserved against the owner's money limits, then recorded."""
+
+    @pytest.fixture(scope="class")
+    def stack(self, fake):
+        with Stack.start(fake.env(ADCRAFT_LLM_IMAGES_MODEL=IMAGES_MODEL,
+                                  ADCRAFT_LLM_PRICES=f"{FAKE_MODEL} 1.50 2.00 USD",
+                                  ADCRAFT_LLM_IMAGE_PRICES=f"{IMAGES_MODEL} 0.04 USD, other-image 9",
+                                  ADCRAFT_DAILY_COST_LIMIT="5")) as s:
+            yield s
+
+    def run_job(self, stack, fake, platforms, *rules, daily_cost=None):
+        fake.script(*rules)
+        user = GenUser(stack)
+        if daily_cost is not None:
+            with stack.db() as conn:
+                conn.execute("INSERT INTO user_limits (user_id, daily_cost) VALUES (%s, %s)", [user.id, daily_cost])
+        camp = user.campaign(product="Acme Planner", generationSettings={"includeVisuals": True})
+        job = start_job(user, camp["id"], {"contentTypes": ["social_post"], "platforms": platforms})
+        done = user.wait_job(job["id"], timeout=30)
+        assert done["state"] == "completed", done
+        return user, job, done, stored_content(stack, camp["id"])
+
+    def test_each_image_is_one_usage_row_at_its_price(self, stack, fake):
+        user, job, done, items = self.run_job(stack, fake, ["linkedin", "twitter"])
+        assert done["result"]["visuals"] == 2, done["result"]
+        assert len(image_requests(fake)) == 2
+        rows = usage_rows(stack, user.id)
+        images = [r for r in rows if r["purpose"] == "image"]
+        assert len(images) == 2, rows
+        for r in images:
+            assert (r["provider"], r["model"], r["content_type"], r["prompt_tokens"], r["completion_tokens"],
+                    r["outcome"], r["http_status"], r["cost"], r["currency"]) == \
+                ("openai", IMAGES_MODEL, "social_post", 0, 0, "ok", 200, IMAGE_PRICE, "USD"), r
+            assert str(r["job_id"]) == job["id"] and r["latency_ms"] >= 0, r
+        assert sorted(r["platform"] for r in images) == ["linkedin", "twitter"], images
+        text = [r for r in rows if r["purpose"] != "image"]
+        assert text and all(r["model"] == FAKE_MODEL for r in text), rows
+        assert stack.scalar("SELECT count(*) FROM llm_reservations WHERE user_id = %s", [user.id]) == 0
+        # GET /api/usage counts them: per model, and in the total
+        u = assert_json(user.req("GET", "/api/usage?groupBy=model"), 200)
+        by = {i["key"]: i for i in u["items"]}
+        assert by[IMAGES_MODEL]["calls"] == 2 and Decimal(str(by[IMAGES_MODEL]["cost"])) == 2 * IMAGE_PRICE, u
+        assert by[IMAGES_MODEL]["promptTokens"] == 0 and by[IMAGES_MODEL]["completionTokens"] == 0, u
+        assert u["total"]["calls"] == len(rows), u
+        assert Decimal(str(u["total"]["cost"])) == sum(r["cost"] for r in rows), u
+        # and the limits count them
+        status = stack.scalar("SELECT cost_today FROM llm_usage_status(%s, 0, 0, 0, 0)", [user.id])
+        assert status == sum(r["cost"] for r in rows) and status > 2 * IMAGE_PRICE, status
+
+    def test_a_failed_request_that_reached_the_provider_is_recorded(self, stack, fake):
+        user, _, done, items = self.run_job(stack, fake, ["linkedin"],
+                                            {"match": {"endpoint": "images"}, "mode": "http", "status": 500})
+        assert "HTTP 500" in items[0]["metadata"]["visualError"], items
+        images = [r for r in usage_rows(stack, user.id) if r["purpose"] == "image"]
+        assert [(r["outcome"], r["http_status"], r["cost"]) for r in images] == [("error", 500, IMAGE_PRICE)], images
+
+    def test_an_image_the_daily_cost_limit_has_no_room_for_is_never_requested(self, stack, fake):
+        # the copy (a 0.004 reservation, well under 0.01 spent) fits 0.02; an image at 0.04 does not
+        user, _, done, items = self.run_job(stack, fake, ["linkedin"], daily_cost="0.02")
+        assert image_requests(fake) == [], "the images request was sent over the limit"
+        assert len(items) == 1 and items[0]["contentBody"] and not items[0].get("visualAssetId"), items
+        err = items[0]["metadata"].get("visualError", "")
+        assert "daily cost limit" in err and "not requested" in err, err
+        res = done["result"]
+        assert res["generated"] == 1 and res["visuals"] == 0 and res["visualErrors"][0]["error"] == err, res
+        rows = usage_rows(stack, user.id)
+        assert rows and all(r["purpose"] != "image" for r in rows), rows
+        assert stack.scalar("SELECT count(*) FROM llm_reservations WHERE user_id = %s", [user.id]) == 0

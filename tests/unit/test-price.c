@@ -76,7 +76,7 @@ int main(void)
 		   strstr(err, bad_lists[i].why), "\"%s\" refused: %s", bad_lists[i].spec, err);
 
 	/* price_cost_format: exact, 12 fraction digits */
-	struct llm_price mini = { "gpt-4o-mini", 150000, 600000 };
+	struct llm_price mini = { "gpt-4o-mini", 150000, 600000, 0 };
 	char cost[COST_TEXT_MAX];
 	price_cost_format(&mini, 1200, 600, cost);
 	is_str(cost, "0.000540000000", "1200 in + 600 out at 0.15/0.60 per million");
@@ -86,10 +86,10 @@ int main(void)
 	is_str(cost, "0.000000000000", "no tokens, no cost");
 	price_cost_format(&mini, -5, -1, cost);
 	is_str(cost, "0.000000000000", "negative counts count as 0");
-	struct llm_price dear = { "dear", PRICE_MAX_MICROS, PRICE_MAX_MICROS };
+	struct llm_price dear = { "dear", PRICE_MAX_MICROS, PRICE_MAX_MICROS, 0 };
 	price_cost_format(&dear, 2147483647, 2147483647, cost);
 	is_str(cost, "42949672.940000000000", "the largest counts at the highest price do not overflow");
-	struct llm_price odd = { "odd", 1, 3 };
+	struct llm_price odd = { "odd", 1, 3, 0 };
 	price_cost_format(&odd, 7, 11, cost);
 	is_str(cost, "0.000000000040", "sub-micro prices stay exact (7*1 + 11*3 = 40e-12)");
 	arena_free(a);
@@ -147,6 +147,34 @@ int main(void)
 	ok(load(conf, &c, err) < 0 && strstr(err, "llm_currency"), "a lower-case currency refused: %s", err);
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nllm_prices = x 1\n", keypath);
 	ok(load(conf, &c, err) < 0 && strstr(err, "llm_prices"), "a bad price list refused: %s", err);
+	/* llm_image_prices: the images model's price per image, mirrored on llm_prices */
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nllm_api_key_file = %s\nllm_model = gpt-4o-mini\n"
+		 "llm_prices = gpt-4o-mini 0.15 0.60\nllm_images_model = gpt-image-1\n"
+		 "llm_image_prices = dall-e-3 0.08; gpt-image-1 0.042 USD\ndaily_cost_limit = 1\n", keypath, keyfile);
+	is_int(load(conf, &c, err), 0, "image prices load (%s)", err);
+	ok(c->llm_image_price_count == 2 && c->llm_images_model_price && c->llm_images_model_price->per_image == 42000,
+	   "llm_images_model's price per image found, in micros");
+	ok(config_warning(c) == NULL, "no warning when both models have a price");
+	config_free(c);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nllm_api_key_file = %s\nllm_model = gpt-4o-mini\n"
+		 "llm_prices = gpt-4o-mini 0.15 0.60\nllm_images_model = gpt-image-1\n", keypath, keyfile);
+	is_int(load(conf, &c, err), 0, "an unpriced images model loads without money limits (%s)", err);
+	ok(config_warning(c) && strstr(config_warning(c), "llm_images_model gpt-image-1") &&
+	   !strstr(config_warning(c), "llm_model gpt-4o-mini"), "but check-config warns: %s",
+	   config_warning(c) ? config_warning(c) : "(none)");
+	config_free(c);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nllm_api_key_file = %s\nllm_model = gpt-4o-mini\n"
+		 "llm_prices = gpt-4o-mini 0.15 0.60\nllm_images_model = gpt-image-1\nmonthly_cost_limit = 9\n",
+		 keypath, keyfile);
+	ok(load(conf, &c, err) < 0 && strstr(err, "gpt-image-1") && strstr(err, "llm_image_prices"),
+	   "money limits without the images model's price refused: %s", err);
+	const char *bad_images[] = { "gpt-image-1", "gpt-image-1 0.04 0.05 USD", "gpt-image-1 abc",
+				     "gpt-image-1 0.04 EUR", "a 1, a 2" };
+	for (size_t i = 0; i < sizeof(bad_images) / sizeof(bad_images[0]); i++) {
+		snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nllm_image_prices = %s\n", keypath, bad_images[i]);
+		ok(load(conf, &c, err) < 0 && strstr(err, "llm_image_prices"), "llm_image_prices = %s refused: %s",
+		   bad_images[i], err);
+	}
 	setenv("ADCRAFT_DAILY_COST_LIMIT", "0.75", 1);
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n", keypath);
 	is_int(load(conf, &c, err), 0, "money from the environment (%s)", err);
