@@ -96,14 +96,15 @@ struct price_shape {
 	const char *key;
 	size_t prices;		/* numbers after MODEL */
 	const char *shape;	/* how an entry reads, for the error message */
-	const char *prices_name;
+	const char *prices_name;	/* "the prices" */
+	const char *decimals;		/* "decimals" */
 };
 
 static const struct price_shape shapes[] = {
 	{ "llm_prices", 2, "MODEL INPUT OUTPUT [CURRENCY] (prices per million tokens, e.g. gpt-4o-mini 0.15 0.60 USD)",
-	  "the prices" },
+	  "the prices", "decimals" },
 	{ "llm_image_prices", 1, "MODEL PRICE [CURRENCY] (the price of one image, e.g. gpt-image-1 0.04 USD)",
-	  "the price" },
+	  "the price", "a decimal" },
 };
 
 static int parse_list(arena *a, const struct price_shape *sh, const char *spec, const char *currency,
@@ -128,8 +129,9 @@ static int parse_list(arena *a, const struct price_shape *sh, const char *spec, 
 		long long *slot[] = { sh->prices == 1 ? &e->per_image : &e->input, &e->output };
 		for (size_t i = 0; i < sh->prices; i++)
 			if (money_parse(w[1 + i], PRICE_MAX_MICROS, slot[i]) < 0)
-				return fail(err, errlen, "%s: %s of %s must be decimals from 0 to 10000 with at most 6 "
-					    "fraction digits, got \"%s\"", sh->key, sh->prices_name, e->model, w[1 + i]);
+				return fail(err, errlen, "%s: %s of %s must be %s from 0 to 10000 with at most 6 "
+					    "fraction digits, got \"%s\"", sh->key, sh->prices_name, e->model, sh->decimals,
+					    w[1 + i]);
 		if (nw == sh->prices + 2 && strcmp(w[nw - 1], currency) != 0)
 			return fail(err, errlen, "%s: %s is priced in %s but llm_currency is %s "
 				    "(all prices and limits use one currency)", sh->key, e->model, w[nw - 1], currency);

@@ -268,12 +268,13 @@ static int start(struct batch *b, CURLM *multi, struct visual_task *t)
 	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, t);
 	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "adcraft/" ADCRAFT_VERSION);
-	x->started_ms = now_ms();
+	int64_t started = now_ms();
 	if (curl_multi_add_handle(multi, x->easy) != CURLM_OK) {
 		curl_easy_cleanup(x->easy);
 		x->easy = NULL;
 		return -ENOMEM;
 	}
+	x->started_ms = started; /* the request is made: it will be recorded */
 	return 0;
 }
 
