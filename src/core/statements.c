@@ -1166,7 +1166,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"SELECT analytics_partitions_ensure($1::int), (SELECT count(*) FROM gone)", 1 },
 
 	/* $1 user, $2 campaign, $3 from, $4 to (dates in $7, both included), $5 hour | day, $6 content |
-	 * platform | variant | NULL, $7 IANA time zone. Hourly rollups, or daily ones for UTC days;
+	 * platform | variant | NULL, $7 IANA time zone. Hourly rollups (per campaign without groupBy), or
+	 * daily ones for UTC days;
 	 * every bucket of the range is a point (zeros included). No row: not the user's campaign. */
 	[STMT_ANALYTICS_CAMPAIGN_REPORT] = { "analytics_campaign_report",
 		"WITH c AS (SELECT id, currency FROM campaigns WHERE id = $2::uuid AND user_id = $1::uuid),"
@@ -1176,7 +1177,13 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"         h.unique_clicks, h.conversions, h.spend, h.revenue"
 		"    FROM analytics_hourly h, c, span"
 		"   WHERE h.campaign_id = c.id AND h.bucket >= span.lo AND h.bucket < span.hi"
-		"     AND NOT ($5::text = 'day' AND $7::text = 'UTC')"
+		"     AND NOT ($5::text = 'day' AND $7::text = 'UTC') AND $6::text IS NOT NULL"
+		"  UNION ALL"  /* without groupBy, the campaign's hours (0020): ~20x fewer rows than analytics_hourly */
+		"  SELECT t.bucket, NULL, NULL, NULL, t.impressions, t.opens, t.unique_opens, t.clicks, t.unique_clicks,"
+		"         t.conversions, t.spend, t.revenue"
+		"    FROM analytics_campaign_hourly t, c, span"
+		"   WHERE t.campaign_id = c.id AND t.bucket >= span.lo AND t.bucket < span.hi"
+		"     AND NOT ($5::text = 'day' AND $7::text = 'UTC') AND $6::text IS NULL"
 		"  UNION ALL"
 		"  SELECT d.bucket, d.content_id, d.variant, d.platform, d.impressions, d.opens, d.unique_opens, d.clicks,"
 		"         d.unique_clicks, d.conversions, d.spend, d.revenue"

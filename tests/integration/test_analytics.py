@@ -86,6 +86,15 @@ def assert_rollups_match_recount(stack, campaign):
         got = [r for r in rollup_rows(stack, table, campaign) if any(r[4:])]
         want = q(stack, RECOUNT, {"c": campaign, "unit": unit})
         assert got == want, (table, got, want)
+    # the per-campaign hours (0020's triggers) are analytics_hourly summed
+    per_hour = q(stack, """SELECT bucket, impressions, opens, unique_opens, clicks, unique_clicks, conversions,
+                                  spend, revenue FROM analytics_campaign_hourly WHERE campaign_id = %s
+                            ORDER BY bucket""", (campaign,))
+    summed = q(stack, """SELECT bucket, sum(impressions), sum(opens), sum(unique_opens), sum(clicks),
+                                sum(unique_clicks), sum(conversions), sum(spend), sum(revenue)
+                           FROM analytics_hourly WHERE campaign_id = %s GROUP BY bucket ORDER BY bucket""",
+               (campaign,))
+    assert per_hour == summed, (per_hour, summed)
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,7 @@ EXPECTED = {
         "analytics_event_keys": {S, I},                 # eventId dedup (RETURNING reads it)
         "analytics_imports": {S, I},                    # upload (RETURNING reads it)
         "analytics_hourly": {S}, "analytics_daily": {S},  # reports
+        "analytics_campaign_hourly": {S},               # reports without groupBy (0020)
         "ab_tests": {S, I, U, D},
         "ab_test_status_transitions": {S},
     },
@@ -73,6 +74,7 @@ EXPECTED = {
         "analytics_event_keys": {S, I, D},              # imports; keys past the window pruned
         "analytics_imports": {S, D},                    # read, deleted once loaded
         "analytics_hourly": {S, I, U}, "analytics_daily": {S, I, U}, "analytics_uniques": {S, I, U},
+        "analytics_campaign_hourly": {S, I, U},         # analytics_hourly's statement triggers
         "ab_tests": {S, U},                             # re-evaluation, timeouts
         "ab_test_status_transitions": {S},
     },
@@ -87,7 +89,7 @@ EXPECTED = {
         "assets": {S}, "asset_renditions": {S},
         "exports": {S},
         "analytics_events": {S}, "analytics_event_keys": {S}, "analytics_pending": {S}, "analytics_hourly": {S},
-        "analytics_daily": {S}, "analytics_uniques": {S}, "analytics_imports": {S},
+        "analytics_daily": {S}, "analytics_uniques": {S}, "analytics_imports": {S}, "analytics_campaign_hourly": {S},
         "ab_tests": {S}, "ab_test_status_transitions": {S},
     },
 }
