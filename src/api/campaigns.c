@@ -55,9 +55,8 @@ const struct body_schema campaign_body_schemas[] = {
 };
 
 /*
- * Field rules plus the cross-field ones (endDate >= startDate when both are
- * sent; includeVisuals stays false until visuals are generated, see the Media
- * issue): every error at once. abTests is read-only: A/B tests are their own
+ * Field rules plus the cross-field one (endDate >= startDate when both are
+ * sent): every error at once. abTests is read-only: A/B tests are their own
  * resource (ab_tests.c); the campaign shows them (sql/0016_ab_tests.sql).
  */
 static int body_or_fail(request *r, const struct vfield *fields, bool partial)
