@@ -10,6 +10,8 @@
 #   wrk_run OUT URL METHOD [BODY_FILE] [TOKEN]   one wrk run, parsed into $OUT.kv
 #   proc_mem PID...                "RSS_KIB PSS_KIB MAX_RSS_KIB" over the pids
 #   median / fmt_us / fmt_int      number formatting
+#   bench_result FIGURE VALUE UNIT BASELINE_LABEL BASELINE_VALUE TARGET
+#                                  one row of bench/run-all.sh's table (see below)
 
 BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 BUILD=$(realpath -m "${ADCRAFT_BUILD_DIR:-$BENCH_REPO/build}")
@@ -260,3 +262,19 @@ pid_tree() {
 }
 
 fmt_mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+
+# ---------------------------------------------------------------- results
+#
+# bench_result FIGURE VALUE UNIT BASELINE_LABEL BASELINE_VALUE TARGET
+#   Records one figure for bench/run-all.sh's table: a TSV line appended to
+#   $BENCH_RESULTS when that is set (run-all sets it), nothing otherwise.
+#   BASELINE_LABEL/BASELINE_VALUE name the same-run baseline ("-" "-" when the
+#   figure has none); ratio = VALUE / BASELINE_VALUE. TARGET is an awk
+#   condition over `value` and `ratio`, e.g. "ratio >= 0.75",
+#   "value <= 10", "value >= 2000 && ratio >= 0.4"; "-" for a figure that is
+#   only reported.
+bench_result() {
+	[ -n "${BENCH_RESULTS:-}" ] || return 0
+	[ "$#" -eq 6 ] || die "bench_result: 6 arguments, got $#: $*"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(basename "$0")" "$1" "$2" "$3" "$4" "$5" "$6" >>"$BENCH_RESULTS"
+}
