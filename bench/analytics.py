@@ -33,6 +33,7 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from helpers import Stack  # noqa: E402
+from results import record  # noqa: E402
 
 N = int(os.environ.get("ANALYTICS_EVENTS", "1000000"))
 CLIENTS = int(os.environ.get("ANALYTICS_CLIENTS", "4"))
@@ -204,6 +205,9 @@ def main():
         print(f"    {name:<36} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ({size:,} bytes)")
     worst = max(r[1] for r in report_rows)
     print(f"  worst p50 {worst:.1f} ms (target <= 20 ms: {'met' if worst <= 20 else 'MISSED'})")
+    record("analytics events/s vs plain COPY", api_rate, "events/s", "COPY rows/s", copy_rate, "ratio >= 0.3")
+    record("analytics rollup lag after last batch", lag, "s")
+    record("analytics report p50, worst report", worst, "ms", "-", "-", "value <= 20")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ import time
 
 import requests
 
+from results import record  # noqa: E402  (bench/results.py)
+
 ENV = {
     "EVENTS_ROUNDS": 20,           # latency rounds (one job + one direct burst each)
     "EVENTS_VARIATIONS": 5,        # variations per platform: 6 x this items per job
@@ -338,6 +340,8 @@ def latency(api, pub, host, port):
           f"   target: median within 0.5 ms -> {'yes' if abs(jm - dm) <= 0.5 else 'NO'}")
     n, em, ep = summary(exact)
     print(f"  {'direct, exact send time (no truncation)':42} {n:6d} {em:8.2f} {ep:8.2f}")
+    record("event latency added by adcraft's publishing (median job - direct)", jm - dm, "ms",
+           "-", "-", "value <= 0.5 && value >= -0.5")
     print(f"  subscriber TCP_QUICKACK (EVENTS_QUICKACK): {'on' if QUICKACK else 'off, as browsers'}")
     print("  per round, median job / direct: "
           + "  ".join(f"{a:.2f}/{b:.2f}" for a, b in per_round))
@@ -435,6 +439,8 @@ async def fan_out_async(api, pub, host, port, dev_dir):
           f"(largest process {mib(rss_after[1])})")
     per_sub = (rss_subscribed[0] - rss_before[0]) / n
     print(f"  RSS per subscriber: {per_sub:.1f} KiB")
+    record(f"SSE fan-out deliveries/s, {n} subscribers", len(done_times) * m / total_s, "msg/s")
+    record("nginx RSS per SSE subscriber", per_sub, "KiB")
 
 
 def raise_nofile(n):

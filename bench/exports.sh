@@ -152,6 +152,8 @@ printf '%-52s %12s %12s %8s\n' "  job start -> export finished (db clock)" "$JOB
 printf '%-52s %12s %12s %8s\n' "worker process RSS before the export" "$(fmt_mib "$RSS_BEFORE")" "-" "-"
 printf '%-52s %12s %12s %8s\n' "worker process peak RSS (VmHWM)" "$(fmt_mib "$PEAK_KIB")" "<= $TARGET_RSS_MIB MiB" "-"
 echo "the worker's file is byte for byte psql's ($BYTES bytes)"
+bench_result "CSV export, POST to ready, vs psql \\copy" "$WORKER_MS" ms "psql ms" "$BASE_MS" "ratio <= $TARGET_RATIO"
+bench_result "export worker peak RSS" "$(awk -v k="$PEAK_KIB" 'BEGIN { printf "%.1f", k / 1024 }')" MiB - - "value <= $TARGET_RSS_MIB"
 echo
 echo "took $(($(date +%s) - START)) s"
 FAILED=false

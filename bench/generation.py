@@ -30,6 +30,7 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from helpers import RELAXED_LIMITS, Stack  # noqa: E402
+from results import record  # noqa: E402
 
 LATENCY_MS = int(os.environ.get("GEN_LATENCY_MS", "500"))
 ROUNDS = int(os.environ.get("GEN_ROUNDS", "5"))
@@ -136,6 +137,8 @@ def main():
                      f"min {min(walls):.3f} / max {max(walls):.3f}", f"<= 1.5 s: {'met' if med <= 1.5 else 'MISSED'}",
                      f"{med / ideal:.2f}x ideal ({ideal:.1f} s), {sequential / med:.1f}x faster than sequential"))
         rows.append(("worker peak RSS (VmHWM)", f"{peak / 1024:.1f} MiB largest", f"{total / 1024:.1f} MiB over {n}", "", ""))
+        record("12-item generation job vs ideal", med, "s", "ideal s", ideal, "value <= 1.5")
+        record("worker peak RSS during generation", peak / 1024, "MiB", "-", "-", "value <= 16")
 
         with Stack.start(dict(RELAXED_LIMITS)) as s:
             _, token, _ = s.register_user()
@@ -185,6 +188,7 @@ def main():
                      f"min {min(scores)} / median {statistics.median(scores):.0f} / max {max(scores)}"))
     finally:
         fake.terminate()
+    record("builtin copy passing every check", 100 * every / len(quality), "%")
     print("\nadcraft bench/generation.sh  %s  %d CPUs" % (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), os.cpu_count()))
     width = max(len(r[0]) for r in rows)
     for r in rows:

@@ -27,6 +27,7 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from helpers import RELAXED_LIMITS, Stack, free_ports  # noqa: E402
+from results import record  # noqa: E402
 
 N = int(os.environ.get("SEND_MESSAGES", "10000"))
 BASELINE = int(os.environ.get("SEND_BASELINE", "3000"))
@@ -123,6 +124,9 @@ def main():
         print(f"  ratio: {rate / sink_rate:.2f}x the sink's own rate (target >= 0.5: "
               f"{'met' if rate / sink_rate >= 0.5 else 'MISSED'})")
         print(f"  worker peak RSS (VmHWM, largest process): {rss / 1024:.1f} MiB")
+        record("email delivery vs the sink's own rate", rate, "msg/s", "sink msg/s", sink_rate,
+               "value >= 1000 && ratio >= 0.5")
+        record("worker peak RSS during sending", rss / 1024, "MiB", "-", "-", "value <= 16")
     finally:
         sink.terminate()
         sink.wait(10)
