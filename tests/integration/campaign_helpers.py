@@ -3,7 +3,10 @@
 refused request wrote or changed nothing."""
 
 import json as jsonlib
+import struct
+import time
 import uuid
+import zlib
 from decimal import Decimal
 
 from helpers import assert_json, assert_problem
@@ -42,12 +45,32 @@ class User:
         body.update(fields)
         return assert_json(self.req("POST", f"/api/campaigns/{campaign_id}/content", json=body), 201)
 
+    def asset(self, rgb=(200, 30, 60)):
+        """Uploads tiny_png(rgb) and waits until its renditions job is done, so
+        this user's jobs no longer change."""
+        asset = assert_json(self.req("POST", "/api/assets", data=tiny_png(rgb),
+                                     headers={"Content-Type": "image/png"}), 201)
+        for _ in range(300):
+            if assert_json(self.req("GET", f"/api/assets/{asset['id']}"), 200)["renditions"] is not None:
+                break
+            time.sleep(0.05)
+        return asset
+
     def move(self, campaign_id, *statuses):
         """Moves a campaign through allowed statuses with PATCH."""
         for s in statuses:
             r = self.req("PATCH", f"/api/campaigns/{campaign_id}", json={"status": s})
             assert r.status_code == 200, (s, r.status_code, r.text)
             assert r.json()["status"] == s
+
+
+def tiny_png(rgb=(200, 30, 60)):
+    """A 2x2 PNG of one colour, written by hand (a different colour is a different file)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\0" + bytes(rgb) * 2 for _ in range(2))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def dec(obj_or_response):

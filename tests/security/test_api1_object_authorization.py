@@ -13,14 +13,12 @@ nothing may change in the database.
 import datetime
 import json
 import re
-import struct
 import time
-import zlib
 
 import pytest
 
 from api_inventory import routes_c
-from campaign_helpers import User, Unchanged, q, q1
+from campaign_helpers import User, Unchanged, q, q1, tiny_png
 from helpers import assert_json, assert_problem
 
 GHOST = "00000000-0000-4000-8000-00000000dead"
@@ -229,11 +227,7 @@ def world(stack):
     abtest = assert_json(a.req("POST", f"/api/campaigns/{campaign['id']}/ab-tests",
                                json={"name": "A's test", "metric": "open_rate",
                                      "variants": [{"contentId": item["id"]}, {"contentId": mail["id"]}]}), 201)
-    asset = assert_json(a.req("POST", "/api/assets", data=tiny_png(), headers={"Content-Type": "image/png"}), 201)
-    for _ in range(300):  # its renditions job done, so A's jobs no longer change
-        if assert_json(a.req("GET", f"/api/assets/{asset['id']}"), 200)["renditions"] is not None:
-            break
-        time.sleep(0.05)
+    asset = a.asset()
     export = assert_json(a.req("POST", "/api/exports", json={"kind": "campaigns", "format": "csv"}), 202)
     for _ in range(300):
         export = assert_json(a.req("GET", f"/api/exports/{export['id']}"), 200)
@@ -248,15 +242,6 @@ def world(stack):
     ghost = dict(ids, persona=GHOST, campaign=GHOST, content=GHOST, job=GHOST, brand=GHOST,
                  contact=GHOST, list=GHOST, send=GHOST, asset=GHOST, export=GHOST, abtest=GHOST, refresh="r" * 43)
     return a, b, ids, ghost
-
-
-def tiny_png():
-    """A 2x2 PNG, written by hand."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = b"".join(b"\0" + bytes([200, 30, 60] * 2) for _ in range(2))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def a_state(stack, a_id):
