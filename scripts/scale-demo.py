@@ -315,7 +315,7 @@ def spread_work(r, sub, campaign, gen_job):
     with r.db() as c:
         for host, done in c.execute("SELECT hostname, sum(jobs_done) FROM workers GROUP BY hostname"):
             split[host]["jobs_done"] = int(done)
-    print(f"\n  {'':8} {'sends':>6} {'recipients':>11} {'exports':>8}   workers.jobs_done (all jobs, incl. generation)")
+    print(f"\n  {'':8} {'sends':>6} {'recipients':>11} {'exports':>8}   workers.jobs_done (every kind, maintenance too)")
     for host in sorted(split):
         s = split[host]
         print(f"  {host:8} {s['sends']:>6} {s['recipients']:>11} {s['exports']:>8}   {s['jobs_done']}")

@@ -42,6 +42,7 @@ PGBIN=/usr/lib/postgresql/15/bin
 NGINX_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
 MAILDEV=$REPO/tests/smtp/node_modules/maildev/bin/maildev
 HOSTS=(a b)
+declare -A ADDR=() # host -> its address on the bridge
 WORKER_PROCESSES=2
 API_PROCESSES=2
 
@@ -92,6 +93,7 @@ stop_pid() {
 in_host() {
 	local h=$1
 	shift
+	# shellcheck disable=SC2016 # the inner sh expands them
 	ip netns exec "$NS_PREFIX-$h" unshare --uts sh -c 'hostname "$0" && exec "$@"' "host-$h" "$@"
 }
 
@@ -100,6 +102,7 @@ daemon() {
 	local name=$1 h=$2 pidfile=$3 pid i
 	shift 3
 	rm -f "$pidfile"
+	# shellcheck disable=SC2016 # as in in_host
 	setsid nohup ip netns exec "$NS_PREFIX-$h" unshare --uts sh -c 'hostname "$0" && exec "$@"' "host-$h" "$@" \
 		</dev/null >>"$RUN/host-$h/log/$name.log" 2>&1 &
 	pid=$!
@@ -160,10 +163,10 @@ net_up() {
 		ip -n "$NS_PREFIX-$h" addr add "$NET.$i/24" dev eth0
 		ip -n "$NS_PREFIX-$h" link set eth0 up
 		ip -n "$NS_PREFIX-$h" link set lo up
-		eval "ADDR_$h=$NET.$i"
+		ADDR[$h]=$NET.$i
 		i=$((i + 1))
 	done
-	say "network: bridge $BR $NET.1/24; host-a $ADDR_a (netns $NS_PREFIX-a), host-b $ADDR_b (netns $NS_PREFIX-b)"
+	say "network: bridge $BR $NET.1/24; host-a ${ADDR[a]} (netns $NS_PREFIX-a), host-b ${ADDR[b]} (netns $NS_PREFIX-b)"
 }
 
 net_down() {
@@ -328,9 +331,7 @@ s.quit()' "$NET.1" "$SMTP_PORT" "$RUN/relay.crt" 2>>"$RUN/log/maildev.log" &&
 # both hosts (a token issued by one is valid on the other; an export link
 # signed by one is honoured by the other's nginx); everything else is local.
 host_config() {
-	local h=$1 d=$RUN/host-$1 addr role
-	addr=ADDR_$h
-	addr=${!addr}
+	local h=$1 d=$RUN/host-$1 role
 	mkdir -p "$d/run" "$d/log" "$d/nginx-temp" "$d/adcraft"
 	for role in api worker; do
 		cat >"$d/$role.conf" <<-EOF
@@ -352,7 +353,7 @@ host_config() {
 		mail_from_name = adcraft scale demo
 		mail_reply_to = reply@adcraft.local
 		mail_unsubscribe_mailto = unsubscribe@adcraft.local
-		mail_public_base_url = http://$ADDR_a:8080
+		mail_public_base_url = http://${ADDR[a]}:8080
 		mail_token_key_file = $RUN/secrets/mail-token.key
 		mail_webhook_secret_file = $RUN/secrets/mail-webhook.key
 		media_dir = $RUN/shared/media
@@ -360,7 +361,7 @@ host_config() {
 		export_link_key_file = $RUN/secrets/export-link.key
 		EOF
 	done
-	host_nginx "$h" "$addr"
+	host_nginx "$h" "${ADDR[$h]}"
 }
 
 # host_nginx H ADDR: host H's nginx.conf: the repo's locations and publisher,
@@ -438,8 +439,7 @@ host_nginx() {
 }
 
 host_up() {
-	local h=$1 d=$RUN/host-$1 i addr=ADDR_$1
-	addr=${!addr}
+	local h=$1 d=$RUN/host-$1 i addr=${ADDR[$1]}
 	in_host "$h" nginx -p "$d" -c "$d/nginx.conf" -e "$d/log/nginx-error.log" -t -q \
 		>"$d/log/nginx-start.log" 2>&1 || { cat "$d/log/nginx-start.log" >&2; die "host-$h: nginx rejects $d/nginx.conf"; }
 	in_host "$h" nginx -p "$d" -c "$d/nginx.conf" -e "$d/log/nginx-error.log" </dev/null \
@@ -518,8 +518,8 @@ main() {
 	cat >"$RUN/scale.env" <<-EOF
 	N=$N
 	NET=$NET
-	ADDR_a=$ADDR_a
-	ADDR_b=$ADDR_b
+	ADDR_a=${ADDR[a]}
+	ADDR_b=${ADDR[b]}
 	PG_PORT=$PG_PORT
 	REDIS_PORT=$REDIS_PORT
 	SMTP_PORT=$SMTP_PORT
@@ -528,7 +528,7 @@ main() {
 	for h in "${HOSTS[@]}"; do host_up "$h"; done
 	# host-b's worker only: the first job has nowhere else to run
 	worker_start b
-	say "up in $((SECONDS - t0)) s: host-a http://$ADDR_a:8080 (nginx, api), host-b http://$ADDR_b:8080 (nginx, api, worker)"
+	say "up in $((SECONDS - t0)) s: host-a http://${ADDR[a]}:8080 (nginx, api), host-b http://${ADDR[b]}:8080 (nginx, api, worker)"
 
 	local args=(--run "$RUN" --ctl "$REPO/scripts/scale-demo.sh")
 	$check && args+=(--check)
