@@ -24,11 +24,17 @@ static bool digits(const char **p, const char *end, int maxdigits, int64_t *v)
 	return n > 0;
 }
 
+/* One tag: 0..32767, or -1, which nchan writes as a bare "-" in the ids of
+ * several channels (a channel with no message at that time: Redis mode). */
 static bool tag(const char **p, const char *end, int *ret)
 {
 	bool negative = *p < end && **p == '-';
 	if (negative)
 		(*p)++;
+	if (negative && (*p == end || **p < '0' || **p > '9')) {
+		*ret = -1;
+		return true;
+	}
 	int64_t v;
 	if (!digits(p, end, 5, &v))
 		return false;

@@ -6,8 +6,9 @@
  * (events.md, "Resume"). The accepted form is what nchan emits:
  *   TIME:TAG                   one channel
  *   TIME:TAG,[TAG],...         several channels, the active tag in brackets
- * TIME is seconds since the epoch (1..2^40), each TAG an integer -1..32767,
- * and there is exactly one TAG per channel of the subscription.
+ * TIME is seconds since the epoch (1..2^40), each TAG an integer -1..32767
+ * ("-" alone is nchan's shorthand for -1), and there is exactly one TAG per
+ * channel of the subscription. msgid_format writes -1 out in full.
  */
 #pragma once
 

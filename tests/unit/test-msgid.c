@@ -29,6 +29,10 @@ int main(void)
 	ok(id.ntags == 2 && id.active == 0 && id.tags[0] == 0 && id.tags[1] == -1, "its parts");
 	is_int(parse("1796298815:1,[0]", 2, &id), 0, "two channels, the second active");
 	ok(id.active == 1 && id.tags[0] == 1 && id.tags[1] == 0, "its parts");
+	/* nchan's shorthand for -1, in ids it issues on Redis (a channel with no message then) */
+	is_int(parse("1796319207:[16],-", 2, &id), 0, "\"-\": nchan's shorthand for a -1 tag");
+	ok(id.active == 0 && id.tags[0] == 16 && id.tags[1] == -1, "its parts");
+	is_str(roundtrip("1796319207:-,[3]", 2, out, sizeof(out)), "1796319207:-1,[3]", "formats -1 in full");
 	is_int(parse("1:32767", 1, &id), 0, "the largest tag");
 	is_str(roundtrip("1796298815:[3],7", 2, out, sizeof(out)), "1796298815:[3],7", "formats back the same");
 	is_str(roundtrip("1796298815:12", 1, out, sizeof(out)), "1796298815:12", "single tag: no brackets");
@@ -55,6 +59,9 @@ int main(void)
 		{ "1796298815:32768", 1, "tag over int16" },
 		{ "1796298815:-2", 1, "tag below -1" },
 		{ "1796298815:--1", 1, "double minus" },
+		{ "1796298815:[0],--", 2, "double minus shorthand" },
+		{ "1796298815:[0],-2", 2, "tag below -1 after a comma" },
+		{ "1796298815:[0],-,", 2, "shorthand then a trailing comma" },
 		{ "1796298815:0 ", 1, "trailing space" },
 		{ " 1796298815:0", 1, "leading space" },
 		{ "1796298815:0,", 2, "trailing comma" },
