@@ -456,14 +456,58 @@ static int validate_exports(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int validate(struct config *c, char *err, size_t errlen)
+#define FOR(program) (1u << (program))
+
+/*
+ * The keys a program cannot run without (all others have usable defaults or
+ * switch a feature off when empty). Secrets a program does not use are not
+ * asked of it: adcraft-worker and `adcraft migrate` never sign or verify a
+ * token, so their units need not hold the JWT key.
+ */
+static const struct requirement {
+	const char *key;
+	size_t offset; /* a KEY_STR field: required means not empty */
+	unsigned programs;
+	const char *why;
+} requirements[] = {
+	{ "jwt_secret_file", offsetof(struct config, jwt_secret_file), FOR(CONFIG_API) | FOR(CONFIG_CLI_TOKENS),
+	  "access tokens are signed with it (generate one with: adcraft gen-secret)" },
+	{ "edge_secret_file", offsetof(struct config, edge_secret_file), FOR(CONFIG_API),
+	  "nginx's requests could not be told from any other local process's (generate one with: adcraft "
+	  "gen-secret; see docs/operations.md)" },
+};
+
+static const char *const program_names[] = {
+	[CONFIG_API] = "api", [CONFIG_WORKER] = "worker", [CONFIG_CLI] = "cli", [CONFIG_CLI_TOKENS] = "token",
+};
+
+int config_program_parse(const char *name, enum config_program *ret)
 {
-	if (!*c->database_url)
-		return fail(err, errlen, "database_url is empty");
-	if (!*c->migrate_database_url)
-		c->migrate_database_url = c->database_url;
+	for (size_t i = 0; i < sizeof(program_names) / sizeof(program_names[0]); i++)
+		if (strcmp(name, program_names[i]) == 0) {
+			*ret = (enum config_program)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int check_required(const struct config *c, enum config_program program, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(requirements) / sizeof(requirements[0]); i++) {
+		const struct requirement *q = &requirements[i];
+		const char *v = *(const char *const *)((const char *)c + q->offset);
+		if ((q->programs & FOR(program)) && !*v)
+			return fail(err, errlen, "%s is not set: %s", q->key, q->why);
+	}
+	return 0;
+}
+
+/* The JWT key, when set (whoever loads it): at least 32 bytes. */
+static int load_jwt_secret(struct config *c, char *err, size_t errlen)
+{
+	c->events_audience = arena_printf(c->arena, "%s-events", c->jwt_audience);
 	if (!*c->jwt_secret_file)
-		return fail(err, errlen, "jwt_secret_file is not set (generate one with: adcraft gen-secret)");
+		return 0;
 	const char *secret;
 	int r = config_read_secret(c->arena, c->jwt_secret_file, &secret, &c->jwt_secret_len);
 	if (r < 0)
@@ -472,7 +516,18 @@ static int validate(struct config *c, char *err, size_t errlen)
 		return fail(err, errlen, "jwt_secret_file %s: the key is %zu bytes, at least 32 are required",
 			    c->jwt_secret_file, c->jwt_secret_len);
 	c->jwt_secret = (const unsigned char *)secret;
-	c->events_audience = arena_printf(c->arena, "%s-events", c->jwt_audience);
+	return 0;
+}
+
+static int validate(struct config *c, enum config_program program, char *err, size_t errlen)
+{
+	if (!*c->database_url)
+		return fail(err, errlen, "database_url is empty");
+	if (!*c->migrate_database_url)
+		c->migrate_database_url = c->database_url;
+	int r;
+	if ((r = check_required(c, program, err, errlen)) < 0 || (r = load_jwt_secret(c, err, errlen)) < 0)
+		return r;
 	if (*c->database_password_file) {
 		size_t len;
 		r = config_read_secret(c->arena, c->database_password_file, &c->database_password, &len);
@@ -518,7 +573,7 @@ static int validate(struct config *c, char *err, size_t errlen)
 	return fail(err, errlen, "log_level must be debug, info, warn or error");
 }
 
-int config_load(const char *path, struct config **ret, char *err, size_t errlen)
+int config_load(const char *path, enum config_program program, struct config **ret, char *err, size_t errlen)
 {
 	arena *a = arena_new(8192);
 	struct config *c = arena_zalloc(a, sizeof(*c));
@@ -549,7 +604,7 @@ int config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	if (r == 0)
 		r = apply_env(c, err, errlen);
 	if (r == 0)
-		r = validate(c, err, errlen);
+		r = validate(c, program, err, errlen);
 	if (r < 0) {
 		arena_free(a);
 		return r;
