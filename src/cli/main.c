@@ -57,7 +57,7 @@ static int cmd_check_config(struct config *unused, int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--for") == 0 && config_program_parse(argv[2], &program) == 0) {
 		/* checked as that program */
 	} else if (argc != 1) {
-		fputs("usage: adcraft check-config [--for api|worker|cli|token]\n", stderr);
+		fputs("usage: adcraft check-config [--for api|worker|cli|token|mail]\n", stderr);
 		return 2;
 	}
 	struct config *cfg;
@@ -338,7 +338,7 @@ static int cmd_token(struct config *cfg, int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "migrate", "", "apply pending sql/ migrations (advisory-locked, checksummed)", true, CONFIG_CLI, cmd_migrate },
-	{ "check-config", "[--for api|worker|cli|token]",
+	{ "check-config", "[--for api|worker|cli|token|mail]",
 	  "print the effective configuration (secrets redacted); fail if it is invalid for that program (cli)", false,
 	  CONFIG_CLI, cmd_check_config },
 	{ "gen-secret", "", "print a new 256-bit secret (hex) for jwt_secret_file", false, CONFIG_CLI, cmd_gen_secret },
@@ -354,7 +354,7 @@ static const struct command commands[] = {
 	{ "token", "EMAIL", "print an access token for that user (for scripts)", true, CONFIG_CLI_TOKENS,
 	  cmd_token },
 	{ "mail-test", "--to ADDR [--subject S]", "render a sample email and deliver it through smtp_servers", true,
-	  CONFIG_CLI, cmd_mail_test },
+	  CONFIG_CLI_MAIL, cmd_mail_test },
 	{ "seed", "--users N --campaigns M [...]", "fill the database with realistic users, personas and campaigns",
 	  true, CONFIG_CLI, cmd_seed },
 	{ NULL, NULL, NULL, false, CONFIG_CLI, NULL },

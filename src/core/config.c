@@ -363,12 +363,18 @@ const char *config_warning(const struct config *c)
 	return text ? text : images;
 }
 
+#define FOR(program) (1u << (program))
+
+/* The programs that build or verify mail links: with smtp_servers set they need the mail keys. */
+static const unsigned mail_programs = FOR(CONFIG_API) | FOR(CONFIG_WORKER) | FOR(CONFIG_CLI_MAIL);
+
 /*
  * Email delivery (docs/sending.md): the SMTP servers, the sender identity and
  * the key of unsubscribe and tracking tokens. With smtp_servers set, mail_from,
- * mail_public_base_url and mail_token_key_file are required.
+ * mail_public_base_url and mail_token_key_file are required of the programs
+ * that deliver mail or answer its links (mail_programs), not of migrate.
  */
-static int validate_mail(struct config *c, char *err, size_t errlen)
+static int validate_mail(struct config *c, enum config_program program, char *err, size_t errlen)
 {
 	struct smtp_server *servers;
 	int r = smtp_servers_parse(c->arena, c->smtp_servers, &servers, &c->smtp_server_count, err, errlen);
@@ -422,7 +428,8 @@ static int validate_mail(struct config *c, char *err, size_t errlen)
 				    MAIL_WEBHOOK_MIN_SECRET);
 		c->mail_webhook_secret = (const unsigned char *)secret;
 	}
-	if (c->smtp_server_count && (!*c->mail_from || !*c->mail_public_base_url || !c->mail_token_key))
+	if ((mail_programs & FOR(program)) && c->smtp_server_count &&
+	    (!*c->mail_from || !*c->mail_public_base_url || !c->mail_token_key))
 		return fail(err, errlen, "smtp_servers is set: mail_from, mail_public_base_url and mail_token_key_file "
 			    "are required too");
 	return 0;
@@ -456,7 +463,6 @@ static int validate_exports(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-#define FOR(program) (1u << (program))
 
 /*
  * The keys a program cannot run without (all others have usable defaults or
@@ -479,7 +485,11 @@ static const struct requirement {
 
 static const char *const program_names[] = {
 	[CONFIG_API] = "api", [CONFIG_WORKER] = "worker", [CONFIG_CLI] = "cli", [CONFIG_CLI_TOKENS] = "token",
+	[CONFIG_CLI_MAIL] = "mail",
 };
+
+/* The programs that build or verify mail links: with smtp_servers set they need the mail keys. */
+
 
 int config_program_parse(const char *name, enum config_program *ret)
 {
@@ -545,7 +555,7 @@ static int validate(struct config *c, enum config_program program, char *err, si
 	}
 	if ((r = load_edge_secret(c, err, errlen)) < 0 || (r = parse_cors_origins(c, err, errlen)) < 0)
 		return r;
-	if ((r = parse_prices(c, err, errlen)) < 0 || (r = validate_mail(c, err, errlen)) < 0)
+	if ((r = parse_prices(c, err, errlen)) < 0 || (r = validate_mail(c, program, err, errlen)) < 0)
 		return r;
 	if ((r = validate_exports(c, err, errlen)) < 0)
 		return r;

@@ -120,6 +120,7 @@ enum config_program {
 	CONFIG_WORKER,	   /* adcraft-worker: nothing beyond the defaults */
 	CONFIG_CLI,	   /* adcraft migrate, check-config, user, seed, mail-test */
 	CONFIG_CLI_TOKENS, /* adcraft token, which signs access tokens: jwt_secret_file */
+	CONFIG_CLI_MAIL,   /* adcraft mail-test, which delivers like the worker */
 };
 
 /*
@@ -132,7 +133,7 @@ enum config_program {
  */
 int config_load(const char *path, enum config_program program, struct config **ret, char *err, size_t errlen);
 
-/* The program named "api", "worker", "cli" or "token" (check-config --for); 0 or -EINVAL. */
+/* The program named "api", "worker", "cli", "token" or "mail" (check-config --for); 0 or -EINVAL. */
 int config_program_parse(const char *name, enum config_program *ret);
 void config_free(struct config *c);
 

@@ -21,15 +21,19 @@ static const char *write_file(const char *name, const char *text)
 	return path;
 }
 
+/* The program load() loads as: adcraft token (the JWT key required) unless a test says otherwise. */
+static enum config_program load_as = CONFIG_CLI_TOKENS;
+
 static int load(const char *text, struct config **c, char *err)
 {
 	const char *p = write_file("adcraft.conf", text);
-	return config_load(p, CONFIG_CLI_TOKENS, c, err, 512);
+	return config_load(p, load_as, c, err, 512);
 }
 
 /* Email delivery keys (docs/sending.md): what is required together, what is refused. */
 static void test_mail(const char *keypath)
-{
+{	load_as = CONFIG_CLI_MAIL; /* mail keys are required of the programs that deliver */
+
 	char err[512] = "", conf[2048];
 	struct config *c = NULL;
 	char mailkey[256];
@@ -100,6 +104,7 @@ static void test_mail(const char *keypath)
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nmail_webhook_secret_file = /nonexistent/key\n", keypath);
 	ok(load(conf, &c, err) < 0 && strstr(err, "mail_webhook_secret_file"), "a missing webhook key file is refused: %s",
 	   err);
+	load_as = CONFIG_CLI_TOKENS;
 }
 
 /* Media asset keys (docs/media.md): defaults, and media_dir must be absolute. */
@@ -216,13 +221,23 @@ static void test_programs(const char *keypath)
 	unsetenv("ADCRAFT_JWT_SECRET_FILE");
 	unsetenv("ADCRAFT_EDGE_SECRET_FILE");
 
+	/* smtp_servers without the mail keys: only the programs that deliver or answer mail links care */
+	file = write_file("programs.conf", "smtp_servers = smtp://127.0.0.1:1025 starttls=off\n");
+	is_int(config_load(file, CONFIG_CLI, &c, err, sizeof(err)), 0, "adcraft migrate does not need the mail keys");
+	config_free(c);
+	ok(config_load(file, CONFIG_WORKER, &c, err, sizeof(err)) < 0 && strstr(err, "mail_token_key_file"),
+	   "the worker does: %s", err);
+	ok(config_load(file, CONFIG_CLI_MAIL, &c, err, sizeof(err)) < 0 && strstr(err, "mail_from"),
+	   "and adcraft mail-test: %s", err);
+
 	static const struct {
 		const char *name;
 		int r;
 		enum config_program program;
 	} names[] = {
 		{ "api", 0, CONFIG_API }, { "worker", 0, CONFIG_WORKER }, { "cli", 0, CONFIG_CLI },
-		{ "token", 0, CONFIG_CLI_TOKENS }, { "API", -EINVAL, CONFIG_CLI }, { "", -EINVAL, CONFIG_CLI },
+		{ "token", 0, CONFIG_CLI_TOKENS }, { "mail", 0, CONFIG_CLI_MAIL }, { "API", -EINVAL, CONFIG_CLI },
+		{ "", -EINVAL, CONFIG_CLI },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		enum config_program p = CONFIG_CLI;
