@@ -48,7 +48,7 @@ import pytest
 import requests
 
 from deploy_helpers import Unit, install, seconds
-from helpers import SOURCE_DIR, free_ports, sanitizer_reports
+from helpers import SOURCE_DIR, _alive, free_ports, sanitizer_reports
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: system users, setpriv, nginx user")
 
@@ -137,14 +137,24 @@ mail_public_base_url = http://127.0.0.1:{self.port}
         os.chmod(os.path.join(self.etc, "adcraft.conf"), 0o644)
 
     def postgres_and_smtp(self):
-        subprocess.run([os.path.join(SOURCE_DIR, "dev"), "pg", "start"], env=self.pg_env, check=True,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-        os.chmod(self.pg_sock, 0o2775)  # as Debian's /var/run/postgresql: every local user may connect
-        assert os.path.exists(MAILDEV), "tests/smtp: run ./dev build (npm ci) first"
+        assert os.path.exists(MAILDEV), "tests/smtp: run ./dev test or ./dev up once (npm ci) first"
         self.procs["maildev"] = subprocess.Popen(
             ["node", MAILDEV, "--smtp", str(self.smtp_port), "--web", str(self.ui_port), "--ip", "127.0.0.1",
              "--web-ip", "127.0.0.1", "--mail-directory", self.p("maildev")],
             stdout=open(self.log("maildev"), "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        subprocess.run([os.path.join(SOURCE_DIR, "dev"), "pg", "start"], env=self.pg_env, check=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        os.chmod(self.pg_sock, 0o2775)  # as Debian's /var/run/postgresql: every local user may connect
+        deadline = time.monotonic() + 20
+        while True:  # maildev listens on both ports once its web UI answers
+            assert self.procs["maildev"].poll() is None, self.tail("maildev")
+            try:
+                if requests.get(f"http://127.0.0.1:{self.ui_port}/email", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, f"maildev not up within 20 s:\n{self.tail('maildev')}"
+            time.sleep(0.1)
 
     # --- systemd's part ----------------------------------------------------------
     def unit(self, name):
@@ -317,7 +327,8 @@ http {{
             pid = int(open(self.p("run", "nginx.pid")).read())
             os.kill(pid, signal.SIGQUIT)
             for _ in range(100):
-                os.kill(pid, 0)
+                if not _alive(pid):  # a zombie counts as gone: init may reap it late
+                    break
                 time.sleep(0.05)
         except (OSError, ValueError):
             pass

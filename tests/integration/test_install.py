@@ -88,7 +88,7 @@ def test_example_config_web_assets_and_docs(tree):
     for f in web:
         rel = os.path.relpath(f, SOURCE_DIR)
         assert filecmp.cmp(f, tree.path(tree.datadir, "adcraft", rel), shallow=False), rel
-    for f in source_files("docs/*"):
+    for f in filter(os.path.isfile, source_files("docs/*")):
         assert os.path.isfile(tree.path(tree.datadir, "doc", "adcraft", os.path.basename(f))), f
 
 
