@@ -214,7 +214,7 @@ mail_public_base_url = http://127.0.0.1:{self.port}
         creds = self.credentials(u, user)
         env = {"PATH": SYSTEM_PATH, "LANG": "C.UTF-8", "USER": user.pw_name, "LOGNAME": user.pw_name,
                "HOME": user.pw_dir, "SHELL": user.pw_shell, "CREDENTIALS_DIRECTORY": creds}
-        env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
+        env.update(self.sanitizer_env())
         env.update(u.environment({"%d": creds}))
         env = {k: self.tree.remap(v) for k, v in env.items()}
         dirs = self.state_directories(u, user, group)
@@ -251,6 +251,21 @@ mail_public_base_url = http://127.0.0.1:{self.port}
             return proc
         self.procs[name] = proc
         return proc
+
+    def sanitizer_env(self):
+        """A sanitized build's settings, with LeakSanitizer's suppressions file copied where the
+        services' users can read it (the source tree may not be readable to them)."""
+        env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ}
+        opts = env.get("LSAN_OPTIONS", "").split(":")
+        for i, opt in enumerate(opts):
+            if opt.startswith("suppressions="):
+                copy = self.p("lsan.supp")
+                shutil.copyfile(opt[len("suppressions="):], copy)
+                os.chmod(copy, 0o644)
+                opts[i] = "suppressions=" + copy
+        if "LSAN_OPTIONS" in env:
+            env["LSAN_OPTIONS"] = ":".join(opts)
+        return env
 
     def wait_notify(self, name, want, timeout=30):
         deadline = time.monotonic() + timeout

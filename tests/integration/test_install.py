@@ -111,6 +111,25 @@ def test_units_need_what_each_program_needs(tree):
     assert set(api.get("ReadWritePaths").split()) == {"/var/lib/adcraft/media", "/var/lib/adcraft/exports"}
 
 
+def test_check_config_requires_per_program(tree):
+    """The installed example, as is, with only the API's secrets missing: the worker's and
+    migrate's checks pass, the API's names the missing key (no database is contacted)."""
+    conf = tree.path(tree.datadir, "adcraft", "adcraft.conf.example")
+    adcraft = tree.path(tree.bindir, "adcraft")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADCRAFT_")}
+
+    def check(program):
+        return subprocess.run([adcraft, "--config", conf, "check-config", "--for", program], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    for program in ("worker", "cli"):
+        p = check(program)
+        assert p.returncode == 0 and f"# configuration is valid for {program}" in p.stdout, p.stderr
+    p = check("api")
+    assert p.returncode == 1 and "jwt_secret_file is not set" in p.stderr, p
+    p = check("bogus")
+    assert p.returncode == 2 and "usage" in p.stderr, p
+
+
 EXPOSURE_RE = re.compile(r"Overall exposure level for (\S+): (\d+\.\d+)")
 
 
