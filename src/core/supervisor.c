@@ -150,7 +150,7 @@ static void drain(struct state *st)
 	}
 }
 
-/* Logs (once per kind of message) when the manager's socket refuses a message. */
+/* Sends one message to systemd; a refusal is logged and the service goes on. */
 static void notify(struct state *st, const char *message)
 {
 	int r = sdnotify_send(&st->notify, message);
