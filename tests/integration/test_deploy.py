@@ -393,8 +393,10 @@ def test_migrate_api_worker_start_from_the_tree_and_say_ready(deployment):
     assert "migrations:" in d.tail("adcraft-migrate"), d.tail("adcraft-migrate")
     d.start("adcraft-api", sockets=d.listen_sockets("adcraft-api.socket"))
     d.start("adcraft-worker")
-    d.wait_notify("adcraft-api", "READY=1")
-    d.wait_notify("adcraft-worker", "READY=1")
+    for name in ("adcraft-api", "adcraft-worker"):
+        d.wait_notify(name, "READY=1")
+        # WatchdogSec= asks for pings; the master's loop sends the first at once, then every 15 s
+        d.wait_notify(name, "WATCHDOG=1", timeout=5)
     # the processes run as the units' users; the worker got no JWT key
     for name, user in (("adcraft-api", "adcraft_api"), ("adcraft-worker", "adcraft_worker")):
         st = os.stat(f"/proc/{d.procs[name].pid}")
@@ -412,6 +414,15 @@ def test_health_through_nginx(deployment):
             break
         time.sleep(0.1)
     assert r.status_code == 200 and r.json()["database"] == "ok", r.text
+
+
+def test_reload_reads_the_credentials_again_and_says_ready(deployment):
+    d = deployment
+    d.procs["adcraft-api"].send_signal(signal.SIGHUP)  # ExecReload=/bin/kill -HUP $MAINPID
+    got = d.wait_notify("adcraft-api", "READY=1", timeout=15)
+    assert any("RELOADING=1" in m.split("\n") for m in got), got
+    assert "reloaded; generation 2" in d.tail("adcraft-api"), d.tail("adcraft-api")
+    assert requests.get(d.url("/api/health"), timeout=5).status_code == 200
 
 
 def register(d):
