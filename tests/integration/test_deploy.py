@@ -30,19 +30,19 @@ approved send reaches the SMTP server (maildev). On SIGTERM each master says
 STOPPING=1 and exits 0. Needs root (users, setpriv).
 """
 
+import grp
 import os
 import pwd
-import grp
+import re
 import shlex
 import shutil
 import signal
 import socket
-import stat
+import struct
 import subprocess
 import tempfile
 import time
 import zlib
-import struct
 
 import pytest
 import requests
@@ -283,7 +283,10 @@ mail_public_base_url = http://127.0.0.1:{self.port}
 
     def nginx(self):
         site = self.tree.remap(open(self.tree.remap("/etc/nginx/adcraft/adcraft.conf")).read())
-        site = site.replace("listen       80;", f"listen       127.0.0.1:{self.port};")
+        # the site's plain-HTTP listener on the test's port (IPv6 dropped: not every CI host has it)
+        site = re.sub(r"listen\s+\[::\]:80\b[^;]*;", "", site)
+        site, n = re.subn(r"listen\s+(0\.0\.0\.0:)?80\b[^;]*;", f"listen 127.0.0.1:{self.port};", site)
+        assert n >= 1, "the installed site has no `listen 80` server"
         os.makedirs(os.path.join(self.nginx_dir, "sites-enabled"))
         with open(os.path.join(self.nginx_dir, "sites-enabled", "adcraft.conf"), "w") as f:
             f.write(site)
