@@ -14,7 +14,9 @@ served under /media/ with the same bytes.
 
 import os
 import shutil
+import struct
 import subprocess
+import zlib
 
 import pytest
 import requests
@@ -31,9 +33,6 @@ def pg(stack, tool, *args, **kw):
 
 
 def png():
-    import struct
-    import zlib
-
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     rows = b"".join(b"\0" + bytes((x * 7 + y) % 256 for x in range(96)) for y in range(24))
@@ -107,7 +106,6 @@ def test_a_dump_restored_into_a_fresh_cluster_serves_the_same_data(backup):
         restore = pg(s, "pg_restore", "--exit-on-error", "-d", "adcraft", str(d / "adcraft.dump"))
         assert restore.returncode == 0, restore.stderr.decode()
         shutil.copytree(d / "media", os.path.join(s.dir, "media"))
-        os.makedirs(s.dir, exist_ok=True)
         shutil.copy(d / "jwt.key", os.path.join(s.dir, "jwt.key"))
         os.chmod(os.path.join(s.dir, "jwt.key"), 0o600)
         s.up()  # adcraft migrate (nothing to apply), then the API against the restored database
