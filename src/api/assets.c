@@ -1,10 +1,12 @@
 /*
  * assets.c - image assets (issue #13 section 2): upload, list, get, delete.
  *
- * An upload never streams through FastCGI: nginx's `location = /api/assets`
- * (nginx/media.conf) writes the whole body to a temporary file and passes
- * its path as the ADCRAFT_BODY_FILE parameter (a FastCGI parameter, which a
- * client cannot set; the edge secret proves nginx sent it). The body is a
+ * An upload streams through FastCGI like any body (ROUTE_BODY_UPLOAD: at
+ * most asset_max_bytes plus a form's overhead), after nginx has buffered all
+ * of it (nginx/media.conf), so a slow client never holds a process. (It used
+ * to come as the path of nginx's temporary file, which nginx creates 0600 as
+ * its own user: a service under another user, as the systemd unit's dynamic
+ * one, could not read it.) The body is a
  * multipart/form-data form with one `file` part, or the image itself with an
  * image/png, image/jpeg, image/webp or image/gif Content-Type (?filename=
  * names it then). Whatever the declared type, the bytes decide
@@ -26,9 +28,6 @@
 #include "multipart.h"
 #include "query.h"
 
-/* Room for a form's boundaries and part headers around an image of asset_max_bytes. */
-#define FORM_OVERHEAD (64 * 1024)
-
 static const char *const raw_types[] = { "image/png", "image/jpeg", "image/webp", "image/gif", NULL };
 
 /* Whether ct (parameters allowed) is one of raw_types. */
@@ -40,54 +39,6 @@ static bool raw_image_type(const char *ct)
 			return true;
 	}
 	return false;
-}
-
-/* Reads the body nginx wrote (at most limit bytes, else 413) onto the request's arena. */
-static int body_file_or_fail(request *r, long limit, const char **ret, size_t *ret_len)
-{
-	const char *path = req_param(r, "ADCRAFT_BODY_FILE");
-	if (!path || !*path) {
-		req_problem(r, 400, "an image is required: a multipart/form-data body with a file part, or the "
-				    "image itself");
-		return -EINVAL;
-	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		log_msg(LOG_ERROR, "rid=%s upload body file %s: %s", r->request_id, path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		req_problem(r, 500, "the upload could not be read");
-		return -EIO;
-	}
-	if (st.st_size > limit) {
-		close(fd);
-		req_problem(r, 413, "the image is larger than %ld bytes", r->app->cfg->asset_max_bytes);
-		return -EFBIG;
-	}
-	char *data = arena_alloc(r->arena, (size_t)st.st_size + 1);
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (got != (size_t)st.st_size) {
-		req_problem(r, 500, "the upload could not be read");
-		return -EIO;
-	}
-	data[got] = '\0';
-	if (got == 0) {
-		req_problem(r, 400, "the request body is empty: an image is required");
-		return -EINVAL;
-	}
-	*ret = data;
-	*ret_len = got;
-	return 0;
 }
 
 /* The one `file` part of a form; answers 400 when the form is malformed or has none. */
@@ -121,11 +72,14 @@ void asset_create(request *r)
 	if (query_parse_or_fail(r, params, &lp) < 0)
 		return;
 	const struct config *cfg = r->app->cfg;
-	const char *ct = req_param(r, "CONTENT_TYPE"), *boundary = NULL, *body;
-	size_t len;
+	const char *ct = req_param(r, "CONTENT_TYPE"), *boundary = NULL, *body = r->body_text;
+	size_t len = r->body_len;
 	/* An empty or absent body is 400 whatever its type; asset_store_bytes applies the exact limit. */
-	if (body_file_or_fail(r, cfg->asset_max_bytes + FORM_OVERHEAD, &body, &len) < 0)
+	if (len == 0) {
+		req_problem(r, 400, "an image is required: a multipart/form-data body with a file part, or the "
+				    "image itself");
 		return;
+	}
 	bool form = multipart_boundary(r->arena, ct, &boundary) == 0;
 	if (!form && !raw_image_type(ct)) {
 		req_problem(r, 415, "the body must be multipart/form-data with a file part, or an image sent as "

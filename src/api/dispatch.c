@@ -70,17 +70,18 @@ static const struct body_kind form_body = { NULL, false }; /* any media type: th
 
 static int read_body_or_fail(request *r, unsigned flags)
 {
-	const struct body_kind *kind = (flags & ROUTE_BODY_CSV)	 ? &csv_body
-				       : (flags & ROUTE_BODY_FORM) ? &form_body
-								   : &json_body;
-	long limit = (flags & ROUTE_BODY_CSV)	 ? ROUTE_CSV_LIMIT
-		     : (flags & ROUTE_BODY_FORM) ? ROUTE_FORM_LIMIT
-						 : r->app->cfg->body_limit;
+	const struct body_kind *kind = (flags & ROUTE_BODY_CSV)			   ? &csv_body
+				       : (flags & (ROUTE_BODY_FORM | ROUTE_BODY_UPLOAD)) ? &form_body
+											 : &json_body;
+	long limit = (flags & ROUTE_BODY_CSV)	   ? ROUTE_CSV_LIMIT
+		     : (flags & ROUTE_BODY_FORM)   ? ROUTE_FORM_LIMIT
+		     : (flags & ROUTE_BODY_UPLOAD) ? r->app->cfg->asset_max_bytes + ROUTE_UPLOAD_OVERHEAD
+						   : r->app->cfg->body_limit;
 	long len;
 	if (req_content_length_or_fail(r, &len) < 0)
 		return -EINVAL;
 	if (len <= 0) {
-		if (flags & (ROUTE_BODY_OPTIONAL | ROUTE_BODY_FORM))
+		if (flags & (ROUTE_BODY_OPTIONAL | ROUTE_BODY_FORM | ROUTE_BODY_UPLOAD))
 			return 0;
 		req_problem(r, 400, "a %s request body is required", kind->json ? "JSON" : kind->media_type);
 		return -EINVAL;
@@ -169,7 +170,7 @@ static void route_and_run(request *r)
 	cors_route_matched(r, route);
 	if (!(route->flags & ROUTE_PUBLIC) && authenticate_or_fail(r) < 0)
 		return;
-	unsigned takes_body = ROUTE_BODY | ROUTE_BODY_OPTIONAL | ROUTE_BODY_CSV | ROUTE_BODY_FORM;
+	unsigned takes_body = ROUTE_BODY | ROUTE_BODY_OPTIONAL | ROUTE_BODY_CSV | ROUTE_BODY_FORM | ROUTE_BODY_UPLOAD;
 	if ((route->flags & takes_body) && read_body_or_fail(r, route->flags) < 0)
 		return;
 	route->handler(r);

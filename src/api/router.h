@@ -25,12 +25,18 @@ enum {
 					(r->body_text, r->body_len); never parsed as JSON */
 	ROUTE_BODY_FORM = 1 << 7,    /* an optional body of any media type (an RFC 8058 one-click
 					POST's form) of at most ROUTE_FORM_LIMIT bytes, kept raw */
+	ROUTE_BODY_UPLOAD = 1 << 8,  /* an image upload: a body of any media type of at most
+					asset_max_bytes + ROUTE_UPLOAD_OVERHEAD, kept raw; an empty
+					one is the handler's to refuse */
 };
 
 /* The largest text/csv body a ROUTE_BODY_CSV route takes (nginx/locations.conf agrees). */
 #define ROUTE_CSV_LIMIT (20L * 1024 * 1024)
 /* The largest ROUTE_BODY_FORM body (nginx/locations.conf's /u/ agrees). */
 #define ROUTE_FORM_LIMIT 4096L
+/* Room for a form's boundaries and part headers around an image of asset_max_bytes
+ * (nginx/media.conf's client_max_body_size agrees). */
+#define ROUTE_UPLOAD_OVERHEAD (64L * 1024)
 
 struct route {
 	const char *method;

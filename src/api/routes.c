@@ -94,7 +94,7 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/sends/:id/resume",         send_resume,     UUIDS },
 	{ "POST",   "/api/sends/:id/cancel",         send_cancel,     UUIDS },
 
-	{ "POST",   "/api/assets",     asset_create, 0 }, /* the body comes as a file (nginx/media.conf) */
+	{ "POST",   "/api/assets",     asset_create, ROUTE_BODY_UPLOAD },
 	{ "GET",    "/api/assets",     asset_list,   0 },
 	{ "GET",    "/api/assets/:id", asset_get,    UUIDS },
 	{ "DELETE", "/api/assets/:id", asset_delete, UUIDS },

@@ -30,8 +30,11 @@ struct command {
 	const char *args;
 	const char *help;
 	bool needs_config;
+	enum config_program program; /* whose requirements the configuration must meet */
 	int (*run)(struct config *cfg, int argc, char **argv);
 };
+
+static const char *config_path; /* --config FILE; NULL: config_load's default lookup */
 
 static int cmd_migrate(struct config *cfg, int argc, char **argv)
 {
@@ -47,13 +50,28 @@ static int cmd_migrate(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_check_config(struct config *cfg, int argc, char **argv)
+/* Loads the configuration itself: --for names the program whose requirements apply. */
+static int cmd_check_config(struct config *unused, int argc, char **argv)
 {
+	enum config_program program = CONFIG_CLI;
+	if (argc == 3 && strcmp(argv[1], "--for") == 0 && config_program_parse(argv[2], &program) == 0) {
+		/* checked as that program */
+	} else if (argc != 1) {
+		fputs("usage: adcraft check-config [--for api|worker|cli|token|mail]\n", stderr);
+		return 2;
+	}
+	struct config *cfg;
+	char err[512];
+	if (config_load(config_path, program, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "adcraft check-config: configuration: %s\n", err);
+		return 1;
+	}
 	const char *warning = config_warning(cfg);
 	if (warning)
 		fprintf(stderr, "adcraft check-config: warning: %s\n", warning);
 	config_print(cfg, stdout);
-	puts("# configuration is valid");
+	printf("# configuration is valid for %s\n", argc == 3 ? argv[2] : "cli");
+	config_free(cfg);
 	return 0;
 }
 
@@ -319,23 +337,27 @@ static int cmd_token(struct config *cfg, int argc, char **argv)
 }
 
 static const struct command commands[] = {
-	{ "migrate", "", "apply pending sql/ migrations (advisory-locked, checksummed)", true, cmd_migrate },
-	{ "check-config", "", "print the effective configuration (secrets redacted); fail if invalid", true,
-	  cmd_check_config },
-	{ "gen-secret", "", "print a new 256-bit secret (hex) for jwt_secret_file", false, cmd_gen_secret },
+	{ "migrate", "", "apply pending sql/ migrations (advisory-locked, checksummed)", true, CONFIG_CLI, cmd_migrate },
+	{ "check-config", "[--for api|worker|cli|token|mail]",
+	  "print the effective configuration (secrets redacted); fail if it is invalid for that program (cli)", false,
+	  CONFIG_CLI, cmd_check_config },
+	{ "gen-secret", "", "print a new 256-bit secret (hex) for jwt_secret_file", false, CONFIG_CLI, cmd_gen_secret },
 	{ "platforms", "", "print the table of content types, platforms, objectives and limits (JSON)", false,
-	  cmd_platforms },
-	{ "user", "add [--operator] EMAIL NAME", "create an account; the password is read from stdin", true, cmd_user },
-	{ "user", "set-operator EMAIL on|off", "let an account see whole-system job figures, or stop it", true, cmd_user },
+	  CONFIG_CLI, cmd_platforms },
+	{ "user", "add [--operator] EMAIL NAME", "create an account; the password is read from stdin", true, CONFIG_CLI,
+	  cmd_user },
+	{ "user", "set-operator EMAIL on|off", "let an account see whole-system job figures, or stop it", true,
+	  CONFIG_CLI, cmd_user },
 	{ "user", "limits EMAIL [--daily-tokens N] [--monthly-tokens N] [--daily-cost X] [--monthly-cost X] [--clear]",
 	  "override an account's generation limits (0: none; --clear: back to the configured defaults) "
-	  "and print its effective limits", true, cmd_user },
-	{ "token", "EMAIL", "print an access token for that user (for scripts)", true, cmd_token },
+	  "and print its effective limits", true, CONFIG_CLI, cmd_user },
+	{ "token", "EMAIL", "print an access token for that user (for scripts)", true, CONFIG_CLI_TOKENS,
+	  cmd_token },
 	{ "mail-test", "--to ADDR [--subject S]", "render a sample email and deliver it through smtp_servers", true,
-	  cmd_mail_test },
+	  CONFIG_CLI_MAIL, cmd_mail_test },
 	{ "seed", "--users N --campaigns M [...]", "fill the database with realistic users, personas and campaigns",
-	  true, cmd_seed },
-	{ NULL, NULL, NULL, false, NULL },
+	  true, CONFIG_CLI, cmd_seed },
+	{ NULL, NULL, NULL, false, CONFIG_CLI, NULL },
 };
 
 static void usage(FILE *out)
@@ -356,7 +378,6 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -376,7 +397,7 @@ int main(int argc, char **argv)
 		struct config *cfg = NULL;
 		if (cmd->needs_config) {
 			char err[512];
-			if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+			if (config_load(config_path, cmd->program, &cfg, err, sizeof(err)) < 0) {
 				fprintf(stderr, "adcraft %s: configuration: %s\n", cmd->name, err);
 				return 1;
 			}

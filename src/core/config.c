@@ -363,12 +363,18 @@ const char *config_warning(const struct config *c)
 	return text ? text : images;
 }
 
+#define FOR(program) (1u << (program))
+
+/* The programs that build or verify mail links: with smtp_servers set they need the mail keys. */
+static const unsigned mail_programs = FOR(CONFIG_API) | FOR(CONFIG_WORKER) | FOR(CONFIG_CLI_MAIL);
+
 /*
  * Email delivery (docs/sending.md): the SMTP servers, the sender identity and
  * the key of unsubscribe and tracking tokens. With smtp_servers set, mail_from,
- * mail_public_base_url and mail_token_key_file are required.
+ * mail_public_base_url and mail_token_key_file are required of the programs
+ * that deliver mail or answer its links (mail_programs), not of migrate.
  */
-static int validate_mail(struct config *c, char *err, size_t errlen)
+static int validate_mail(struct config *c, enum config_program program, char *err, size_t errlen)
 {
 	struct smtp_server *servers;
 	int r = smtp_servers_parse(c->arena, c->smtp_servers, &servers, &c->smtp_server_count, err, errlen);
@@ -422,7 +428,8 @@ static int validate_mail(struct config *c, char *err, size_t errlen)
 				    MAIL_WEBHOOK_MIN_SECRET);
 		c->mail_webhook_secret = (const unsigned char *)secret;
 	}
-	if (c->smtp_server_count && (!*c->mail_from || !*c->mail_public_base_url || !c->mail_token_key))
+	if ((mail_programs & FOR(program)) && c->smtp_server_count &&
+	    (!*c->mail_from || !*c->mail_public_base_url || !c->mail_token_key))
 		return fail(err, errlen, "smtp_servers is set: mail_from, mail_public_base_url and mail_token_key_file "
 			    "are required too");
 	return 0;
@@ -456,14 +463,61 @@ static int validate_exports(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int validate(struct config *c, char *err, size_t errlen)
+
+/*
+ * The keys a program cannot run without (all others have usable defaults or
+ * switch a feature off when empty). Secrets a program does not use are not
+ * asked of it: adcraft-worker and `adcraft migrate` never sign or verify a
+ * token, so their units need not hold the JWT key.
+ */
+static const struct requirement {
+	const char *key;
+	size_t offset; /* a KEY_STR field: required means not empty */
+	unsigned programs;
+	const char *why;
+} requirements[] = {
+	{ "jwt_secret_file", offsetof(struct config, jwt_secret_file), FOR(CONFIG_API) | FOR(CONFIG_CLI_TOKENS),
+	  "access tokens are signed with it (generate one with: adcraft gen-secret)" },
+	{ "edge_secret_file", offsetof(struct config, edge_secret_file), FOR(CONFIG_API),
+	  "nginx's requests could not be told from any other local process's (generate one with: adcraft "
+	  "gen-secret; see docs/operations.md)" },
+};
+
+static const char *const program_names[] = {
+	[CONFIG_API] = "api", [CONFIG_WORKER] = "worker", [CONFIG_CLI] = "cli", [CONFIG_CLI_TOKENS] = "token",
+	[CONFIG_CLI_MAIL] = "mail",
+};
+
+/* The programs that build or verify mail links: with smtp_servers set they need the mail keys. */
+
+
+int config_program_parse(const char *name, enum config_program *ret)
 {
-	if (!*c->database_url)
-		return fail(err, errlen, "database_url is empty");
-	if (!*c->migrate_database_url)
-		c->migrate_database_url = c->database_url;
+	for (size_t i = 0; i < sizeof(program_names) / sizeof(program_names[0]); i++)
+		if (strcmp(name, program_names[i]) == 0) {
+			*ret = (enum config_program)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int check_required(const struct config *c, enum config_program program, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(requirements) / sizeof(requirements[0]); i++) {
+		const struct requirement *q = &requirements[i];
+		const char *v = *(const char *const *)((const char *)c + q->offset);
+		if ((q->programs & FOR(program)) && !*v)
+			return fail(err, errlen, "%s is not set: %s", q->key, q->why);
+	}
+	return 0;
+}
+
+/* The JWT key, when set (whoever loads it): at least 32 bytes. */
+static int load_jwt_secret(struct config *c, char *err, size_t errlen)
+{
+	c->events_audience = arena_printf(c->arena, "%s-events", c->jwt_audience);
 	if (!*c->jwt_secret_file)
-		return fail(err, errlen, "jwt_secret_file is not set (generate one with: adcraft gen-secret)");
+		return 0;
 	const char *secret;
 	int r = config_read_secret(c->arena, c->jwt_secret_file, &secret, &c->jwt_secret_len);
 	if (r < 0)
@@ -472,7 +526,18 @@ static int validate(struct config *c, char *err, size_t errlen)
 		return fail(err, errlen, "jwt_secret_file %s: the key is %zu bytes, at least 32 are required",
 			    c->jwt_secret_file, c->jwt_secret_len);
 	c->jwt_secret = (const unsigned char *)secret;
-	c->events_audience = arena_printf(c->arena, "%s-events", c->jwt_audience);
+	return 0;
+}
+
+static int validate(struct config *c, enum config_program program, char *err, size_t errlen)
+{
+	if (!*c->database_url)
+		return fail(err, errlen, "database_url is empty");
+	if (!*c->migrate_database_url)
+		c->migrate_database_url = c->database_url;
+	int r;
+	if ((r = check_required(c, program, err, errlen)) < 0 || (r = load_jwt_secret(c, err, errlen)) < 0)
+		return r;
 	if (*c->database_password_file) {
 		size_t len;
 		r = config_read_secret(c->arena, c->database_password_file, &c->database_password, &len);
@@ -490,7 +555,7 @@ static int validate(struct config *c, char *err, size_t errlen)
 	}
 	if ((r = load_edge_secret(c, err, errlen)) < 0 || (r = parse_cors_origins(c, err, errlen)) < 0)
 		return r;
-	if ((r = parse_prices(c, err, errlen)) < 0 || (r = validate_mail(c, err, errlen)) < 0)
+	if ((r = parse_prices(c, err, errlen)) < 0 || (r = validate_mail(c, program, err, errlen)) < 0)
 		return r;
 	if ((r = validate_exports(c, err, errlen)) < 0)
 		return r;
@@ -518,7 +583,7 @@ static int validate(struct config *c, char *err, size_t errlen)
 	return fail(err, errlen, "log_level must be debug, info, warn or error");
 }
 
-int config_load(const char *path, struct config **ret, char *err, size_t errlen)
+int config_load(const char *path, enum config_program program, struct config **ret, char *err, size_t errlen)
 {
 	arena *a = arena_new(8192);
 	struct config *c = arena_zalloc(a, sizeof(*c));
@@ -549,7 +614,7 @@ int config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	if (r == 0)
 		r = apply_env(c, err, errlen);
 	if (r == 0)
-		r = validate(c, err, errlen);
+		r = validate(c, program, err, errlen);
 	if (r < 0) {
 		arena_free(a);
 		return r;

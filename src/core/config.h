@@ -111,12 +111,30 @@ struct config {
 };
 
 /*
+ * The program that loads the configuration. Each requires only the keys it
+ * uses (the table `requirements` in config.c): a worker host needs neither
+ * the JWT signing key nor the edge secret.
+ */
+enum config_program {
+	CONFIG_API,	   /* adcraft-api: jwt_secret_file, edge_secret_file */
+	CONFIG_WORKER,	   /* adcraft-worker: nothing beyond the defaults */
+	CONFIG_CLI,	   /* adcraft migrate, check-config, user, seed, mail-test */
+	CONFIG_CLI_TOKENS, /* adcraft token, which signs access tokens: jwt_secret_file */
+	CONFIG_CLI_MAIL,   /* adcraft mail-test, which delivers like the worker */
+};
+
+/*
  * Loads path (NULL: $ADCRAFT_CONFIG, else CONFIG_DEFAULT_PATH, which may be
  * absent), applies ADCRAFT_<KEY> environment overrides, reads secret files and
- * validates. On success *ret owns a config to release with config_free(). On
- * failure returns -EINVAL (or -errno) and writes a one-line reason to err.
+ * validates, requiring the keys program needs. A secret file that is set is
+ * read and checked whatever the program. On success *ret owns a config to
+ * release with config_free(). On failure returns -EINVAL (or -errno) and
+ * writes a one-line reason to err.
  */
-int config_load(const char *path, struct config **ret, char *err, size_t errlen);
+int config_load(const char *path, enum config_program program, struct config **ret, char *err, size_t errlen);
+
+/* The program named "api", "worker", "cli", "token" or "mail" (check-config --for); 0 or -EINVAL. */
+int config_program_parse(const char *name, enum config_program *ret);
 void config_free(struct config *c);
 
 /*

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -47,8 +48,11 @@ int daemon_parse_args(int argc, char **argv, const char *usage, struct daemon_op
 
 int daemon_load_config(const char *path, const char *component, struct config **ret, char *err, size_t errlen)
 {
+	enum config_program program;
+	if (config_program_parse(component, &program) < 0)
+		abort(); /* a daemon's own name, not input */
 	struct config *cfg;
-	int r = config_load(path, &cfg, err, errlen);
+	int r = config_load(path, program, &cfg, err, errlen);
 	if (r < 0)
 		return r;
 	enum log_level level;

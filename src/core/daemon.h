@@ -20,8 +20,10 @@ struct daemon_options {
 int daemon_parse_args(int argc, char **argv, const char *usage, struct daemon_options *ret);
 
 /*
- * config_load() and, on success, log_setup() at the configured level for
- * component. On failure *ret is untouched and err holds the reason.
+ * config_load() for the program named component ("api" or "worker", which
+ * decides the keys required: config_program_parse) and, on success,
+ * log_setup() at the configured level for component. On failure *ret is
+ * untouched and err holds the reason.
  */
 int daemon_load_config(const char *path, const char *component, struct config **ret, char *err, size_t errlen);
 

@@ -3,6 +3,11 @@
  *
  * Signals are blocked in the master and taken synchronously with
  * sigtimedwait(), so there is no handler state to reason about.
+ *
+ * Under systemd (Type=notify) the master tells the manager READY=1 once the
+ * first children are forked, RELOADING=1 and READY=1 around a reload,
+ * STOPPING=1 when the drain starts, and WATCHDOG=1 every WatchdogSec/2 from
+ * this loop: a master stuck anywhere stops pinging and systemd restarts it.
  */
 #include "supervisor.h"
 
@@ -17,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sdnotify.h"
 
 #define MAX_CHILDREN 256
 
@@ -34,6 +40,9 @@ struct state {
 	int64_t respawn_at; /* monotonic ms; 0 = nothing pending */
 	bool stopping;
 	sigset_t blocked;
+	struct sdnotify notify;
+	int64_t watchdog_ms;	  /* interval between WATCHDOG=1 pings; 0 = none */
+	int64_t watchdog_next_ms; /* monotonic ms of the next ping */
 };
 
 static int64_t mono_ms(void)
@@ -141,6 +150,27 @@ static void drain(struct state *st)
 	}
 }
 
+/* Sends one message to systemd; a refusal is logged and the service goes on. */
+static void notify(struct state *st, const char *message)
+{
+	int r = sdnotify_send(&st->notify, message);
+	if (r < 0)
+		log_msg(LOG_WARN, "%s: NOTIFY_SOCKET refused \"%.20s\": %s", st->s->name, message, strerror(-r));
+}
+
+/* Sends WATCHDOG=1 when it is due; returns ms until the next one (INT64_MAX: none). */
+static int64_t watchdog(struct state *st)
+{
+	if (!st->watchdog_ms)
+		return INT64_MAX;
+	int64_t now = mono_ms();
+	if (now >= st->watchdog_next_ms) {
+		notify(st, "WATCHDOG=1");
+		st->watchdog_next_ms = now + st->watchdog_ms;
+	}
+	return st->watchdog_next_ms - now;
+}
+
 int supervisor_run(const struct supervisor *s)
 {
 	static struct state st; /* large; one per process */
@@ -154,24 +184,33 @@ int supervisor_run(const struct supervisor *s)
 	sigaddset(&st.blocked, SIGHUP);
 	sigprocmask(SIG_BLOCK, &st.blocked, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (sdnotify_open(&st.notify) < 0)
+		log_msg(LOG_WARN, "%s: NOTIFY_SOCKET or WATCHDOG_USEC is malformed: not notifying systemd", s->name);
+	st.watchdog_ms = (int64_t)(sdnotify_watchdog_interval(&st.notify) / 1000);
 
 	spawn_missing(&st);
 	log_msg(LOG_INFO, "%s %s running %d processes", s->name, ADCRAFT_VERSION, s->wanted(s->ctx));
+	notify(&st, "READY=1\nSTATUS=running");
 	for (;;) {
-		struct timespec wait = { 1, 0 };
+		int64_t left = 1000, until_ping = watchdog(&st);
 		if (st.respawn_at) {
-			int64_t left = st.respawn_at - mono_ms();
+			left = st.respawn_at - mono_ms();
 			left = left < 0 ? 0 : left;
-			wait = (struct timespec){ left / 1000, (left % 1000) * 1000000 };
 		}
+		left = until_ping < left ? until_ping : left;
+		struct timespec wait = { left / 1000, (left % 1000) * 1000000 };
 		int sig = sigtimedwait(&st.blocked, NULL, &wait);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP && s->reload(s->ctx) == 0) {
-			int old = st.generation++;
-			spawn_missing(&st);
-			signal_children(&st, SIGTERM, old);
-			log_msg(LOG_INFO, "%s reloaded; generation %d replaces %d", s->name, st.generation, old);
+		if (sig == SIGHUP) {
+			notify(&st, "RELOADING=1\nSTATUS=reloading");
+			if (s->reload(s->ctx) == 0) {
+				int old = st.generation++;
+				spawn_missing(&st);
+				signal_children(&st, SIGTERM, old);
+				log_msg(LOG_INFO, "%s reloaded; generation %d replaces %d", s->name, st.generation, old);
+			}
+			notify(&st, "READY=1\nSTATUS=running");
 		}
 		reap(&st);
 		if (!st.respawn_at || mono_ms() >= st.respawn_at) {
@@ -180,6 +219,7 @@ int supervisor_run(const struct supervisor *s)
 		}
 	}
 	log_msg(LOG_INFO, "%s stopping: draining children (up to %d s)", s->name, s->drain_seconds);
+	notify(&st, "STOPPING=1\nSTATUS=draining");
 	drain(&st);
 	return 0;
 }

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	struct config *c;
 	char err[512];
-	if (config_load(path, &c, err, sizeof(err)) == 0) {
+	if (config_load(path, CONFIG_WORKER, &c, err, sizeof(err)) == 0) { /* the fewest required keys: the deepest */
 		config_print(c, devnull);
 		config_free(c);
 	}

@@ -1,5 +1,5 @@
-"""Image assets (issue #13 section 2, docs/media.md): uploads through nginx's
-body file, libvips validation, metadata stripping, content addressing,
+"""Image assets (issue #13 section 2, docs/media.md): uploads buffered by nginx
+and streamed over FastCGI, libvips validation, metadata stripping, content addressing,
 quota, renditions, /media/ serving, and visualAssetId on content items.
 
 One stack of its own: a small per-user quota (ASSET_QUOTA) so the quota

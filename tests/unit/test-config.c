@@ -1,4 +1,6 @@
 /* Unit tests for src/core/config.c */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,15 +21,19 @@ static const char *write_file(const char *name, const char *text)
 	return path;
 }
 
+/* The program load() loads as: adcraft token (the JWT key required) unless a test says otherwise. */
+static enum config_program load_as = CONFIG_CLI_TOKENS;
+
 static int load(const char *text, struct config **c, char *err)
 {
 	const char *p = write_file("adcraft.conf", text);
-	return config_load(p, c, err, 512);
+	return config_load(p, load_as, c, err, 512);
 }
 
 /* Email delivery keys (docs/sending.md): what is required together, what is refused. */
 static void test_mail(const char *keypath)
-{
+{	load_as = CONFIG_CLI_MAIL; /* mail keys are required of the programs that deliver */
+
 	char err[512] = "", conf[2048];
 	struct config *c = NULL;
 	char mailkey[256];
@@ -98,6 +104,7 @@ static void test_mail(const char *keypath)
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nmail_webhook_secret_file = /nonexistent/key\n", keypath);
 	ok(load(conf, &c, err) < 0 && strstr(err, "mail_webhook_secret_file"), "a missing webhook key file is refused: %s",
 	   err);
+	load_as = CONFIG_CLI_TOKENS;
 }
 
 /* Media asset keys (docs/media.md): defaults, and media_dir must be absolute. */
@@ -156,6 +163,87 @@ static void test_exports(const char *keypath)
 	   "a 31-byte link key is refused: %s", err);
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nexport_ttl = 0\n", keypath);
 	ok(load(conf, &c, err) < 0 && strstr(err, "export_ttl"), "export_ttl 0 is refused: %s", err);
+}
+
+/* Each program requires only the keys it uses (config.c's requirements table). */
+static void test_programs(const char *keypath)
+{
+	char err[512], conf[1024], edgepath[256];
+	struct config *c = NULL;
+	snprintf(edgepath, sizeof(edgepath), "%s", write_file("edge-ok.key", "abcdefabcdefabcdefabcdefabcdefab01\n"));
+	const char *file = write_file("programs.conf", "processes = 2\n");
+	static const struct {
+		enum config_program program;
+		bool loads;
+		const char *needle;
+	} bare[] = {
+		{ CONFIG_API, false, "jwt_secret_file is not set" },
+		{ CONFIG_WORKER, true, NULL },
+		{ CONFIG_CLI, true, NULL },
+		{ CONFIG_CLI_TOKENS, false, "jwt_secret_file is not set" },
+	};
+	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
+		err[0] = '\0';
+		int r = config_load(file, bare[i].program, &c, err, sizeof(err));
+		ok(bare[i].loads ? r == 0 : r < 0 && strstr(err, bare[i].needle),
+		   "no secrets at all, program %d: %s (%s)", (int)bare[i].program, bare[i].loads ? "loads" : "refused", err);
+		if (r == 0) {
+			ok(c->jwt_secret == NULL && c->jwt_secret_len == 0, "no JWT key read");
+			config_free(c);
+		}
+	}
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n", keypath);
+	file = write_file("programs.conf", conf);
+	ok(config_load(file, CONFIG_API, &c, err, sizeof(err)) < 0 && strstr(err, "edge_secret_file is not set"),
+	   "the API also needs the edge secret: %s", err);
+	is_int(config_load(file, CONFIG_CLI_TOKENS, &c, err, sizeof(err)), 0, "adcraft token needs only the JWT key");
+	is_int(c->jwt_secret_len, 32, "and reads it");
+	config_free(c);
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\nedge_secret_file = %s\n", keypath, edgepath);
+	file = write_file("programs.conf", conf);
+	is_int(config_load(file, CONFIG_API, &c, err, sizeof(err)), 0, "the API with both loads (%s)", err);
+	ok(c->jwt_secret && c->edge_secret, "both read");
+	config_free(c);
+	/* A secret that is set is checked by every program, even one that does not need it. */
+	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\n", write_file("short-jwt.key", "short\n"));
+	file = write_file("programs.conf", conf);
+	ok(config_load(file, CONFIG_WORKER, &c, err, sizeof(err)) < 0 && strstr(err, "at least 32"),
+	   "the worker refuses a short JWT key it was given: %s", err);
+	file = write_file("programs.conf", "jwt_secret_file = /nonexistent/jwt.key\n");
+	ok(config_load(file, CONFIG_CLI, &c, err, sizeof(err)) < 0 && strstr(err, "/nonexistent/jwt.key"),
+	   "and a missing one: %s", err);
+	/* The environment overrides count as set: the API unit passes its secrets so. */
+	file = write_file("programs.conf", "processes = 2\n");
+	setenv("ADCRAFT_JWT_SECRET_FILE", keypath, 1);
+	setenv("ADCRAFT_EDGE_SECRET_FILE", edgepath, 1);
+	is_int(config_load(file, CONFIG_API, &c, err, sizeof(err)), 0, "secrets from ADCRAFT_*_FILE satisfy the API");
+	config_free(c);
+	unsetenv("ADCRAFT_JWT_SECRET_FILE");
+	unsetenv("ADCRAFT_EDGE_SECRET_FILE");
+
+	/* smtp_servers without the mail keys: only the programs that deliver or answer mail links care */
+	file = write_file("programs.conf", "smtp_servers = smtp://127.0.0.1:1025 starttls=off\n");
+	is_int(config_load(file, CONFIG_CLI, &c, err, sizeof(err)), 0, "adcraft migrate does not need the mail keys");
+	config_free(c);
+	ok(config_load(file, CONFIG_WORKER, &c, err, sizeof(err)) < 0 && strstr(err, "mail_token_key_file"),
+	   "the worker does: %s", err);
+	ok(config_load(file, CONFIG_CLI_MAIL, &c, err, sizeof(err)) < 0 && strstr(err, "mail_from"),
+	   "and adcraft mail-test: %s", err);
+
+	static const struct {
+		const char *name;
+		int r;
+		enum config_program program;
+	} names[] = {
+		{ "api", 0, CONFIG_API }, { "worker", 0, CONFIG_WORKER }, { "cli", 0, CONFIG_CLI },
+		{ "token", 0, CONFIG_CLI_TOKENS }, { "mail", 0, CONFIG_CLI_MAIL }, { "API", -EINVAL, CONFIG_CLI },
+		{ "", -EINVAL, CONFIG_CLI },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		enum config_program p = CONFIG_CLI;
+		int r = config_program_parse(names[i].name, &p);
+		ok(r == names[i].r && p == names[i].program, "program name \"%s\"", names[i].name);
+	}
 }
 
 int main(void)
@@ -240,7 +328,8 @@ int main(void)
 			 bad_origins[i]);
 		ok(load(conf, &c, err) < 0 && strstr(err, "cors_origins"), "origin \"%s\" refused: %s", bad_origins[i], err);
 	}
-	ok(config_load("/nonexistent/adcraft.conf", &c, err, sizeof(err)) < 0, "an explicit missing file fails");
+	test_programs(keypath);
+	ok(config_load("/nonexistent/adcraft.conf", CONFIG_CLI, &c, err, sizeof(err)) < 0, "an explicit missing file fails");
 
 	snprintf(conf, sizeof(conf), "jwt_secret_file = %s\ndatabase_url = host=x password=hunter2\n", keypath);
 	is_int(load(conf, &c, err), 0, "password in url loads");

@@ -16,7 +16,7 @@ static int load(const char *text, struct config **c, char *err)
 	FILE *f = fopen(path, "w");
 	fputs(text, f);
 	fclose(f);
-	return config_load(path, c, err, 512);
+	return config_load(path, CONFIG_CLI_TOKENS, c, err, 512);
 }
 
 int main(void)
