@@ -91,8 +91,7 @@ class Contract:
                                                format_checker=self.format_checker)
 
     def problem_error(self, r):
-        return self.body_error(r, "/components/responses/NotFound", PROBLEM_TYPE,
-                               "/components/schemas/Problem")
+        return self.body_error(r, "the Problem schema", PROBLEM_TYPE, "/components/schemas/Problem")
 
     def body_error(self, r, where, ctype, schema_pointer):
         """None if r's body (of type ctype) validates against the schema at
@@ -219,6 +218,8 @@ def escape(s):
 
 _contract = None
 _lock = threading.Lock()
+# jsonschema's RefResolver keeps a scope stack: one check at a time
+_check_lock = threading.Lock()
 # violations seen outside the main thread (where raising may be swallowed),
 # reported by the conftest fixture at the end of the test
 pending = []
@@ -242,8 +243,10 @@ def check_response(r):
     records it for the end of the test (other threads)."""
     if not (ENABLED and active):
         return
-    t = time.perf_counter()
-    err = contract().check(r)
+    c = contract()
+    with _check_lock:
+        t = time.perf_counter()
+        err = c.check(r)
     with _lock:
         stats["responses"] += 1
         stats["seconds"] += time.perf_counter() - t
