@@ -397,7 +397,8 @@ def test_rate_limit_answers_429_problems(site):
     args = ["curl", "-sS", "--no-progress-meter", "--cacert", site.cert, "--http2", "--parallel", "--parallel-immediate",
             "--parallel-max", str(n), "--output-dir", out,
             "-w", "%{http_code}|%header{content-type}|%header{retry-after}|%header{x-request-id}|"
-                  "%header{strict-transport-security}|%header{x-content-type-options}\\n"]
+                  "%header{strict-transport-security}|%header{x-content-type-options}|"
+                  "%header{x-frame-options}|%header{referrer-policy}\\n"]
     for i in range(n):
         args += ["-o", f"r{i}", site.https("/api/auth/login")]
     _, text = run(*args, timeout=60)
@@ -406,9 +407,10 @@ def test_rate_limit_answers_429_problems(site):
     limited = [r for r in rows if r[0] == "429"]
     served = [r for r in rows if r[0] == "405"]  # GET on a POST route: adcraft-api's answer
     assert len(limited) >= n - 21 - 5 and len(served) + len(limited) == n, rows
-    for status, ctype, retry, rid, hsts, nosniff in limited:
+    for status, ctype, retry, rid, *security in limited:
         assert ctype == "application/problem+json" and retry == "1", (ctype, retry)
-        assert hsts == SECURITY_HEADERS["strict-transport-security"] and nosniff == "nosniff"
+        assert security == [SECURITY_HEADERS[h] for h in ("strict-transport-security",
+                            "x-content-type-options", "x-frame-options", "referrer-policy")], security
     assert site.upstream_time(limited[0][3]) == "-"
     bodies = [open(os.path.join(out, f"r{i}"), "rb").read() for i in range(n)]
     assert sum(b'"status":429' in b for b in bodies) == len(limited)
