@@ -13,7 +13,10 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import contract  # noqa: E402
 from helpers import BUILD_DIR, RELAXED_LIMITS, Stack  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def pytest_sessionstart(session):
@@ -53,6 +56,33 @@ def base_url(stack):
 @pytest.fixture
 def api_pid_file(stack):
     return stack.api_pid_file
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The OpenAPI contract (contract.py) is checked when every test collected
+    is one of this directory's (the security suite, which reuses this file,
+    probes with requests outside the contract on purpose)."""
+    contract.active = bool(items) and all(
+        os.path.dirname(str(item.fspath)) == HERE for item in items)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if contract.active and contract.stats["responses"]:
+        terminalreporter.write_line(
+            "openapi contract: {responses} responses checked in {seconds:.3f} s".format(**contract.stats))
+
+
+@pytest.fixture(autouse=True)
+def _openapi_contract():
+    """Every response Stack.api receives is checked against docs/openapi.yaml
+    (contract.py): a violation fails the test that made the request, at the
+    request, or at the test's end when another thread made it."""
+    contract.take_pending()
+    yield
+    pending = contract.take_pending()
+    if pending:
+        pytest.fail(f"{len(pending)} response(s) broke the contract:\n" + "\n".join(pending[:10]),
+                    pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)

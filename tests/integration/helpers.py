@@ -23,6 +23,8 @@ import uuid
 import psycopg
 import requests
 
+import contract
+
 SOURCE_DIR = os.environ.get("ADCRAFT_SOURCE_DIR") or os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD_DIR = os.environ.get("ADCRAFT_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
@@ -248,13 +250,15 @@ class Stack:
 
     def api(self, method, path, json=None, token=None, headers=None, data=None, timeout=30):
         """One request through nginx on a fresh connection. X-Request-Id is
-        checked on every response."""
+        checked on every response, and the response against docs/openapi.yaml
+        (contract.py)."""
         h = dict(headers or {})
         if token is not None:
             h["Authorization"] = f"Bearer {token}"
         r = requests.request(method, self.url(path), json=json, data=data, headers=h,
                              timeout=timeout, allow_redirects=False)
         check_request_id(r)
+        contract.check_response(r)
         return r
 
     def register_user(self, email=None, password=PASSWORD, name="Test User"):
