@@ -29,7 +29,6 @@
 #include "daemon.h"
 #include "dispatch.h"
 #include "log.h"
-#include "media.h"
 #include "password.h"
 #include "supervisor.h"
 
@@ -222,10 +221,6 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 	};
 	if (events_init(&app.events, cfg) < 0) {
 		log_msg(LOG_ERROR, "out of memory setting up the event publisher");
-		_exit(1);
-	}
-	if (media_init() < 0) { /* libvips, once per child: its threads do not survive a fork */
-		log_msg(LOG_ERROR, "libvips could not be initialised");
 		_exit(1);
 	}
 	if (!db_connected(app.db))
