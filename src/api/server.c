@@ -197,6 +197,44 @@ static void on_child_stop(int sig)
 	child_stop = 1;
 }
 
+/*
+ * The child's PostgreSQL socket sits in its epoll set beside the listeners
+ * (db_watch): a server that closes the connection while the child is idle
+ * is noticed by the epoll_wait the child makes anyway, instead of by a
+ * poll(2) before every request. A reconnect (new generation) re-registers.
+ */
+#define DB_EVENT UINT32_MAX
+
+struct db_watch {
+	int fd;
+	unsigned generation;
+};
+
+static void watch_db(int ep, db *d, struct db_watch *w)
+{
+	int fd = db_socket(d);
+	if (fd == w->fd && db_generation(d) == w->generation)
+		return;
+	if (w->fd >= 0)
+		epoll_ctl(ep, EPOLL_CTL_DEL, w->fd, NULL); /* fails harmlessly once the fd was closed */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = DB_EVENT };
+	w->fd = fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0 ? fd : -1;
+	w->generation = db_generation(d);
+}
+
+/* The idle connection's socket is readable: a notice, or the server going away. */
+static void db_idle_input(int ep, db *d, struct db_watch *w)
+{
+	db_input(d);
+	if (db_socket(d) >= 0)
+		return;
+	if (w->fd >= 0)
+		epoll_ctl(ep, EPOLL_CTL_DEL, w->fd, NULL); /* a broken connection's fd stays readable */
+	w->fd = -1;
+	db_ensure(d); /* reconnect now, while idle; a failure is retried by the next request */
+	watch_db(ep, d, w);
+}
+
 static void __attribute__((noreturn)) child_main(const struct config *cfg, const char *dummy_hash,
 						 int64_t started_at)
 {
@@ -242,11 +280,20 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 		FCGX_InitRequest(&reqs[i], listeners[i].fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	}
 	arena *a = arena_new(32768);
+	struct db_watch dw = { .fd = -1 };
+	db_watch(app.db);
+	watch_db(ep, app.db, &dw);
 	while (!child_stop) {
-		struct epoll_event ev[MAX_LISTEN];
-		int n = epoll_wait(ep, ev, MAX_LISTEN, -1);
+		struct epoll_event ev[MAX_LISTEN + 1];
+		int n = epoll_wait(ep, ev, MAX_LISTEN + 1, -1);
+		/* the connection first: a request must not meet a connection the server closed */
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.u32 == DB_EVENT)
+				db_idle_input(ep, app.db, &dw);
 		for (int i = 0; i < n && !child_stop; i++) {
 			uint32_t l = ev[i].data.u32;
+			if (l == DB_EVENT)
+				continue;
 			FCGX_Request *req = &reqs[l];
 			if (FCGX_Accept_r(req) < 0)
 				continue; /* another child took it, or the peer left */
@@ -257,6 +304,7 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 			FCGX_Finish_r(req);
 			dispatch_after(&app, later, a);
 			arena_reset(a);
+			watch_db(ep, app.db, &dw);
 		}
 	}
 	events_close(&app.events);
