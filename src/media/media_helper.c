@@ -4,9 +4,12 @@
  */
 #include "media_helper.h"
 
+#include "card.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,26 +69,23 @@ static const char *helper_path(arena *a)
 	return arena_printf(a, "%s/%s", self, MEDIA_HELPER_NAME);
 }
 
-/* Runs the helper with fd in as stdin and fd out as stdout; its wait status in *ret_status. */
-static int run_helper(arena *a, int in, int out, long max_pixels, int *ret_status, const char **why)
+/* Runs the helper with argv (argv[0] its name), fd in as stdin and fd out as stdout. */
+static int run_helper(arena *a, char **argv, int in, int out, int *ret_status, const char **why)
 {
 	const char *path = helper_path(a);
-	char pixels[24];
-	snprintf(pixels, sizeof(pixels), "%ld", max_pixels);
-	char *argv[] = { (char *)MEDIA_HELPER_NAME, pixels, NULL }, *envp[] = { NULL };
+	char *envp[] = { NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	sigset_t none;
+	sigset_t none, all;
 	sigemptyset(&none);
+	sigfillset(&all);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in, 0);
 	posix_spawn_file_actions_adddup2(&fa, out, 1);
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	sigset_t all;
-	sigfillset(&all);
 	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
 	int rc = posix_spawn(&pid, path, &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
@@ -104,48 +104,54 @@ static int run_helper(arena *a, int in, int out, long max_pixels, int *ret_statu
 	return 0;
 }
 
-int media_helper_prepare(arena *a, const void *bytes, size_t len, long max_pixels, struct media_prepared *ret,
-			 const char **why)
+/* What the helper answered. */
+struct outcome {
+	enum media_type type;
+	int width, height;
+	const char *bytes; /* on the arena, NUL-terminated */
+	size_t len;
+};
+
+/*
+ * Runs the helper with argv on input; 0 with *ret, or the command's -errno
+ * (only those in passed, else -EIO) with *why. A helper killed by a signal
+ * is -EMEDIUMTYPE: what it was given made its decoder fail.
+ */
+static int call(arena *a, char **argv, const void *input, size_t len, const int *passed, struct outcome *ret,
+		const char **why)
 {
-	int in = memfd_create("adcraft-upload", MFD_CLOEXEC), out = memfd_create("adcraft-prepared", MFD_CLOEXEC);
+	int in = memfd_create("adcraft-media-in", MFD_CLOEXEC), out = memfd_create("adcraft-media-out", MFD_CLOEXEC);
 	int rc, status = 0;
+	char *res;
+	size_t res_len, body_len;
+	int code, type, w, h, head;
 	if (in < 0 || out < 0) {
 		*why = arena_printf(a, "memfd_create: %s", strerror(errno));
 		rc = -EIO;
-		goto done;
-	}
-	if ((rc = write_all(in, bytes, len)) < 0 || lseek(in, 0, SEEK_SET) < 0) {
-		*why = arena_printf(a, "handing the image to the helper: %s", strerror(rc < 0 ? -rc : errno));
+	} else if ((rc = write_all(in, input, len)) < 0) {
+		*why = arena_printf(a, "handing the image to the helper: %s", strerror(-rc));
 		rc = -EIO;
-		goto done;
-	}
-	if ((rc = run_helper(a, in, out, max_pixels, &status, why)) < 0)
-		goto done;
-	if (WIFSIGNALED(status)) {
+	} else if ((rc = run_helper(a, argv, in, out, &status, why)) < 0) {
+		/* *why set */
+	} else if (WIFSIGNALED(status)) {
 		*why = "the image cannot be decoded (its decoder failed)";
 		rc = -EMEDIUMTYPE;
-		goto done;
-	}
-	char *res;
-	size_t res_len;
-	int code, type, w, h, head;
-	size_t body_len;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || read_whole(a, out, &res, &res_len) < 0 ||
-	    sscanf(res, "%d %d %d %d %zu\n%n", &code, &type, &w, &h, &body_len, &head) != 5 ||
-	    (size_t)head + body_len != res_len || code < 0 || type < MEDIA_PNG || type > MEDIA_GIF) {
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || read_whole(a, out, &res, &res_len) < 0 ||
+		   sscanf(res, "%d %d %d %d %zu\n%n", &code, &type, &w, &h, &body_len, &head) != 5 ||
+		   (size_t)head + body_len != res_len || code < 0 || type < MEDIA_PNG || type > MEDIA_GIF) {
 		*why = arena_printf(a, "the image helper failed (exit status %d)",
 				    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		rc = -EIO;
-		goto done;
-	}
-	if (code != 0) {
+	} else if (code != 0) {
 		*why = res + head; /* NUL-terminated by read_whole */
-		rc = code == EMEDIUMTYPE || code == ERANGE ? -code : -EIO;
-		goto done;
+		rc = -EIO;
+		for (const int *p = passed; *p; p++)
+			if (code == *p)
+				rc = -code;
+	} else {
+		*ret = (struct outcome){ (enum media_type)type, w, h, res + head, body_len };
+		rc = 0;
 	}
-	*ret = (struct media_prepared){ (enum media_type)type, res + head, body_len, w, h };
-	rc = 0;
-done:
 	if (in >= 0)
 		close(in);
 	if (out >= 0)
@@ -153,21 +159,80 @@ done:
 	return rc;
 }
 
-int media_helper_serve(arena *a, int in, int out, long max_pixels, media_prepare_fn prepare)
+#define ARG(a, fmt, v) arena_printf(a, fmt, v)
+
+int media_helper_prepare(arena *a, const void *bytes, size_t len, long max_pixels, struct media_prepared *ret,
+			 const char **why)
 {
-	char *bytes;
-	size_t len;
-	int rc = read_whole(a, in, &bytes, &len);
-	if (rc < 0)
-		return rc;
-	struct media_prepared p = { 0 };
-	const char *why = "the image cannot be decoded";
-	rc = prepare(a, bytes, len, max_pixels, &p, &why);
-	const void *body = rc == 0 ? p.bytes : why;
-	size_t body_len = rc == 0 ? p.len : strlen(why);
+	static const int passed[] = { EMEDIUMTYPE, ERANGE, 0 };
+	char *argv[] = { (char *)MEDIA_HELPER_NAME, "prepare", ARG(a, "%ld", max_pixels), NULL };
+	struct outcome o;
+	int rc = call(a, argv, bytes, len, passed, &o, why);
+	if (rc == 0)
+		*ret = (struct media_prepared){ o.type, o.bytes, o.len, o.width, o.height };
+	return rc;
+}
+
+int media_helper_rendition(arena *a, const void *bytes, size_t len, int width, int height, enum media_type src,
+			   enum media_type *ret_type, const void **out, size_t *out_len, int *ret_w, int *ret_h,
+			   const char **why)
+{
+	static const int passed[] = { EMEDIUMTYPE, 0 };
+	char *argv[] = { (char *)MEDIA_HELPER_NAME, "rendition", ARG(a, "%d", width), ARG(a, "%d", height),
+			 ARG(a, "%d", (int)src), NULL };
+	struct outcome o;
+	int rc = call(a, argv, bytes, len, passed, &o, why);
+	if (rc == 0) {
+		*ret_type = o.type;
+		*out = o.bytes;
+		*out_len = o.len;
+		*ret_w = o.width;
+		*ret_h = o.height;
+	}
+	return rc;
+}
+
+static char *rgb_arg(arena *a, const uint8_t c[3])
+{
+	return arena_printf(a, "%02x%02x%02x", c[0], c[1], c[2]);
+}
+
+int media_helper_card(arena *a, const struct card_spec *spec, const void **ret_png, size_t *ret_len,
+		      const char **why)
+{
+	static const int passed[] = { EINVAL, 0 };
+	const struct card_palette *p = spec->palette ? spec->palette : card_palette_pick(NULL);
+	char *argv[] = { (char *)MEDIA_HELPER_NAME, "card", ARG(a, "%d", spec->width), ARG(a, "%d", spec->height),
+			 rgb_arg(a, p->background), rgb_arg(a, p->accent), rgb_arg(a, p->text), NULL };
+	const char *headline = spec->headline ? spec->headline : "", *footer = spec->footer ? spec->footer : "";
+	size_t hl = strlen(headline), fl = strlen(footer);
+	char *input = arena_alloc(a, hl + 1 + fl);
+	memcpy(input, headline, hl + 1);
+	memcpy(input + hl + 1, footer, fl);
+	struct outcome o;
+	int rc = call(a, argv, input, hl + 1 + fl, passed, &o, why);
+	if (rc == 0) {
+		*ret_png = o.bytes;
+		*ret_len = o.len;
+	}
+	return rc;
+}
+
+int media_helper_input(arena *a, int in, char **ret, size_t *ret_len)
+{
+	return read_whole(a, in, ret, ret_len);
+}
+
+int media_helper_reply(int out, int rc, enum media_type type, int width, int height, const void *bytes,
+		       size_t len, const char *why)
+{
+	if (rc < 0) {
+		bytes = why ? why : "the image helper failed";
+		len = strlen(bytes);
+	}
 	char head[96];
-	int n = snprintf(head, sizeof(head), "%d %d %d %d %zu\n", -rc, (int)p.type, p.width, p.height, body_len);
-	if ((rc = write_all(out, head, (size_t)n)) < 0 || (rc = write_all(out, body, body_len)) < 0)
+	int n = snprintf(head, sizeof(head), "%d %d %d %d %zu\n", -rc, (int)type, width, height, len);
+	if ((rc = write_all(out, head, (size_t)n)) < 0 || (rc = write_all(out, bytes, len)) < 0)
 		return rc;
 	return 0;
 }
