@@ -111,9 +111,12 @@ int main(int argc, char **argv)
 	arena *a = arena_new(1 << 20);
 	char *in;
 	size_t len;
-	if (media_init() < 0 || media_helper_input(a, 0, &in, &len) < 0)
+	if (media_init() < 0 || media_helper_input(a, 0, &in, &len) < 0) {
+		arena_free(a);
 		return 1;
+	}
 	int rc = c->run(a, argv + 2, in, len, 1);
+	arena_free(a);
 	if (rc == -EINVAL) {
 		fprintf(stderr, "%s %s: bad arguments\n", argv[0], argv[1]);
 		return 2;

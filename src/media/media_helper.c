@@ -73,7 +73,16 @@ static const char *helper_path(arena *a)
 static int run_helper(arena *a, char **argv, int in, int out, int *ret_status, const char **why)
 {
 	const char *path = helper_path(a);
-	char *envp[] = { NULL };
+	/* An empty environment, bar the sanitizers' settings of a sanitized build's tests. */
+	static const char *const kept[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS" };
+	char *envp[sizeof(kept) / sizeof(kept[0]) + 1];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		const char *v = getenv(kept[i]);
+		if (v)
+			envp[n++] = arena_printf(a, "%s=%s", kept[i], v);
+	}
+	envp[n] = NULL;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
