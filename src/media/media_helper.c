@@ -91,6 +91,9 @@ static int run_helper(arena *a, char **argv, int in, int out, int *ret_status, c
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in, 0);
 	posix_spawn_file_actions_adddup2(&fa, out, 1);
+	/* Nothing else: libfcgi's connections to nginx are not close-on-exec, and a decoder
+	 * must not reach them (nor the database, nor the listeners). */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &all);

@@ -10,7 +10,8 @@
  * its input from stdin, does the one operation and writes the outcome to
  * stdout; both are memfds, so no pipe can fill and nothing is left on disk.
  * The helper has an empty environment (bar ASAN_OPTIONS, UBSAN_OPTIONS and
- * LSAN_OPTIONS when set) and a CPU-time limit.
+ * LSAN_OPTIONS when set), no file descriptor but stdin, stdout and stderr,
+ * and a CPU-time limit.
  *
  * Commands (argv after the program name; input on stdin):
  *   prepare MAX_PIXELS                  the upload's bytes      (media_prepare)
