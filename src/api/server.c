@@ -4,7 +4,9 @@
  * Children wait on every listening socket with one epoll set each; the
  * sockets are registered EPOLLEXCLUSIVE, so a connection wakes one child,
  * not all of them. The listening sockets are non-blocking: a child that loses
- * the race gets EAGAIN from libfcgi's accept and goes back to waiting.
+ * the race gets EAGAIN from libfcgi's accept and goes back to waiting. The
+ * same epoll set holds the connections nginx keeps (fastcgi_keep_conn) and
+ * the child's PostgreSQL socket: see "kept connections" and db_watch below.
  */
 #include "server.h"
 
@@ -236,7 +238,7 @@ static void db_idle_input(int ep, db *d, struct db_watch *w)
 }
 
 /*
- * nginx connections a child keeps (fastcgi_keep_conn on, upstream keepalive).
+ * Kept connections: those nginx keeps (fastcgi_keep_conn on, upstream keepalive).
  * libfcgi serves one connection per FCGX_Request, blocking on it between
  * requests, so a kept connection would stall a child that nginx has no
  * reason to use: requests on other connections waited in the backlog (p99
