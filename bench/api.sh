@@ -231,6 +231,14 @@ ceiling_pids() {
 	pgrep -P "$CEIL_PID" || true
 }
 
+# The stack's adcraft-worker master and its children.
+stack_worker_pids() {
+	local master
+	read -r master <"$ADCRAFT_DEV_DIR/run/worker.pid" || return 0
+	echo "$master"
+	pgrep -P "$master" || true
+}
+
 # ---------------------------------------------------------------- targets
 
 # expand STRING: replaces every @NAME@ with the value of the variable NAME.
@@ -443,6 +451,10 @@ OUR_CPU=$(awk -v t=$((total1 - total0)) -v o=$((ours1 - ours0)) 'BEGIN { printf 
 
 read -r -a api_pids <<<"$(stack_api_pids | tr '\n' ' ')"
 read -r api_rss api_pss api_max <<<"$(proc_mem "${api_pids[@]}")"
+# The figures issue #14 names: each api child, and each worker process (master and children).
+read -r _ _ api_child_max <<<"$(proc_mem "${api_pids[@]:1}")"
+read -r -a worker_pids <<<"$(stack_worker_pids | tr '\n' ' ')"
+read -r worker_rss worker_pss worker_max <<<"$(proc_mem "${worker_pids[@]}")"
 read -r -a ceil_pids <<<"$(ceiling_pids | tr '\n' ' ')"
 read -r ceil_rss ceil_pss ceil_max <<<"$(proc_mem "${ceil_pids[@]}")"
 
@@ -457,9 +469,18 @@ echo
 echo "memory after the run (sum over master + children, /proc/PID/smaps_rollup):"
 printf '  adcraft-api    %2d processes  RSS %10s  PSS %10s  largest RSS %10s\n' "${#api_pids[@]}" \
 	"$(fmt_mib "$api_rss")" "$(fmt_mib "$api_pss")" "$(fmt_mib "$api_max")"
+printf '  adcraft-api    largest child RSS %s (target <= 8 MiB)\n' "$(fmt_mib "$api_child_max")"
+printf '  adcraft-worker %2d processes  RSS %10s  PSS %10s  largest RSS %10s\n' "${#worker_pids[@]}" \
+	"$(fmt_mib "$worker_rss")" "$(fmt_mib "$worker_pss")" "$(fmt_mib "$worker_max")"
 printf '  fcgi-constant  %2d processes  RSS %10s  PSS %10s  largest RSS %10s\n' "${#ceil_pids[@]}" \
 	"$(fmt_mib "$ceil_rss")" "$(fmt_mib "$ceil_pss")" "$(fmt_mib "$ceil_max")"
 echo "nginx error logs (warn and above, whole run):"
 printf '  adcraft        %s\n' "$(log_levels "$ADCRAFT_DEV_DIR/log/nginx-error.log")"
 printf '  ceiling        %s\n' "$(log_levels "$CEIL_DIR/nginx-error.log")"
+
+ceil_rps=$(stat_of "$CEILING" rps)
+bench_result "GET /api/campaigns/:id vs ceiling" "$(stat_of campaign/get rps)" "req/s" "$CEILING" "$ceil_rps" "ratio >= 0.75"
+bench_result "GET /api/auth/me vs ceiling" "$(stat_of auth/me rps)" "req/s" "$CEILING" "$ceil_rps" "ratio >= 0.8"
+bench_result "api child RSS max" "$(awk -v k="$api_child_max" 'BEGIN { printf "%.1f", k / 1024 }')" "MiB" "-" "-" "value <= 8"
+bench_result "worker RSS max" "$(awk -v k="$worker_max" 'BEGIN { printf "%.1f", k / 1024 }')" "MiB" "-" "-" "value <= 16"
 echo "took $((SECONDS - STARTED)) s (plus teardown)"

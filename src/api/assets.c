@@ -10,7 +10,8 @@
  * multipart/form-data form with one `file` part, or the image itself with an
  * image/png, image/jpeg, image/webp or image/gif Content-Type (?filename=
  * names it then). Whatever the declared type, the bytes decide
- * (asset_store_bytes in src/media/). Deleting takes the stored file's lock,
+ * (asset_store_bytes in src/media/; the image is decoded in the adcraft-media
+ * helper process, media_helper.h, never in the API). Deleting takes the stored file's lock,
  * deletes the row unless a content item uses it (409), and unlinks the files
  * no other row names.
  */
@@ -25,6 +26,7 @@
 #include "asset_store.h"
 #include "handlers.h"
 #include "log.h"
+#include "media_helper.h"
 #include "multipart.h"
 #include "query.h"
 
@@ -97,7 +99,8 @@ void asset_create(request *r)
 	}
 	struct asset_info info = { 0 };
 	const char *why = NULL;
-	int rc = asset_store_bytes(r->app->db, r->arena, cfg, r->user_id, body, len, filename, &info, &why);
+	int rc = asset_store_bytes(r->app->db, r->arena, cfg, media_helper_prepare, r->user_id, body, len, filename,
+				   &info, &why);
 	if (rc < 0) {
 		int status = asset_store_status(rc);
 		if (rc == -ENOENT) {

@@ -68,20 +68,28 @@ static int split(char *path, char **seg)
 	return n;
 }
 
-static bool segments_match(const struct compiled *c, char **seg, int n, const char **params, size_t max)
+/* Literal segments only: the cheap test every route gets. */
+static bool literals_match(const struct compiled *c, char **seg, const size_t *seglen, int n)
 {
 	if (c->nseg != n)
 		return false;
-	size_t np = 0;
-	for (int i = 0; i < n; i++) {
-		if (c->param[i]) {
-			if ((c->route->flags & ROUTE_UUID_PARAMS) && !is_uuid(seg[i]))
-				return false;
-			if (np < max)
-				params[np++] = seg[i];
-		} else if (strlen(seg[i]) != c->seglen[i] || memcmp(seg[i], c->seg[i], c->seglen[i]) != 0) {
+	for (int i = 0; i < n; i++)
+		if (!c->param[i] && (seglen[i] != c->seglen[i] || memcmp(seg[i], c->seg[i], c->seglen[i]) != 0))
 			return false;
-		}
+	return true;
+}
+
+/* The parameters of a route whose literals matched: UUIDs checked where the route says so. */
+static bool params_match(const struct compiled *c, char **seg, const char **params, size_t max)
+{
+	size_t np = 0;
+	for (int i = 0; i < c->nseg; i++) {
+		if (!c->param[i])
+			continue;
+		if ((c->route->flags & ROUTE_UUID_PARAMS) && !is_uuid(seg[i]))
+			return false;
+		if (np < max)
+			params[np++] = seg[i];
 	}
 	return true;
 }
@@ -90,17 +98,24 @@ enum match_result router_match(const char *method, const char *path, char *scrat
 			       size_t max, const struct route **ret, char *allow, size_t allowlen)
 {
 	char *seg[ROUTER_MAX_SEGMENTS];
+	size_t seglen[ROUTER_MAX_SEGMENTS];
 	strcpy(scratch, path);
 	int n = split(scratch, seg);
 	if (n < 0)
 		return MATCH_NOT_FOUND;
+	for (int i = 0; i < n; i++)
+		seglen[i] = strlen(seg[i]);
 	allow[0] = '\0';
 	bool path_known = false;
+	/* Literals first, then the method, and is_uuid only for a route that could answer. */
 	for (int i = 0; i < nroutes; i++) {
 		const struct compiled *c = &table[i];
-		if (!segments_match(c, seg, n, params, max))
+		if (!literals_match(c, seg, seglen, n))
 			continue;
-		if (strcmp(c->route->method, method) == 0) {
+		bool same_method = strcmp(c->route->method, method) == 0;
+		if (!params_match(c, seg, params, max))
+			continue;
+		if (same_method) {
 			*ret = c->route;
 			return MATCH_OK;
 		}

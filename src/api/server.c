@@ -4,7 +4,9 @@
  * Children wait on every listening socket with one epoll set each; the
  * sockets are registered EPOLLEXCLUSIVE, so a connection wakes one child,
  * not all of them. The listening sockets are non-blocking: a child that loses
- * the race gets EAGAIN from libfcgi's accept and goes back to waiting.
+ * the race gets EAGAIN from libfcgi's accept and goes back to waiting. The
+ * same epoll set holds the connections nginx keeps (fastcgi_keep_conn) and
+ * the child's PostgreSQL socket: see "kept connections" and db_watch below.
  */
 #include "server.h"
 
@@ -29,7 +31,6 @@
 #include "daemon.h"
 #include "dispatch.h"
 #include "log.h"
-#include "media.h"
 #include "password.h"
 #include "supervisor.h"
 
@@ -198,6 +199,121 @@ static void on_child_stop(int sig)
 	child_stop = 1;
 }
 
+/*
+ * The child's PostgreSQL socket sits in its epoll set beside the listeners
+ * (db_watch): a server that closes the connection while the child is idle
+ * is noticed by the epoll_wait the child makes anyway, instead of by a
+ * poll(2) before every request. A reconnect (new generation) re-registers.
+ */
+#define DB_EVENT UINT32_MAX
+
+struct db_watch {
+	int fd;
+	unsigned generation;
+};
+
+static void watch_db(int ep, db *d, struct db_watch *w)
+{
+	int fd = db_socket(d);
+	if (fd == w->fd && db_generation(d) == w->generation)
+		return;
+	if (w->fd >= 0)
+		epoll_ctl(ep, EPOLL_CTL_DEL, w->fd, NULL); /* fails harmlessly once the fd was closed */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = DB_EVENT };
+	w->fd = fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0 ? fd : -1;
+	w->generation = db_generation(d);
+}
+
+/* The idle connection's socket is readable: a notice, or the server going away. */
+static void db_idle_input(int ep, db *d, struct db_watch *w)
+{
+	db_input(d);
+	if (db_socket(d) >= 0)
+		return;
+	if (w->fd >= 0)
+		epoll_ctl(ep, EPOLL_CTL_DEL, w->fd, NULL); /* a broken connection's fd stays readable */
+	w->fd = -1;
+	db_ensure(d); /* reconnect now, while idle; a failure is retried by the next request */
+	watch_db(ep, d, w);
+}
+
+/*
+ * Kept connections: those nginx keeps (fastcgi_keep_conn on, upstream keepalive).
+ * libfcgi serves one connection per FCGX_Request, blocking on it between
+ * requests, so a kept connection would stall a child that nginx has no
+ * reason to use: requests on other connections waited in the backlog (p99
+ * of 2 s in PERF-NOTES). Here every kept connection is in the child's epoll
+ * set beside the listeners, and libfcgi is only asked to read one that is
+ * readable: a child never waits on an idle connection. A request on a kept
+ * connection waits at most for the request the child is serving. Without
+ * FCGI_KEEP_CONN (nginx's default) libfcgi closes the connection after the
+ * response and nothing is kept. Slot MAX_KEPT serves, and then closes, a
+ * connection accepted while every other slot is taken.
+ */
+#define MAX_KEPT 64
+#define KEPT_EVENT 0x10000u
+#define MAX_EVENTS 32
+
+struct conn {
+	FCGX_Request req; /* req.ipcFd >= 0: a kept connection, in the epoll set */
+	bool tcp;	  /* accepted on the loopback TCP listener */
+};
+
+static struct conn conns[MAX_KEPT + 1];
+
+/* One request read by FCGX_Accept_r, answered, and the response released. */
+static void serve(struct app *app, arena *a, struct conn *c)
+{
+	/* notifications go out before the response is released, so a client that
+	 * sends its requests one after the other sees their events in that order */
+	struct pending_event *later = dispatch(app, &c->req, a, c->tcp);
+	dispatch_publish(app, later, a);
+	FCGX_Finish_r(&c->req); /* closes the connection unless nginx asked to keep it */
+	dispatch_after(app, later, a);
+	arena_reset(a);
+}
+
+static struct conn *free_slot(void)
+{
+	for (int s = 0; s < MAX_KEPT; s++)
+		if (conns[s].req.ipcFd < 0)
+			return &conns[s];
+	return &conns[MAX_KEPT];
+}
+
+/* A listener is readable: accept (unless another child was quicker), serve, keep. */
+static void accept_one(int ep, struct app *app, arena *a, int l)
+{
+	struct conn *c = free_slot();
+	FCGX_InitRequest(&c->req, listeners[l].fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	c->tcp = listeners[l].tcp;
+	if (FCGX_Accept_r(&c->req) < 0)
+		return; /* another child took it, or the peer left */
+	/* Never accept through this slot again: when a kept connection ends, libfcgi's
+	 * FCGX_Accept_r would accept a new one in its place, unknown to the epoll set. */
+	c->req.listen_sock = -1;
+	serve(app, a, c);
+	if (c->req.ipcFd < 0)
+		return;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
+				  .data.u32 = KEPT_EVENT + (uint32_t)(c - conns) };
+	if (c == &conns[MAX_KEPT] || epoll_ctl(ep, EPOLL_CTL_ADD, c->req.ipcFd, &ev) < 0)
+		FCGX_Free(&c->req, 1); /* closes it: nginx opens another */
+}
+
+/* A kept connection is readable: nginx's next request, or nginx closing it. */
+static void kept_readable(int ep, struct app *app, arena *a, struct conn *c, uint32_t events)
+{
+	(void)ep; /* a closed fd leaves the epoll set by itself */
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		FCGX_Free(&c->req, 1);
+		return;
+	}
+	if (FCGX_Accept_r(&c->req) < 0)
+		return; /* it ended: libfcgi closed it (ipcFd is -1) */
+	serve(app, a, c);
+}
+
 static void __attribute__((noreturn)) child_main(const struct config *cfg, const char *dummy_hash,
 						 int64_t started_at)
 {
@@ -224,10 +340,6 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 		log_msg(LOG_ERROR, "out of memory setting up the event publisher");
 		_exit(1);
 	}
-	if (media_init() < 0) { /* libvips, once per child: its threads do not survive a fork */
-		log_msg(LOG_ERROR, "libvips could not be initialised");
-		_exit(1);
-	}
 	if (!db_connected(app.db))
 		log_msg(LOG_WARN, "database not reachable yet: %s", db_error(app.db));
 
@@ -236,7 +348,6 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 		log_msg(LOG_ERROR, "epoll_create1: %s", strerror(errno));
 		_exit(1);
 	}
-	FCGX_Request reqs[MAX_LISTEN];
 	FCGX_Init();
 	for (int i = 0; i < nlisteners; i++) {
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = (uint32_t)i };
@@ -244,24 +355,29 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 			log_msg(LOG_ERROR, "epoll_ctl on listener fd %d: %s", listeners[i].fd, strerror(errno));
 			_exit(1);
 		}
-		FCGX_InitRequest(&reqs[i], listeners[i].fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	}
+	for (int s = 0; s <= MAX_KEPT; s++)
+		FCGX_InitRequest(&conns[s].req, -1, 0);
 	arena *a = arena_new(32768);
+	struct db_watch dw = { .fd = -1 };
+	db_watch(app.db);
+	watch_db(ep, app.db, &dw);
 	while (!child_stop) {
-		struct epoll_event ev[MAX_LISTEN];
-		int n = epoll_wait(ep, ev, MAX_LISTEN, -1);
+		struct epoll_event ev[MAX_EVENTS];
+		int n = epoll_wait(ep, ev, MAX_EVENTS, -1);
+		/* the connection first: a request must not meet a connection the server closed */
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.u32 == DB_EVENT)
+				db_idle_input(ep, app.db, &dw);
 		for (int i = 0; i < n && !child_stop; i++) {
-			uint32_t l = ev[i].data.u32;
-			FCGX_Request *req = &reqs[l];
-			if (FCGX_Accept_r(req) < 0)
-				continue; /* another child took it, or the peer left */
-			/* notifications go out before the response is released, so a client that
-			 * sends its requests one after the other sees their events in that order */
-			struct pending_event *later = dispatch(&app, req, a, listeners[l].tcp);
-			dispatch_publish(&app, later, a);
-			FCGX_Finish_r(req);
-			dispatch_after(&app, later, a);
-			arena_reset(a);
+			uint32_t tag = ev[i].data.u32;
+			if (tag == DB_EVENT)
+				continue;
+			if (tag >= KEPT_EVENT)
+				kept_readable(ep, &app, a, &conns[tag - KEPT_EVENT], ev[i].events);
+			else
+				accept_one(ep, &app, a, (int)tag);
+			watch_db(ep, app.db, &dw);
 		}
 	}
 	events_close(&app.events);

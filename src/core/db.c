@@ -17,6 +17,7 @@ struct db {
 	PGconn *conn;
 	bool prepare;
 	bool prepared;
+	bool watched; /* the caller polls the socket (db_watch) */
 	char sqlstate[6];
 	char constraint[64];
 	char error[512];
@@ -136,12 +137,31 @@ void db_free(db *d)
  */
 static bool still_alive(db *d)
 {
+	if (d->watched)
+		return true; /* db_input() has read whatever arrived */
 	struct pollfd p = { .fd = PQsocket(d->conn), .events = POLLIN | POLLRDHUP };
 	if (poll(&p, 1, 0) == 0)
 		return true;
-	PQconsumeInput(d->conn);
-	PQconsumeInput(d->conn);
+	db_input(d);
 	return PQstatus(d->conn) == CONNECTION_OK;
+}
+
+void db_input(db *d)
+{
+	if (!d->conn)
+		return;
+	PQconsumeInput(d->conn);
+	PQconsumeInput(d->conn);
+}
+
+void db_watch(db *d)
+{
+	d->watched = true;
+}
+
+int db_socket(db *d)
+{
+	return d->conn && PQstatus(d->conn) == CONNECTION_OK ? PQsocket(d->conn) : -1;
 }
 
 int db_ensure(db *d)

@@ -33,6 +33,19 @@ void db_free(db *d);
 int db_ensure(db *d);
 bool db_connected(db *d);
 
+/*
+ * For a caller that waits on the connection's socket itself (the API child's
+ * epoll set): after db_watch(), db_ensure() trusts the connection's status
+ * and makes no poll(2) of its own; the caller calls db_input() whenever
+ * db_socket() is readable while idle, which reads what is there (a closing
+ * server's message and EOF mark the connection broken for the next
+ * db_ensure()). db_socket() is -1 without a connection; a reconnect changes
+ * it (and db_generation()).
+ */
+void db_watch(db *d);
+int db_socket(db *d);
+void db_input(db *d);
+
 /* SQL run after every successful (re)connect, e.g. "LISTEN adcraft_jobs". Copied. */
 void db_set_session_sql(db *d, const char *sql);
 /* Increments on every successful connect: a change means LISTENs were re-issued

@@ -119,9 +119,11 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"   AND ($6::timestamptz IS NULL OR (c.created_at, c.id) < ($6::timestamptz, $7::uuid))"
 		" ORDER BY c.created_at DESC, c.id DESC LIMIT $8::int + 1", 8 },
 
-	/* $1 user, $2 campaign */
+	/* $1 user, $2 campaign. campaign_ab_test_list in FROM is inlined; campaign_json(c) would
+	 * plan campaign_ab_tests' body on every call (sql/0025_campaign_json_inline.sql). */
 	[STMT_CAMPAIGN_GET] = { "campaign_get",
-		"SELECT campaign_json(c) FROM campaigns c WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 2 },
+		"SELECT campaign_json(c, l.ab_tests) FROM campaigns c, campaign_ab_test_list(c.id, c.ab_tests) l"
+		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 2 },
 
 	/* $1 user, $2 campaign, $3 body, $4 replace. A status change must be a client move in
 	 * campaign_status_transitions; otherwise no row is updated (the handler says 404 or 409). */

@@ -185,23 +185,21 @@ static int db_rc(int rc)
 	return rc == -ENOTCONN ? -ENOTCONN : -EIO;
 }
 
-int asset_store_bytes(db *d, arena *a, const struct config *cfg, const char *owner_id, const void *bytes,
-		      size_t len, const char *filename, struct asset_info *out, const char **problem)
+int asset_store_bytes(db *d, arena *a, const struct config *cfg, media_prepare_fn prepare, const char *owner_id,
+		      const void *bytes, size_t len, const char *filename, struct asset_info *out, const char **problem)
 {
 	if (len > (size_t)cfg->asset_max_bytes) {
 		*problem = arena_printf(a, "the image is larger than %ld bytes", cfg->asset_max_bytes);
 		return -EFBIG;
 	}
-	struct media_probe probe;
-	int rc = media_probe(a, bytes, len, cfg->media_max_pixels, &probe, problem);
+	struct media_prepared img;
+	int rc = prepare(a, bytes, len, cfg->media_max_pixels, &img, problem);
 	if (rc < 0)
 		return rc;
-	const void *stored;
-	size_t stored_len;
-	int w, h;
-	if ((rc = media_normalize(a, bytes, len, &probe, &stored, &stored_len, &w, &h, problem)) < 0)
-		return rc;
-	const struct media_type_info *t = media_type_info(probe.type);
+	const void *stored = img.bytes;
+	size_t stored_len = img.len;
+	int w = img.width, h = img.height;
+	const struct media_type_info *t = media_type_info(img.type);
 	const char *sha = sha256_hex(a, stored, stored_len);
 	PGresult *res;
 	const char *lock[] = { sha };

@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "config.h"
 #include "db.h"
+#include "media.h"
 
 /* What a stored asset is; every string is owned by the arena given to the call. */
 struct asset_info {
@@ -39,7 +40,9 @@ struct asset_info {
  * the same bytes are one file across owners), the owner's quota is checked,
  * and the `assets` row plus the renditions job are committed together. The
  * same bytes stored twice by one owner give the existing asset (created = 0).
- * filename may be NULL ("image.<ext>" then). media_init() must have run.
+ * filename may be NULL ("image.<ext>" then). The checks and the re-encoding
+ * are prepare's: media_prepare (in this process; media_init() must have run)
+ * or media_helper_prepare (in the adcraft-media helper; -EIO when it fails).
  *
  * Returns 0 and fills *out, or a negative code with *problem saying why in one
  * sentence a client may read (on -EIO it may say what failed, for the log;
@@ -53,7 +56,7 @@ struct asset_info {
  *   -ENOTCONN     the database is unreachable (HTTP 503)
  *   -EIO          the database or the file system failed (HTTP 500)
  */
-int asset_store_bytes(db *d, arena *a, const struct config *cfg, const char *owner_id,
+int asset_store_bytes(db *d, arena *a, const struct config *cfg, media_prepare_fn prepare, const char *owner_id,
 		      const void *bytes, size_t len, const char *filename,
 		      struct asset_info *out, const char **problem);
 

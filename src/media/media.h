@@ -9,6 +9,10 @@
  * (attention-centred) or width-bounded copy. libvips is set up once per
  * process by media_init(): one thread, no operation cache, and nothing it
  * says reaches stderr (errors are returned as text, warnings dropped).
+ *
+ * media_type_info() (media_type.c) needs no libvips; the rest is media.c.
+ * adcraft-api does not link libvips at all: it runs media_prepare() in the
+ * helper program adcraft-media (media_helper.h).
  */
 #pragma once
 
@@ -63,3 +67,22 @@ int media_normalize(arena *a, const void *bytes, size_t len, const struct media_
 int media_rendition(arena *a, const void *bytes, size_t len, int width, int height, enum media_type src,
 		    enum media_type *ret_type, const void **out, size_t *out_len, int *ret_w, int *ret_h,
 		    const char **why);
+
+/* An image media_prepare() checked and re-encoded; bytes live on the caller's arena. */
+struct media_prepared {
+	enum media_type type;
+	const void *bytes;
+	size_t len;
+	int width, height;
+};
+
+/* media_prepare() or media_helper_prepare(): the same contract, here or in a helper process. */
+typedef int (*media_prepare_fn)(arena *a, const void *bytes, size_t len, long max_pixels,
+				struct media_prepared *ret, const char **why);
+
+/*
+ * media_probe() then media_normalize(), in this process: what becomes of an
+ * upload before it is stored. 0, or -EMEDIUMTYPE / -ERANGE with *why.
+ */
+int media_prepare(arena *a, const void *bytes, size_t len, long max_pixels, struct media_prepared *ret,
+		  const char **why);

@@ -30,6 +30,7 @@
 #include "asset_store.h"
 #include "card.h"
 #include "images.h"
+#include "media_helper.h"
 #include "platforms.h"
 
 #define TICK_MS 100
@@ -135,7 +136,8 @@ static void finish(struct batch *b, struct visual_task *t, int rc, const char *w
 		bool images = *b->cfg->llm_images_model;
 		/* a card is a PNG; what the endpoint sent is named by its sniffed type (NULL: "image.<ext>") */
 		const char *filename = images ? NULL : arena_printf(b->a, "visual-%s.png", t->brief->platform);
-		rc = asset_store_bytes(b->d, s ? s->a : b->a, b->cfg, b->owner_id, bytes, len, filename, &info, &problem);
+		rc = asset_store_bytes(b->d, s ? s->a : b->a, b->cfg, media_helper_prepare, b->owner_id, bytes, len,
+				       filename, &info, &problem);
 		if (rc == 0) {
 			t->out.asset_id = arena_strdup(b->a, info.id);
 			t->out.url = arena_strdup(b->a, info.url);
@@ -177,7 +179,7 @@ static int run_cards(struct batch *b, struct visual_task *tasks, size_t n, bool 
 		const char *why = NULL;
 		struct scratch *scratch = scratch_new(b);
 		int64_t start = now_ms();
-		int rc = card_render(scratch->a, &spec, &png, &len, &why) < 0 ? -EIO : 0;
+		int rc = media_helper_card(scratch->a, &spec, &png, &len, &why) < 0 ? -EIO : 0;
 		t->out.latency_ms = (long)(now_ms() - start);
 		finish(b, t, rc, why, png, len, scratch);
 	}

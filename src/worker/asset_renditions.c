@@ -3,7 +3,8 @@
  * thumbnail and social sizes of an asset asset_store() recorded.
  *
  * Payload {assetId}. The stored file is read back, each size in the table
- * below is made with libvips (media_rendition: a cover crop centred on what
+ * below is made with libvips in the adcraft-media helper process
+ * (media_helper_rendition: a cover crop centred on what
  * draws attention, or a width bound for the thumbnail) and filed
  * content-addressed like the asset, and the rows replace any earlier ones in
  * one transaction. All of it runs holding the asset's file lock
@@ -18,6 +19,7 @@
 #include "asset_store.h"
 #include "handlers.h"
 #include "media.h"
+#include "media_helper.h"
 #include "validate.h"
 
 static const struct rendition_size {
@@ -62,7 +64,7 @@ static int make_all(struct job *j, const char *path, const char *mime, struct ma
 		size_t out_len;
 		int w, h, created;
 		const char *why = NULL;
-		rc = media_rendition(j->arena, src, src_len, sizes[i].width, sizes[i].height, type_of(mime), &type,
+		rc = media_helper_rendition(j->arena, src, src_len, sizes[i].width, sizes[i].height, type_of(mime), &type,
 				     &out, &out_len, &w, &h, &why);
 		if (rc < 0) {
 			j->error = arena_printf(j->arena, "%s: %s", sizes[i].name, why);

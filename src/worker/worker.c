@@ -678,10 +678,6 @@ void worker_main(const struct config *cfg)
 	w.after_tail = &w.after;
 	if (events_init(&w.events, cfg) < 0)
 		_exit(1);
-	if (media_init() < 0) { /* libvips, once per child: its threads do not survive a fork */
-		log_msg(LOG_ERROR, "libvips could not be initialised");
-		_exit(1);
-	}
 	db_set_session_sql(w.db, "LISTEN adcraft_jobs; LISTEN adcraft_cancel");
 
 	int64_t backoff = 100;
