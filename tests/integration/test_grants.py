@@ -48,6 +48,7 @@ EXPECTED = {
         "analytics_campaign_hourly": {S},               # reports without groupBy (0020)
         "ab_tests": {S, I, U, D},
         "ab_test_status_transitions": {S},
+        "owner_summary": {S}, "owner_budget": {S},      # stats, dashboard (0021; written by triggers)
     },
     "adcraft_worker": {
         "jobs": {S, I, U, D},                           # I: follow-up deliver-send jobs
@@ -91,6 +92,7 @@ EXPECTED = {
         "analytics_events": {S}, "analytics_event_keys": {S}, "analytics_pending": {S}, "analytics_hourly": {S},
         "analytics_daily": {S}, "analytics_uniques": {S}, "analytics_imports": {S}, "analytics_campaign_hourly": {S},
         "ab_tests": {S}, "ab_test_status_transitions": {S},
+        "owner_summary": {S}, "owner_budget": {S},
     },
 }
 

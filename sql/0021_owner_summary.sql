@@ -1,0 +1,273 @@
+-- 0021_owner_summary: per-owner campaign tallies kept by triggers.
+--
+-- GET /api/campaigns/stats and the tallies of /dashboard summed a few
+-- integers per campaign (0006): fine for 100 campaigns, 77 ms for 10k, and
+-- under a generic plan their cost followed the whole table, not the owner's
+-- rows. Here one row per owner (owner_summary) and one per (owner, currency)
+-- (owner_budget) hold those totals, so both read a handful of rows.
+--
+-- Consistency: statement triggers on campaigns add what each statement
+-- changed (its new rows, less its old ones) to the owner's rows, in the
+-- statement's transaction, with row-level increments (x = x + delta) under
+-- the owner's row lock: concurrent writers of one owner serialize on that
+-- row until they commit, writers of different owners never meet. Every
+-- write to campaigns goes through the triggers whoever runs it (API, worker,
+-- seed's COPY, a DBA), so the tallies are the recount at every commit.
+-- A statement that changes nothing tallied (a name edit, updated_at) writes
+-- no summary row and takes no lock on it.
+
+CREATE TABLE owner_summary (
+    user_id       uuid    PRIMARY KEY REFERENCES users ON DELETE CASCADE,
+    campaigns     bigint  NOT NULL DEFAULT 0,
+    draft         bigint  NOT NULL DEFAULT 0,
+    active        bigint  NOT NULL DEFAULT 0,
+    generating    bigint  NOT NULL DEFAULT 0,
+    completed     bigint  NOT NULL DEFAULT 0,
+    awareness     bigint  NOT NULL DEFAULT 0,
+    consideration bigint  NOT NULL DEFAULT 0,
+    conversion    bigint  NOT NULL DEFAULT 0,
+    items         bigint  NOT NULL DEFAULT 0,
+    email         bigint  NOT NULL DEFAULT 0,
+    social_post   bigint  NOT NULL DEFAULT 0,
+    ad_copy       bigint  NOT NULL DEFAULT 0,
+    p_email       bigint  NOT NULL DEFAULT 0,
+    linkedin      bigint  NOT NULL DEFAULT 0,
+    twitter       bigint  NOT NULL DEFAULT 0,
+    facebook      bigint  NOT NULL DEFAULT 0,
+    instagram     bigint  NOT NULL DEFAULT 0,
+    google_ads    bigint  NOT NULL DEFAULT 0,
+    scored        bigint  NOT NULL DEFAULT 0,
+    score_sum     numeric NOT NULL DEFAULT 0
+) WITH (fillfactor = 50);  -- updated in place by every tallied write (HOT)
+COMMENT ON TABLE owner_summary IS 'Campaign and content totals of one owner, kept equal to a recount of the owner''s campaigns by the statement triggers campaigns_owner_summary_*; GET /api/campaigns/stats and /dashboard read it.';
+COMMENT ON COLUMN owner_summary.user_id IS 'The owner.';
+COMMENT ON COLUMN owner_summary.campaigns IS 'Number of the owner''s campaigns.';
+COMMENT ON COLUMN owner_summary.draft IS 'Campaigns with status draft.';
+COMMENT ON COLUMN owner_summary.active IS 'Campaigns with status active.';
+COMMENT ON COLUMN owner_summary.generating IS 'Campaigns with status generating.';
+COMMENT ON COLUMN owner_summary.completed IS 'Campaigns with status completed.';
+COMMENT ON COLUMN owner_summary.awareness IS 'Campaigns with objective awareness.';
+COMMENT ON COLUMN owner_summary.consideration IS 'Campaigns with objective consideration.';
+COMMENT ON COLUMN owner_summary.conversion IS 'Campaigns with objective conversion.';
+COMMENT ON COLUMN owner_summary.items IS 'Content items over all the owner''s campaigns.';
+COMMENT ON COLUMN owner_summary.email IS 'Content items of type email.';
+COMMENT ON COLUMN owner_summary.social_post IS 'Content items of type social_post.';
+COMMENT ON COLUMN owner_summary.ad_copy IS 'Content items of type ad_copy.';
+COMMENT ON COLUMN owner_summary.p_email IS 'Content items for platform email.';
+COMMENT ON COLUMN owner_summary.linkedin IS 'Content items for platform linkedin.';
+COMMENT ON COLUMN owner_summary.twitter IS 'Content items for platform twitter.';
+COMMENT ON COLUMN owner_summary.facebook IS 'Content items for platform facebook.';
+COMMENT ON COLUMN owner_summary.instagram IS 'Content items for platform instagram.';
+COMMENT ON COLUMN owner_summary.google_ads IS 'Content items for platform google_ads.';
+COMMENT ON COLUMN owner_summary.scored IS 'Content items that have a qualityScore.';
+COMMENT ON COLUMN owner_summary.score_sum IS 'Sum of those items'' quality scores (averageQualityScore = score_sum / scored).';
+
+CREATE TABLE owner_budget (
+    user_id  uuid    NOT NULL REFERENCES users ON DELETE CASCADE,
+    currency text    NOT NULL,
+    budgets  bigint  NOT NULL DEFAULT 0,
+    total    numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, currency)
+) WITH (fillfactor = 50);
+COMMENT ON TABLE owner_budget IS 'Budget totals of one owner per currency, kept by the same triggers as owner_summary; a row with budgets = 0 is a currency no longer budgeted and is not shown.';
+COMMENT ON COLUMN owner_budget.user_id IS 'The owner.';
+COMMENT ON COLUMN owner_budget.currency IS 'ISO 4217 code of the campaigns counted.';
+COMMENT ON COLUMN owner_budget.budgets IS 'Number of the owner''s campaigns in this currency with a budget (NOT NULL).';
+COMMENT ON COLUMN owner_budget.total IS 'Sum of those budgets.';
+
+-- What one campaign row adds to its owner's tallies (sign -1: what it takes away).
+CREATE TYPE owner_tally AS (
+    user_id   uuid,
+    sign      int,
+    status    text,
+    objective text,
+    budget    numeric,
+    currency  text,
+    t         jsonb
+);
+COMMENT ON TYPE owner_tally IS 'One campaign row''s contribution to owner_summary/owner_budget: sign +1 for a new row, -1 for an old one; t is its content_tally.';
+
+-- Adds a statement's contributions to the owners' rows, owners in user_id
+-- order (two multi-owner statements lock rows in the same order: no
+-- deadlock). Owners whose totals do not change are skipped; an owner being
+-- deleted (the users row is gone: ON DELETE CASCADE is removing their
+-- campaigns) is skipped, its summary goes with it.
+CREATE FUNCTION owner_summary_add(d owner_tally[]) RETURNS void
+    LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+    INSERT INTO owner_summary AS s (user_id, campaigns, draft, active, generating, completed, awareness,
+                                    consideration, conversion, items, email, social_post, ad_copy, p_email,
+                                    linkedin, twitter, facebook, instagram, google_ads, scored, score_sum)
+    SELECT x.user_id, x.campaigns, x.draft, x.active, x.generating, x.completed, x.awareness, x.consideration,
+           x.conversion, x.items, x.email, x.social_post, x.ad_copy, x.p_email, x.linkedin, x.twitter,
+           x.facebook, x.instagram, x.google_ads, x.scored, x.score_sum
+      FROM (SELECT c.user_id,
+                   sum(c.sign) AS campaigns,
+                   sum(c.sign * (c.status = 'draft')::int) AS draft,
+                   sum(c.sign * (c.status = 'active')::int) AS active,
+                   sum(c.sign * (c.status = 'generating')::int) AS generating,
+                   sum(c.sign * (c.status = 'completed')::int) AS completed,
+                   sum(c.sign * (c.objective = 'awareness')::int) AS awareness,
+                   sum(c.sign * (c.objective = 'consideration')::int) AS consideration,
+                   sum(c.sign * (c.objective = 'conversion')::int) AS conversion,
+                   sum(c.sign * (c.t->>'total')::int) AS items,
+                   sum(c.sign * (c.t->>'email')::int) AS email,
+                   sum(c.sign * (c.t->>'social_post')::int) AS social_post,
+                   sum(c.sign * (c.t->>'ad_copy')::int) AS ad_copy,
+                   sum(c.sign * (c.t->>'p_email')::int) AS p_email,
+                   sum(c.sign * (c.t->>'linkedin')::int) AS linkedin,
+                   sum(c.sign * (c.t->>'twitter')::int) AS twitter,
+                   sum(c.sign * (c.t->>'facebook')::int) AS facebook,
+                   sum(c.sign * (c.t->>'instagram')::int) AS instagram,
+                   sum(c.sign * (c.t->>'google_ads')::int) AS google_ads,
+                   sum(c.sign * (c.t->>'scored')::int) AS scored,
+                   sum(c.sign * (c.t->>'score_sum')::numeric) AS score_sum
+              FROM unnest(d) AS c
+             GROUP BY c.user_id) AS x
+     WHERE (x.campaigns, x.draft, x.active, x.generating, x.completed, x.awareness, x.consideration,
+            x.conversion, x.items, x.email, x.social_post, x.ad_copy, x.p_email, x.linkedin, x.twitter,
+            x.facebook, x.instagram, x.google_ads, x.scored, x.score_sum)
+           IS DISTINCT FROM (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0::numeric)
+       AND EXISTS (SELECT FROM users u WHERE u.id = x.user_id)
+     ORDER BY x.user_id
+    ON CONFLICT (user_id) DO UPDATE SET
+           campaigns = s.campaigns + excluded.campaigns, draft = s.draft + excluded.draft,
+           active = s.active + excluded.active, generating = s.generating + excluded.generating,
+           completed = s.completed + excluded.completed, awareness = s.awareness + excluded.awareness,
+           consideration = s.consideration + excluded.consideration,
+           conversion = s.conversion + excluded.conversion, items = s.items + excluded.items,
+           email = s.email + excluded.email, social_post = s.social_post + excluded.social_post,
+           ad_copy = s.ad_copy + excluded.ad_copy, p_email = s.p_email + excluded.p_email,
+           linkedin = s.linkedin + excluded.linkedin, twitter = s.twitter + excluded.twitter,
+           facebook = s.facebook + excluded.facebook, instagram = s.instagram + excluded.instagram,
+           google_ads = s.google_ads + excluded.google_ads, scored = s.scored + excluded.scored,
+           score_sum = s.score_sum + excluded.score_sum;
+
+    INSERT INTO owner_budget AS b (user_id, currency, budgets, total)
+    SELECT x.user_id, x.currency, x.budgets, x.total
+      FROM (SELECT c.user_id, c.currency, sum(c.sign) AS budgets, sum(c.sign * c.budget) AS total
+              FROM unnest(d) AS c
+             WHERE c.budget IS NOT NULL
+             GROUP BY c.user_id, c.currency) AS x
+     WHERE (x.budgets <> 0 OR x.total <> 0)
+       AND EXISTS (SELECT FROM users u WHERE u.id = x.user_id)
+     ORDER BY x.user_id, x.currency
+    ON CONFLICT (user_id, currency) DO UPDATE SET
+           budgets = b.budgets + excluded.budgets, total = b.total + excluded.total;
+END;
+COMMENT ON FUNCTION owner_summary_add(owner_tally[]) IS 'Adds campaign rows'' contributions (owner_tally, signed) to owner_summary and owner_budget with row-level increments. Only the triggers below (SECURITY DEFINER) call it: the API and worker cannot write the summary themselves.';
+REVOKE EXECUTE ON FUNCTION owner_summary_add(owner_tally[]) FROM PUBLIC;
+
+-- The trigger functions: the statement's rows as owner_tally values. Only
+-- the columns the tallies need are taken (content stays in its TOAST).
+CREATE FUNCTION campaigns_owner_summary_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    PERFORM owner_summary_add(array_agg(ROW(n.user_id, 1, n.status, n.objective, n.budget, n.currency,
+                                            n.content_tally)::owner_tally))
+       FROM new_rows n;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION campaigns_owner_summary_insert() IS 'Statement trigger function: adds the inserted campaigns to their owners'' summary.';
+
+CREATE FUNCTION campaigns_owner_summary_update() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    PERFORM owner_summary_add(array_agg(c))
+       FROM (SELECT ROW(n.user_id, 1, n.status, n.objective, n.budget, n.currency, n.content_tally)::owner_tally
+               FROM new_rows n
+             UNION ALL
+             SELECT ROW(o.user_id, -1, o.status, o.objective, o.budget, o.currency, o.content_tally)::owner_tally
+               FROM old_rows o) AS x(c);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION campaigns_owner_summary_update() IS 'Statement trigger function: adds the updated campaigns'' new values and takes away their old ones.';
+
+CREATE FUNCTION campaigns_owner_summary_delete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    PERFORM owner_summary_add(array_agg(ROW(o.user_id, -1, o.status, o.objective, o.budget, o.currency,
+                                            o.content_tally)::owner_tally))
+       FROM old_rows o;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION campaigns_owner_summary_delete() IS 'Statement trigger function: takes the deleted campaigns out of their owners'' summary.';
+
+CREATE TRIGGER campaigns_owner_summary_insert AFTER INSERT ON campaigns
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION campaigns_owner_summary_insert();
+CREATE TRIGGER campaigns_owner_summary_update AFTER UPDATE ON campaigns
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION campaigns_owner_summary_update();
+CREATE TRIGGER campaigns_owner_summary_delete AFTER DELETE ON campaigns
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION campaigns_owner_summary_delete();
+
+-- Backfill, in the migration's transaction: writers of campaigns wait for
+-- the lock below, so no change falls between the recount and the triggers.
+LOCK TABLE campaigns IN SHARE ROW EXCLUSIVE MODE;
+SELECT owner_summary_add(array_agg(ROW(c.user_id, 1, c.status, c.objective, c.budget, c.currency,
+                                       c.content_tally)::owner_tally))
+  FROM campaigns c;
+
+-- The stats, from the summary: two index lookups whatever the owner's size.
+CREATE OR REPLACE FUNCTION campaign_stats(owner uuid) RETURNS json
+    LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+SELECT json_build_object(
+    'total', coalesce(s.campaigns, 0),
+    'byStatus', json_build_object('draft', coalesce(s.draft, 0), 'active', coalesce(s.active, 0),
+                                  'generating', coalesce(s.generating, 0), 'completed', coalesce(s.completed, 0)),
+    'byObjective', json_build_object('awareness', coalesce(s.awareness, 0),
+                                     'consideration', coalesce(s.consideration, 0),
+                                     'conversion', coalesce(s.conversion, 0)),
+    'budget', (SELECT coalesce(json_agg(json_build_object('currency', b.currency, 'total', b.total)
+                                        ORDER BY b.currency), '[]')
+                 FROM owner_budget b WHERE b.user_id = owner AND b.budgets > 0),
+    'content', json_build_object(
+        'total', coalesce(s.items, 0),
+        'byType', json_build_object('email', coalesce(s.email, 0), 'social_post', coalesce(s.social_post, 0),
+                                    'ad_copy', coalesce(s.ad_copy, 0)),
+        'byPlatform', json_build_object('email', coalesce(s.p_email, 0), 'linkedin', coalesce(s.linkedin, 0),
+                                        'twitter', coalesce(s.twitter, 0), 'facebook', coalesce(s.facebook, 0),
+                                        'instagram', coalesce(s.instagram, 0),
+                                        'google_ads', coalesce(s.google_ads, 0)),
+        'averageQualityScore', CASE WHEN s.scored > 0 THEN round(s.score_sum / s.scored, 1) END))
+  FROM (SELECT owner) AS o LEFT JOIN owner_summary s ON s.user_id = o.owner
+$$;
+COMMENT ON FUNCTION campaign_stats(uuid) IS 'Campaign and content totals for one owner, as GET /api/campaigns/stats returns them, read from owner_summary and owner_budget.';
+
+GRANT SELECT ON owner_summary, owner_budget TO adcraft_api, adcraft_analyst;
+
+-- A list row cost ~40 us: the A/B test count's subquery kept the function
+-- from being inlined, so each row was passed whole, and making the row a
+-- value reads content out of TOAST (all of it, for nothing: the count was
+-- jsonb_array_length(content)). Now the body inlines into plain column
+-- reads, the count comes from content_tally (0006, inline) and the A/B
+-- tests are counted by a function of the id: ~13 us a row, content unread.
+CREATE FUNCTION campaign_ab_test_count(campaign uuid) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT count(*) FROM ab_tests t WHERE t.campaign_id = campaign $$;
+COMMENT ON FUNCTION campaign_ab_test_count(uuid) IS 'Number of ab_tests rows of a campaign (campaign_summary_json''s abTestCount adds the legacy embedded ones).';
+
+CREATE OR REPLACE FUNCTION campaign_summary_json(c campaigns) RETURNS json
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN json_build_object(
+        'id', c.id, 'userId', c.user_id, 'personaId', c.persona_id, 'brandProfileId', c.brand_profile_id,
+        'name', c.name, 'product', c.product,
+        'description', c.description, 'objective', c.objective, 'status', c.status,
+        'budget', c.budget, 'currency', c.currency, 'startDate', c.start_date, 'endDate', c.end_date,
+        'tone', c.tone, 'keywords', c.keywords, 'generationSettings', c.generation_settings,
+        'contentCount', (c.content_tally->>'total')::int,
+        'abTestCount', jsonb_array_length(c.ab_tests) + campaign_ab_test_count(c.id),
+        'createdAt', rfc3339(c.created_at), 'updatedAt', rfc3339(c.updated_at));
+COMMENT ON FUNCTION campaign_summary_json(campaigns) IS 'API list representation of a campaign: content (content_tally) and A/B tests (campaign_ab_test_count) counted, not included. Inlined by the planner: keep it one expression without subqueries.';
