@@ -1,5 +1,5 @@
 """owner_summary / owner_budget (sql/0021_owner_summary.sql, issue #14 §2):
-the per-owner tallies that GET /api/campaigns/stats and /dashboard read are
+the per-owner tallies (striped over up to 8 slots per owner) that GET /api/campaigns/stats and /dashboard read are
 kept by statement triggers on campaigns. Several threads write one owner's
 campaigns at once through the API (creates, edits of status, objective,
 budget and currency, content added, edited and deleted, deletes) while
@@ -60,9 +60,12 @@ SELECT json_build_object(
 """
 
 SUMMARY_VS_RECOUNT = """
-SELECT (SELECT row(s.campaigns, s.draft, s.active, s.generating, s.completed, s.awareness, s.consideration,
-                   s.conversion, s.items, s.email, s.social_post, s.ad_copy, s.p_email, s.linkedin, s.twitter,
-                   s.facebook, s.instagram, s.google_ads, s.scored, s.score_sum)::text
+SELECT (SELECT CASE WHEN count(*) > 0 THEN
+                   row(sum(s.campaigns), sum(s.draft), sum(s.active), sum(s.generating), sum(s.completed),
+                       sum(s.awareness), sum(s.consideration), sum(s.conversion), sum(s.items), sum(s.email),
+                       sum(s.social_post), sum(s.ad_copy), sum(s.p_email), sum(s.linkedin), sum(s.twitter),
+                       sum(s.facebook), sum(s.instagram), sum(s.google_ads), sum(s.scored), sum(s.score_sum))::text
+                   END
           FROM owner_summary s WHERE s.user_id = %(u)s),
        (SELECT row(count(*), count(*) FILTER (WHERE status = 'draft'), count(*) FILTER (WHERE status = 'active'),
                    count(*) FILTER (WHERE status = 'generating'), count(*) FILTER (WHERE status = 'completed'),
@@ -89,7 +92,8 @@ SELECT (SELECT row(s.campaigns, s.draft, s.active, s.generating, s.completed, s.
                 FROM jsonb_array_elements(c.content) e) n
          WHERE c.user_id = %(u)s),
        (SELECT coalesce(string_agg(format('%%s %%s %%s', currency, budgets, total), ', ' ORDER BY currency), '')
-          FROM owner_budget WHERE user_id = %(u)s AND budgets > 0),
+          FROM (SELECT currency, sum(budgets) AS budgets, sum(total) AS total FROM owner_budget
+                 WHERE user_id = %(u)s GROUP BY currency HAVING sum(budgets) > 0) b),
        (SELECT coalesce(string_agg(format('%%s %%s %%s', currency, n, total), ', ' ORDER BY currency), '')
           FROM (SELECT currency, count(*) AS n, sum(budget) AS total FROM campaigns
                  WHERE user_id = %(u)s AND budget IS NOT NULL GROUP BY currency) b)
