@@ -286,3 +286,22 @@ CREATE OR REPLACE FUNCTION campaign_summary_json(c campaigns) RETURNS json
         'abTestCount', jsonb_array_length(c.ab_tests) + campaign_ab_test_count(c.id),
         'createdAt', rfc3339(c.created_at), 'updatedAt', rfc3339(c.updated_at));
 COMMENT ON FUNCTION campaign_summary_json(campaigns) IS 'API list representation of a campaign: content (content_tally) and A/B tests (campaign_ab_test_count) counted, not included. Inlined by the planner: keep it one expression without subqueries.';
+
+-- The dashboard's top content: the five best items (score, then createdAt,
+-- both descending) lie in the five campaigns whose best item is best (a
+-- campaign ranked below five others has five better items ahead of all of
+-- its own). Ordering campaigns by their best item needs its createdAt too:
+-- without it the dashboard had to unpack every campaign tying with the
+-- fifth best score (173 of 10k in the seeded data), and a custom plan with
+-- an unknown threshold chose a parallel scan of the whole table (80 ms).
+-- An expression index, not a generated column: no table rewrite.
+CREATE FUNCTION content_top_created(content jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (SELECT max(e->>'createdAt') FROM jsonb_array_elements(content) AS e
+             WHERE (e->>'qualityScore')::int = (SELECT max((x->>'qualityScore')::int)
+                                                  FROM jsonb_array_elements(content) AS x));
+COMMENT ON FUNCTION content_top_created(jsonb) IS 'createdAt (text, as stored) of the newest of the best-scored items of a content array; with content_top_score, the order of campaigns_user_top_idx.';
+
+DROP INDEX campaigns_user_top_idx;
+CREATE INDEX campaigns_user_top_idx
+    ON campaigns (user_id, content_top_score DESC NULLS LAST, content_top_created(content) DESC);

@@ -374,12 +374,11 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  'topContent', (SELECT coalesce(json_agg(t.item ORDER BY t.score DESC, t.created DESC), '[]') FROM ("
 		"     SELECT jsonb_build_object('campaignId', c.id, 'campaignName', c.name) || e AS item,"
 		"            (e->>'qualityScore')::int AS score, e->>'createdAt' AS created"
-		"       FROM campaigns c CROSS JOIN LATERAL jsonb_array_elements(c.content) e"
-		/* the five best items are in the campaigns whose best item ties or beats the fifth best campaign's
-		 * (every stored item has a score: content_item_finish); both reads walk campaigns_user_top_idx */
-		"      WHERE c.user_id = $1::uuid AND c.content_top_score >= coalesce((SELECT content_top_score"
-		"              FROM campaigns WHERE user_id = $1::uuid AND content_top_score IS NOT NULL"
-		"              ORDER BY content_top_score DESC NULLS LAST OFFSET 4 LIMIT 1), -2147483648)"
+		/* the five best items are in the five campaigns whose best item is best (sql/0021): LIMIT 5 on
+		 * campaigns_user_top_idx (every stored item has a score: content_item_finish) */
+		"       FROM (SELECT id, name, content FROM campaigns WHERE user_id = $1::uuid AND content_top_score IS NOT NULL"
+		"              ORDER BY content_top_score DESC NULLS LAST, content_top_created(content) DESC LIMIT 5) c"
+		"      CROSS JOIN LATERAL jsonb_array_elements(c.content) e"
 		"      ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5) t),"
 		/* the last 30 UTC days of analytics (daily rollups), today included */
 		"  'analytics', (SELECT jsonb_build_object("

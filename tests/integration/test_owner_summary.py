@@ -111,6 +111,13 @@ def assert_consistent(stack, user):
     assert stats == want
     dash = dec(user.req("GET", "/api/campaigns/dashboard"))
     assert {k: dash[k] for k in want} == want
+    # top content: every item of the owner sorted, not the index-ordered shortcut the server takes
+    top = q(stack, """SELECT c.id::text, c.name, e->>'id' FROM campaigns c, jsonb_array_elements(c.content) e
+                       WHERE c.user_id = %s
+                       ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5""", (user.id,))
+    scores = [i["qualityScore"] for i in dash["topContent"]]
+    assert scores == sorted(scores, reverse=True)
+    assert [(i["campaignId"], i["campaignName"], i["id"]) for i in dash["topContent"]] == [tuple(t) for t in top]
     return want
 
 
