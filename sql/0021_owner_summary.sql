@@ -226,11 +226,14 @@ SELECT owner_summary_add(array_agg(ROW(c.user_id, 1, c.status, c.objective, c.bu
   FROM campaigns c;
 
 -- The stats, from the summary: the owner's slots, an index range of at
--- most 8 rows (and 8 per currency), whatever the owner's size.
+-- most 8 rows (and 8 per currency), whatever the owner's size. plpgsql so
+-- that the plan is kept for the session (a SQL function is planned at every
+-- call: 2.9 ms a call against 1.1 ms, psql round trip included).
 CREATE OR REPLACE FUNCTION campaign_stats(owner uuid) RETURNS json
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-SELECT json_build_object(
+BEGIN
+RETURN (SELECT json_build_object(
     'total', s.campaigns,
     'byStatus', json_build_object('draft', s.draft, 'active', s.active, 'generating', s.generating,
                                   'completed', s.completed),
@@ -257,7 +260,8 @@ SELECT json_build_object(
                coalesce(sum(twitter), 0) AS twitter, coalesce(sum(facebook), 0) AS facebook,
                coalesce(sum(instagram), 0) AS instagram, coalesce(sum(google_ads), 0) AS google_ads,
                sum(scored) AS scored, sum(score_sum) AS score_sum
-          FROM owner_summary WHERE user_id = owner) AS s
+          FROM owner_summary WHERE user_id = owner) AS s);
+END
 $$;
 COMMENT ON FUNCTION campaign_stats(uuid) IS 'Campaign and content totals for one owner, as GET /api/campaigns/stats returns them: the sums of the owner''s owner_summary and owner_budget slots.';
 
@@ -268,10 +272,11 @@ GRANT SELECT ON owner_summary, owner_budget TO adcraft_api, adcraft_analyst;
 -- value reads content out of TOAST (all of it, for nothing: the count was
 -- jsonb_array_length(content)). Now the body inlines into plain column
 -- reads, the count comes from content_tally (0006, inline) and the A/B
--- tests are counted by a function of the id: ~13 us a row, content unread.
+-- tests are counted by a function of the id (plpgsql: its plan is kept for
+-- the session, not made again by every request): ~13 us a row, content unread.
 CREATE FUNCTION campaign_ab_test_count(campaign uuid) RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT count(*) FROM ab_tests t WHERE t.campaign_id = campaign $$;
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$ BEGIN RETURN (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = campaign); END $$;
 COMMENT ON FUNCTION campaign_ab_test_count(uuid) IS 'Number of ab_tests rows of a campaign (campaign_summary_json''s abTestCount adds the legacy embedded ones).';
 
 CREATE OR REPLACE FUNCTION campaign_summary_json(c campaigns) RETURNS json
