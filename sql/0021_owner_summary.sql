@@ -101,13 +101,12 @@ CREATE TYPE owner_tally AS (
 ALTER TYPE owner_tally OWNER TO adcraft_owner;  -- adcraft_claim_ownership() takes tables and functions, not types
 COMMENT ON TYPE owner_tally IS 'One campaign row''s contribution to owner_summary/owner_budget: sign +1 for a new row, -1 for an old one; t is its content_tally.';
 
--- plpgsql, not SQL: a SQL function's statements are planned at every call
--- (1 ms a campaign insert), plpgsql keeps their plans for the session.
--- Adds contributions to the owners' rows in this backend's
--- slot, owners in user_id order (two multi-owner statements lock rows in the
--- same order: no deadlock). Owners whose totals do not change are skipped; an owner being
--- deleted (the users row is gone: ON DELETE CASCADE is removing their
--- campaigns) is skipped, its summary goes with it.
+-- Adds contributions to the owners' rows in this backend's slot, owners in
+-- user_id order. Owners whose totals do not change are skipped; an owner
+-- being deleted (the users row is gone: ON DELETE CASCADE is removing their
+-- campaigns) is skipped, its summary goes with it. plpgsql, not SQL: a SQL
+-- function's statements are planned at every call (1 ms a campaign insert),
+-- plpgsql keeps their plans for the session.
 CREATE FUNCTION owner_summary_add(d owner_tally[]) RETURNS void
     LANGUAGE plpgsql VOLATILE
 AS $$
