@@ -217,6 +217,20 @@ CREATE TRIGGER campaigns_owner_summary_update AFTER UPDATE ON campaigns
 CREATE TRIGGER campaigns_owner_summary_delete AFTER DELETE ON campaigns
     FOR EACH ROW EXECUTE FUNCTION campaigns_owner_summary();
 
+-- TRUNCATE fires no row trigger: the summary goes with the campaigns.
+CREATE FUNCTION campaigns_owner_summary_truncate() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    TRUNCATE owner_summary, owner_budget;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION campaigns_owner_summary_truncate() IS 'Statement trigger function of campaigns: TRUNCATE campaigns empties owner_summary and owner_budget too.';
+CREATE TRIGGER campaigns_owner_summary_truncate AFTER TRUNCATE ON campaigns
+    FOR EACH STATEMENT EXECUTE FUNCTION campaigns_owner_summary_truncate();
+
 -- Backfill, in the migration's transaction: writers of campaigns wait for
 -- the lock below, so no change falls between the recount and the triggers.
 LOCK TABLE campaigns IN SHARE ROW EXCLUSIVE MODE;

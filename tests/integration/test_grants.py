@@ -132,7 +132,8 @@ RESTRICTED_FUNCTIONS = {
 # partition names from dates only and runs with a fixed search_path.
 # campaigns' row trigger (0021) writes owner_summary/owner_budget, which the API
 # and worker may only read; a trigger function cannot be called directly.
-SECURITY_DEFINER = {"analytics_partitions_ensure(integer,integer)", "campaigns_owner_summary()"}
+SECURITY_DEFINER = {"analytics_partitions_ensure(integer,integer)", "campaigns_owner_summary()",
+                    "campaigns_owner_summary_truncate()"}
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 SEQ_PRIVS = ("USAGE", "SELECT", "UPDATE")
