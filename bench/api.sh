@@ -40,7 +40,7 @@ TARGETS=(
 	"health           GET   /api/health                      -"
 	"auth/me          GET   /api/auth/me                     token"
 	"campaign/get     GET   /api/campaigns/@CAMPAIGN@        token"
-	"campaigns/list   GET   /api/campaigns?limit=50          token"
+	"campaigns/list   GET   /api/campaigns?limit=20          token"
 	"campaign/create  POST  /api/campaigns                   writer campaign.json"
 	"campaigns/stats  GET   /api/campaigns/stats             token"
 	"dashboard        GET   /api/campaigns/dashboard         token"
@@ -484,3 +484,21 @@ bench_result "GET /api/auth/me vs ceiling" "$(stat_of auth/me rps)" "req/s" "$CE
 bench_result "api child RSS max" "$(awk -v k="$api_child_max" 'BEGIN { printf "%.1f", k / 1024 }')" "MiB" "-" "-" "value <= 8"
 bench_result "worker RSS max" "$(awk -v k="$worker_max" 'BEGIN { printf "%.1f", k / 1024 }')" "MiB" "-" "-" "value <= 16"
 echo "took $((SECONDS - STARTED)) s (plus teardown)"
+
+# ---------------------------------------------------------------- results (issue #14 §2)
+
+# round_rps NAME N: req/s of NAME's Nth round (the last round when fewer).
+round_rps() {
+	local slug=${1//[^A-Za-z0-9_.-]/_}
+	awk -v s="$slug" -v n="$2" '$1 == s { k++; for (i = 2; i < NF; i += 2) if ($i == "rps") v[k] = $(i + 1) }
+		END { if (k == 0) exit 1; printf "%.0f", (n <= k ? v[n] : v[k]) }' "$BENCH_TMP/results"
+}
+get_rps=$(fmt_int "$(stat_of campaign/get rps)")
+bench_result "GET /api/campaigns (page) vs campaign get" "$(fmt_int "$(stat_of campaigns/list rps)")" req/s \
+	"campaign get" "$get_rps" "ratio >= 0.6"
+bench_result "POST /api/campaigns" "$(fmt_int "$(stat_of campaign/create rps)")" req/s "campaign get" "$get_rps" \
+	"value >= 2000 && ratio >= 0.4"
+bench_result "stats round $ROUNDS vs round 1" "$(round_rps campaigns/stats "$ROUNDS")" req/s "round 1" \
+	"$(round_rps campaigns/stats 1)" "ratio >= 0.9"
+bench_result "dashboard round $ROUNDS vs round 1" "$(round_rps dashboard "$ROUNDS")" req/s "round 1" \
+	"$(round_rps dashboard 1)" "ratio >= 0.9"

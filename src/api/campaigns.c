@@ -106,9 +106,27 @@ void campaign_list(request *r)
 	struct list_params lp;
 	if (query_parse_or_fail(r, params, &lp) < 0)
 		return;
-	const char *p[] = { r->user_id, lp.values[0], lp.values[1], lp.values[2], lp.values[3],
-			    lp.after_ts, lp.after_id, lp.limit };
-	PGresult *res = req_exec_or_fail(r, STMT_CAMPAIGN_LIST, p);
+	/* One filter (or none) has a statement of its own, planned for it (statements.c) */
+	static const enum stmt one_filter[] = { STMT_CAMPAIGN_LIST_STATUS, STMT_CAMPAIGN_LIST_OBJECTIVE,
+						   STMT_CAMPAIGN_LIST_PERSONA };
+	int set = 0, which = -1;
+	for (int i = 0; i < 4; i++)
+		if (lp.values[i]) {
+			set++;
+			which = i;
+		}
+	PGresult *res;
+	if (set == 0) {
+		const char *p[] = { r->user_id, lp.after_ts, lp.after_id, lp.limit };
+		res = req_exec_or_fail(r, STMT_CAMPAIGN_LIST, p);
+	} else if (set == 1 && which < 3) {
+		const char *p[] = { r->user_id, lp.values[which], lp.after_ts, lp.after_id, lp.limit };
+		res = req_exec_or_fail(r, one_filter[which], p);
+	} else {
+		const char *p[] = { r->user_id, lp.values[0], lp.values[1], lp.values[2], lp.values[3],
+				    lp.after_ts, lp.after_id, lp.limit };
+		res = req_exec_or_fail(r, STMT_CAMPAIGN_LIST_FILTERED, p);
+	}
 	if (res)
 		list_send(r, res, atol(lp.limit));
 }

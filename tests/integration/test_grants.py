@@ -48,6 +48,7 @@ EXPECTED = {
         "analytics_campaign_hourly": {S},               # reports without groupBy (0020)
         "ab_tests": {S, I, U, D},
         "ab_test_status_transitions": {S},
+        "owner_summary": {S}, "owner_budget": {S},      # stats, dashboard (0021; written by triggers)
     },
     "adcraft_worker": {
         "jobs": {S, I, U, D},                           # I: follow-up deliver-send jobs
@@ -91,6 +92,7 @@ EXPECTED = {
         "analytics_events": {S}, "analytics_event_keys": {S}, "analytics_pending": {S}, "analytics_hourly": {S},
         "analytics_daily": {S}, "analytics_uniques": {S}, "analytics_imports": {S}, "analytics_campaign_hourly": {S},
         "ab_tests": {S}, "ab_test_status_transitions": {S},
+        "owner_summary": {S}, "owner_budget": {S},
     },
 }
 
@@ -122,12 +124,16 @@ RESTRICTED_FUNCTIONS = {
     "ab_test_promote(uuid,uuid,text,text)": {"adcraft_api"},
     "ab_test_complete(uuid,text,text)": {"adcraft_worker"},
     "send_create_ab(uuid,uuid,uuid,uuid,timestamp with time zone,text,text,text,numeric,integer)": {"adcraft_api"},
+    "owner_summary_add(owner_tally[])": set(),                   # only campaigns' triggers (0021)
 }
 
 # The only SECURITY DEFINER functions: adding a partition takes the parent table's
 # owner, and the worker that makes them ahead must own nothing. Its body makes
 # partition names from dates only and runs with a fixed search_path.
-SECURITY_DEFINER = {"analytics_partitions_ensure(integer,integer)"}
+# campaigns' row trigger (0021) writes owner_summary/owner_budget, which the API
+# and worker may only read; a trigger function cannot be called directly.
+SECURITY_DEFINER = {"analytics_partitions_ensure(integer,integer)", "campaigns_owner_summary()",
+                    "campaigns_owner_summary_truncate()"}
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 SEQ_PRIVS = ("USAGE", "SELECT", "UPDATE")

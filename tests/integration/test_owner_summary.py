@@ -1,0 +1,267 @@
+"""owner_summary / owner_budget (sql/0021_owner_summary.sql, issue #14 §2):
+the per-owner tallies (striped over up to 8 slots per owner) that GET /api/campaigns/stats and /dashboard read are
+kept by statement triggers on campaigns. Several threads write one owner's
+campaigns at once through the API (creates, edits of status, objective,
+budget and currency, content added, edited and deleted, deletes) while
+generation jobs add content in the worker and another connection writes in
+SQL; then the summary must equal a full recount of campaigns, and the API's
+stats and dashboard must show the recount."""
+
+import json
+import random
+import threading
+import time
+import uuid
+from decimal import Decimal
+
+import psycopg
+
+from campaign_helpers import User, dec, q, q1
+
+TYPES = ["email", "social_post", "ad_copy"]
+PLATFORMS = ["email", "linkedin", "twitter", "facebook", "instagram", "google_ads"]
+CURRENCIES = ["USD", "EUR", "GBP"]
+BODY = "Plan your week in five minutes. Our planner gives you back the hours lost to busywork."
+
+# The recount, straight from campaigns and their content arrays (not through
+# content_tally nor any server function), in the shape the API returns.
+RECOUNT = """
+WITH mine AS (SELECT * FROM campaigns WHERE user_id = %(u)s),
+     items AS (SELECT e FROM mine, jsonb_array_elements(mine.content) e)
+SELECT json_build_object(
+  'total', (SELECT count(*) FROM mine),
+  'byStatus', json_build_object(
+      'draft', (SELECT count(*) FROM mine WHERE status = 'draft'),
+      'active', (SELECT count(*) FROM mine WHERE status = 'active'),
+      'generating', (SELECT count(*) FROM mine WHERE status = 'generating'),
+      'completed', (SELECT count(*) FROM mine WHERE status = 'completed')),
+  'byObjective', json_build_object(
+      'awareness', (SELECT count(*) FROM mine WHERE objective = 'awareness'),
+      'consideration', (SELECT count(*) FROM mine WHERE objective = 'consideration'),
+      'conversion', (SELECT count(*) FROM mine WHERE objective = 'conversion')),
+  'budget', (SELECT coalesce(json_agg(json_build_object('currency', currency, 'total', total)
+                                      ORDER BY currency), '[]')
+               FROM (SELECT currency, sum(budget) AS total FROM mine WHERE budget IS NOT NULL
+                      GROUP BY currency) b),
+  'content', json_build_object(
+      'total', (SELECT count(*) FROM items),
+      'byType', json_build_object(
+          'email', (SELECT count(*) FROM items WHERE e->>'contentType' = 'email'),
+          'social_post', (SELECT count(*) FROM items WHERE e->>'contentType' = 'social_post'),
+          'ad_copy', (SELECT count(*) FROM items WHERE e->>'contentType' = 'ad_copy')),
+      'byPlatform', json_build_object(
+          'email', (SELECT count(*) FROM items WHERE e->>'platform' = 'email'),
+          'linkedin', (SELECT count(*) FROM items WHERE e->>'platform' = 'linkedin'),
+          'twitter', (SELECT count(*) FROM items WHERE e->>'platform' = 'twitter'),
+          'facebook', (SELECT count(*) FROM items WHERE e->>'platform' = 'facebook'),
+          'instagram', (SELECT count(*) FROM items WHERE e->>'platform' = 'instagram'),
+          'google_ads', (SELECT count(*) FROM items WHERE e->>'platform' = 'google_ads')),
+      'averageQualityScore', (SELECT round(avg((e->>'qualityScore')::numeric), 1) FROM items)))::text
+"""
+
+SUMMARY_VS_RECOUNT = """
+SELECT (SELECT CASE WHEN count(*) > 0 THEN
+                   row(sum(s.campaigns), sum(s.draft), sum(s.active), sum(s.generating), sum(s.completed),
+                       sum(s.awareness), sum(s.consideration), sum(s.conversion), sum(s.items), sum(s.email),
+                       sum(s.social_post), sum(s.ad_copy), sum(s.p_email), sum(s.linkedin), sum(s.twitter),
+                       sum(s.facebook), sum(s.instagram), sum(s.google_ads), sum(s.scored), sum(s.score_sum))::text
+                   END
+          FROM owner_summary s WHERE s.user_id = %(u)s),
+       (SELECT row(count(*), count(*) FILTER (WHERE status = 'draft'), count(*) FILTER (WHERE status = 'active'),
+                   count(*) FILTER (WHERE status = 'generating'), count(*) FILTER (WHERE status = 'completed'),
+                   count(*) FILTER (WHERE objective = 'awareness'),
+                   count(*) FILTER (WHERE objective = 'consideration'),
+                   count(*) FILTER (WHERE objective = 'conversion'),
+                   coalesce(sum(n.items), 0), coalesce(sum(n.email), 0), coalesce(sum(n.social_post), 0),
+                   coalesce(sum(n.ad_copy), 0), coalesce(sum(n.p_email), 0), coalesce(sum(n.linkedin), 0),
+                   coalesce(sum(n.twitter), 0), coalesce(sum(n.facebook), 0), coalesce(sum(n.instagram), 0),
+                   coalesce(sum(n.google_ads), 0), coalesce(sum(n.scored), 0), coalesce(sum(n.score_sum), 0))::text
+          FROM campaigns c
+          CROSS JOIN LATERAL (
+              SELECT count(*) AS items, count(*) FILTER (WHERE e->>'contentType' = 'email') AS email,
+                     count(*) FILTER (WHERE e->>'contentType' = 'social_post') AS social_post,
+                     count(*) FILTER (WHERE e->>'contentType' = 'ad_copy') AS ad_copy,
+                     count(*) FILTER (WHERE e->>'platform' = 'email') AS p_email,
+                     count(*) FILTER (WHERE e->>'platform' = 'linkedin') AS linkedin,
+                     count(*) FILTER (WHERE e->>'platform' = 'twitter') AS twitter,
+                     count(*) FILTER (WHERE e->>'platform' = 'facebook') AS facebook,
+                     count(*) FILTER (WHERE e->>'platform' = 'instagram') AS instagram,
+                     count(*) FILTER (WHERE e->>'platform' = 'google_ads') AS google_ads,
+                     count(e->'qualityScore') AS scored,
+                     coalesce(sum((e->>'qualityScore')::numeric), 0) AS score_sum
+                FROM jsonb_array_elements(c.content) e) n
+         WHERE c.user_id = %(u)s),
+       (SELECT coalesce(string_agg(format('%%s %%s %%s', currency, budgets, total), ', ' ORDER BY currency), '')
+          FROM (SELECT currency, sum(budgets) AS budgets, sum(total) AS total FROM owner_budget
+                 WHERE user_id = %(u)s GROUP BY currency HAVING sum(budgets) > 0) b),
+       (SELECT coalesce(string_agg(format('%%s %%s %%s', currency, n, total), ', ' ORDER BY currency), '')
+          FROM (SELECT currency, count(*) AS n, sum(budget) AS total FROM campaigns
+                 WHERE user_id = %(u)s AND budget IS NOT NULL GROUP BY currency) b)
+"""
+
+
+def assert_consistent(stack, user):
+    summary, recount, budgets, budget_recount = q(stack, SUMMARY_VS_RECOUNT, {"u": user.id})[0]
+    if summary is None:  # an owner who never had a campaign has no row
+        summary = "(" + ",".join(["0"] * 20) + ")"
+    assert summary == recount, f"owner_summary {summary} != recount {recount}"
+    assert budgets == budget_recount, f"owner_budget {budgets} != recount {budget_recount}"
+    want = json.loads(q1(stack, RECOUNT, {"u": user.id}), parse_float=Decimal)
+    stats = dec(user.req("GET", "/api/campaigns/stats"))
+    assert stats == want
+    dash = dec(user.req("GET", "/api/campaigns/dashboard"))
+    assert {k: dash[k] for k in want} == want
+    # top content: every item of the owner sorted, not the index-ordered shortcut the server takes
+    top = q(stack, """SELECT c.id::text, c.name, e->>'id' FROM campaigns c, jsonb_array_elements(c.content) e
+                       WHERE c.user_id = %s
+                       ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5""", (user.id,))
+    scores = [i["qualityScore"] for i in dash["topContent"]]
+    assert scores == sorted(scores, reverse=True)
+    assert [(i["campaignId"], i["campaignName"], i["id"]) for i in dash["topContent"]] == [tuple(t) for t in top]
+    return want
+
+
+def writer(stack, user, seed, rounds, errors):
+    """One client: random creates, edits, content and deletes on the user's campaigns."""
+    rnd = random.Random(seed)
+    mine = []
+    try:
+        for _ in range(rounds):
+            op = rnd.random()
+            if op < 0.3 or not mine:
+                body = {"name": f"C{seed}-{uuid.uuid4().hex[:6]}",
+                        "objective": rnd.choice(["awareness", "consideration", "conversion"])}
+                if rnd.random() < 0.7:
+                    body["budget"] = round(rnd.uniform(0, 5000), 2)
+                    body["currency"] = rnd.choice(CURRENCIES)
+                r = user.req("POST", "/api/campaigns", json=body)
+                assert r.status_code == 201, r.text
+                mine.append(r.json()["id"])
+            elif op < 0.45:
+                cid = rnd.choice(mine)
+                r = user.req("PATCH", f"/api/campaigns/{cid}",
+                             json={"status": rnd.choice(["active", "draft", "completed"])})
+                assert r.status_code in (200, 409), r.text  # 409: a move the machine refuses
+            elif op < 0.6:
+                cid = rnd.choice(mine)
+                patch = rnd.choice([{"budget": None}, {"budget": round(rnd.uniform(0, 900), 2)},
+                                    {"currency": rnd.choice(CURRENCIES)},
+                                    {"objective": rnd.choice(["awareness", "conversion"])},
+                                    {"name": "renamed"}])
+                r = user.req("PATCH", f"/api/campaigns/{cid}", json=patch)
+                assert r.status_code in (200, 409), r.text  # 409: generating
+            elif op < 0.8:
+                cid = rnd.choice(mine)
+                r = user.req("POST", f"/api/campaigns/{cid}/content",
+                             json={"contentType": "social_post",
+                                   "platform": rnd.choice(["linkedin", "twitter", "facebook", "instagram"]),
+                                   "contentBody": BODY})
+                assert r.status_code in (201, 404, 409), r.text
+            elif op < 0.88:
+                cid = rnd.choice(mine)
+                items = user.req("GET", f"/api/campaigns/{cid}").json().get("content") or []
+                if items:
+                    it = rnd.choice(items)
+                    if rnd.random() < 0.5:
+                        r = user.req("DELETE", f"/api/campaigns/{cid}/content/{it['id']}")
+                        assert r.status_code in (204, 404, 409), r.text
+                    else:
+                        r = user.req("PATCH", f"/api/campaigns/{cid}/content/{it['id']}",
+                                     json={"contentBody": BODY + " Try it free."})
+                        assert r.status_code in (200, 404, 409), r.text
+            else:
+                cid = mine.pop(rnd.randrange(len(mine)))
+                r = user.req("DELETE", f"/api/campaigns/{cid}")
+                assert r.status_code in (204, 409), r.text
+    except Exception as e:  # noqa: BLE001 - reported by the main thread
+        errors.append(e)
+
+
+def generator(stack, user, cids, errors):
+    """Generation jobs (the worker appends content and moves status) on some campaigns."""
+    try:
+        for cid in cids:
+            r = user.req("POST", f"/api/jobs/campaigns/{cid}/generate",
+                         json={"contentTypes": ["email", "ad_copy"], "platforms": ["email", "google_ads"],
+                               "variations": 1})
+            assert r.status_code in (202, 404, 409), r.text
+    except Exception as e:  # noqa: BLE001
+        errors.append(e)
+
+
+def sql_writer(stack, user, errors):
+    """Another connection writes campaigns in SQL, several rows per statement."""
+    try:
+        with stack.db() as conn:
+            for i in range(10):
+                conn.execute("INSERT INTO campaigns (user_id, name, objective, budget, currency)"
+                             " SELECT %s, 'sql ' || g, 'conversion', g * 10.5, 'EUR' FROM generate_series(1, 3) g",
+                             (user.id,))
+                conn.execute("UPDATE campaigns SET budget = budget + 1 WHERE user_id = %s AND name LIKE 'sql %%'"
+                             " AND status <> 'generating'", (user.id,))
+                if i % 3 == 2:
+                    conn.execute("DELETE FROM campaigns WHERE id IN (SELECT id FROM campaigns WHERE user_id = %s"
+                                 " AND name LIKE 'sql %%' LIMIT 2)", (user.id,))
+    except Exception as e:  # noqa: BLE001
+        errors.append(e)
+
+
+def wait_jobs_done(stack, user, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if q1(stack, "SELECT count(*) FROM jobs WHERE user_id = %s AND state IN ('queued', 'running')",
+              (user.id,)) == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("generation jobs did not finish")
+
+
+def test_backfill_and_empty_owner(stack):
+    u = User(stack, "Empty")
+    # no campaign ever: no row, zeros from the API
+    assert q1(stack, "SELECT count(*) FROM owner_summary WHERE user_id = %s", (u.id,)) == 0
+    want = assert_consistent(stack, u)
+    assert want["total"] == 0 and want["budget"] == [] and want["content"]["averageQualityScore"] is None
+    # every owner's campaign count equals the recount, whoever wrote them (earlier tests of this stack)
+    assert q1(stack, """SELECT count(*) FROM owner_summary s FULL JOIN (
+                          SELECT user_id, count(*) AS n FROM campaigns GROUP BY user_id) c USING (user_id)
+                         WHERE coalesce(s.campaigns, 0) <> coalesce(c.n, 0)""") == 0
+
+
+def test_concurrent_writes_match_recount(stack):
+    u, other = User(stack, "Busy"), User(stack, "Other")
+    other.campaign(name="other", budget=5, currency="USD")
+    seeds = [u.campaign(name=f"gen {i}", objective="conversion", budget=100, currency="GBP")["id"]
+             for i in range(6)]
+    errors = []
+    threads = [threading.Thread(target=writer, args=(stack, u, s, 40, errors)) for s in range(4)]
+    threads.append(threading.Thread(target=generator, args=(stack, u, seeds, errors)))
+    threads.append(threading.Thread(target=sql_writer, args=(stack, u, errors)))
+    threads.append(threading.Thread(target=writer, args=(stack, other, 99, 15, errors)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    wait_jobs_done(stack, u)
+    want = assert_consistent(stack, u)
+    assert want["total"] > 10 and want["content"]["total"] > 6, want
+    assert want["content"]["byType"]["email"] > 0, want  # the worker's items are counted
+    assert_consistent(stack, other)
+    # deleting campaigns by cascade (the user goes) takes the summary with it
+    q(stack, "DELETE FROM users WHERE id = %s RETURNING id", (other.id,))
+    assert q1(stack, "SELECT count(*) FROM owner_summary WHERE user_id = %s", (other.id,)) == 0
+    assert q1(stack, "SELECT count(*) FROM owner_budget WHERE user_id = %s", (other.id,)) == 0
+
+
+def test_summary_not_writable_by_api_role(stack):
+    """Only the triggers write the summary (SECURITY DEFINER): the API's role can read, not write."""
+    with stack.db() as conn:
+        conn.execute("SET ROLE adcraft_api")
+        for stmt in ("UPDATE owner_summary SET campaigns = 0",
+                     "SELECT owner_summary_add(ARRAY[]::owner_tally[])"):
+            try:
+                conn.execute(stmt)
+            except psycopg.errors.InsufficientPrivilege:
+                continue
+            raise AssertionError(f"adcraft_api could run {stmt}")
