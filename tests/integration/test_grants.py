@@ -122,6 +122,7 @@ RESTRICTED_FUNCTIONS = {
     "ab_test_promote(uuid,uuid,text,text)": {"adcraft_api"},
     "ab_test_complete(uuid,text,text)": {"adcraft_worker"},
     "send_create_ab(uuid,uuid,uuid,uuid,timestamp with time zone,text,text,text,numeric,integer)": {"adcraft_api"},
+    "job_finish_claim(text,jsonb,text[],integer)": {"adcraft_worker"},
 }
 
 # The only SECURITY DEFINER functions: adding a partition takes the parent table's
