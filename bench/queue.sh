@@ -8,7 +8,7 @@
 #
 # Starts a private stack (./dev up --no-build --no-demo in a temp dir, free
 # ports; fsync on, as the dev cluster has it) and stops its worker, then:
-#   1. baseline: QUEUE_JOBS noop jobs enqueued, pgbench with BASELINE_CLIENTS
+#   1. baseline: BASELINE_JOBS noop jobs enqueued, pgbench with BASELINE_CLIENTS
 #      clients each claiming one job (UPDATE ... WHERE id = (SELECT ... FOR
 #      UPDATE SKIP LOCKED LIMIT 1)) and completing it in a second transaction;
 #   2. adcraft-worker: for every WORKER_PROCESSES x WORKER_BATCHES pair,
@@ -16,7 +16,7 @@
 #      started with $DIR/worker.conf; time from its start until the last job
 #      is completed (finished rows are kept, as in production);
 #   3. graphile-worker 0.18 (bench/graphile/run.mjs, `npm ci` into
-#      bench/graphile/node_modules), before and after the adcraft rounds, in
+#      bench/graphile/node_modules), before each adcraft round and after the last, in
 #      its own database of the same cluster: QUEUE_JOBS no-op jobs, one pool
 #      tuned as its performance docs say (localQueue.size GRAPHILE_LOCAL_QUEUE,
 #      completeJobBatchDelay/failJobBatchDelay GRAPHILE_BATCH_DELAY ms,
@@ -32,7 +32,7 @@
 #      VACUUM jobs (no dead rows);
 # and prints one table: jobs/s or ms, target, ratio to the baseline, and the
 # figures for bench/run-all.sh (bench_result): adcraft's best round vs the
-# better graphile-worker run (target ratio >= 1.2), pickup median and p99.
+# best graphile-worker run (target ratio >= 1.2), pickup median and p99.
 #
 # Options: --no-build  do not run meson/ninja first
 #          --keep      keep the temp dir (dev logs, worker logs, pgbench
@@ -41,7 +41,7 @@
 #                      print the statements the worker rounds spent time in
 # Environment (defaults): QUEUE_JOBS (20000), PICKUP_JOBS (200),
 #   WORKER_PROCESSES ("2 4"), WORKER_BATCHES ("100 500"), BASELINE_CLIENTS (2),
-#   PICKUP_PROCESSES (2), DEAD_ROWS (200000), GRAPHILE_CONCURRENCY (32),
+#   PICKUP_PROCESSES (2), BASELINE_JOBS (4000), DEAD_ROWS (200000), GRAPHILE_CONCURRENCY (32),
 #   GRAPHILE_LOCAL_QUEUE (500), GRAPHILE_BATCH_DELAY (0), ADCRAFT_BUILD_DIR (repo/build).
 set -euo pipefail
 
@@ -54,6 +54,7 @@ PICKUP_JOBS=${PICKUP_JOBS:-200}
 WORKER_PROCESSES=${WORKER_PROCESSES:-"2 4"}
 WORKER_BATCHES=${WORKER_BATCHES:-"100 500"}
 BASELINE_CLIENTS=${BASELINE_CLIENTS:-2}
+BASELINE_JOBS=${BASELINE_JOBS:-4000}
 PICKUP_PROCESSES=${PICKUP_PROCESSES:-2}
 PICKUP_WARMUP=5
 DEAD_ROWS=${DEAD_ROWS:-200000}
@@ -75,7 +76,7 @@ for arg in "$@"; do
 	*) die "unknown option $arg (try --help)" ;;
 	esac
 done
-for v in QUEUE_JOBS PICKUP_JOBS BASELINE_CLIENTS PICKUP_PROCESSES DEAD_ROWS GRAPHILE_CONCURRENCY GRAPHILE_LOCAL_QUEUE; do
+for v in QUEUE_JOBS PICKUP_JOBS BASELINE_JOBS BASELINE_CLIENTS PICKUP_PROCESSES DEAD_ROWS GRAPHILE_CONCURRENCY GRAPHILE_LOCAL_QUEUE; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive number, got '${!v}'"
 done
 for v in $WORKER_PROCESSES $WORKER_BATCHES; do
@@ -196,8 +197,8 @@ stack_worker_stop() {
 
 # jobs/s of the raw pattern: one job per transaction to claim, another to complete.
 baseline() {
-	local per=$((QUEUE_JOBS / BASELINE_CLIENTS)) script=$BENCH_TMP/baseline.sql out=$BENCH_TMP/pgbench.txt
-	[ "$per" -gt 0 ] || die "QUEUE_JOBS must be at least BASELINE_CLIENTS"
+	local per=$((BASELINE_JOBS / BASELINE_CLIENTS)) script=$BENCH_TMP/baseline.sql out=$BENCH_TMP/pgbench.txt
+	[ "$per" -gt 0 ] || die "BASELINE_JOBS must be at least BASELINE_CLIENTS"
 	cat >"$script" <<-EOF
 	UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = 'pgbench', heartbeat_at = now(),
 	       started_at = coalesce(started_at, now())
@@ -358,15 +359,20 @@ graphile_install
 baseline
 say "baseline: $(fmt_int "$BASE_JOBS_S") jobs/s"
 
-say "graphile-worker $GRAPHILE_VERSION: concurrency $GRAPHILE_CONCURRENCY, localQueue $GRAPHILE_LOCAL_QUEUE, batch delay $GRAPHILE_BATCH_DELAY ms, $QUEUE_JOBS jobs"
-graphile_round
-GRATES=("$GRATE")
-say "  $GRATE jobs/s"
+GRATES=()
+# graphile_turn: one graphile-worker run, between adcraft's rounds (as many runs as they have, plus one).
+graphile_turn() {
+	say "graphile-worker $GRAPHILE_VERSION: concurrency $GRAPHILE_CONCURRENCY, localQueue $GRAPHILE_LOCAL_QUEUE, batch delay $GRAPHILE_BATCH_DELAY ms, $QUEUE_JOBS jobs"
+	graphile_round
+	GRATES+=("$GRATE")
+	say "  $GRATE jobs/s"
+}
 
 $PG_STATS && q "SELECT pg_stat_statements_reset()" >/dev/null
 ROWS=() BEST=0
 for procs in $WORKER_PROCESSES; do
 	for batch in $WORKER_BATCHES; do
+		graphile_turn
 		say "adcraft-worker: $procs processes, batch $batch, $QUEUE_JOBS jobs"
 		worker_round "$procs" "$batch"
 		say "  $RATE jobs/s from start ($INNER jobs/s from the first claim)"
@@ -376,10 +382,7 @@ for procs in $WORKER_PROCESSES; do
 done
 $PG_STATS && STATS=$(print_pg_stats "the worker rounds") && q "SELECT pg_stat_statements_reset()" >/dev/null
 
-say "graphile-worker again"
-graphile_round
-GRATES+=("$GRATE")
-say "  $GRATE jobs/s"
+graphile_turn
 GBEST=$(printf '%s\n' "${GRATES[@]}" | sort -n | tail -n 1)
 
 say "making $DEAD_ROWS dead rows in jobs ($((DEAD_ROWS / 2)) jobs inserted, claimed and completed by UPDATEs)"

@@ -50,7 +50,7 @@ struct worker {
 	char id[200];
 	char hostname[128];
 	unsigned db_generation;
-	bool have_work;
+	bool have_work; /* claim at the next turn of the loop */
 	long long jobs_done;
 	int64_t next_heartbeat, next_rescue, next_prune, next_export_sweep, next_analytics;
 	struct job *current;
@@ -714,13 +714,20 @@ void worker_main(const struct config *cfg)
 			w.next_heartbeat = 0;
 		}
 		maintain(&w);
-		int claimed = claim_and_run(&w, quick_queues, (int)cfg->worker_batch);
-		if (claimed < cfg->worker_batch && !stop_requested)
-			claimed += claim_and_run(&w, slow_queues, 1);
-		if (claimed > 0)
-			continue;
-		w.have_work = false;
+		/* A claim that came back short emptied what was due: claim again only when a
+		 * notification (heard meanwhile) or a wake-up says so, not at once. */
+		if (w.have_work) {
+			w.have_work = false;
+			int quick = claim_and_run(&w, quick_queues, (int)cfg->worker_batch);
+			int slow = quick < cfg->worker_batch && !stop_requested ? claim_and_run(&w, slow_queues, 1) : 0;
+			if (quick == cfg->worker_batch || slow == 1)
+				w.have_work = true; /* more may be due */
+			if (w.have_work)
+				continue;
+		}
+		worker_flush(&w); /* the short batch's outcomes, before sleeping */
 		wait_for_work(&w, idle_timeout(&w)); /* returns at once on SIGTERM (stop_pipe) */
+		w.have_work = true; /* every wake-up claims once: notification, run_at due, poll */
 	}
 	worker_flush(&w);
 	char done[24];
