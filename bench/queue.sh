@@ -158,11 +158,13 @@ enqueue() {
 	q "ANALYZE jobs" >/dev/null
 }
 
-# 0 when no job is queued or running. Through the claim and rescue indexes: a
+# 0 when no noop job is queued or running. Through the claim and rescue indexes: a
 # count(*) over the growing table would take CPU from the worker being measured.
+# (noop only: the stack's worker, stopped just after its start, may have released
+# its analytics-partitions job.)
 unfinished() {
-	q "SELECT (SELECT count(*) FROM (SELECT FROM jobs WHERE state = 'queued' ORDER BY priority DESC, run_at, id LIMIT 1) AS a)
-	        + (SELECT count(*) FROM (SELECT FROM jobs WHERE state = 'running' ORDER BY heartbeat_at LIMIT 1) AS b)"
+	q "SELECT (SELECT count(*) FROM (SELECT FROM jobs WHERE state = 'queued' AND kind = 'noop' ORDER BY priority DESC, run_at, id LIMIT 1) AS a)
+	        + (SELECT count(*) FROM (SELECT FROM jobs WHERE state = 'running' AND kind = 'noop' ORDER BY heartbeat_at LIMIT 1) AS b)"
 }
 
 # ---------------------------------------------------------------- the worker
@@ -202,7 +204,7 @@ baseline() {
 	cat >"$script" <<-EOF
 	UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = 'pgbench', heartbeat_at = now(),
 	       started_at = coalesce(started_at, now())
-	 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= now() AND queue = '$QUEUE'
+	 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= now() AND queue = '$QUEUE' AND kind = 'noop'
 	              ORDER BY priority DESC, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
 	RETURNING id \gset
 	UPDATE jobs SET state = 'completed', finished_at = now(), locked_by = NULL, heartbeat_at = NULL,
