@@ -11,7 +11,8 @@
 --    dead rows few in proportion: VACUUM then skips index vacuuming (the 2%
 --    bypass of PostgreSQL 14+), leaving the dead entries in place.
 --    vacuum_index_cleanup = on makes every (auto)vacuum of jobs clean its
---    indexes, and a lower threshold makes it run sooner.
+--    indexes, and a lower threshold makes it run sooner. The claim never uses a
+--    bitmap scan (below), which would pay for every dead entry on every call.
 
 ALTER TABLE jobs SET (vacuum_index_cleanup = on, autovacuum_vacuum_threshold = 2000);
 
@@ -66,5 +67,11 @@ END
 $$;
 COMMENT ON FUNCTION job_finish_claim(text, jsonb, text[], integer) IS
     'adcraft-worker''s one round trip per batch: records the outcomes of the batch it ran (fenced on locked_by and attempt) and claims up to n due jobs of the queues (FOR UPDATE SKIP LOCKED, priority DESC, run_at, id), in one transaction.';
+-- Never a bitmap scan for the claim: a bitmap heap scan visits the heap page of every dead
+-- entry on every call and never marks them dead in the index (an index scan does, once).
+-- Measured with 100,000 claimed-and-completed jobs not yet vacuumed, statistics taken before
+-- they were claimed (EXPLAIN ANALYZE BUFFERS): bitmap 2,417 buffers / 65 ms on every claim;
+-- index scan 2,496 buffers / 65 ms once, then 91 buffers / 0.9 ms; after VACUUM 13 buffers.
+ALTER FUNCTION job_finish_claim(text, jsonb, text[], integer) SET enable_bitmapscan = off;
 REVOKE EXECUTE ON FUNCTION job_finish_claim(text, jsonb, text[], integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION job_finish_claim(text, jsonb, text[], integer) TO adcraft_worker;

@@ -6,9 +6,9 @@
  * completions are batched: one statement claims up to worker_batch jobs of
  * the quick queues, and the call that claims the next batch also finishes the
  * one just run (job_finish_claim: one round trip, one commit per batch).
- * content-generation jobs are long, so they are claimed one at a time. After a reconnect the LISTENs
- * are re-issued by the db layer and the queue is polled once, because
- * notifications sent while we were away are lost.
+ * content-generation jobs are long, so they are claimed one at a time. After
+ * a reconnect the LISTENs are re-issued by the db layer and the queue is
+ * polled once, because notifications sent while we were away are lost.
  *
  * Any role that can connect may NOTIFY adcraft_cancel, so a notification is
  * only a hint: it makes the worker re-read the job's row, and the job stops
