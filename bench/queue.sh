@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
 # bench/queue.sh: job queue throughput and pickup latency of adcraft-worker,
-# next to a raw one-job-per-transaction SKIP LOCKED baseline (pgbench) run by
-# the same script on the same database.
+# next to graphile-worker (from npm, pinned in bench/graphile/) and a raw
+# one-job-per-transaction SKIP LOCKED baseline (pgbench), all run by the same
+# script on the same PostgreSQL cluster with the same settings.
 #
 #   bench/queue.sh [--no-build] [--keep] [--pg-stats]
 #
 # Starts a private stack (./dev up --no-build --no-demo in a temp dir, free
 # ports; fsync on, as the dev cluster has it) and stops its worker, then:
-#   1. baseline: QUEUE_JOBS noop jobs enqueued, pgbench with BASELINE_CLIENTS
+#   1. baseline: BASELINE_JOBS noop jobs enqueued, pgbench with BASELINE_CLIENTS
 #      clients each claiming one job (UPDATE ... WHERE id = (SELECT ... FOR
 #      UPDATE SKIP LOCKED LIMIT 1)) and completing it in a second transaction;
 #   2. adcraft-worker: for every WORKER_PROCESSES x WORKER_BATCHES pair,
 #      QUEUE_JOBS noop jobs enqueued in one transaction, then the worker
 #      started with $DIR/worker.conf; time from its start until the last job
 #      is completed (finished rows are kept, as in production);
-#   3. pickup latency: PICKUP_JOBS sequential jobs into an idle worker, from
+#   3. graphile-worker 0.18 (bench/graphile/run.mjs, `npm ci` into
+#      bench/graphile/node_modules), before each adcraft round and after the last, in
+#      its own database of the same cluster: QUEUE_JOBS no-op jobs, one pool
+#      tuned as its performance docs say (localQueue.size GRAPHILE_LOCAL_QUEUE,
+#      completeJobBatchDelay/failJobBatchDelay GRAPHILE_BATCH_DELAY ms,
+#      concurrency GRAPHILE_CONCURRENCY); time from the pool's start until its
+#      job table is empty (it deletes completed jobs; adcraft keeps them);
+#   4. pickup latency: PICKUP_JOBS sequential jobs into an idle worker, from
 #      the enqueue transaction's clock_timestamp() to the job's started_at
-#      (both the database server's clock), each completed before the next;
-# and prints one table: jobs/s or ms, target, ratio to the baseline.
+#      (both the database server's clock), each completed before the next:
+#      first with DEAD_ROWS (200000) dead row versions in jobs, made by
+#      DEAD_ROWS/2 jobs inserted, claimed and completed by two UPDATEs (as the
+#      worker does) with autovacuum of jobs held off meanwhile (then restored:
+#      it runs as configured during the measurement), then again after
+#      VACUUM jobs (no dead rows);
+# and prints one table: jobs/s or ms, target, ratio to the baseline, and the
+# figures for bench/run-all.sh (bench_result): adcraft's best round vs the
+# best graphile-worker run (target ratio >= 1.2), pickup median and p99.
 #
 # Options: --no-build  do not run meson/ninja first
 #          --keep      keep the temp dir (dev logs, worker logs, pgbench
@@ -26,7 +41,8 @@
 #                      print the statements the worker rounds spent time in
 # Environment (defaults): QUEUE_JOBS (20000), PICKUP_JOBS (200),
 #   WORKER_PROCESSES ("2 4"), WORKER_BATCHES ("100 500"), BASELINE_CLIENTS (2),
-#   PICKUP_PROCESSES (2), ADCRAFT_BUILD_DIR (repo/build).
+#   PICKUP_PROCESSES (2), BASELINE_JOBS (4000), DEAD_ROWS (200000), GRAPHILE_CONCURRENCY (32),
+#   GRAPHILE_LOCAL_QUEUE (500), GRAPHILE_BATCH_DELAY (0), ADCRAFT_BUILD_DIR (repo/build).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -38,10 +54,15 @@ PICKUP_JOBS=${PICKUP_JOBS:-200}
 WORKER_PROCESSES=${WORKER_PROCESSES:-"2 4"}
 WORKER_BATCHES=${WORKER_BATCHES:-"100 500"}
 BASELINE_CLIENTS=${BASELINE_CLIENTS:-2}
+BASELINE_JOBS=${BASELINE_JOBS:-4000}
 PICKUP_PROCESSES=${PICKUP_PROCESSES:-2}
 PICKUP_WARMUP=5
+DEAD_ROWS=${DEAD_ROWS:-200000}
+GRAPHILE_CONCURRENCY=${GRAPHILE_CONCURRENCY:-32}
+GRAPHILE_LOCAL_QUEUE=${GRAPHILE_LOCAL_QUEUE:-500}
+GRAPHILE_BATCH_DELAY=${GRAPHILE_BATCH_DELAY:-0}
 QUEUE=analytics-processing
-TARGET_JOBS_S=30000 TARGET_P50_MS=2 TARGET_P99_MS=10
+TARGET_RATIO=1.2 TARGET_P50_MS=1 TARGET_P99_MS=5
 # The API is not measured here: few processes leave the CPUs to the queue.
 export ADCRAFT_DEV_PROCESSES=${ADCRAFT_DEV_PROCESSES:-2}
 
@@ -55,13 +76,15 @@ for arg in "$@"; do
 	*) die "unknown option $arg (try --help)" ;;
 	esac
 done
-for v in QUEUE_JOBS PICKUP_JOBS BASELINE_CLIENTS PICKUP_PROCESSES; do
+for v in QUEUE_JOBS PICKUP_JOBS BASELINE_JOBS BASELINE_CLIENTS PICKUP_PROCESSES DEAD_ROWS GRAPHILE_CONCURRENCY GRAPHILE_LOCAL_QUEUE; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive number, got '${!v}'"
 done
 for v in $WORKER_PROCESSES $WORKER_BATCHES; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || die "WORKER_PROCESSES and WORKER_BATCHES must list positive numbers, got '$v'"
 done
+[[ $GRAPHILE_BATCH_DELAY =~ ^(-1|0|[1-9][0-9]*)$ ]] || die "GRAPHILE_BATCH_DELAY must be -1 or a number of ms, got '$GRAPHILE_BATCH_DELAY'"
 command -v pgbench >/dev/null || die "pgbench is not installed (Debian: postgresql-client-15)"
+command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are needed for graphile-worker (Debian: nodejs npm)"
 
 BENCH_TMP=$(mktemp -d /tmp/adcraft-bench-queue.XXXXXX)
 chmod 755 "$BENCH_TMP" # the postgres user walks through it to its data dir
@@ -135,11 +158,13 @@ enqueue() {
 	q "ANALYZE jobs" >/dev/null
 }
 
-# 0 when no job is queued or running. Through the claim and rescue indexes: a
+# 0 when no noop job is queued or running. Through the claim and rescue indexes: a
 # count(*) over the growing table would take CPU from the worker being measured.
+# (noop only: the stack's worker, stopped just after its start, may have released
+# its analytics-partitions job.)
 unfinished() {
-	q "SELECT (SELECT count(*) FROM (SELECT FROM jobs WHERE state = 'queued' ORDER BY priority DESC, run_at, id LIMIT 1) AS a)
-	        + (SELECT count(*) FROM (SELECT FROM jobs WHERE state = 'running' ORDER BY heartbeat_at LIMIT 1) AS b)"
+	q "SELECT (SELECT count(*) FROM (SELECT FROM jobs WHERE state = 'queued' AND kind = 'noop' ORDER BY priority DESC, run_at, id LIMIT 1) AS a)
+	        + (SELECT count(*) FROM (SELECT FROM jobs WHERE state = 'running' AND kind = 'noop' ORDER BY heartbeat_at LIMIT 1) AS b)"
 }
 
 # ---------------------------------------------------------------- the worker
@@ -174,12 +199,12 @@ stack_worker_stop() {
 
 # jobs/s of the raw pattern: one job per transaction to claim, another to complete.
 baseline() {
-	local per=$((QUEUE_JOBS / BASELINE_CLIENTS)) script=$BENCH_TMP/baseline.sql out=$BENCH_TMP/pgbench.txt
-	[ "$per" -gt 0 ] || die "QUEUE_JOBS must be at least BASELINE_CLIENTS"
+	local per=$((BASELINE_JOBS / BASELINE_CLIENTS)) script=$BENCH_TMP/baseline.sql out=$BENCH_TMP/pgbench.txt
+	[ "$per" -gt 0 ] || die "BASELINE_JOBS must be at least BASELINE_CLIENTS"
 	cat >"$script" <<-EOF
 	UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = 'pgbench', heartbeat_at = now(),
 	       started_at = coalesce(started_at, now())
-	 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= now() AND queue = '$QUEUE'
+	 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= now() AND queue = '$QUEUE' AND kind = 'noop'
 	              ORDER BY priority DESC, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
 	RETURNING id \gset
 	UPDATE jobs SET state = 'completed', finished_at = now(), locked_by = NULL, heartbeat_at = NULL,
@@ -251,6 +276,47 @@ pickup() {
 	[ "$i" = "$PICKUP_JOBS" ] || die "pickup: $i of $PICKUP_JOBS jobs measured"
 }
 
+# ---------------------------------------------------------------- graphile-worker
+
+GRAPHILE_DIR=$BENCH_DIR/graphile
+
+# npm ci into bench/graphile/node_modules (ignored by git) unless it already
+# holds exactly what package-lock.json pins.
+graphile_install() {
+	if ! cmp -s "$GRAPHILE_DIR/package-lock.json" "$GRAPHILE_DIR/node_modules/.adcraft-lock" 2>/dev/null; then
+		say "npm ci in $GRAPHILE_DIR (graphile-worker, pinned)"
+		(cd "$GRAPHILE_DIR" && npm ci --no-audit --no-fund --ignore-scripts) >"$BENCH_TMP/npm.log" 2>&1 ||
+			{ show_log "$BENCH_TMP/npm.log"; die "npm ci failed in $GRAPHILE_DIR"; }
+		cp "$GRAPHILE_DIR/package-lock.json" "$GRAPHILE_DIR/node_modules/.adcraft-lock"
+	fi
+	GRAPHILE_VERSION=$(node -p 'require(process.argv[1]).version' "$GRAPHILE_DIR/node_modules/graphile-worker/package.json")
+	q "CREATE DATABASE graphile" >/dev/null
+}
+
+# graphile_round: sets GRATE (jobs/s from the pool's start until its job table is empty).
+graphile_round() {
+	local url="postgres://postgres@/graphile?host=$ADCRAFT_DEV_DIR/pg-socket&port=$ADCRAFT_DEV_PG_PORT"
+	local out=$BENCH_TMP/graphile.txt
+	node "$GRAPHILE_DIR/run.mjs" "$url" "$QUEUE_JOBS" "$GRAPHILE_CONCURRENCY" "$GRAPHILE_LOCAL_QUEUE" \
+		"$GRAPHILE_BATCH_DELAY" >"$out" 2>&1 </dev/null || { cat "$out" >&2; die "graphile-worker run failed"; }
+	GRATE=$(awk '$1 == "jobs_s" { print $2 }' "$out")
+	[ -n "$GRATE" ] || { cat "$out" >&2; die "could not read graphile-worker's jobs/s"; }
+}
+
+# make_dead_rows: DEAD_ROWS dead row versions in jobs, as the worker leaves them (a job
+# inserted queued, claimed, completed), with autovacuum of jobs held off until they exist.
+make_dead_rows() {
+	local n=$((DEAD_ROWS / 2))
+	q "ALTER TABLE jobs SET (autovacuum_enabled = off)" >/dev/null
+	q "SELECT count(enqueue('$QUEUE', 'noop', run_at => now() + interval '1 hour')) FROM generate_series(1, $n)" >/dev/null
+	q "UPDATE jobs SET state = 'running', attempts = 1, locked_by = 'bench', heartbeat_at = now(), started_at = now()
+	    WHERE state = 'queued' AND run_at > now() + interval '50 minutes'" >/dev/null
+	q "UPDATE jobs SET state = 'completed', finished_at = now(), locked_by = NULL, heartbeat_at = NULL,
+	           result = '{\"ok\": true}' WHERE state = 'running' AND locked_by = 'bench'" >/dev/null
+	q "ALTER TABLE jobs RESET (autovacuum_enabled)" >/dev/null
+	q "SELECT pg_stat_force_next_flush()" >/dev/null
+}
+
 enable_pg_stats() {
 	say "loading pg_stat_statements and auto_explain (plans over 20 ms) in the private cluster (restarts it)"
 	q "ALTER SYSTEM SET shared_preload_libraries = pg_stat_statements, auto_explain" >/dev/null
@@ -291,21 +357,38 @@ psql_open
 $PG_STATS && enable_pg_stats
 [ "$(q "SHOW fsync")" = on ] || die "fsync is off in the private cluster: the numbers would not compare"
 
+graphile_install
 baseline
 say "baseline: $(fmt_int "$BASE_JOBS_S") jobs/s"
 
+GRATES=()
+# graphile_turn: one graphile-worker run, between adcraft's rounds (as many runs as they have, plus one).
+graphile_turn() {
+	say "graphile-worker $GRAPHILE_VERSION: concurrency $GRAPHILE_CONCURRENCY, localQueue $GRAPHILE_LOCAL_QUEUE, batch delay $GRAPHILE_BATCH_DELAY ms, $QUEUE_JOBS jobs"
+	graphile_round
+	GRATES+=("$GRATE")
+	say "  $GRATE jobs/s"
+}
+
 $PG_STATS && q "SELECT pg_stat_statements_reset()" >/dev/null
-ROWS=()
+ROWS=() BEST=0
 for procs in $WORKER_PROCESSES; do
 	for batch in $WORKER_BATCHES; do
+		graphile_turn
 		say "adcraft-worker: $procs processes, batch $batch, $QUEUE_JOBS jobs"
 		worker_round "$procs" "$batch"
 		say "  $RATE jobs/s from start ($INNER jobs/s from the first claim)"
 		ROWS+=("$procs $batch $RATE $INNER")
+		[ "$RATE" -gt "$BEST" ] && BEST=$RATE BEST_WHAT="$procs proc x batch $batch"
 	done
 done
 $PG_STATS && STATS=$(print_pg_stats "the worker rounds") && q "SELECT pg_stat_statements_reset()" >/dev/null
 
+graphile_turn
+GBEST=$(printf '%s\n' "${GRATES[@]}" | sort -n | tail -n 1)
+
+say "making $DEAD_ROWS dead rows in jobs ($((DEAD_ROWS / 2)) jobs inserted, claimed and completed by UPDATEs)"
+make_dead_rows
 say "pickup latency: $PICKUP_JOBS sequential jobs into an idle worker ($PICKUP_PROCESSES processes)"
 pickup
 PICKUP=("$P50" "$P90" "$P99" "$DEAD")
@@ -333,20 +416,30 @@ echo "Job queue, $QUEUE_JOBS noop jobs per run, fsync on, finished rows kept ($(
 printf '%-50s %14s %12s %8s\n' "what" "jobs/s or ms" "target" "vs base"
 printf '%-50s %14s %12s %8s\n' "baseline: pgbench x$BASELINE_CLIENTS, 1 job/tx claim + 1 complete" \
 	"$(fmt_int "$BASE_JOBS_S")/s" "-" "1.00x"
+for rate in "${GRATES[@]}"; do
+	printf '%-50s %14s %12s %8s\n' "graphile-worker $GRAPHILE_VERSION (c$GRAPHILE_CONCURRENCY, lq $GRAPHILE_LOCAL_QUEUE, delay $GRAPHILE_BATCH_DELAY)" \
+		"$rate/s" "-" "$(awk -v a="$rate" -v b="$BASE_JOBS_S" 'BEGIN { printf "%.2fx", a / b }')"
+done
 for row in "${ROWS[@]}"; do
 	read -r procs batch rate inner <<<"$row"
 	printf '%-50s %14s %12s %8s\n' "adcraft-worker ${procs} proc x batch $batch (start->done)" "$rate/s" \
-		">= $TARGET_JOBS_S/s" "$(awk -v a="$rate" -v b="$BASE_JOBS_S" 'BEGIN { printf "%.2fx", a / b }')"
+		"-" "$(awk -v a="$rate" -v b="$BASE_JOBS_S" 'BEGIN { printf "%.2fx", a / b }')"
 	printf '%-50s %14s %12s %8s\n' "  same, first claim->done" "$inner/s" "" \
 		"$(awk -v a="$inner" -v b="$BASE_JOBS_S" 'BEGIN { printf "%.2fx", a / b }')"
 done
-printf '%-50s %14s %12s %8s\n' "pickup median ($PICKUP_JOBS jobs, idle worker)" "${PICKUP[0]} ms" "<= $TARGET_P50_MS ms" "-"
+printf '%-50s %14s %12s %8s\n' "adcraft best ($BEST_WHAT) vs graphile best" "$BEST/s" ">= ${TARGET_RATIO}x" \
+	"$(awk -v a="$BEST" -v b="$GBEST" 'BEGIN { printf "%.2fx", a / b }')"
+printf '%-50s %14s %12s %8s\n' "pickup median ($PICKUP_JOBS jobs, idle worker, dead rows)" "${PICKUP[0]} ms" "<= $TARGET_P50_MS ms" "-"
 printf '%-50s %14s %12s %8s\n' "pickup p90" "${PICKUP[1]} ms" "-" "-"
 printf '%-50s %14s %12s %8s\n' "pickup p99 (${PICKUP[3]} dead rows in jobs)" "${PICKUP[2]} ms" "<= $TARGET_P99_MS ms" "-"
 printf '%-50s %14s %12s %8s\n' "pickup median after VACUUM jobs" "$P50 ms" "<= $TARGET_P50_MS ms" "-"
 printf '%-50s %14s %12s %8s\n' "pickup p90 after VACUUM" "$P90 ms" "-" "-"
 printf '%-50s %14s %12s %8s\n' "pickup p99 after VACUUM ($DEAD dead rows)" "$P99 ms" "<= $TARGET_P99_MS ms" "-"
 [ -n "${STATS:-}" ] && echo "$STATS"
+bench_result "no-op jobs/s vs graphile-worker" "$BEST" "jobs/s" "graphile-worker $GRAPHILE_VERSION" "$GBEST" "ratio >= $TARGET_RATIO"
+bench_result "pickup median, idle worker" "$P50" "ms" - - "value <= $TARGET_P50_MS"
+bench_result "pickup p99, idle worker, after dead rows" "${PICKUP[2]}" "ms" - - "value <= $TARGET_P99_MS"
+bench_result "pickup p99, idle worker, no dead rows" "$P99" "ms" - - "value <= $TARGET_P99_MS"
 [ -n "${SLOW:-}" ] && printf '\nSlow plans of the worker (auto_explain, first of each statement; all in pg.log):\n%s\n' "$SLOW"
 echo
 echo "took $(($(date +%s) - START)) s"

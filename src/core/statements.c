@@ -229,43 +229,13 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* ---- job queue: worker side ---- */
 
-	/* $1 worker id, $2 queues (text[] literal), $3 how many */
-	[STMT_JOB_CLAIM] = { "job_claim",
-		"UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, locked_by = $1,"
-		"       heartbeat_at = now(), started_at = coalesce(j.started_at, now())"
-		"  FROM (SELECT id FROM jobs"
-		"         WHERE state = 'queued' AND run_at <= now() AND queue = ANY($2::text[])"
-		"         ORDER BY priority DESC, run_at, id"
-		"         LIMIT $3::int FOR UPDATE SKIP LOCKED) AS pick"
-		" WHERE j.id = pick.id"
-		" RETURNING j.id, j.queue, j.kind, j.payload, j.attempts, j.max_attempts, j.user_id, j.campaign_id", 3 },
-
-	/* $1 worker id, $2 [{id, attempt, outcome, result, error}] with outcome completed | failed | retry |
-	 * release | cancelled. Fenced: only the attempt this worker claimed is touched. A job the API
-	 * cancelled meanwhile keeps its state and gets the partial result. */
-	[STMT_JOB_FINISH] = { "job_finish",
-		"WITH x AS (SELECT * FROM jsonb_to_recordset($2::jsonb)"
-		"             AS x(id uuid, attempt int, outcome text, result jsonb, error text)),"
-		" decided AS (SELECT x.*, CASE"
-		"     WHEN j.state = 'cancelled' THEN 'cancelled'"
-		"     WHEN x.outcome = 'retry' AND j.attempts >= j.max_attempts THEN 'failed'"
-		"     WHEN x.outcome IN ('retry', 'release') THEN 'queued'"
-		"     ELSE x.outcome END AS next"
-		"   FROM x JOIN jobs j ON j.id = x.id)"
-		"UPDATE jobs j SET state = d.next,"
-		"       attempts = CASE WHEN d.outcome = 'release' AND j.state = 'running' THEN j.attempts - 1 ELSE j.attempts END,"
-		"       run_at = CASE WHEN d.next = 'queued' AND d.outcome = 'retry' THEN now() + job_backoff(j.attempts)"
-		"                     ELSE j.run_at END,"
-		"       finished_at = CASE WHEN d.next = 'queued' THEN NULL ELSE coalesce(j.finished_at, now()) END,"
-		"       locked_by = NULL, heartbeat_at = NULL,"
-		"       result = coalesce(d.result, j.result),"
-		"       last_error = coalesce(d.error, j.last_error),"
-		"       progress = CASE WHEN d.next = 'completed'"
-		"                  THEN j.progress || jsonb_build_object('percent', 100) ELSE j.progress END"
-		"  FROM decided d"
-		" WHERE j.id = d.id AND j.attempts = d.attempt"
-		"   AND ((j.state = 'running' AND j.locked_by = $1) OR (j.state = 'cancelled' AND d.outcome <> 'release'))"
-		" RETURNING j.id, j.state", 2 },
+	/* $1 worker id, $2 [{id, attempt, outcome, result, error}] of the batch just run ("[]" when
+	 * none; outcome completed | failed | retry | release | cancelled), $3 queues (text[] literal),
+	 * $4 how many to claim (0: finish only): finishes batch N and claims batch N+1 in one round
+	 * trip and one commit (sql/0022_jobs_hot.sql). Finishing is fenced on (locked_by, attempt). */
+	[STMT_JOB_FINISH_CLAIM] = { "job_finish_claim",
+		"SELECT id, queue, kind, payload, attempts, max_attempts, user_id, campaign_id"
+		"  FROM job_finish_claim($1, $2::jsonb, $3::text[], $4::int)", 4 },
 
 	/* $1 worker, $2 job, $3 attempt, $4 done, $5 total: false when the job is no longer ours */
 	[STMT_JOB_PROGRESS] = { "job_progress",

@@ -4,10 +4,11 @@
  * Wake-ups come from NOTIFY adcraft_jobs (new or re-queued jobs), from the
  * next scheduled run_at, and from a rare poll as a safety net. Claims and
  * completions are batched: one statement claims up to worker_batch jobs of
- * the quick queues, one statement finishes them all. content-generation jobs
- * are long, so they are claimed one at a time. After a reconnect the LISTENs
- * are re-issued by the db layer and the queue is polled once, because
- * notifications sent while we were away are lost.
+ * the quick queues, and the call that claims the next batch also finishes the
+ * one just run (job_finish_claim: one round trip, one commit per batch).
+ * content-generation jobs are long, so they are claimed one at a time. After
+ * a reconnect the LISTENs are re-issued by the db layer and the queue is
+ * polled once, because notifications sent while we were away are lost.
  *
  * Any role that can connect may NOTIFY adcraft_cancel, so a notification is
  * only a hint: it makes the worker re-read the job's row, and the job stops
@@ -49,21 +50,24 @@ struct worker {
 	char id[200];
 	char hostname[128];
 	unsigned db_generation;
-	bool have_work;
+	bool have_work; /* claim at the next turn of the loop */
 	long long jobs_done;
 	int64_t next_heartbeat, next_rescue, next_prune, next_export_sweep, next_analytics;
 	struct job *current;
 	bool current_lost;
 	const char *batch_ids;	/* uuid[] literal of the batch in hand ("{}" when none) */
-	char *unfinished;	/* a finish statement's payload that failed; retried after reconnect */
+	const char *pending;	/* outcomes of the batch run last, finished by the next claim (its batch arena) */
+	int npending;
 	bool recheck_current;	/* adcraft_cancel named the running job: re-read its row */
 	const char *cancelled[64]; /* batch jobs adcraft_cancel named: re-read their rows before starting */
 	int ncancelled;
 	arena *job_arena;   /* one job attempt */
-	arena *batch_arena; /* one claim batch */
+	arena *batch_arena; /* the claim batch in hand */
+	arena *spare_arena; /* the next batch's; holds the pending batch's outcomes and events meanwhile */
 	arena *tick_arena;  /* maintenance statements */
 	struct events events; /* this process's nchan publisher */
 	struct later_event *after, **after_tail; /* published once the batch's outcomes are committed */
+	struct later_event *pending_after; /* the pending batch's: published once its outcomes are committed */
 };
 
 /* An event held back until the batch's outcomes are committed (batch arena). */
@@ -354,14 +358,6 @@ void job_publish_after(struct job *j, const char *type, const char *data)
 	job_publish_after_for(j, type, j->user_id, j->campaign_id, data);
 }
 
-static void publish_after(struct worker *w)
-{
-	for (struct later_event *l = w->after; l; l = l->next)
-		publish(w, &l->ev, w->batch_arena);
-	w->after = NULL;
-	w->after_tail = &w->after;
-}
-
 const char *job_progress_json(struct job *j, int done, int total, const char *extra)
 {
 	return arena_printf(j->arena, "{\"done\":%d,\"total\":%d,\"percent\":%d%s}", done, total,
@@ -528,38 +524,45 @@ static void append_outcome(buf *out, const struct job *j, enum job_outcome o)
 	buf_putc(out, '}');
 }
 
-/* Records a batch's outcomes; if the database is gone, keeps them to retry after reconnecting
- * (the jobs stay fenced: one rescued meanwhile no longer matches). */
-static void finish_batch(struct worker *w, const char *outcomes, int rows)
-{
-	const char *f[] = { w->id, outcomes };
-	PGresult *res;
-	arena_reset(w->tick_arena);
-	if (db_exec(w->db, w->tick_arena, STMT_JOB_FINISH, f, &res) == 0) {
-		free(w->unfinished);
-		w->unfinished = NULL;
-		return;
-	}
-	log_msg(LOG_ERROR, "finishing %d job(s) failed (retrying after reconnect; else rescued): %s", rows,
-		db_error(w->db));
-	if (outcomes != w->unfinished) {
-		free(w->unfinished);
-		w->unfinished = strdup(outcomes);
-	}
-}
-
-/* Claims up to limit jobs from queues and runs them; returns how many were claimed. */
-static int claim_and_run(struct worker *w, const char *queues, int limit)
+/*
+ * Finishes the batch run last (w->pending, if any) and claims up to limit jobs of queues in one
+ * statement (limit 0: finish only). If that fails (say, the database is gone), the outcomes stay
+ * pending and go with the next call after reconnecting; the jobs stay fenced, so one rescued
+ * meanwhile no longer matches. Returns the claimed rows in *res, or -1.
+ */
+static int finish_claim(struct worker *w, const char *queues, int limit, PGresult **res)
 {
 	char n[16];
 	snprintf(n, sizeof(n), "%d", limit);
-	const char *p[] = { w->id, queues, n };
-	PGresult *res;
-	arena_reset(w->batch_arena);
-	if (db_exec(w->db, w->batch_arena, STMT_JOB_CLAIM, p, &res) < 0) {
-		log_msg(LOG_ERROR, "claim failed: %s", db_error(w->db));
-		return 0;
+	const char *p[] = { w->id, w->pending ? w->pending : "[]", queues, n };
+	arena_reset(w->spare_arena);
+	if (db_exec(w->db, w->spare_arena, STMT_JOB_FINISH_CLAIM, p, res) < 0) {
+		if (w->pending)
+			log_msg(LOG_ERROR, "finishing %d job(s) failed (retrying after reconnect; else rescued): %s",
+				w->npending, db_error(w->db));
+		else
+			log_msg(LOG_ERROR, "claim failed: %s", db_error(w->db));
+		return -1;
 	}
+	/* the pending outcomes are committed: their events may go out, their arena is free */
+	for (struct later_event *l = w->pending_after; l; l = l->next)
+		publish(w, &l->ev, w->batch_arena);
+	w->pending_after = NULL;
+	w->pending = NULL;
+	w->npending = 0;
+	arena *t = w->batch_arena;
+	w->batch_arena = w->spare_arena;
+	w->spare_arena = t;
+	return 0;
+}
+
+/* Finishes the batch run last, claims up to limit jobs from queues and runs them; returns how
+ * many were claimed. Their outcomes are pending until the next call (or worker_flush). */
+static int claim_and_run(struct worker *w, const char *queues, int limit)
+{
+	PGresult *res;
+	if (finish_claim(w, queues, limit, &res) < 0)
+		return 0;
 	int rows = PQntuples(res);
 	if (rows == 0)
 		return 0;
@@ -571,6 +574,8 @@ static int claim_and_run(struct worker *w, const char *queues, int limit)
 	buf_putc(&ids, '}');
 	w->batch_ids = buf_cstr(&ids);
 	w->ncancelled = 0;
+	w->after = NULL;
+	w->after_tail = &w->after;
 	buf out;
 	buf_init(&out, w->batch_arena, 256 + (size_t)rows * 128);
 	buf_putc(&out, '[');
@@ -603,14 +608,22 @@ static int claim_and_run(struct worker *w, const char *queues, int limit)
 			log_job(LOG_INFO, &j, "released for another worker", NULL);
 	}
 	buf_putc(&out, ']');
-	finish_batch(w, buf_cstr(&out), rows);
-	if (!w->unfinished)
-		publish_after(w);
+	w->pending = buf_cstr(&out);
+	w->npending = rows;
+	w->pending_after = w->after;
 	w->after = NULL;
 	w->after_tail = &w->after;
 	w->batch_ids = NULL;
 	w->ncancelled = 0;
 	return rows;
+}
+
+/* Finishes the batch run last without claiming (before sleeping or exiting). */
+static void worker_flush(struct worker *w)
+{
+	PGresult *res;
+	if (w->pending)
+		finish_claim(w, all_queues, 0, &res);
 }
 
 /* Milliseconds until the next scheduled job is due, capped by the poll interval. */
@@ -673,6 +686,7 @@ void worker_main(const struct config *cfg)
 	snprintf(w.id, sizeof(w.id), "%s:%d:%s", w.hostname, (int)getpid(), hex);
 	w.job_arena = arena_new(65536);
 	w.batch_arena = arena_new(65536);
+	w.spare_arena = arena_new(65536);
 	w.tick_arena = arena_new(8192);
 	w.db = db_new(cfg->database_url, cfg->database_password, true);
 	w.after_tail = &w.after;
@@ -695,17 +709,23 @@ void worker_main(const struct config *cfg)
 			w.have_work = true; /* notifications sent while disconnected are lost: poll */
 			w.next_heartbeat = 0;
 		}
-		if (w.unfinished)
-			finish_batch(&w, w.unfinished, 0);
 		maintain(&w);
-		int claimed = claim_and_run(&w, quick_queues, (int)cfg->worker_batch);
-		if (claimed < cfg->worker_batch && !stop_requested)
-			claimed += claim_and_run(&w, slow_queues, 1);
-		if (claimed > 0)
-			continue;
-		w.have_work = false;
+		/* A claim that came back short emptied what was due: claim again only when a
+		 * notification (heard meanwhile) or a wake-up says so, not at once. */
+		if (w.have_work) {
+			w.have_work = false;
+			int quick = claim_and_run(&w, quick_queues, (int)cfg->worker_batch);
+			int slow = quick < cfg->worker_batch && !stop_requested ? claim_and_run(&w, slow_queues, 1) : 0;
+			if (quick == cfg->worker_batch || slow == 1)
+				w.have_work = true; /* more may be due */
+			if (w.have_work)
+				continue;
+		}
+		worker_flush(&w); /* the short batch's outcomes, before sleeping */
 		wait_for_work(&w, idle_timeout(&w)); /* returns at once on SIGTERM (stop_pipe) */
+		w.have_work = true; /* every wake-up claims once: notification, run_at due, poll */
 	}
+	worker_flush(&w);
 	char done[24];
 	snprintf(done, sizeof(done), "%lld", w.jobs_done);
 	const char *p[] = { w.id, done };

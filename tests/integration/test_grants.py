@@ -125,6 +125,7 @@ RESTRICTED_FUNCTIONS = {
     "ab_test_complete(uuid,text,text)": {"adcraft_worker"},
     "send_create_ab(uuid,uuid,uuid,uuid,timestamp with time zone,text,text,text,numeric,integer)": {"adcraft_api"},
     "owner_summary_add(owner_tally[])": set(),                   # only campaigns' triggers (0021)
+    "job_finish_claim(text,jsonb,text[],integer)": {"adcraft_worker"},
 }
 
 # The only SECURITY DEFINER functions: adding a partition takes the parent table's

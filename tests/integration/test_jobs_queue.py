@@ -10,6 +10,7 @@ run their own adcraft-worker (build/adcraft-worker with the stack's
 worker.conf) stop the stack's worker first and start it again afterwards.
 """
 
+import json
 import os
 import signal
 import statistics
@@ -17,6 +18,7 @@ import subprocess
 import time
 import uuid
 
+import psycopg
 import pytest
 from psycopg.rows import dict_row
 
@@ -482,4 +484,53 @@ def test_8_workers_5000_jobs_no_duplicates_none_lost(stack, db):
         assert stopped == 8, w.tail()
     finally:
         w.kill()
+        restart_stack_worker(stack)
+
+
+# --- job_finish_claim (0022): batch N finished and N+1 claimed in one round trip ----
+
+def test_finish_claim_is_one_transaction_and_fenced(stack, db):
+    """The worker's one statement per batch, called as adcraft_worker with the stack's
+    worker stopped: the finished job and the newly claimed one change in the same
+    transaction; an outcome for another attempt or another worker changes nothing;
+    n = 0 finishes without claiming (release gives the attempt back, retry backs off)."""
+    stop_stack_worker(stack)
+    try:
+        ids = [enqueue(db, "data-exports", payload={"n": i}, priority=32000) for i in range(3)]
+        w = psycopg.connect(host=stack.pg_socket_dir, port=stack.pg_port, dbname="adcraft",
+                            user="adcraft_worker", autocommit=True, connect_timeout=10)
+        with w:
+            me = "test-host:1:aaaaaa"
+
+            def call(outcomes, n):
+                return w.execute("SELECT id::text, attempts FROM job_finish_claim(%s, %s::jsonb, %s::text[], %s)",
+                                 [me, json.dumps(outcomes) if outcomes is not None else None,
+                                  "{data-exports}", n]).fetchall()
+
+            first = call(None, 2)
+            assert [r[0] for r in first] == ids[:2] and all(r[1] == 1 for r in first), first
+            second = call([{"id": ids[0], "attempt": 1, "outcome": "completed", "result": {"ok": True}},
+                           {"id": ids[1], "attempt": 2, "outcome": "completed"}], 5)
+            assert [r[0] for r in second] == [ids[2]], second
+            done, fenced, claimed = (job_row(db, j) for j in ids)
+            assert done["state"] == "completed" and done["result"] == {"ok": True}, done
+            assert done["progress"]["percent"] == 100 and done["locked_by"] is None, done
+            assert fenced["state"] == "running" and fenced["locked_by"] == me, fenced
+            assert claimed["state"] == "running" and claimed["attempts"] == 1, claimed
+            xmins = db.execute("SELECT id::text, xmin::text FROM jobs WHERE id = ANY(%s::uuid[])",
+                               [[ids[0], ids[2]]]).fetchall()
+            assert len({x for _, x in xmins}) == 1, f"finish and claim in two transactions: {xmins}"
+
+            other = w.execute("SELECT count(*) FROM job_finish_claim('other:2:bbbbbb', %s::jsonb, '{data-exports}', 0)",
+                              [json.dumps([{"id": ids[1], "attempt": 1, "outcome": "failed", "error": "x"}])]).fetchone()
+            assert other == (0,) and job_row(db, ids[1])["state"] == "running"
+
+            assert call([{"id": ids[1], "attempt": 1, "outcome": "release"},
+                         {"id": ids[2], "attempt": 1, "outcome": "retry", "error": "planned"}], 0) == []
+            released, retried = job_row(db, ids[1]), job_row(db, ids[2])
+            assert released["state"] == "queued" and released["attempts"] == 0, released
+            assert retried["state"] == "queued" and retried["attempts"] == 1, retried
+            assert retried["last_error"] == "planned" and retried["run_at"] > retried["created_at"], retried
+    finally:
+        db.execute("DELETE FROM jobs WHERE payload ? 'n' AND priority = 32000")
         restart_stack_worker(stack)
