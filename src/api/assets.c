@@ -23,6 +23,7 @@
 #include "asset_store.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "multipart.h"
 #include "query.h"
 
@@ -165,6 +166,10 @@ void asset_create(request *r)
 		return;
 	}
 	req_add_header(r, "Location: /api/assets/%s", info.id ? info.id : "");
+	if (info.created) {
+		metrics_count(MC_UPLOADS, 1);
+		metrics_count(MC_UPLOAD_BYTES, (uint64_t)info.bytes);
+	}
 	req_send_json(r, info.created ? 201 : 200, info.json, strlen(info.json));
 }
 
