@@ -12,6 +12,7 @@ import re
 import secrets
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -132,6 +133,45 @@ def test_requests_count_by_route_and_status(stack):
     assert n1 - n0 == 5
     assert check_histogram(after, "adcraft_http_request_duration_seconds", route="/api/auth/me",
                            status_class="4xx") >= 2
+
+
+def served_by(stack, request_ids):
+    """The pids of the adcraft-api children whose log lines name these request ids."""
+    pids = set()
+    with open(os.path.join(stack.dir, "log", "api.log"), "rb") as f:
+        for line in f:
+            try:
+                o = json.loads(line)
+            except ValueError:
+                continue
+            if o.get("requestId") in request_ids:
+                pids.add(o["pid"])
+    return pids
+
+
+def test_children_serving_at_once_add_to_the_same_counters(stack, fake):
+    """Four synchronous generations held 400 ms by the LLM occupy four children at
+    once; the counters the scrape reads (whichever child serves it) have all four."""
+    fake.reset()
+    fake.script({"latencyMs": 400})
+    users = [GenUser(stack) for _ in range(4)]
+    before = scrape(stack)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda u: u.post("/api/content/generate-social", {"platform": "linkedin"}),
+                                users))
+    fake.reset()
+    assert [r.status_code for r in answers] == [200] * 4, [r.text[:200] for r in answers]
+    assert len(served_by(stack, {r.headers["X-Request-Id"] for r in answers})) >= 2
+    after = scrape(stack)
+    route = {"method": "POST", "route": "/api/content/generate-social"}
+    assert delta(before, after, "adcraft_http_requests_total", status="200", **route) == 4
+    assert delta(before, after, "adcraft_llm_calls_total", program="api", model=FAKE_MODEL, outcome="ok") == 4
+    n0 = before.value("adcraft_http_request_duration_seconds_count", status_class="2xx", **route)
+    assert check_histogram(after, "adcraft_http_request_duration_seconds", status_class="2xx", **route) - n0 == 4
+    # each took the LLM's 400 ms: none is in a bucket below 0.25 s
+    below = after.value("adcraft_http_request_duration_seconds_bucket", le="0.25", status_class="2xx", **route) - \
+        before.value("adcraft_http_request_duration_seconds_bucket", le="0.25", status_class="2xx", **route)
+    assert below == 0
 
 
 def test_generation_job_counts_llm_calls_tokens_cost_and_the_job(stack, fake):
