@@ -35,8 +35,9 @@ static const short statuses[] = { 200, 201, 202, 204, 206, 301, 302, 303, 304, 3
 #define STATUS_OTHER 31
 _Static_assert(NSTATUS <= STATUS_OTHER, "status slots fit the requests array");
 
-/* status -> slot + 1 (0: other), for O(1) lookup on the hot path */
+/* status -> slot + 1 (0: other), for O(1) lookup on the hot path; and each slot's label */
 static unsigned char status_slot[600];
+static char status_label[NSTATUS][8];
 
 /* Histogram upper bounds, METRICS_BUCKETS - 1 each (the last slot is +Inf). */
 static const int64_t http_bounds_us[METRICS_BUCKETS - 1] = { 250,    500,     1000,    2500,    5000,
@@ -89,8 +90,10 @@ _Static_assert(sizeof(counters) / sizeof(counters[0]) == MC__COUNT, "every count
 
 __attribute__((constructor)) static void status_table(void)
 {
-	for (int i = 0; i < NSTATUS; i++)
+	for (int i = 0; i < NSTATUS; i++) {
 		status_slot[statuses[i]] = (unsigned char)(i + 1);
+		snprintf(status_label[i], sizeof(status_label[i]), "%d", statuses[i]);
+	}
 }
 
 /* ---- mapping -------------------------------------------------------------- */
@@ -270,12 +273,7 @@ void metrics_llm(const char *model, const char *outcome, long prompt_tokens, lon
 
 const char *metrics_status_label(int slot)
 {
-	static char labels[NSTATUS][8];
-	if (slot < 0 || slot >= NSTATUS)
-		return "other";
-	if (!labels[slot][0])
-		snprintf(labels[slot], sizeof(labels[slot]), "%d", statuses[slot]);
-	return labels[slot];
+	return slot >= 0 && slot < NSTATUS ? status_label[slot] : "other";
 }
 
 /* ---- printing ------------------------------------------------------------- */
