@@ -420,7 +420,8 @@ static void print_jobs(buf *out, const struct metrics_source *src, size_t n)
 	buf labels;
 	buf_init(&labels, out->arena, 256);
 	family(out, "adcraft_jobs_total", "counter",
-	       "Job attempts by queue, kind and outcome (retry: failed, will run again; release: handed back).");
+	       "Job attempts by queue, kind and outcome (retry: failed, worth another attempt, which the last "
+	       "attempt does not get; release: handed back unfinished).");
 	for (size_t s = 0; s < n; s++)
 		for (int i = 0; i < METRICS_NAMES; i++) {
 			if (!slot_used(src[s].r, METRICS_KINDS, i))

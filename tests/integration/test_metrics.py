@@ -78,6 +78,16 @@ def scrape(stack):
     return Scrape(r.text)
 
 
+def scrape_until_ok(stack, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        r = requests.get(stack.url("/api/metrics"), timeout=10)
+        if r.status_code == 200 and "adcraft_database_up 1" in r.text:
+            return Scrape(r.text)
+        assert time.monotonic() < deadline, (r.status_code, r.text[-300:])
+        time.sleep(0.1)
+
+
 def delta(before, after, name, **labels):
     return after.value(name, **labels) - before.value(name, **labels)
 
@@ -260,6 +270,25 @@ def test_upload_and_export_count(stack):
     assert delta(before, after, "adcraft_exports_ready_total", program="worker") == 1
     assert delta(before, after, "adcraft_export_bytes_total", program="worker") == export["bytes"]
     assert delta(before, after, "adcraft_jobs_total", queue="data-exports", kind="export", outcome="completed") == 1
+
+
+def test_reconnects_are_counted_per_program(stack):
+    """PostgreSQL drops every adcraft connection: each program's children reconnect, and say so."""
+    before = scrape(stack)
+    with stack.db() as conn:
+        n = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                         " WHERE usename IN ('adcraft_api', 'adcraft_worker')").fetchone()[0]
+    assert n >= 2
+    deadline = time.monotonic() + 20
+    while True:
+        # the child that meets a connection killed a moment ago answers 503 once, then reconnects
+        assert stack.api("GET", "/api/health").status_code in (200, 503)
+        after = scrape_until_ok(stack)
+        if all(delta(before, after, "adcraft_db_reconnects_total", program=p) >= 1 for p in ("api", "worker")):
+            break
+        assert time.monotonic() < deadline, after.series("adcraft_db_reconnects_total")
+        time.sleep(0.2)
+    assert after.value("adcraft_database_up") == 1
 
 
 def test_counters_survive_their_children_being_killed(stack):
