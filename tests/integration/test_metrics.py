@@ -88,6 +88,18 @@ def scrape_until_ok(stack, timeout=10):
         time.sleep(0.1)
 
 
+def scrape_when(stack, pred, timeout=10):
+    """A scrape once pred(scrape) holds: the worker counts a job's attempt just after the
+    handler returns, which may be a moment after the row it wrote says the work is done."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = scrape(stack)
+        if pred(s):
+            return s
+        assert time.monotonic() < deadline, "the counters did not move in time"
+        time.sleep(0.05)
+
+
 def delta(before, after, name, **labels):
     return after.value(name, **labels) - before.value(name, **labels)
 
@@ -243,7 +255,8 @@ def test_email_send_counts_sent(stack):
     s = owner.ok("POST", f"/api/campaigns/{cid}/sends", {"contentId": item, "listId": lst}, 201)
     owner.ok("POST", f"/api/sends/{s['id']}/approve")
     wait(lambda: owner.ok("GET", f"/api/sends/{s['id']}")["status"] == "sent", 30, "the send to finish")
-    after = scrape(stack)
+    after = scrape_when(stack, lambda a: delta(before, a, "adcraft_jobs_total", queue="email-sending",
+                                               kind="deliver-send", outcome="completed") >= 1)
     assert delta(before, after, "adcraft_emails_total", program="worker", outcome="sent") == 2
     assert delta(before, after, "adcraft_emails_total", outcome="bounced") == 0
     assert delta(before, after, "adcraft_jobs_total", queue="email-sending", kind="deliver-send",
@@ -263,7 +276,8 @@ def test_upload_and_export_count(stack):
         time.sleep(0.05)
         export = assert_json(user.req("GET", f"/api/exports/{export['id']}"), 200)
     assert export["status"] == "ready", export
-    after = scrape(stack)
+    after = scrape_when(stack, lambda a: delta(before, a, "adcraft_jobs_total", queue="data-exports",
+                                               kind="export", outcome="completed") >= 1)
     assert delta(before, after, "adcraft_uploads_total", program="api") == 1
     assert delta(before, after, "adcraft_upload_bytes_total", program="api") == asset["bytes"]
     assert delta(before, after, "adcraft_exports_created_total", program="api") == 1
