@@ -27,6 +27,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "media_helper.h"
+#include "metrics.h"
 #include "multipart.h"
 #include "query.h"
 
@@ -122,6 +123,10 @@ void asset_create(request *r)
 		return;
 	}
 	req_add_header(r, "Location: /api/assets/%s", info.id ? info.id : "");
+	if (info.created) {
+		metrics_count(MC_UPLOADS, 1);
+		metrics_count(MC_UPLOAD_BYTES, (uint64_t)info.bytes);
+	}
 	req_send_json(r, info.created ? 201 : 200, info.json, strlen(info.json));
 }
 

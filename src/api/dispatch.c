@@ -14,6 +14,7 @@
 #include "edge.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 
 int dispatch_init(void)
 {
@@ -117,8 +118,11 @@ static int read_body_or_fail(request *r, unsigned flags)
 	return 0;
 }
 
+/* The end of every request: its line in the shared counters (metrics.h) and the access log. */
 static void access_log(request *r)
 {
+	int64_t us = now_us() - r->started_us;
+	metrics_request(r->route ? (int)(r->route - api_routes) : -1, r->status, us);
 	buf b;
 	buf_init(&b, r->arena, 512);
 	log_begin(&b, r->status >= 500 ? LOG_ERROR : LOG_INFO);
@@ -126,7 +130,7 @@ static void access_log(request *r)
 	log_str(&b, "method", r->method);
 	log_str(&b, "path", r->path);
 	log_int(&b, "status", r->status);
-	log_int(&b, "us", now_us() - r->started_us);
+	log_int(&b, "us", us);
 	log_str(&b, "userId", r->user_id);
 	log_end(&b);
 }
@@ -167,6 +171,7 @@ static void route_and_run(request *r)
 	case MATCH_OK:
 		break;
 	}
+	r->route = route;
 	cors_route_matched(r, route);
 	if (!(route->flags & ROUTE_PUBLIC) && authenticate_or_fail(r) < 0)
 		return;

@@ -29,6 +29,7 @@
 
 #include "exportlink.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "log.h"
 #include "query.h"
 #include "schemas.h"
@@ -242,6 +243,7 @@ void export_create(request *r)
 	PGresult *res = req_exec_or_fail(r, STMT_EXPORT_INSERT, p);
 	if (!res)
 		return;
+	metrics_count(MC_EXPORTS_CREATED, 1);
 	req_add_header(r, "Location: /api/exports/%s", PQgetvalue(res, 0, 2));
 	send_export_or_404(r, res, 202);
 }

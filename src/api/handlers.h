@@ -15,6 +15,9 @@ void auth_me(request *r);
 /* health.c */
 void health_get(request *r);
 
+/* prometheus.c */
+void metrics_get(request *r);
+
 /* personas.c */
 void persona_create(request *r);
 void persona_list(request *r);

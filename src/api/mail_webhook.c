@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "metrics.h"
 
 #define SIGNATURE_PREFIX "sha256="
 
@@ -72,6 +73,12 @@ void mail_webhook_events(request *r)
 	const char *p[] = { json_object_to_json_string_ext(json_object_object_get(r->body, "events"),
 							    JSON_C_TO_STRING_PLAIN) };
 	PGresult *res = req_exec_or_fail(r, STMT_MAIL_WEBHOOK, p);
-	if (res)
-		req_send_json(r, 200, db_value(res, 0, 0), strlen(db_value(res, 0, 0)));
+	if (!res)
+		return;
+	json_object *events = json_object_object_get(r->body, "events");
+	for (size_t i = 0; i < json_object_array_length(events); i++) {
+		const char *type = vget_str(json_object_array_get_idx(events, i), "type");
+		metrics_count(type && strcmp(type, "bounce") == 0 ? MC_MAIL_EVENTS_BOUNCE : MC_MAIL_EVENTS_COMPLAINT, 1);
+	}
+	req_send_json(r, 200, db_value(res, 0, 0), strlen(db_value(res, 0, 0)));
 }

@@ -64,6 +64,7 @@ typedef struct request {
 	size_t body_len;	/* bytes in body_text */
 
 	bool tcp_listener;	/* came in on the loopback TCP listener */
+	const struct route *route; /* the route matched, NULL until (or unless) one is: metrics */
 	const char *cors_origin; /* the request's Origin when cors_origins lists it, else NULL */
 
 	struct extra_header *headers; /* queued by req_add_header */

@@ -16,6 +16,7 @@
 
 const struct route api_routes[] = {
 	{ "GET",  "/api/health",        health_get,    PUBLIC },
+	{ "GET",  "/api/metrics",       metrics_get,   PUBLIC }, /* loopback or metrics_token_file: metrics.c */
 
 	{ "POST", "/api/auth/register", auth_register, PUBLIC | BODY },
 	{ "POST", "/api/auth/login",    auth_login,    PUBLIC | BODY },

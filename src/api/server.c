@@ -31,6 +31,8 @@
 #include "daemon.h"
 #include "dispatch.h"
 #include "log.h"
+#include "generate.h"
+#include "metrics.h"
 #include "password.h"
 #include "supervisor.h"
 
@@ -427,6 +429,8 @@ static int reload(void *ctx)
 		log_msg(LOG_WARN, "listen addresses changed: they take effect on restart, not reload");
 	config_free(m->cfg);
 	m->cfg = fresh;
+	if (metrics_here)
+		gen_metrics_register(metrics_here, fresh); /* a model the reload named */
 	return 0;
 }
 
@@ -449,6 +453,15 @@ int server_run(struct config *cfg, const struct daemon_options *opt)
 	if (password_hash(&cost, "adcraft-timing-equaliser", 24, m.dummy_hash) < 0) {
 		log_msg(LOG_ERROR, "argon2 self-test failed");
 		return 1;
+	}
+	/* Before fork: every child counts into it, and it outlives them (metrics.h). */
+	struct metrics_region *counters;
+	int mr = metrics_create_anon("api", &counters);
+	if (mr < 0)
+		log_msg(LOG_WARN, "shared counters: %s; GET /api/metrics shows the worker's only", strerror(-mr));
+	else {
+		metrics_here = counters;
+		gen_metrics_register(counters, cfg);
 	}
 	int pr = opt->pidfile ? daemon_write_pidfile(opt->pidfile) : 0;
 	if (pr < 0)

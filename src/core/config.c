@@ -95,6 +95,8 @@ static const struct key keys[] = {
 	INT(export_ttl, 86400, 1, 31536000),
 	INT(export_link_ttl, 3600, 1, 604800),
 	SECRET(export_link_key_file),
+	SECRET(metrics_token_file),
+	STR(worker_metrics_file, "/run/adcraft-worker/metrics"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -463,6 +465,26 @@ static int validate_exports(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* metrics_token_file: the operator's bearer token for GET /api/metrics from off the host. */
+static int validate_metrics(struct config *c, char *err, size_t errlen)
+{
+	if (*c->worker_metrics_file && c->worker_metrics_file[0] != '/')
+		return fail(err, errlen, "worker_metrics_file must be an absolute path or empty, got \"%s\"",
+			    c->worker_metrics_file);
+	if (!*c->metrics_token_file)
+		return 0;
+	int r = config_read_secret(c->arena, c->metrics_token_file, &c->metrics_token, &c->metrics_token_len);
+	if (r < 0)
+		return fail(err, errlen, "metrics_token_file %s: %s", c->metrics_token_file, strerror(-r));
+	if (c->metrics_token_len < 32)
+		return fail(err, errlen, "metrics_token_file %s: the token is %zu bytes, at least 32 are required "
+			    "(generate one with: adcraft gen-secret)", c->metrics_token_file, c->metrics_token_len);
+	for (const char *p = c->metrics_token; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return fail(err, errlen, "metrics_token_file %s: the token must be printable ASCII without "
+				    "spaces (generate one with: adcraft gen-secret)", c->metrics_token_file);
+	return 0;
+}
 
 /*
  * The keys a program cannot run without (all others have usable defaults or
@@ -487,8 +509,6 @@ static const char *const program_names[] = {
 	[CONFIG_API] = "api", [CONFIG_WORKER] = "worker", [CONFIG_CLI] = "cli", [CONFIG_CLI_TOKENS] = "token",
 	[CONFIG_CLI_MAIL] = "mail",
 };
-
-/* The programs that build or verify mail links: with smtp_servers set they need the mail keys. */
 
 
 int config_program_parse(const char *name, enum config_program *ret)
@@ -557,7 +577,7 @@ static int validate(struct config *c, enum config_program program, char *err, si
 		return r;
 	if ((r = parse_prices(c, err, errlen)) < 0 || (r = validate_mail(c, program, err, errlen)) < 0)
 		return r;
-	if ((r = validate_exports(c, err, errlen)) < 0)
+	if ((r = validate_exports(c, err, errlen)) < 0 || (r = validate_metrics(c, err, errlen)) < 0)
 		return r;
 	if (c->job_stale_seconds <= c->job_heartbeat_seconds)
 		return fail(err, errlen, "job_stale_seconds must exceed job_heartbeat_seconds");

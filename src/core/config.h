@@ -84,6 +84,8 @@ struct config {
 	long export_ttl;		/* seconds an export's file is kept after it is ready */
 	long export_link_ttl;		/* seconds a signed download link is good for (at most until the file expires) */
 	const char *export_link_key_file; /* HMAC key of download links; "": exports are off (503) */
+	const char *metrics_token_file;	/* bearer token for GET /api/metrics off the host; "": loopback only */
+	const char *worker_metrics_file; /* the worker's shared counters, which the API reads at scrape */
 
 	/* Derived at load time. */
 	const char *database_password; /* NULL when no file is set */
@@ -108,6 +110,8 @@ struct config {
 	size_t mail_webhook_secret_len;
 	const unsigned char *export_link_key; /* NULL when no file is set */
 	size_t export_link_key_len;
+	const char *metrics_token;	/* NULL when no file is set: GET /api/metrics answers loopback only */
+	size_t metrics_token_len;
 };
 
 /*

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
+
 struct db {
 	char *conninfo;
 	char *password;
@@ -68,6 +70,7 @@ static int connect_now(db *d)
 	d->conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(d->conn) != CONNECTION_OK) {
 		set_error(d, NULL);
+		metrics_count(MC_DB_CONNECT_FAILURES, 1);
 		return -ENOTCONN;
 	}
 	PQsetNoticeProcessor(d->conn, ignore_notice, NULL);
@@ -83,7 +86,8 @@ static int connect_now(db *d)
 		if (!ok)
 			return -ENOTCONN;
 	}
-	d->generation++;
+	if (d->generation++ > 0)
+		metrics_count(MC_DB_RECONNECTS, 1);
 	if (!d->prepare) {
 		d->prepared = true;
 		return 0;
@@ -181,6 +185,20 @@ static void clear_result(void *r)
 	PQclear(r);
 }
 
+/*
+ * Whether sqlstate is a rule the data enforces, part of the API's normal answers (a
+ * duplicate is 409, a bad value 422): data exceptions (22), integrity constraints (23),
+ * objects not in the required state (55) and the schema's own RAISEs (P0).
+ */
+static bool rejected_by_rule(const char *sqlstate)
+{
+	static const char *const classes[] = { "22", "23", "55", "P0" };
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (strncmp(sqlstate, classes[i], 2) == 0)
+			return true;
+	return false;
+}
+
 static int finish(db *d, arena *a, PGresult *r, PGresult **ret)
 {
 	ExecStatusType st = PQresultStatus(r);
@@ -193,11 +211,13 @@ static int finish(db *d, arena *a, PGresult *r, PGresult **ret)
 	}
 	set_error(d, r);
 	PQclear(r);
-	if (PQstatus(d->conn) != CONNECTION_OK)
-		return -ENOTCONN;
 	/* Class 08 (connection exception) and 57P (operator intervention) mean "try later". */
-	if (strncmp(d->sqlstate, "08", 2) == 0 || strncmp(d->sqlstate, "57P", 3) == 0)
+	if (PQstatus(d->conn) != CONNECTION_OK || strncmp(d->sqlstate, "08", 2) == 0 ||
+	    strncmp(d->sqlstate, "57P", 3) == 0) {
+		metrics_count(MC_DB_ERRORS_CONNECTION, 1);
 		return -ENOTCONN;
+	}
+	metrics_count(rejected_by_rule(d->sqlstate) ? MC_DB_ERRORS_REJECTED : MC_DB_ERRORS_STATEMENT, 1);
 	return -EIO;
 }
 
@@ -205,8 +225,10 @@ int db_exec(db *d, arena *a, enum stmt id, const char *const *params, PGresult *
 {
 	if (!db_connected(d)) {
 		int r = db_ensure(d);
-		if (r < 0)
+		if (r < 0) {
+			metrics_count(MC_DB_ERRORS_CONNECTION, 1);
 			return r;
+		}
 	}
 	const struct stmt_def *s = &statements[id];
 	PGresult *r = PQexecPrepared(d->conn, s->name, s->nparams, params, NULL, NULL, 0);

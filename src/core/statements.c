@@ -1338,4 +1338,17 @@ const struct stmt_def statements[STMT__COUNT] = {
 	[STMT_SEND_CREATE_AB] = { "send_create_ab",
 		"SELECT send_create_ab($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::timestamptz, $6, $7, $8, $9::numeric,"
 		"                      $10::int)", 10 },
+
+	/* GET /api/metrics: per queue, due and scheduled queued jobs, running jobs, and how long the
+	 * job due longest has waited past its run_at (s). Only queued and running rows are read: the
+	 * partial indexes on state keep it cheap whatever the finished jobs number. */
+	[STMT_METRICS_QUEUES] = { "metrics_queues",
+		"SELECT q.name,"
+		"       count(j.id) FILTER (WHERE j.state = 'queued' AND j.run_at <= now()),"
+		"       count(j.id) FILTER (WHERE j.state = 'queued' AND j.run_at > now()),"
+		"       count(j.id) FILTER (WHERE j.state = 'running'),"
+		"       coalesce(extract(epoch FROM now() - min(j.run_at) FILTER (WHERE j.state = 'queued'"
+		"                                                              AND j.run_at <= now())), 0)"
+		"  FROM job_queues q LEFT JOIN jobs j ON j.queue = q.name AND j.state IN ('queued', 'running')"
+		" GROUP BY q.name ORDER BY q.name", 0 },
 };

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "metrics.h"
 
 static const struct {
 	const char *type;
@@ -82,6 +83,7 @@ static int fail(struct events *ev, db *d, arena *a, const char *why, const char 
 	db_exec_sql(d, a, "ROLLBACK", &res);
 	snprintf(ev->error, sizeof(ev->error), "%s: %s", why, detail);
 	ev->failed++;
+	metrics_count(MC_EVENTS_FAILED, 1);
 	return -EIO;
 }
 
@@ -119,12 +121,14 @@ static int publish_on(struct events *ev, db *d, arena *a, const struct event *e,
 		snprintf(ev->error, sizeof(ev->error), "publishing %s to %s: %s", e->type, channel,
 			 publisher_error(ev->pub));
 		ev->failed++;
+		metrics_count(MC_EVENTS_FAILED, 1);
 	}
 	if (db_exec_sql(d, a, "COMMIT", &res) < 0 && rc == 0)
 		return fail(ev, d, a, "event_channels commit", db_error(d));
 	if (rc < 0)
 		return -EIO;
 	ev->published++;
+	metrics_count(MC_EVENTS_PUBLISHED, 1);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "builtin.h"
 #include "json.h"
 #include "llm.h"
+#include "metrics.h"
 #include "platforms.h"
 #include "random.h"
 #include "text.h"
@@ -80,6 +81,23 @@ const char *gen_model(const struct config *cfg)
 
 const char gen_token_limit_error[] = "a generation limit is used up";
 
+void gen_metrics_register(struct metrics_region *m, const struct config *cfg)
+{
+	metrics_name_add(m, METRICS_MODELS, gen_model(cfg));
+	if (*cfg->llm_images_model)
+		metrics_name_add(m, METRICS_MODELS, cfg->llm_images_model);
+}
+
+/* Counts call c in this process's metrics (metrics.h): its model, outcome, tokens, cost and latency. */
+static void count_call(const struct config *cfg, const struct gen_call *c)
+{
+	const struct llm_price *p = cfg->llm_api_key ? cfg->llm_model_price : NULL;
+	uint64_t pt = c->prompt_tokens > 0 ? (uint64_t)c->prompt_tokens : 0;
+	uint64_t ct = c->completion_tokens > 0 ? (uint64_t)c->completion_tokens : 0;
+	uint64_t pico = p ? pt * (uint64_t)p->input + ct * (uint64_t)p->output : 0; /* price.h: 1e-12 units */
+	metrics_llm(gen_model(cfg), c->outcome, c->prompt_tokens, c->completion_tokens, pico, c->latency_ms);
+}
+
 static void add_call(struct runner *r, struct gen_task *t, const char *outcome, long status, long pt, long ct)
 {
 	struct gen_call *c = arena_zalloc(r->a, sizeof(*c));
@@ -96,6 +114,8 @@ static void add_call(struct runner *r, struct gen_task *t, const char *outcome, 
 	t->calls = c;
 	t->prompt_tokens += pt;
 	t->completion_tokens += ct;
+	if (r->cfg->llm_api_key) /* run_builtin() counts its calls once it knows their latency */
+		count_call(r->cfg, c);
 	if (r->o->settle && t->reservation)
 		r->o->settle(t, c, r->o->usage_arg);
 	r->quota_wait = false;
@@ -594,6 +614,7 @@ static int run_builtin(struct runner *r, struct gen_task *tasks, size_t n)
 		json_own(r->a, item);
 		add_call(r, t, "ok", 0, 0, 0); /* builtin calls use no tokens and cost nothing */
 		t->calls->latency_ms = (long)(now_ms() - start);
+		count_call(r->cfg, t->calls);
 		complete_item(r, t, item, "builtin");
 	}
 	return 0;

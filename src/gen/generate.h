@@ -83,6 +83,10 @@ const char *gen_provider(const struct config *cfg);
 /* The model name recorded for items: the configured model, or "builtin". */
 const char *gen_model(const struct config *cfg);
 
+struct metrics_region;
+/* Names cfg's models (gen_model, llm_images_model) in m's LLM series; the master calls it before forking. */
+void gen_metrics_register(struct metrics_region *m, const struct config *cfg);
+
 /* Runs tasks[0..n) until each is done, failed or cancelled. 0, or -ECANCELED when stopped. */
 int gen_run(const struct config *cfg, arena *a, struct gen_task *tasks, size_t n, const struct gen_options *o);
 

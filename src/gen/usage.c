@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
+
 static const struct usage_limit limits[] = {
 	{ "daily_tokens", "daily token limit", false },
 	{ "monthly_tokens", "monthly token limit", true },
@@ -226,6 +228,10 @@ int usage_image_settle(struct usage_ctx *u, long long reservation, const struct 
 			   c->outcome, when, (long)(ts.tv_nsec / 1000), u->cfg->llm_currency, image_cost(u->cfg, cost));
 	}
 	buf_putc(&rows, ']');
+	if (c) {
+		long long per_image = u->cfg->llm_images_model_price ? u->cfg->llm_images_model_price->per_image : 0;
+		metrics_llm(u->cfg->llm_images_model, c->outcome, 0, 0, (uint64_t)per_image * 1000000u, c->latency_ms);
+	}
 	int rc = usage_insert(u, buf_cstr(&rows), arena_printf(u->a, "{%lld}", reservation));
 	if (rc < 0)
 		u->failures++; /* the reservation expires on its own; the caller reports the failure */

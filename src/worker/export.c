@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "validate.h"
 
 #define OUT_BUFFER (256 * 1024)
@@ -376,6 +377,8 @@ static enum job_outcome produce(struct export *e)
 		j->error = "the export was deleted while it was written";
 		return JOB_FAILED;
 	}
+	metrics_count(MC_EXPORTS_READY, 1);
+	metrics_count(MC_EXPORT_BYTES, (uint64_t)e->bytes);
 	j->result = arena_printf(j->arena, "{\"exportId\":\"%s\",\"rows\":%lld,\"bytes\":%lld}", e->id, e->rows,
 				 e->bytes);
 	/* the last event says what was written: done == total == rows */

@@ -56,6 +56,11 @@ static const struct job_kind kinds[] = {
 	{ "analytics-processing", "ab-send-winner", job_ab_send_winner, NULL },
 };
 
+const struct job_kind *job_kind_at(size_t i)
+{
+	return i < sizeof(kinds) / sizeof(kinds[0]) ? &kinds[i] : NULL;
+}
+
 const struct job_kind *job_kind_find(const char *queue, const char *kind)
 {
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)

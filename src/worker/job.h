@@ -101,3 +101,5 @@ const struct config *job_config(struct job *j);
 
 /* The handler for queue/kind, or NULL when the kind is unsupported. */
 const struct job_kind *job_kind_find(const char *queue, const char *kind);
+/* The i-th entry of the kinds table, NULL past its end. */
+const struct job_kind *job_kind_at(size_t i);

@@ -2,6 +2,7 @@
  * main.c - adcraft-worker: a supervisor keeping worker_processes job loops alive.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,9 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "generate.h"
 #include "log.h"
+#include "metrics.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -41,7 +44,34 @@ static int reload(void *ctx)
 	}
 	config_free(m->cfg);
 	m->cfg = fresh;
+	if (metrics_here)
+		gen_metrics_register(metrics_here, fresh); /* a model the reload named */
 	return 0;
+}
+
+/*
+ * The counters every child adds to (metrics.h): in worker_metrics_file, where
+ * adcraft-api reads them for GET /api/metrics, else in memory only. Returns
+ * the file to remove at exit (a reload does not move it), or NULL.
+ */
+static const char *metrics_setup(const struct config *cfg)
+{
+	static char created[4096];
+	struct metrics_region *r = NULL;
+	const char *path = cfg->worker_metrics_file;
+	int rc = *path ? metrics_create_file(path, "worker", &r) : -ENOENT;
+	if (rc < 0 && *path)
+		log_msg(LOG_WARN, "worker_metrics_file %s: %s; the worker's counters are not exported", path,
+			strerror(-rc));
+	if (rc < 0 && metrics_create_anon("worker", &r) < 0)
+		return NULL;
+	metrics_here = r;
+	worker_metrics_register(r);
+	gen_metrics_register(r, cfg);
+	if (rc < 0)
+		return NULL;
+	snprintf(created, sizeof(created), "%s", path);
+	return created;
 }
 
 int main(int argc, char **argv)
@@ -71,7 +101,10 @@ int main(int argc, char **argv)
 		.child_main = child,
 		.reload = reload,
 	};
+	const char *metrics_file = metrics_setup(m.cfg);
 	int status = supervisor_run(&sup);
+	if (metrics_file)
+		unlink(metrics_file); /* stopped: nothing to report */
 	if (m.opt.pidfile)
 		unlink(m.opt.pidfile);
 	config_free(m.cfg);

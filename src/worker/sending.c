@@ -45,6 +45,7 @@
 #include "compose.h"
 #include "handlers.h"
 #include "json.h"
+#include "metrics.h"
 #include "smtp.h"
 #include "snapshot.h"
 #include "validate.h"
@@ -214,9 +215,23 @@ static const struct mail_item *item_for(const struct send_ctx *s, const char *va
 	return &s->item;
 }
 
+/* The outcomes that count in adcraft_emails_total (metrics.h). */
+static const struct {
+	const char *status;
+	enum metrics_counter counter;
+} counted[] = {
+	{ "sent", MC_EMAILS_SENT },
+	{ "deferred", MC_EMAILS_DEFERRED },
+	{ "bounced", MC_EMAILS_BOUNCED },
+	{ "failed", MC_EMAILS_FAILED },
+};
+
 /* Records one recipient's outcome (status, error, retry delay); a bounce marks the contact too. */
 static int record(struct send_ctx *s, const char *rid, const char *status, const char *error, int retry_s)
 {
+	for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++)
+		if (strcmp(counted[i].status, status) == 0)
+			metrics_count(counted[i].counter, 1);
 	char secs[16];
 	snprintf(secs, sizeof(secs), "%d", retry_s);
 	const char *p[] = { rid, status, error, secs };

@@ -34,6 +34,7 @@
 #include "json.h"
 #include "log.h"
 #include "media.h"
+#include "metrics.h"
 #include "random.h"
 
 #define STOP_GRACE_MS 8000 /* a job interrupted by SIGTERM gets this long to finish */
@@ -43,6 +44,10 @@
 static const char quick_queues[] = "{email-sending,analytics-processing,data-exports}";
 static const char slow_queues[] = "{content-generation}";
 static const char all_queues[] = "{content-generation,email-sending,analytics-processing,data-exports}";
+static const char *const queue_names[] = { "content-generation", "email-sending", "analytics-processing",
+					   "data-exports" };
+
+_Static_assert(JOB_RELEASE == METRICS_JOB_OUTCOMES - 1, "metrics.c names the outcomes in job.h's order");
 
 struct worker {
 	const struct config *cfg;
@@ -593,8 +598,10 @@ static int claim_and_run(struct worker *w, const char *queues, int limit)
 			.user_id = db_value(res, i, 6),
 			.campaign_id = db_value(res, i, 7),
 		};
+		int64_t started = mono_ms();
 		enum job_outcome o = json_parse_trusted(j.arena, j.payload_text, &j.payload) == 0 ? run_one(w, &j)
 												   : unreadable_payload(&j);
+		metrics_job(j.queue, j.kind, (int)o, mono_ms() - started);
 		append_outcome(&out, &j, o);
 		if (j.warning)
 			log_job(LOG_WARN, &j, "warning", j.warning);
@@ -666,6 +673,20 @@ static void wait_for_work(struct worker *w, int timeout_ms)
 }
 
 /* ---- the process -------------------------------------------------------- */
+
+void worker_metrics_register(struct metrics_region *m)
+{
+	char name[METRICS_NAME_MAX];
+	for (size_t i = 0; job_kind_at(i); i++) {
+		const struct job_kind *k = job_kind_at(i);
+		for (size_t q = 0; q < sizeof(queue_names) / sizeof(queue_names[0]); q++) {
+			if (k->queue && strcmp(k->queue, queue_names[q]) != 0)
+				continue;
+			snprintf(name, sizeof(name), "%s/%s", queue_names[q], k->kind);
+			metrics_name_add(m, METRICS_KINDS, name);
+		}
+	}
+}
 
 void worker_main(const struct config *cfg)
 {

@@ -124,6 +124,7 @@ NO_REF_GETS = {
     "GET /api/jobs/health", "GET /api/jobs/queues/status", "GET /api/jobs/user/recent",
     "GET /api/usage", "GET /api/lists", "GET /api/assets", "GET /api/exports",
     "GET /api/analytics/overview",
+    "GET /api/metrics",  # counts by route template, model and queue: no object of anyone's
 }
 # Routes that queue a job reading objects named in an upload: the job refuses
 # another user's objects line by line, exactly like missing ones

@@ -229,7 +229,8 @@ def paginated_routes(stack, user):
             continue
         path = concrete(route, {"id": c["id"]})
         r = user.req("GET", path)
-        if r.status_code == 200 and isinstance(r.json(), dict) and "nextCursor" in r.json():
+        json_answer = r.headers.get("Content-Type", "").startswith("application/json")  # not /api/metrics' text
+        if r.status_code == 200 and json_answer and isinstance(r.json(), dict) and "nextCursor" in r.json():
             out.append(path)
     return out
 

@@ -139,3 +139,23 @@ def test_unknown_api_path_is_the_routers_404(stack, token):
     for path in ("/api/" + uuid.uuid4().hex, "/api/personas/" + GHOST + "/x"):
         status, _, text = raw(stack, "GET", path, token)
         assert status == 404 and ROUTER_404 in text, (path, status, text)
+
+
+# --- operator-only routes ----------------------------------------------------------
+
+# Routes documented for the operator and answered only to loopback clients (or
+# an operator token): from anywhere else they must look like no route at all.
+OPERATOR_ONLY = {"GET /api/metrics"}
+
+
+def test_operator_only_routes_are_documented_and_hidden_from_outside(stack):
+    from test_edge import edge_secret, fcgi_request, params_for, unix_socket
+    assert OPERATOR_ONLY <= openapi_operations()
+    for op in sorted(OPERATOR_ONLY):
+        method, path = op.split(" ", 1)
+        outside = fcgi_request(unix_socket(stack), params_for(
+            method, path, ADCRAFT_EDGE_SECRET=edge_secret(stack), REMOTE_ADDR="198.51.100.20"))
+        assert outside.status == 404 and ROUTER_404 in outside.body.decode(), (op, outside.status)
+        inside = fcgi_request(unix_socket(stack), params_for(
+            method, path, ADCRAFT_EDGE_SECRET=edge_secret(stack), REMOTE_ADDR="127.0.0.1"))
+        assert inside.status == 200, (op, inside.status)
