@@ -177,6 +177,11 @@ ceiling_up() {
 	    fastcgi_temp_path      "$CEIL_DIR/temp/fastcgi";
 	    uwsgi_temp_path        "$CEIL_DIR/temp/uwsgi";
 	    scgi_temp_path         "$CEIL_DIR/temp/scgi";
+	    # security-headers.conf's HSTS value (nginx/maps.conf): empty over plain HTTP.
+	    map \$https \$adcraft_hsts {
+	        on       "max-age=63072000";
+	        default  "";
+	    }
 	    upstream fcgi_constant {
 	        server  "unix:$CEIL_DIR/const.sock";
 	    }
