@@ -122,12 +122,16 @@ class Contract:
             if r.content and r.request.method != "HEAD":
                 return f"no body is documented, got {len(r.content)} bytes of {ctype or 'no type'}"
             return None
-        if ctype not in content:
-            return f"content type {ctype or '(none)'!r} is not one of {sorted(content)}"
-        media = content[ctype]
+        # A documented type with parameters (text/plain; version=0.0.4; ...) must be sent with them.
+        keys = {k.split(";")[0].strip().lower(): k for k in content}
+        key = keys.get(ctype)
+        full = ";".join(p.strip() for p in r.headers.get("Content-Type", "").lower().split(";"))
+        if key is None or (";" in key and ";".join(p.strip() for p in key.lower().split(";")) != full):
+            return f"content type {r.headers.get('Content-Type') or '(none)'!r} is not one of {sorted(content)}"
+        media = content[key]
         if "schema" not in media:
             return None
-        schema_pointer = f"{pointer}/content/{escape(ctype)}/schema"
+        schema_pointer = f"{pointer}/content/{escape(key)}/schema"
         if "$ref" in media["schema"]:
             schema_pointer = media["schema"]["$ref"][1:]
         return self.body_error(r, pointer, ctype, schema_pointer)
