@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = fuzz_cstr(a, data + 1, size - 1);
 	const char *token = data[0] & 1 ? sign(a, text) : text;
 	char sub[37] = "";
-	if (token && token_verify(&keys, token, NOW, sub) == TOKEN_OK && !is_uuid(sub))
+	if (token && token_verify(&keys, a, token, NOW, sub) == TOKEN_OK && !is_uuid(sub))
 		abort();
 	arena_reset(a);
 	return 0;
