@@ -25,7 +25,7 @@ static int authenticate_or_fail(request *r)
 {
 	const char *token = req_bearer(r);
 	char sub[37];
-	int rc = token ? token_verify(&r->app->keys, token, time(NULL), sub) : TOKEN_MALFORMED;
+	int rc = token ? token_verify(&r->app->keys, r->arena, token, time(NULL), sub) : TOKEN_MALFORMED;
 	if (rc == TOKEN_OK) {
 		r->user_id = arena_strdup(r->arena, sub);
 		return 0;

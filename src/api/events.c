@@ -110,7 +110,7 @@ static int identify(request *r, char sub[37])
 	time_t now = time(NULL);
 	if (req_param(r, "HTTP_AUTHORIZATION")) {
 		const char *token = req_bearer(r);
-		int rc = token ? token_verify(&r->app->keys, token, now, sub) : TOKEN_MALFORMED;
+		int rc = token ? token_verify(&r->app->keys, r->arena, token, now, sub) : TOKEN_MALFORMED;
 		if (rc == TOKEN_OK)
 			return 0;
 		refuse(r, 401, rc == TOKEN_EXPIRED ? "the access token has expired" : "the access token is invalid");
@@ -122,7 +122,7 @@ static int identify(request *r, char sub[37])
 			       "or Authorization: Bearer");
 		return -EACCES;
 	}
-	int rc = token_verify(&r->app->events_keys, cookie, now, sub);
+	int rc = token_verify(&r->app->events_keys, r->arena, cookie, now, sub);
 	if (rc == TOKEN_OK)
 		return 0;
 	refuse(r, 401, rc == TOKEN_EXPIRED ? "the events session has expired: POST /api/events/session again"

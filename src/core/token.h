@@ -1,9 +1,11 @@
 /*
  * token.h - HS256 access tokens (JWT) issued and verified with our own checks.
  *
- * libjwt 1.10 verifies only the signature, and accepts "alg": "none" when no
- * key is given. token_verify() always passes the key, pins HS256, bounds the
- * token size and checks exp (required), nbf, iat, iss, aud and sub itself.
+ * Tokens are issued with libjwt and verified without it (token.c says why):
+ * token_verify() bounds the size, accepts only canonical base64url segments
+ * and the exact header adcraft writes ({"alg":"HS256","typ":"JWT"}), checks
+ * the HMAC in constant time, then exp (required), iat (required), nbf, iss,
+ * aud and sub from strictly parsed claims.
  */
 #pragma once
 
@@ -26,8 +28,8 @@ struct token_keys {
 
 enum token_error {
 	TOKEN_OK = 0,
-	TOKEN_MALFORMED = -1,	/* not a JWT, oversize, bad base64/JSON */
-	TOKEN_BAD_SIGNATURE = -2,	/* signature, algorithm or key */
+	TOKEN_MALFORMED = -1,	/* not a JWT, oversize, bad base64/JSON, a header other than ours */
+	TOKEN_BAD_SIGNATURE = -2,	/* signature, or an algorithm other than HS256 */
 	TOKEN_EXPIRED = -3,
 	TOKEN_BAD_CLAIMS = -4,	/* missing/wrong iss, aud, sub, nbf, iat */
 	TOKEN_BAD_KEY = -5,	/* our key is shorter than TOKEN_MIN_KEY */
@@ -39,8 +41,9 @@ int token_issue(const struct token_keys *keys, arena *a, const char *subject, ti
 /*
  * Verifies token at time now. On success copies the subject (a UUID) into
  * sub[37] and returns TOKEN_OK; otherwise returns a negative token_error and
- * leaves sub untouched.
+ * leaves sub untouched. The decoded segments and parsed JSON are owned by a
+ * (the request's arena); nothing else is allocated per call.
  */
-int token_verify(const struct token_keys *keys, const char *token, time_t now, char sub[37]);
+int token_verify(const struct token_keys *keys, arena *a, const char *token, time_t now, char sub[37]);
 
 const char *token_error_str(int err);
