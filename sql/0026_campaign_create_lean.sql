@@ -16,7 +16,10 @@
 --    place, and one into owner_budget when a budget is involved; both plans
 --    are kept for the session. An update that keeps the owner is one upsert,
 --    as before; a campaign moved to another owner is taken out of the old
---    owner's slot, then added to the new owner's.
+--    owner's slot, then added to the new owner's. The slot row is written
+--    with a plain UPDATE (one WAL record, where INSERT ... ON CONFLICT DO
+--    UPDATE locks the row first: two), and a writer takes the next free slot
+--    rather than wait for another connection's commit on a shared pid mod 8.
 --
 -- 2. The generated columns content_tally and content_top_score (0006) and the
 --    index expression content_top_created (0021) are SQL functions whose body
