@@ -1,25 +1,21 @@
 -- 0026_campaign_create_lean: POST /api/campaigns without planning anything
 -- per request.
 --
--- A create ran ~1 ms of PostgreSQL time (EXPLAIN ANALYZE, loaded machine),
--- most of it planning, again at every insert:
+-- A create ran ~1 ms of PostgreSQL time single-client (pg_stat_statements,
+-- loaded machine) and 2.5-3.6 ms with 8 concurrent writers:
 --
--- 1. The owner-summary trigger (0021) passed the row as an owner_tally[] to
---    owner_summary_add(), whose two upserts unnest and GROUP BY that array.
---    plpgsql keeps a statement's plan only once its generic plan costs no
---    more than the custom ones; with the array a parameter the generic plan
---    assumes many elements to group, a custom plan knows there are one or
---    two: every call planned both upserts again (pg_stat_statements: 0.33 +
---    0.11 ms of planning a call, against 0.06 + 0.03 ms of execution).
---    Now the trigger does it itself with scalars: one upsert into the
---    owner's slot with the differences (new row less old row) computed in
---    place, and one into owner_budget when a budget is involved; both plans
---    are kept for the session. An update that keeps the owner is one upsert,
---    as before; a campaign moved to another owner is taken out of the old
---    owner's slot, then added to the new owner's. The slot row is written
---    with a plain UPDATE (one WAL record, where INSERT ... ON CONFLICT DO
---    UPDATE locks the row first: two), and a writer takes the next free slot
---    rather than wait for another connection's commit on a shared pid mod 8.
+-- 1. The owner-summary trigger (0021) built an owner_tally[] and called
+--    owner_summary_add(), whose two upserts unnest and GROUP BY that array:
+--    0.24-0.32 ms a call single-client, 1.06 ms with 8 clients, of which
+--    the upserts' own execution was 0.09 ms. Now the trigger does it itself
+--    with scalars: the differences (new row less old row) computed in place,
+--    one statement per table even for an update, every plan kept for the
+--    session. An update that keeps the owner is one write, as before; a
+--    campaign moved to another owner is taken out of the old owner's slot,
+--    then added to the new owner's. The slot row is written with a plain
+--    UPDATE (one WAL record, where INSERT ... ON CONFLICT DO UPDATE locks
+--    the row first: two), and a writer takes the next free slot rather than
+--    wait for another connection's commit on a shared pid mod 8.
 --
 -- 2. The generated columns content_tally and content_top_score (0006) and the
 --    index expression content_top_created (0021) are SQL functions whose body
@@ -70,10 +66,10 @@ BEGIN
 
         -- The slot: this backend's (pid mod 8), or the next one while
         -- another transaction is writing it. A slot's row stays locked until
-        -- the writer commits (its WAL flush): 8 API connections hold only 5
-        -- or 6 distinct pids mod 8, so two of one owner's writers waited for
-        -- each other's commit (UPDATE owner_summary: 2.6 ms mean under
-        -- bench/api.sh's create). A transaction advisory lock per (owner,
+        -- the writer commits (its WAL flush): 8 API connections held only 6
+        -- distinct pids mod 8 here, so two of one owner's writers waited for
+        -- each other's commit (UPDATE owner_summary: 2.6 ms mean under wrk
+        -- -c32 on POST /api/campaigns). A transaction advisory lock per (owner,
         -- slot) marks the slot taken (no WAL); the row lock still makes each
         -- increment atomic, so when all 8 are taken the writer waits on its
         -- own slot as before.
