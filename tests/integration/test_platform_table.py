@@ -75,7 +75,9 @@ def test_sql_functions_agree(db, names):
     assert compared("platform") == names["platforms"]
     assert compared("contentType") == names["types"]
     stats = function_text(db, "campaign_stats(uuid)")
-    assert re.findall(r"objective = '([a-z_]+)'", stats) == names["objectives"]
+    # objectives are tallied by campaigns' summary trigger (0021, 0026), once for the new row, once for the old
+    trigger = function_text(db, "campaigns_owner_summary()")
+    assert list(dict.fromkeys(re.findall(r"objective = '([a-z_]+)'", trigger))) == names["objectives"]
 
     def keys(after):
         m = re.search(r"'" + after + r"', json_build_object\(([^)]*)\)", stats)
