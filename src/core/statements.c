@@ -95,7 +95,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* ---- campaigns ---- */
 
-	/* $1 user, $2 body */
+	/* $1 user, $2 body. A campaign just inserted has no ab_tests rows: its abTests are the
+	 * written ones (campaign_json(c) would plan campaign_ab_tests' body on every call). */
 	[STMT_CAMPAIGN_INSERT] = { "campaign_insert",
 		"INSERT INTO campaigns AS c (user_id, persona_id, brand_profile_id, name, product, description, objective,"
 		"                            budget, currency, start_date, end_date, tone, keywords, ab_tests,"
@@ -106,7 +107,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"        (b->>'endDate')::date, b->>'tone', b->>'keywords', '[]',"
 		"        coalesce(nullif(b->'generationSettings', 'null'), '{}')"
 		" FROM (SELECT $2::jsonb AS b) AS input"
-		" RETURNING campaign_json(c)", 2 },
+		" RETURNING campaign_json(c, c.ab_tests)", 2 },
 
 	/*
 	 * Lists: one statement per filter shape, so that each generic plan walks
@@ -114,9 +115,13 @@ const struct stmt_def statements[STMT__COUNT] = {
 	 * (one statement with "$n IS NULL OR" filters got one generic plan for
 	 * every shape: the owner's rows sorted, 163 ms for a page of 10k). The
 	 * keyset position is an index condition; the first page starts above
-	 * every row ('infinity', max uuid).
+	 * every row ('infinity', max uuid). A row's ab_tests are counted by a
+	 * subquery in the statement's own plan (campaign_summary_json(c) calls a
+	 * plpgsql function per row: sql/0026_campaign_create_lean.sql).
 	 */
-#define CAMPAIGN_LIST_SELECT "SELECT campaign_summary_json(c), c.created_at::text, c.id FROM campaigns c WHERE c.user_id = $1::uuid"
+#define CAMPAIGN_LIST_SELECT                                                                                  \
+	"SELECT campaign_summary_json(c, (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = c.id)),"       \
+	"       c.created_at::text, c.id FROM campaigns c WHERE c.user_id = $1::uuid"
 #define CAMPAIGN_LIST_PAGE(ts, id, limit)                                                                     \
 	"   AND (c.created_at, c.id) < (coalesce(" ts "::timestamptz, 'infinity'),"                              \
 	"                               coalesce(" id "::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))"         \

@@ -265,3 +265,35 @@ def test_summary_not_writable_by_api_role(stack):
             except psycopg.errors.InsufficientPrivilege:
                 continue
             raise AssertionError(f"adcraft_api could run {stmt}")
+
+
+def test_moves_between_owners_and_currencies(stack):
+    """Trigger paths the API's one-row writes do not take (sql/0026): a campaign moved to another owner
+    (out of one owner's slot, into the other's), a budgeted campaign changing currency (two budget rows
+    in one statement), a budget removed and set again, a content-only change, an update that changes
+    nothing tallied; checked against the recount for both owners after each step."""
+    a, b = User(stack, "Mover A"), User(stack, "Mover B")
+    ids = [a.campaign(name=f"mover {i}", objective="consideration", budget=7.25 * i, currency="EUR")["id"]
+           for i in (1, 2, 3)]
+    for cid in ids:
+        a.content(cid)
+        a.content(cid, contentType="email", platform="email")
+    q(stack, "UPDATE campaigns SET status = 'active', content = jsonb_set(content, '{0,qualityScore}', '91')"
+             " WHERE id = ANY(%s::uuid[]) RETURNING id", (ids,))
+    steps = [
+        "UPDATE campaigns SET user_id = %(b)s WHERE id = %(c0)s",
+        "UPDATE campaigns SET currency = 'GBP' WHERE id = %(c1)s",
+        "UPDATE campaigns SET user_id = %(b)s, currency = 'USD', budget = 3, status = 'completed'"
+        " WHERE id = %(c1)s",
+        "UPDATE campaigns SET budget = NULL WHERE id = %(c2)s",
+        "UPDATE campaigns SET budget = 12.5, currency = 'USD' WHERE id = %(c2)s",
+        "UPDATE campaigns SET content = content - 0 WHERE id = %(c2)s",
+        "UPDATE campaigns SET content = '[]' WHERE id = %(c0)s",
+        "UPDATE campaigns SET name = 'renamed', budget = budget WHERE id = %(c2)s",
+        "UPDATE campaigns SET user_id = %(a)s WHERE id = %(c0)s",
+        "DELETE FROM campaigns WHERE id = %(c1)s",
+    ]
+    for stmt in steps:
+        q(stack, stmt + " RETURNING id", {"a": a.id, "b": b.id, "c0": ids[0], "c1": ids[1], "c2": ids[2]})
+        assert_consistent(stack, a)
+        assert_consistent(stack, b)
