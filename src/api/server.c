@@ -9,10 +9,10 @@
  * the child's PostgreSQL socket: see "kept connections" and db_watch below.
  *
  * Pools: with a slow listener (listen_slow, or a systemd socket named
- * "slow"), the children form two pools. The fast pool (processes -
- * slow_processes children) waits on the other listeners and keeps the
- * connections nginx keeps; the slow pool (slow_processes children) waits on
- * the slow listener only and closes every connection after its response.
+ * "slow"), the children form two pools. The fast pool (`processes`
+ * children) waits on the other listeners and keeps the connections nginx
+ * keeps; the slow pool (`slow_processes` more) waits on the slow listener
+ * only and closes every connection after its response.
  * nginx sends the routes that can take long (ROUTE_SLOW: argon2, synchronous
  * LLM calls, uploads, imports) to the slow socket without keep_conn, so no
  * request ever waits on a kept connection behind one of them. Without a
@@ -448,8 +448,8 @@ struct master {
 	int64_t started_at;
 };
 
-/* Both pools together: processes, or 4 per core. */
-static int total_children(const struct config *cfg)
+/* The fast pool (or the only one): processes, or 4 per core. */
+static int fast_children(const struct config *cfg)
 {
 	if (cfg->processes > 0)
 		return (int)cfg->processes;
@@ -457,16 +457,10 @@ static int total_children(const struct config *cfg)
 	return (int)(cpus > 0 ? cpus : 1) * 4; /* libpq calls block: ~4 per core (PERF-NOTES) */
 }
 
-/* One pool: all of them. Two: slow_processes slow, the rest (at least 1) fast. */
 static int wanted_children(void *ctx, int pool)
 {
 	const struct config *cfg = ((struct master *)ctx)->cfg;
-	int total = total_children(cfg), slow = (int)cfg->slow_processes;
-	if (npools == 1)
-		return total;
-	if (pool == POOL_SLOW)
-		return slow;
-	return total - slow > 0 ? total - slow : 1;
+	return pool == POOL_SLOW ? (int)cfg->slow_processes : fast_children(cfg);
 }
 
 static void child_entry(void *ctx, int pool)
@@ -513,11 +507,6 @@ int server_run(struct config *cfg, const struct daemon_options *opt)
 	}
 	if (open_listeners(cfg) < 0)
 		return 1;
-	if (npools == 2 && cfg->processes > 0 && cfg->slow_processes >= cfg->processes) {
-		log_msg(LOG_ERROR, "slow_processes (%ld) must be less than processes (%ld): the fast pool needs "
-				   "at least one", cfg->slow_processes, cfg->processes);
-		return 1;
-	}
 	/* One argon2 hash, computed before fork: unknown emails are verified against it. */
 	struct password_cost cost = { (uint32_t)cfg->argon2_memory_kib, (uint32_t)cfg->argon2_iterations };
 	if (password_hash(&cost, "adcraft-timing-equaliser", 24, m.dummy_hash) < 0) {

@@ -31,7 +31,7 @@ struct config {
 	const char *listen_slow; /* the slow pool's unix socket; "" = one pool (server.c) */
 	long listen_mode;
 	long processes;
-	long slow_processes;
+	long slow_processes; /* the slow pool's children, besides processes (server.c) */
 	const char *jwt_secret_file;
 	const char *jwt_issuer;
 	const char *jwt_audience;
