@@ -173,6 +173,12 @@ static void route_and_run(request *r)
 	}
 	r->route = route;
 	cors_route_matched(r, route);
+	if ((route->flags & ROUTE_SLOW) && r->app->warn_slow_route) {
+		r->app->warn_slow_route = false; /* once per child */
+		log_msg(LOG_WARN, "%s %s may take long but came to the fast pool, whose kept connections can "
+				  "wait behind it: send its location to upstream adcraft_api_slow (nginx/locations.conf)",
+			r->method, route->pattern);
+	}
 	if (!(route->flags & ROUTE_PUBLIC) && authenticate_or_fail(r) < 0)
 		return;
 	unsigned takes_body = ROUTE_BODY | ROUTE_BODY_OPTIONAL | ROUTE_BODY_CSV | ROUTE_BODY_FORM | ROUTE_BODY_UPLOAD;

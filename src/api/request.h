@@ -34,6 +34,8 @@ struct app {
 	int64_t started_at;	/* master start, seconds since the epoch */
 	struct token_keys events_keys; /* the events cookie: same key, its own audience and lifetime */
 	struct events events;	/* this process's nchan publisher */
+	bool warn_slow_route;	/* a fast-pool child beside a slow pool: log the first ROUTE_SLOW
+				   request that reaches it (nginx sent it to the wrong pool) */
 };
 
 /* An event a handler queued; published once the response is out (req_notify).

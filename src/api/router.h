@@ -28,6 +28,9 @@ enum {
 	ROUTE_BODY_UPLOAD = 1 << 8,  /* an image upload: a body of any media type of at most
 					asset_max_bytes + ROUTE_UPLOAD_OVERHEAD, kept raw; an empty
 					one is the handler's to refuse */
+	ROUTE_SLOW = 1 << 9,	     /* may take long (argon2, a synchronous LLM call, an upload,
+					an import): nginx sends its path to the slow pool, whose
+					children keep no connection (server.c, locations.conf) */
 };
 
 /* The largest text/csv body a ROUTE_BODY_CSV route takes (nginx/locations.conf agrees). */

@@ -4,7 +4,10 @@
  * Literal routes come before parameterised ones that could shadow them.
  * INTERNAL routes are the only ones the loopback TCP listener serves (nginx's
  * authorization subrequest for /events/); CREDENTIALS routes are the ones
- * that set or read a cookie, so CORS allows credentials there.
+ * that set or read a cookie, so CORS allows credentials there. SLOW routes
+ * (password hashing, synchronous generation, uploads, imports) are the ones
+ * nginx sends to the slow pool (nginx/locations.conf lists their paths, and
+ * tests/integration/test_pools.py checks that it lists exactly these).
  */
 #include "dispatch.h"
 #include "handlers.h"
@@ -13,13 +16,14 @@
 #define PUBLIC ROUTE_PUBLIC
 #define UUIDS ROUTE_UUID_PARAMS
 #define BODY_OPT ROUTE_BODY_OPTIONAL
+#define SLOW ROUTE_SLOW
 
 const struct route api_routes[] = {
 	{ "GET",  "/api/health",        health_get,    PUBLIC },
 	{ "GET",  "/api/metrics",       metrics_get,   PUBLIC }, /* loopback or metrics_token_file: metrics.c */
 
-	{ "POST", "/api/auth/register", auth_register, PUBLIC | BODY },
-	{ "POST", "/api/auth/login",    auth_login,    PUBLIC | BODY },
+	{ "POST", "/api/auth/register", auth_register, PUBLIC | BODY | SLOW },
+	{ "POST", "/api/auth/login",    auth_login,    PUBLIC | BODY | SLOW },
 	{ "POST", "/api/auth/refresh",  auth_refresh,  PUBLIC | BODY },
 	{ "POST", "/api/auth/logout",   auth_logout,   BODY },
 	{ "GET",  "/api/auth/me",       auth_me,       0 },
@@ -40,7 +44,7 @@ const struct route api_routes[] = {
 
 	{ "POST",   "/api/contacts",        contact_create, BODY },
 	{ "GET",    "/api/contacts",        contact_list,   0 },
-	{ "POST",   "/api/contacts/import", contact_import, ROUTE_BODY_CSV },
+	{ "POST",   "/api/contacts/import", contact_import, ROUTE_BODY_CSV | SLOW },
 	{ "GET",    "/api/contacts/:id",    contact_get,    UUIDS },
 	{ "PATCH",  "/api/contacts/:id",    contact_patch,  UUIDS | BODY },
 	{ "DELETE", "/api/contacts/:id",    contact_delete, UUIDS },
@@ -69,11 +73,11 @@ const struct route api_routes[] = {
 	{ "DELETE", "/api/campaigns/:id/content/:contentId", content_delete, UUIDS },
 
 	{ "GET",    "/api/content/ai-status",           gen_ai_status,  0 },
-	{ "POST",   "/api/content/generate-email",      gen_email,      BODY },
-	{ "POST",   "/api/content/generate-social",     gen_social,     BODY },
-	{ "POST",   "/api/content/generate-ad-copy",    gen_ad_copy,    BODY },
-	{ "POST",   "/api/content/generate-variations", gen_variations, BODY },
-	{ "POST",   "/api/content/batch-generate",      gen_batch,      BODY },
+	{ "POST",   "/api/content/generate-email",      gen_email,      BODY | SLOW },
+	{ "POST",   "/api/content/generate-social",     gen_social,     BODY | SLOW },
+	{ "POST",   "/api/content/generate-ad-copy",    gen_ad_copy,    BODY | SLOW },
+	{ "POST",   "/api/content/generate-variations", gen_variations, BODY | SLOW },
+	{ "POST",   "/api/content/batch-generate",      gen_batch,      BODY | SLOW },
 
 	{ "GET",    "/api/usage",                       usage_get,      0 },
 
@@ -95,7 +99,7 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/sends/:id/resume",         send_resume,     UUIDS },
 	{ "POST",   "/api/sends/:id/cancel",         send_cancel,     UUIDS },
 
-	{ "POST",   "/api/assets",     asset_create, ROUTE_BODY_UPLOAD },
+	{ "POST",   "/api/assets",     asset_create, ROUTE_BODY_UPLOAD | SLOW },
 	{ "GET",    "/api/assets",     asset_list,   0 },
 	{ "GET",    "/api/assets/:id", asset_get,    UUIDS },
 	{ "DELETE", "/api/assets/:id", asset_delete, UUIDS },
@@ -119,7 +123,7 @@ const struct route api_routes[] = {
 
 	/* analytics (issue #12): events in, reports out */
 	{ "POST",   "/api/analytics/events",        analytics_events_post,  BODY },
-	{ "POST",   "/api/analytics/import",        analytics_import_post,  ROUTE_BODY_CSV },
+	{ "POST",   "/api/analytics/import",        analytics_import_post,  ROUTE_BODY_CSV | SLOW },
 	{ "GET",    "/api/analytics/overview",      analytics_overview_get, 0 },
 	{ "GET",    "/api/campaigns/:id/analytics", campaign_analytics_get, UUIDS },
 

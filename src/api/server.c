@@ -7,6 +7,16 @@
  * the race gets EAGAIN from libfcgi's accept and goes back to waiting. The
  * same epoll set holds the connections nginx keeps (fastcgi_keep_conn) and
  * the child's PostgreSQL socket: see "kept connections" and db_watch below.
+ *
+ * Pools: with a slow listener (listen_slow, or a systemd socket named
+ * "slow"), the children form two pools. The fast pool (`processes`
+ * children) waits on the other listeners and keeps the connections nginx
+ * keeps; the slow pool (`slow_processes` more) waits on the slow listener
+ * only and closes every connection after its response.
+ * nginx sends the routes that can take long (ROUTE_SLOW: argon2, synchronous
+ * LLM calls, uploads, imports) to the slow socket without keep_conn, so no
+ * request ever waits on a kept connection behind one of them. Without a
+ * slow listener one pool serves everything.
  */
 #include "server.h"
 
@@ -39,14 +49,18 @@
 #define MAX_LISTEN 8
 #define DRAIN_SECONDS 10
 
+enum pool { POOL_FAST, POOL_SLOW };
+
 struct listener {
 	int fd;
 	const char *unix_path; /* unlinked at exit when we created it */
 	bool tcp;	       /* an IP socket: serves ROUTE_INTERNAL routes only */
+	enum pool pool;
 };
 
 static struct listener listeners[MAX_LISTEN];
 static int nlisteners;
+static int npools = 1; /* 2 once a slow listener exists */
 static volatile sig_atomic_t child_stop;
 
 /* ---- sockets ---------------------------------------------------------- */
@@ -112,7 +126,7 @@ static int is_ip_socket(int fd, bool *ret)
 	return 0;
 }
 
-static int add_listener(int fd, const char *unix_path)
+static int add_listener(int fd, const char *unix_path, enum pool pool)
 {
 	if (nlisteners == MAX_LISTEN)
 		return -EMFILE;
@@ -123,12 +137,26 @@ static int add_listener(int fd, const char *unix_path)
 	listeners[nlisteners].fd = fd;
 	listeners[nlisteners].unix_path = unix_path;
 	listeners[nlisteners].tcp = tcp;
+	listeners[nlisteners].pool = pool;
 	nlisteners++;
+	if (pool == POOL_SLOW)
+		npools = 2;
 	return 0;
 }
 
-/* The sockets systemd passed (LISTEN_PID, LISTEN_FDS), all of them or none. */
-static int add_systemd_listeners(const char *fds)
+/* The i-th name in LISTEN_FDNAMES ("a:b:c", FileDescriptorName=) is "slow". */
+static bool fd_named_slow(const char *names, int i)
+{
+	for (; names && i > 0; i--) {
+		names = strchr(names, ':');
+		names = names ? names + 1 : NULL;
+	}
+	return names && strncmp(names, "slow", 4) == 0 && (names[4] == ':' || names[4] == '\0');
+}
+
+/* The sockets systemd passed (LISTEN_PID, LISTEN_FDS), all of them or none;
+ * those LISTEN_FDNAMES names "slow" go to the slow pool. */
+static int add_systemd_listeners(const char *fds, const char *names)
 {
 	char *end;
 	errno = 0;
@@ -142,7 +170,8 @@ static int add_systemd_listeners(const char *fds)
 		return -EMFILE;
 	}
 	for (int fd = 3; fd < 3 + n; fd++) {
-		int r = fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : add_listener(fd, NULL);
+		enum pool pool = fd_named_slow(names, fd - 3) ? POOL_SLOW : POOL_FAST;
+		int r = fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : add_listener(fd, NULL, pool);
 		if (r < 0) {
 			log_msg(LOG_ERROR, "systemd socket fd %d: %s", fd, strerror(-r));
 			return r;
@@ -156,16 +185,24 @@ static int open_listeners(const struct config *cfg)
 	int fd, r;
 	if (*cfg->listen) {
 		if ((fd = open_unix(cfg->listen, (mode_t)cfg->listen_mode)) < 0 ||
-		    (r = add_listener(fd, cfg->listen)) < 0) {
+		    (r = add_listener(fd, cfg->listen, POOL_FAST)) < 0) {
 			r = fd < 0 ? fd : r;
 			log_msg(LOG_ERROR, "listen %s: %s", cfg->listen, strerror(-r));
 			return r;
 		}
 	}
 	if (*cfg->listen_tcp) {
-		if ((fd = open_tcp(cfg->listen_tcp)) < 0 || (r = add_listener(fd, NULL)) < 0) {
+		if ((fd = open_tcp(cfg->listen_tcp)) < 0 || (r = add_listener(fd, NULL, POOL_FAST)) < 0) {
 			r = fd < 0 ? fd : r;
 			log_msg(LOG_ERROR, "listen_tcp %s: %s", cfg->listen_tcp, strerror(-r));
+			return r;
+		}
+	}
+	if (*cfg->listen_slow) {
+		if ((fd = open_unix(cfg->listen_slow, (mode_t)cfg->listen_mode)) < 0 ||
+		    (r = add_listener(fd, cfg->listen_slow, POOL_SLOW)) < 0) {
+			r = fd < 0 ? fd : r;
+			log_msg(LOG_ERROR, "listen_slow %s: %s", cfg->listen_slow, strerror(-r));
 			return r;
 		}
 	}
@@ -175,19 +212,23 @@ static int open_listeners(const struct config *cfg)
 	/* systemd socket activation, then the FastCGI fd-0 convention */
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	if (pid && fds && atol(pid) == (long)getpid()) {
-		if ((r = add_systemd_listeners(fds)) < 0)
+		if ((r = add_systemd_listeners(fds, getenv("LISTEN_FDNAMES"))) < 0)
 			return r;
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_FDNAMES");
 	} else if (is_listening_socket(0)) {
-		if ((r = add_listener(0, NULL)) < 0) {
+		if ((r = add_listener(0, NULL, POOL_FAST)) < 0) {
 			log_msg(LOG_ERROR, "fd 0: %s", strerror(-r));
 			return r;
 		}
 	}
 	if (!nlisteners) {
 		log_msg(LOG_ERROR, "nothing to listen on: set listen or listen_tcp, or start from systemd sockets");
+		return -EINVAL;
+	}
+	if (nlisteners == 1 && npools == 2) {
+		log_msg(LOG_ERROR, "only a slow socket to listen on: the fast pool needs listen or listen_tcp");
 		return -EINVAL;
 	}
 	return 0;
@@ -250,7 +291,9 @@ static void db_idle_input(int ep, db *d, struct db_watch *w)
  * connection waits at most for the request the child is serving. Without
  * FCGI_KEEP_CONN (nginx's default) libfcgi closes the connection after the
  * response and nothing is kept. Slot MAX_KEPT serves, and then closes, a
- * connection accepted while every other slot is taken.
+ * connection accepted while every other slot is taken. A slow-pool child
+ * (keep_conns false) closes every connection after its response, even one
+ * nginx asked to keep: nothing may wait behind its long requests.
  */
 #define MAX_KEPT 64
 #define KEPT_EVENT 0x10000u
@@ -262,6 +305,7 @@ struct conn {
 };
 
 static struct conn conns[MAX_KEPT + 1];
+static bool keep_conns = true; /* false in a slow-pool child */
 
 /* One request read by FCGX_Accept_r, answered, and the response released. */
 static void serve(struct app *app, arena *a, struct conn *c)
@@ -297,6 +341,10 @@ static void accept_one(int ep, struct app *app, arena *a, int l)
 	serve(app, a, c);
 	if (c->req.ipcFd < 0)
 		return;
+	if (!keep_conns) {
+		FCGX_Free(&c->req, 1);
+		return;
+	}
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
 				  .data.u32 = KEPT_EVENT + (uint32_t)(c - conns) };
 	if (c == &conns[MAX_KEPT] || epoll_ctl(ep, EPOLL_CTL_ADD, c->req.ipcFd, &ev) < 0)
@@ -317,7 +365,7 @@ static void kept_readable(int ep, struct app *app, arena *a, struct conn *c, uin
 }
 
 static void __attribute__((noreturn)) child_main(const struct config *cfg, const char *dummy_hash,
-						 int64_t started_at)
+						 int64_t started_at, enum pool pool)
 {
 	struct sigaction sa = { .sa_handler = on_child_stop };
 	sigaction(SIGTERM, &sa, NULL);
@@ -337,7 +385,9 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 		.started_at = started_at,
 		.events_keys = { cfg->jwt_secret, cfg->jwt_secret_len, cfg->jwt_issuer, cfg->events_audience,
 				 cfg->events_cookie_ttl },
+		.warn_slow_route = npools == 2 && pool == POOL_FAST,
 	};
+	keep_conns = pool == POOL_FAST;
 	if (events_init(&app.events, cfg) < 0) {
 		log_msg(LOG_ERROR, "out of memory setting up the event publisher");
 		_exit(1);
@@ -352,6 +402,8 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 	}
 	FCGX_Init();
 	for (int i = 0; i < nlisteners; i++) {
+		if (listeners[i].pool != pool)
+			continue;
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = (uint32_t)i };
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, listeners[i].fd, &ev) < 0) {
 			log_msg(LOG_ERROR, "epoll_ctl on listener fd %d: %s", listeners[i].fd, strerror(errno));
@@ -396,19 +448,25 @@ struct master {
 	int64_t started_at;
 };
 
-static int wanted_children(void *ctx)
+/* The fast pool (or the only one): processes, or 4 per core. */
+static int fast_children(const struct config *cfg)
 {
-	const struct config *cfg = ((struct master *)ctx)->cfg;
 	if (cfg->processes > 0)
 		return (int)cfg->processes;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	return (int)(cpus > 0 ? cpus : 1) * 4; /* libpq calls block: ~4 per core (PERF-NOTES) */
 }
 
-static void child_entry(void *ctx)
+static int wanted_children(void *ctx, int pool)
+{
+	const struct config *cfg = ((struct master *)ctx)->cfg;
+	return pool == POOL_SLOW ? (int)cfg->slow_processes : fast_children(cfg);
+}
+
+static void child_entry(void *ctx, int pool)
 {
 	struct master *m = ctx;
-	child_main(m->cfg, m->dummy_hash, m->started_at);
+	child_main(m->cfg, m->dummy_hash, m->started_at, (enum pool)pool);
 }
 
 static int reload(void *ctx)
@@ -425,7 +483,8 @@ static int reload(void *ctx)
 		config_free(fresh);
 		return -1;
 	}
-	if (strcmp(fresh->listen, m->cfg->listen) || strcmp(fresh->listen_tcp, m->cfg->listen_tcp))
+	if (strcmp(fresh->listen, m->cfg->listen) || strcmp(fresh->listen_tcp, m->cfg->listen_tcp) ||
+	    strcmp(fresh->listen_slow, m->cfg->listen_slow))
 		log_msg(LOG_WARN, "listen addresses changed: they take effect on restart, not reload");
 	config_free(m->cfg);
 	m->cfg = fresh;
@@ -471,6 +530,7 @@ int server_run(struct config *cfg, const struct daemon_options *opt)
 		.name = "adcraft-api",
 		.drain_seconds = DRAIN_SECONDS,
 		.ctx = &m,
+		.npools = npools,
 		.wanted = wanted_children,
 		.child_main = child_entry,
 		.reload = reload,

@@ -4,7 +4,9 @@
  *
  * Sockets: `listen` (unix path) and/or `listen_tcp` (host:port) from config;
  * else sockets inherited from systemd (LISTEN_FDS/LISTEN_PID); else fd 0 when
- * it is a listening socket (the FastCGI convention).
+ * it is a listening socket (the FastCGI convention). `listen_slow`, or the
+ * systemd socket LISTEN_FDNAMES names "slow", gets a pool of its own
+ * (slow_processes children that keep no connection: server.c).
  * Signals to the master: SIGTERM/SIGINT drain children (10 s) and exit;
  * SIGHUP reloads the configuration and replaces children gracefully. A child
  * that dies is logged and replaced, with backoff if it keeps dying at once.

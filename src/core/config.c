@@ -39,8 +39,10 @@ static const struct key keys[] = {
 	STR(migrate_database_url, ""),
 	STR(listen, ""),
 	STR(listen_tcp, ""),
+	STR(listen_slow, ""),
 	{ "listen_mode", KEY_MODE, offsetof(struct config, listen_mode), "0660", 0, 0777, false },
 	INT(processes, 0, 0, 256),
+	INT(slow_processes, 2, 1, 64),
 	SECRET(jwt_secret_file),
 	STR(jwt_issuer, "adcraft"),
 	STR(jwt_audience, "adcraft-api"),
@@ -591,6 +593,8 @@ static int validate(struct config *c, enum config_program program, char *err, si
 		return fail(err, errlen, "listen_tcp must be host:port, got \"%s\"", c->listen_tcp);
 	if (strlen(c->listen) >= 108)
 		return fail(err, errlen, "listen: unix socket path longer than 107 bytes");
+	if (strlen(c->listen_slow) >= 108)
+		return fail(err, errlen, "listen_slow: unix socket path longer than 107 bytes");
 	if (validate_url(c->llm_base_url) < 0)
 		return fail(err, errlen, "llm_base_url must be an http:// or https:// URL, got \"%s\"",
 			    c->llm_base_url);

@@ -28,8 +28,10 @@ struct config {
 	const char *migrate_database_url;
 	const char *listen;
 	const char *listen_tcp;
+	const char *listen_slow; /* the slow pool's unix socket; "" = one pool (server.c) */
 	long listen_mode;
 	long processes;
+	long slow_processes; /* the slow pool's children, besides processes (server.c) */
 	const char *jwt_secret_file;
 	const char *jwt_issuer;
 	const char *jwt_audience;

@@ -29,6 +29,7 @@
 struct child {
 	pid_t pid;
 	int generation;
+	int pool;
 	int64_t started_ms;
 };
 
@@ -52,15 +53,17 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int count_generation(const struct state *st, int generation)
+static int count_children(const struct state *st, int generation, int pool)
 {
 	int n = 0;
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		n += st->children[i].pid > 0 && st->children[i].generation == generation;
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		const struct child *c = &st->children[i];
+		n += c->pid > 0 && c->generation == generation && c->pool == pool;
+	}
 	return n;
 }
 
-static void spawn_one(struct state *st)
+static void spawn_one(struct state *st, int pool)
 {
 	int slot = 0;
 	while (slot < MAX_CHILDREN && st->children[slot].pid > 0)
@@ -76,19 +79,29 @@ static void spawn_one(struct state *st)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		st->s->child_main(st->s->ctx);
+		st->s->child_main(st->s->ctx, pool);
 		_exit(0);
 	}
-	st->children[slot] = (struct child){ pid, st->generation, mono_ms() };
+	st->children[slot] = (struct child){ pid, st->generation, pool, mono_ms() };
 }
 
+/* Every pool's children of the current generation, up to what it wants (the
+ * table's MAX_CHILDREN slots bound the sum: spawn_one stops when they are full). */
 static void spawn_missing(struct state *st)
 {
-	int want = st->s->wanted(st->s->ctx);
-	if (want > MAX_CHILDREN)
-		want = MAX_CHILDREN;
-	for (int n = count_generation(st, st->generation); n < want; n++)
-		spawn_one(st);
+	for (int pool = 0; pool < st->s->npools; pool++) {
+		int want = st->s->wanted(st->s->ctx, pool);
+		for (int n = count_children(st, st->generation, pool); n < want && n < MAX_CHILDREN; n++)
+			spawn_one(st, pool);
+	}
+}
+
+static int wanted_total(const struct supervisor *s)
+{
+	int n = 0;
+	for (int pool = 0; pool < s->npools; pool++)
+		n += s->wanted(s->ctx, pool);
+	return n;
 }
 
 static void signal_children(struct state *st, int sig, int generation /* 0: all */)
@@ -189,7 +202,8 @@ int supervisor_run(const struct supervisor *s)
 	st.watchdog_ms = (int64_t)(sdnotify_watchdog_interval(&st.notify) / 1000);
 
 	spawn_missing(&st);
-	log_msg(LOG_INFO, "%s %s running %d processes", s->name, ADCRAFT_VERSION, s->wanted(s->ctx));
+	log_msg(LOG_INFO, "%s %s running %d processes in %d pool%s", s->name, ADCRAFT_VERSION, wanted_total(s),
+		s->npools, s->npools == 1 ? "" : "s");
 	notify(&st, "READY=1\nSTATUS=running");
 	for (;;) {
 		int64_t left = 1000, until_ping = watchdog(&st);

@@ -21,15 +21,17 @@ struct master {
 	struct config *cfg;
 };
 
-static int wanted(void *ctx)
+static int wanted(void *ctx, int pool)
 {
+	(void)pool; /* one pool */
 	const struct config *cfg = ((struct master *)ctx)->cfg;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	return cfg->worker_processes > 0 ? (int)cfg->worker_processes : (int)(cpus > 0 ? cpus : 1);
 }
 
-static void child(void *ctx)
+static void child(void *ctx, int pool)
 {
+	(void)pool;
 	worker_main(((struct master *)ctx)->cfg);
 }
 
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
 		.name = "adcraft-worker",
 		.drain_seconds = 10,
 		.ctx = &m,
+		.npools = 1,
 		.wanted = wanted,
 		.child_main = child,
 		.reload = reload,

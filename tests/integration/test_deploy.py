@@ -7,15 +7,15 @@ installed tmpfiles.d file, the secrets with the installed `adcraft gen-secret`,
 /etc/adcraft/adcraft.conf from the installed example, and starts
 
   adcraft-migrate.service  (oneshot, to completion),
-  adcraft-api.service      (its sockets from adcraft-api.socket),
+  adcraft-api.service      (its Sockets=: adcraft-api.socket, adcraft-api-slow.socket),
   adcraft-worker.service,
 
 each with exactly the command line, user, group, umask, environment and
 credentials its installed unit file gives: ExecStart=, User=, Group=, UMask=,
 Environment= (%d expanded), LoadCredential= copied into a private
 $CREDENTIALS_DIRECTORY, StateDirectory= made and owned as systemd would,
-ListenStream= sockets passed as LISTEN_FDS/LISTEN_PID with the socket unit's
-owner and mode, NOTIFY_SOCKET and WATCHDOG_USEC (WatchdogSec=) on a datagram
+ListenStream= sockets passed as LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES
+(FileDescriptorName=) with the socket unit's owner and mode, NOTIFY_SOCKET and WATCHDOG_USEC (WatchdogSec=) on a datagram
 socket of the test's, where READY=1 must arrive. nginx (workers as www-data)
 serves the installed production site and snippets. Paths a package would have
 (/usr/bin, /etc/adcraft, /etc/nginx/adcraft, /usr/share/adcraft, /var/lib/adcraft,
@@ -183,6 +183,16 @@ mail_public_base_url = http://127.0.0.1:{self.port}
             socks.append(s)
         return socks
 
+    def service_sockets(self, service):
+        """Sockets= of the service: every socket unit's sockets, in order, and their names
+        (FileDescriptorName=, else the socket unit's name), as systemd passes them."""
+        socks, names = [], []
+        for unit in self.unit(service).get("Sockets").split():
+            s = self.listen_sockets(unit)
+            socks += s
+            names += [self.unit(unit).get("FileDescriptorName", unit, section="Socket")] * len(s)
+        return {"sockets": socks, "fdnames": names}
+
     def credentials(self, u, user):
         creds = self.p("credentials", u.name)
         os.makedirs(creds)
@@ -206,7 +216,7 @@ mail_public_base_url = http://127.0.0.1:{self.port}
             dirs.append(path)
         return dirs
 
-    def start(self, name, sockets=()):
+    def start(self, name, sockets=(), fdnames=()):
         """Starts NAME.service as its unit says; returns its Popen (oneshot: waited for)."""
         u = self.unit(name + ".service")
         user = pwd.getpwnam(u.get("User", "root"))
@@ -234,6 +244,8 @@ mail_public_base_url = http://127.0.0.1:{self.port}
         fds = list(range(3, 3 + len(sockets)))
         if sockets:
             env["LISTEN_FDS"] = str(len(sockets))
+        if fdnames:
+            env["LISTEN_FDNAMES"] = ":".join(fdnames)
         # setpriv: the unit's user, group and the user's groups, as systemd's User=/Group= give;
         # sh: the unit's UMask=, and LISTEN_PID, which must be the pid that execs the daemon.
         script = f'umask {u.get("UMask", "0022")}; [ -n "${{LISTEN_FDS:-}}" ] && export LISTEN_PID=$$; exec "$@"'
@@ -394,12 +406,14 @@ def test_migrate_api_worker_start_from_the_tree_and_say_ready(deployment):
     d = deployment
     d.start("adcraft-migrate")
     assert "migrations:" in d.tail("adcraft-migrate"), d.tail("adcraft-migrate")
-    d.start("adcraft-api", sockets=d.listen_sockets("adcraft-api.socket"))
+    d.start("adcraft-api", **d.service_sockets("adcraft-api.service"))
     d.start("adcraft-worker")
     for name in ("adcraft-api", "adcraft-worker"):
         d.wait_notify(name, "READY=1")
         # WatchdogSec= asks for pings; the master's loop sends the first at once, then every 15 s
         d.wait_notify(name, "WATCHDOG=1", timeout=5)
+    # the socket named "slow" (FileDescriptorName=, LISTEN_FDNAMES) has its own pool
+    assert "in 2 pools" in d.tail("adcraft-api"), d.tail("adcraft-api")
     # the processes run as the units' users; the worker got no JWT key
     for name, user in (("adcraft-api", "adcraft_api"), ("adcraft-worker", "adcraft_worker")):
         st = os.stat(f"/proc/{d.procs[name].pid}")

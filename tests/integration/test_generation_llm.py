@@ -36,7 +36,9 @@ def fake():
 
 @pytest.fixture(scope="module")
 def stack(fake):
-    with Stack.start(fake.env()) as s:
+    # synchronous generation runs in the slow pool (server.c): enough children there for the
+    # concurrency tests below (two of one account, a third refused, another account's)
+    with Stack.start(fake.env(ADCRAFT_DEV_SLOW_PROCESSES="4")) as s:
         yield s
 
 

@@ -70,7 +70,7 @@ def test_nginx_files(tree):
 
 
 def test_units_sysusers_tmpfiles(tree):
-    names = ["adcraft-api.socket", "adcraft-api.service", "adcraft-migrate.service", "adcraft-worker.service"]
+    names = ["adcraft-api.socket", "adcraft-api-slow.socket", "adcraft-api.service", "adcraft-migrate.service", "adcraft-worker.service"]
     for name in names:
         assert filecmp.cmp(os.path.join(SOURCE_DIR, "systemd", name), os.path.join(tree.unitdir, name),
                            shallow=False), name

@@ -156,6 +156,7 @@ class Site:
             ("/etc/ssl/adcraft/fullchain.pem", self.cert),
             ("/etc/ssl/adcraft/privkey.pem", self.key),
             ("unix:/run/adcraft/api.sock", f"unix:{self.stack.dir}/run/api.sock"),
+            ("unix:/run/adcraft/api-slow.sock", f"unix:{self.stack.dir}/run/api-slow.sock"),
             ("127.0.0.1:9001", f"127.0.0.1:{self.stack.api_port}"),
             ("unix:/run/adcraft/nchan.sock", f"unix:{self.nchan_sock}"),
             ("/var/lib/adcraft/exports", f"{self.stack.dir}/exports"),

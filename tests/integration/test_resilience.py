@@ -114,8 +114,12 @@ def test_kill_child_is_logged(stack):
 
 
 def configured_processes(stack):
+    """Both pools' children: processes, and slow_processes when listen_slow is set."""
     conf = stack.read_file("adcraft.conf").decode()
-    return int(re.search(r"^processes = (\d+)$", conf, re.M).group(1))
+    n = int(re.search(r"^processes = (\d+)$", conf, re.M).group(1))
+    if re.search(r"^listen_slow = \S", conf, re.M):
+        n += int(re.search(r"^slow_processes = (\d+)$", conf, re.M).group(1))
+    return n
 
 
 def test_postgres_stop_503_then_start_200_without_restart(stack):

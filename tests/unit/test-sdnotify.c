@@ -144,9 +144,9 @@ static void test_watchdog_owner_and_errors(void)
 
 /* --- the supervisor's messages -------------------------------------------- */
 
-static int wanted_one(void *ctx) { return 1; }
+static int wanted_one(void *ctx, int pool) { return 1; }
 static int reload_ok(void *ctx) { return 0; }
-static void child_sleeps(void *ctx)
+static void child_sleeps(void *ctx, int pool)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -173,7 +173,8 @@ static void test_supervisor(void)
 		setenv("NOTIFY_SOCKET", path, 1);
 		setenv("WATCHDOG_USEC", "200000", 1); /* a ping every 100 ms */
 		unsetenv("WATCHDOG_PID");
-		struct supervisor s = { "test", 2, NULL, wanted_one, child_sleeps, reload_ok };
+		struct supervisor s = { .name = "test", .drain_seconds = 2, .npools = 1, .wanted = wanted_one,
+					.child_main = child_sleeps, .reload = reload_ok };
 		_exit(supervisor_run(&s));
 	}
 	ok(receive(fd, buf, sizeof(buf), 5000) > 0 && strcmp(buf, "READY=1\nSTATUS=running") == 0,
@@ -202,6 +203,56 @@ static void test_supervisor(void)
 	unlink(path);
 }
 
+/* --- pools: each gets its own count of children, told their pool -------- */
+
+static int wanted_by_pool(void *ctx, int pool) { return pool == 0 ? 1 : 2; }
+
+/* Reports "pool N" to the socket at ctx (a path), then sleeps like the others. */
+static void child_reports(void *ctx, int pool)
+{
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", (const char *)ctx);
+	char msg[16];
+	int n = snprintf(msg, sizeof(msg), "pool %d", pool);
+	sendto(s, msg, (size_t)n, 0, (struct sockaddr *)&sa, sizeof(sa));
+	close(s);
+	child_sleeps(ctx, pool);
+}
+
+static void test_supervisor_pools(void)
+{
+	char path[256], buf[256];
+	snprintf(path, sizeof(path), "%s/pools", dir);
+	int fd = listen_at(path);
+	pid_t pid = fork();
+	if (pid == 0) {
+		unsetenv("NOTIFY_SOCKET");
+		unsetenv("WATCHDOG_USEC");
+		struct supervisor s = { .name = "pools", .drain_seconds = 2, .ctx = path, .npools = 2,
+					.wanted = wanted_by_pool, .child_main = child_reports, .reload = reload_ok };
+		_exit(supervisor_run(&s));
+	}
+	int seen[2] = { 0, 0 }, other = 0;
+	while (seen[0] + seen[1] + other < 3 && receive(fd, buf, sizeof(buf), 5000) > 0) {
+		if (strcmp(buf, "pool 0") == 0 || strcmp(buf, "pool 1") == 0)
+			seen[buf[5] - '0']++;
+		else
+			other++;
+	}
+	/* a fourth child would report within this wait too */
+	while (receive(fd, buf, sizeof(buf), 300) > 0)
+		other++;
+	ok(seen[0] == 1 && seen[1] == 2 && other == 0, "two pools: 1 child in pool 0, 2 in pool 1 (got %d, %d, %d other)",
+	   seen[0], seen[1], other);
+	kill(pid, SIGTERM);
+	int status = -1;
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the pools' master exits 0 after the drain");
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -213,6 +264,7 @@ int main(void)
 	test_abstract_socket();
 	test_watchdog_owner_and_errors();
 	test_supervisor();
+	test_supervisor_pools();
 	rmdir(dir);
 	return tap_done();
 }
