@@ -42,7 +42,7 @@ static const struct key keys[] = {
 	STR(listen_slow, ""),
 	{ "listen_mode", KEY_MODE, offsetof(struct config, listen_mode), "0660", 0, 0777, false },
 	INT(processes, 0, 0, 256),
-	INT(slow_processes, 2, 1, 64),
+	INT(slow_processes, 8, 1, 64),
 	SECRET(jwt_secret_file),
 	STR(jwt_issuer, "adcraft"),
 	STR(jwt_audience, "adcraft-api"),
