@@ -110,23 +110,7 @@ STACK_UP=false
 STARTED=$SECONDS
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	wrk_stop
-	ceiling_down
-	stack_down
-	# Kept for --keep and on failure; not when interrupted (130, 143).
-	if $KEEP || { [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ]; }; then
-		say "kept $BENCH_TMP (logs in dev/log/, ceiling/, wrk/)"
-	else
-		rm -rf "$BENCH_TMP"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps wrk_stop ceiling_down
 
 # ---------------------------------------------------------------- ceiling
 

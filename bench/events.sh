@@ -60,20 +60,7 @@ STACK_UP=false
 STARTED=$SECONDS
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	stack_down
-	if $KEEP || { [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ]; }; then
-		say "kept $BENCH_TMP (logs in dev/log/)"
-	else
-		rm -rf "$BENCH_TMP"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 $DO_BUILD && build_tree
 [ -x "$BUILD/adcraft-worker" ] || die "$BUILD/adcraft-worker is missing (run without --no-build)"

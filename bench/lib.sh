@@ -10,6 +10,7 @@
 #   wrk_run OUT URL METHOD [BODY_FILE] [TOKEN]   one wrk run, parsed into $OUT.kv
 #   proc_mem PID...                "RSS_KIB PSS_KIB MAX_RSS_KIB" over the pids
 #   median / fmt_us / fmt_int      number formatting
+#   bench_traps [FUNC...]          the exit trap: FUNC..., stack_down, the temp dir kept on failure
 #   bench_result FIGURE VALUE UNIT BASELINE_LABEL BASELINE_VALUE TARGET
 #                                  one row of bench/run-all.sh's table (see below)
 
@@ -262,6 +263,32 @@ pid_tree() {
 }
 
 fmt_mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+
+# ---------------------------------------------------------------- exit
+
+# bench_traps [FUNC...]: on exit, INT or TERM, runs FUNC... (the script's own
+# stops: wrk, a ceiling, a worker), then stack_down, then removes $BENCH_TMP
+# unless $KEEP is true or the script failed (it is kept then, so the logs can
+# be read; not when interrupted: 130, 143). Exits with the script's status.
+bench_traps() {
+	BENCH_STOPS=("$@")
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+bench_cleanup() {
+	local rc=$? stop
+	trap - EXIT INT TERM
+	for stop in "${BENCH_STOPS[@]}"; do "$stop"; done
+	stack_down
+	if ${KEEP:-false} || { [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ]; }; then
+		say "kept $BENCH_TMP (logs in dev/log/)"
+	else
+		rm -rf "$BENCH_TMP"
+	fi
+	exit "$rc"
+}
 
 # ---------------------------------------------------------------- results
 #

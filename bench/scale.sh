@@ -49,21 +49,7 @@ done
 BENCH_TMP=$(mktemp -d /tmp/adcraft-scale.XXXXXX)
 STARTED=$SECONDS
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	wrk_stop
-	stack_down
-	if $KEEP || { [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ]; }; then
-		say "kept $BENCH_TMP"
-	else
-		rm -rf "$BENCH_TMP"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps wrk_stop
 
 ensure_wrk
 if $DO_BUILD; then build_tree; fi

@@ -31,6 +31,16 @@ def stack():
         yield s
 
 
+@pytest.fixture(scope="module")
+def fake():
+    """The fake OpenAI-compatible LLM (generation_helpers.FakeLLM), one per test file;
+    a file starts its stack with fake.env() to use it."""
+    from generation_helpers import FakeLLM
+    f = FakeLLM()
+    yield f
+    f.stop()
+
+
 @pytest.fixture
 def api(stack):
     return stack.api

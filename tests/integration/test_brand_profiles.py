@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from generation_helpers import ALL_PAIRS, FakeLLM, GenUser, is_problem, limit_violations, stored_content, \
+from generation_helpers import ALL_PAIRS, GenUser, is_problem, limit_violations, stored_content, \
     system_text, user_text
 from helpers import RELAXED_LIMITS, Stack, assert_json, assert_problem
 
@@ -285,13 +285,6 @@ def test_manual_content_violation_is_422_unless_allowed(stack, alice):
 
 
 # --- generation (LLM, through the fake OpenAI-compatible server) ------------------
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeLLM()
-    yield f
-    f.stop()
-
 
 @pytest.fixture(scope="module")
 def llm_stack(fake):

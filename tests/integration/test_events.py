@@ -7,7 +7,6 @@ in PostgreSQL; resume with Last-Event-ID / last_event_id only when adcraft-api
 has checked the id (nchan 1.3.6 crashes on some ids), otherwise 409.
 """
 
-import json
 import os
 import re
 import signal

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from generation_helpers import FAKE_MODEL, FakeLLM, GenUser, limit_violations, stored_content, \
+from generation_helpers import FAKE_MODEL, GenUser, limit_violations, stored_content, \
     usage_rows
 from helpers import Stack, assert_json, assert_problem
 
@@ -23,13 +23,6 @@ TWELVE_SLOTS = {f"{t}/{p}/{v}" for t, p in [("email", "email"), ("social_post", 
                                             ("social_post", "twitter"), ("ad_copy", "linkedin"),
                                             ("ad_copy", "twitter"), ("ad_copy", "google_ads")]
                 for v in (0, 1)}
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeLLM()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from generation_helpers import (FAKE_MODEL, PROMPT_VERSION, TEST_KEY, FakeLLM, GenUser,
+from generation_helpers import (FAKE_MODEL, PROMPT_VERSION, TEST_KEY, GenUser,
                                 is_problem, limit_violations, schema_for, stored_content,
                                 system_text, usage_rows, user_text)
 from helpers import Stack, assert_json, assert_problem
@@ -25,13 +25,6 @@ SCHEMA_FIELDS = {
     "search_ad": {"headlines", "descriptions", "callToAction"},
     "social_ad": {"subjectLine", "contentBody", "callToAction"},
 }
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeLLM()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from generation_helpers import FAKE_MODEL, FakeLLM, GenUser, usage_rows
-from helpers import SOURCE_DIR, Stack, assert_json, assert_problem
+from generation_helpers import FAKE_MODEL, GenUser, usage_rows
+from helpers import SOURCE_DIR, Stack, assert_json
 from jobs_helpers import children, enqueue, wait_state
 from test_assets import unique_png, upload
 from test_edge import edge_secret, fcgi_request, params_for, unix_socket
@@ -28,13 +28,6 @@ from test_sends import Owner as SendOwner, wait
 TOKEN = secrets.token_hex(32)
 TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
 PRICE_IN, PRICE_OUT = "0.15", "0.60"  # llm_prices for the fake model, per million tokens
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeLLM()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")

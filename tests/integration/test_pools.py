@@ -24,8 +24,8 @@ import time
 import pytest
 import requests
 
-from generation_helpers import FakeLLM, GenUser
-from helpers import Stack, assert_json
+from generation_helpers import GenUser
+from helpers import Stack
 
 REPO = os.environ.get("ADCRAFT_SOURCE_DIR") or os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -75,13 +75,6 @@ def test_slow_upstream_keeps_no_connection(name):
 
 
 # --- the running stack ---------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeLLM()
-    yield f
-    f.stop()
-
 
 @pytest.fixture(scope="module")
 def stack(fake):

@@ -7,7 +7,6 @@ opens reach analytics with the variant's content item."""
 
 import hashlib
 import re
-import time
 
 import pytest
 

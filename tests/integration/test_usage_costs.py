@@ -20,7 +20,7 @@ from decimal import Decimal
 
 import pytest
 
-from generation_helpers import FAKE_MODEL, FakeLLM, GenUser, usage_rows
+from generation_helpers import FAKE_MODEL, GenUser, usage_rows
 from helpers import BUILD_DIR, Stack, assert_json, assert_problem
 
 PRICES = f"{FAKE_MODEL} 1.50 2.00 USD, other-model 9 9"
@@ -28,13 +28,6 @@ PRICE_IN, PRICE_OUT = Decimal("1.50"), Decimal("2.00")
 DEFAULTS = {"ADCRAFT_DEV_TOKEN_LIMIT": "5000000", "ADCRAFT_MONTHLY_TOKEN_LIMIT": "90000000",
             "ADCRAFT_DAILY_COST_LIMIT": "5", "ADCRAFT_MONTHLY_COST_LIMIT": "120.50",
             "ADCRAFT_LLM_PRICES": PRICES, "ADCRAFT_GENERATION_CONCURRENCY_PER_USER": "8"}
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeLLM()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")

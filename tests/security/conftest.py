@@ -31,6 +31,7 @@ _it = _load_integration_conftest()
 pytest_sessionstart = _it.pytest_sessionstart
 pytest_runtest_makereport = _it.pytest_runtest_makereport
 stack = _it.stack
+fake = _it.fake
 api = _it.api
 register_user = _it.register_user
 db = _it.db

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from generation_helpers import FakeLLM, GenUser, limit_violations, stored_content
+from generation_helpers import GenUser, limit_violations, stored_content
 from helpers import Stack, assert_json, assert_problem
 from jobs_helpers import children
 
@@ -74,13 +74,6 @@ for _rule in HOSTILE.values():
 JOB_CASES = ["single_quoted_brackets_key", "deep_arrays", "nul_raw_in_json_text", "script_in_copy",
              "huge_20MiB"]
 SYNC_BUDGET_S = 50  # src/api/generation.c SYNC_BUDGET_MS
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeLLM()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")
