@@ -339,6 +339,8 @@ host_config() {
 		database_url = host=$NET.1 port=$PG_PORT dbname=adcraft user=adcraft_$role
 		database_password_file = $RUN/secrets/db-$role.key
 		listen = $d/run/api.sock
+		listen_slow = $d/run/api-slow.sock
+		slow_processes = 2
 		listen_tcp = 127.0.0.1:9001
 		processes = $API_PROCESSES
 		jwt_secret_file = $RUN/secrets/jwt.key
@@ -416,7 +418,9 @@ host_nginx() {
 	        nchan_redis_password $(cat "$RUN/secrets/redis.key");
 	    }
 
-	    upstream adcraft_api { server "unix:$d/run/api.sock"; }
+	    upstream adcraft_api { server "unix:$d/run/api.sock"; keepalive 16; }
+	    # the routes that can take long (ROUTE_SLOW: locations.conf), never kept
+	    upstream adcraft_api_slow { server "unix:$d/run/api-slow.sock"; }
 	    # adcraft-api's TCP listener on this host's own loopback (its netns's lo)
 	    upstream adcraft_auth { server 127.0.0.1:9001; }
 
