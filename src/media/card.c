@@ -9,6 +9,16 @@
  *            capped at a size that stays a headline, centred vertically
  * Text is rendered as a one-band mask and blended onto the background with
  * vips_ifthenelse(blend), so the output is plain 8-bit sRGB without alpha.
+ *
+ * Text is sized by its font size at one fixed resolution (TEXT_DPI), never
+ * by vips_text's autofit, which searches over the dpi: every change of the
+ * font map's resolution clears pango's caches, and pango 1.50.12 (Debian 12)
+ * frees the dropped font patterns from its own matching threads, walking the
+ * font map's hash without a lock while the renderer refills it (SIGFPE in
+ * g_hash_table_lookup, about one card in 400 on a loaded machine). At one
+ * resolution nothing is dropped as long as a process stays under the
+ * fontset cache's 256 entries: adcraft-media renders one card per process,
+ * a few dozen sizes at most.
  */
 #include "card.h"
 
@@ -17,21 +27,29 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <pango/pangocairo.h>
 #include <vips/vips.h>
 
 #include "media.h"
 
 #define CARD_FONT "DejaVu Sans Bold"
 #define FOOTER_FONT "DejaVu Sans"
-#define FONT_POINTS 12	/* vips_text's size; dpi scales it to pixels */
+#define TEXT_DPI 72	/* the one resolution text is laid out at: a point is a pixel */
+#define MIN_TEXT_PX 2	/* the smallest font size tried; smaller text is shrunk as an image */
 #define MAX_IMAGES 16	/* intermediate images of one render */
 
-/* libvips as media_init() sets it up (one thread, no cache, quiet); once per process. */
+/*
+ * libvips as media_init() sets it up (one thread, no cache, quiet), and this
+ * thread's pango font map at TEXT_DPI before any font is loaded; once per process.
+ */
 static int vips_ready(void)
 {
 	static bool ready;
 	if (!ready && media_init() < 0)
 		return -EIO;
+	if (!ready)
+		pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(pango_cairo_font_map_get_default()),
+						    TEXT_DPI);
 	ready = true;
 	return 0;
 }
@@ -74,24 +92,51 @@ static bool nothing_drawn(void)
 	return true;
 }
 
+/* Whether markup in font (a pango font string), wrapped at width as vips_text wraps it, fits w x h. */
+static bool fits(PangoLayout *layout, const char *font, int width, int w, int h)
+{
+	PangoFontDescription *desc = pango_font_description_from_string(font);
+	pango_layout_set_font_description(layout, desc);
+	pango_font_description_free(desc);
+	pango_layout_set_width(layout, width * PANGO_SCALE);
+	PangoRectangle ink;
+	pango_layout_get_pixel_extents(layout, &ink, NULL);
+	return ink.width <= w && ink.height <= h;
+}
+
+/* The largest font size in [MIN_TEXT_PX, max_px] at which markup fits box_w x box_h, as a font string. */
+static const char *fitted_font(arena *a, const char *family, const char *markup, int box_w, int box_h, int max_px)
+{
+	PangoContext *ctx = pango_font_map_create_context(pango_cairo_font_map_get_default());
+	PangoLayout *layout = pango_layout_new(ctx);
+	pango_layout_set_markup(layout, markup, -1);
+	pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+	int lo = MIN_TEXT_PX, hi = VIPS_MAX(max_px, MIN_TEXT_PX);
+	while (lo < hi) { /* lo fits, or is the smallest there is */
+		int mid = lo + (hi - lo + 1) / 2;
+		if (fits(layout, arena_printf(a, "%s %d", family, mid), box_w, box_w, box_h))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	g_object_unref(layout);
+	g_object_unref(ctx);
+	return arena_printf(a, "%s %d", family, lo);
+}
+
 /*
- * A text mask for s that fits box_w x box_h: autofitted, then at most
- * max_dpi, then (belt and braces) shrunk if pango still overflowed.
- * -ENODATA when the text draws nothing.
+ * A text mask for markup that fits box_w x box_h: the largest font size up
+ * to max_px that fits, then (belt and braces) shrunk if pango's rendering
+ * still overflowed. -ENODATA when the text draws nothing.
  */
-static int text_mask(struct images *im, const char *font, const char *text, int box_w, int box_h, int max_dpi,
-		     VipsImage **ret)
+static int text_mask(arena *a, struct images *im, const char *family, const char *markup, int box_w, int box_h,
+		     int max_px, VipsImage **ret)
 {
 	VipsImage **t = slot(im), **fitted;
-	int dpi = 0;
-	if (!t || vips_text(t, text, "font", font, "width", box_w, "height", box_h, "wrap",
-			    VIPS_TEXT_WRAP_WORD_CHAR, "autofit_dpi", &dpi, NULL))
+	const char *font = fitted_font(a, family, markup, box_w, box_h, max_px);
+	if (!t || vips_text(t, markup, "font", font, "width", box_w, "dpi", TEXT_DPI, "wrap",
+			    VIPS_TEXT_WRAP_WORD_CHAR, NULL))
 		return t && nothing_drawn() ? -ENODATA : -EIO;
-	if (dpi > max_dpi) {
-		if (!(t = slot(im)) || vips_text(t, text, "font", font, "width", box_w, "dpi", max_dpi, "wrap",
-						 VIPS_TEXT_WRAP_WORD_CHAR, NULL))
-			return -EIO;
-	}
 	VipsImage *mask = *t;
 	int w = vips_image_get_width(mask), h = vips_image_get_height(mask);
 	if (w > box_w || h > box_h) {
@@ -157,19 +202,18 @@ static int draw(arena *a, struct images *im, const struct card_spec *s, VipsImag
 	int head_h = s->height - 2 * margin - band - footer_h;
 	const char *headline = s->headline && *s->headline ? s->headline : s->footer;
 	const char *footer = s->headline && *s->headline ? s->footer : NULL;
-	/* 12 pt at dpi d is 12*d/72 px: a headline line at most a ninth of the height, a footer half its box */
-	int head_dpi = VIPS_MAX(s->height * 72 / (9 * FONT_POINTS), 8);
-	int foot_dpi = VIPS_MAX(footer_h * 72 / (2 * FONT_POINTS), 8);
+	/* a headline's font at most a ninth of the height, a footer's half its box */
+	int head_px = s->height / 9, foot_px = footer_h / 2;
 	VipsImage *canvas, *mask;
 	int rc = background(a, im, s, p, band, &canvas);
 	if (rc == 0 && headline && *headline) {
-		rc = text_mask(im, CARD_FONT, markup(a, headline), box_w, head_h, head_dpi, &mask);
+		rc = text_mask(a, im, CARD_FONT, markup(a, headline), box_w, head_h, head_px, &mask);
 		if (rc == 0)
 			rc = paint(im, &canvas, mask, margin, margin + (head_h - vips_image_get_height(mask)) / 2, p->text);
 		rc = rc == -ENODATA ? 0 : rc; /* blank text: a card without it */
 	}
 	if (rc == 0 && footer && *footer) {
-		rc = text_mask(im, FOOTER_FONT, markup(a, footer), box_w, footer_h, foot_dpi, &mask);
+		rc = text_mask(a, im, FOOTER_FONT, markup(a, footer), box_w, footer_h, foot_px, &mask);
 		if (rc == 0)
 			rc = paint(im, &canvas, mask, margin,
 				   s->height - band - footer_h + (footer_h - vips_image_get_height(mask)) / 2, p->text);
