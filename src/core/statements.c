@@ -117,10 +117,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 	 * keyset position is an index condition; the first page starts above
 	 * every row ('infinity', max uuid). A row's ab_tests are counted by a
 	 * subquery in the statement's own plan (campaign_summary_json(c) calls a
-	 * plpgsql function per row: sql/0026_campaign_create_lean.sql).
+	 * plpgsql function per row: sql/0026_campaign_create_lean.sql). A row's
+	 * JSON is its stored summary_json_head plus the two counts: nothing is
+	 * built per row (sql/0027_campaign_summary_stored.sql).
 	 */
 #define CAMPAIGN_LIST_SELECT                                                                                  \
-	"SELECT campaign_summary_json(c, (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = c.id)),"       \
+	"SELECT campaign_summary_text(c, (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = c.id)),"       \
 	"       c.created_at::text, c.id FROM campaigns c WHERE c.user_id = $1::uuid"
 #define CAMPAIGN_LIST_PAGE(ts, id, limit)                                                                     \
 	"   AND (c.created_at, c.id) < (coalesce(" ts "::timestamptz, 'infinity'),"                              \
