@@ -107,7 +107,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"        (b->>'endDate')::date, b->>'tone', b->>'keywords', '[]',"
 		"        coalesce(nullif(b->'generationSettings', 'null'), '{}')"
 		" FROM (SELECT $2::jsonb AS b) AS input"
-		" RETURNING campaign_json(c, c.ab_tests)", 2 },
+		" RETURNING campaign_text(c, c.ab_tests)", 2 },
 
 	/*
 	 * Lists: one statement per filter shape, so that each generic plan walks
@@ -118,8 +118,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 	 * every row ('infinity', max uuid). A row's ab_tests are counted by a
 	 * subquery in the statement's own plan (campaign_summary_json(c) calls a
 	 * plpgsql function per row: sql/0026_campaign_create_lean.sql). A row's
-	 * JSON is its stored summary_json_head plus the two counts: nothing is
-	 * built per row (sql/0027_campaign_summary_stored.sql).
+	 * JSON is its stored json_head plus the two counts: nothing is
+	 * built per row (sql/0027_campaign_json_head.sql).
 	 */
 #define CAMPAIGN_LIST_SELECT                                                                                  \
 	"SELECT campaign_summary_text(c, (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = c.id)),"       \
@@ -151,9 +151,10 @@ const struct stmt_def statements[STMT__COUNT] = {
 		CAMPAIGN_LIST_PAGE("$6", "$7", "$8"), 8 },
 
 	/* $1 user, $2 campaign. campaign_ab_test_list in FROM is inlined; campaign_json(c) would
-	 * plan campaign_ab_tests' body on every call (sql/0025_campaign_json_inline.sql). */
+	 * plan campaign_ab_tests' body on every call (sql/0025_campaign_json_inline.sql).
+	 * campaign_text reads the stored json_head (sql/0027_campaign_json_head.sql). */
 	[STMT_CAMPAIGN_GET] = { "campaign_get",
-		"SELECT campaign_json(c, l.ab_tests) FROM campaigns c, campaign_ab_test_list(c.id, c.ab_tests) l"
+		"SELECT campaign_text(c, l.ab_tests) FROM campaigns c, campaign_ab_test_list(c.id, c.ab_tests) l"
 		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 2 },
 
 	/* $1 user, $2 campaign, $3 body, $4 replace. A status change must be a client move in

@@ -561,8 +561,8 @@ def test_status_transition(stack, alice, frm, to, verb):
             assert got["name"] == "Machine 2" and got["budget"] is None
         else:
             after = row(stack, "campaigns", c["id"])
-            # summary_json_head is derived from status and updated_at (sql/0027)
-            moved = ("status", "updated_at", "summary_json_head")
+            # json_head is derived from status and updated_at (sql/0027)
+            moved = ("status", "updated_at", "json_head")
             assert {k: v for k, v in after.items() if k not in moved} == \
                 {k: v for k, v in before.items() if k not in moved}
     else:

@@ -1,5 +1,6 @@
 -- 0027_campaign_summary_stored: a page of GET /api/campaigns costs little
--- more than one row (issue #14 §2).
+-- more than one row (issue #14 §2), and a campaign's JSON is not built
+-- twice per write.
 --
 -- A page of 20 (21 rows read) spent ~14 us a row in campaign_summary_json:
 -- json_build_object over twenty columns and two to_char() calls, 0.33 ms
@@ -7,11 +8,14 @@
 -- 0.04 ms (a loop of 2,000 pages in one session, loaded machine: 658 ms,
 -- of which 24 ms the bare index scan). The scalar part of the summary
 -- changes only when the row is written, so it is now written with the
--- row: campaigns.summary_json_head, a stored generated column holding the
--- JSON object of the campaign's own columns without its closing brace.
--- The two counts that are not the row's own (contentCount from the stored
--- content_tally, abTestCount with the caller's count of ab_tests rows) are
--- appended when read. The same loop: 96 ms (11x less).
+-- row: campaigns.json_head, a stored generated column holding the
+-- JSON object of the campaign's scalar columns without its closing brace.
+-- The list representation appends the two counts that are not the row's
+-- own (contentCount from the stored content_tally, abTestCount with the
+-- caller's count of ab_tests rows); the full representation appends
+-- content and abTests. The same loop: 96 ms (11x less). A create's
+-- RETURNING and GET /api/campaigns/:id read the head too (campaign_text):
+-- the insert computes it anyway, and json_build_object ran a second time.
 --
 -- Costs: one more json_build_object (~15 us) on each insert and on each
 -- update of a campaign, and ~0.6 KB more per row. Adding the column
@@ -25,7 +29,7 @@
 -- IMMUTABLE SQL function whose body calls STABLE functions is not inlined,
 -- and the SQL-function executor would plan it on every write (0026).
 
-CREATE FUNCTION campaign_summary_head(
+CREATE FUNCTION campaign_json_head(
         id uuid, user_id uuid, persona_id uuid, brand_profile_id uuid, name text, product text,
         description text, objective text, status text, budget numeric, currency text, start_date date,
         end_date date, tone text, keywords text, generation_settings jsonb, created_at timestamptz,
@@ -42,19 +46,24 @@ BEGIN
         'updatedAt', to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text, -1);
 END
 $$;
-COMMENT ON FUNCTION campaign_summary_head(uuid, uuid, uuid, uuid, text, text, text, text, text, numeric, text, date, date, text, text, jsonb, timestamptz, timestamptz) IS 'The expression of campaigns.summary_json_head: the list representation''s fields that are the campaign''s own columns, as a JSON object without its closing brace.';
+COMMENT ON FUNCTION campaign_json_head(uuid, uuid, uuid, uuid, text, text, text, text, text, numeric, text, date, date, text, text, jsonb, timestamptz, timestamptz) IS 'The expression of campaigns.json_head: the API representation''s fields that are the campaign''s scalar columns, as a JSON object without its closing brace.';
 
-ALTER TABLE campaigns ADD COLUMN summary_json_head text GENERATED ALWAYS AS (campaign_summary_head(
+ALTER TABLE campaigns ADD COLUMN json_head text GENERATED ALWAYS AS (campaign_json_head(
     id, user_id, persona_id, brand_profile_id, name, product, description, objective, status, budget,
     currency, start_date, end_date, tone, keywords, generation_settings, created_at, updated_at)) STORED;
-COMMENT ON COLUMN campaigns.summary_json_head IS 'Derived, written with the row: the list representation''s own fields as a JSON object without its closing brace (campaign_summary_text appends contentCount, abTestCount and the brace). Not for reading by hand: read campaign_summary_json(c).';
+COMMENT ON COLUMN campaigns.json_head IS 'Derived, written with the row: the API representation''s scalar fields as a JSON object without its closing brace (campaign_summary_text appends contentCount and abTestCount, campaign_text content and abTests). Not for reading by hand: read campaign_json(c) or campaign_summary_json(c).';
 
 CREATE FUNCTION campaign_summary_text(c campaigns, ab_test_rows bigint) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN c.summary_json_head || ',"contentCount":' || (c.content_tally->>'total')
+    RETURN c.json_head || ',"contentCount":' || (c.content_tally->>'total')
         || ',"abTestCount":' || (jsonb_array_length(c.ab_tests) + ab_test_rows) || '}';
 COMMENT ON FUNCTION campaign_summary_text(campaigns, bigint) IS 'API list representation of a campaign as JSON text, given the number of its ab_tests rows (the caller counts them in its own plan). Inlined: keep it one expression without subqueries.';
 
 CREATE OR REPLACE FUNCTION campaign_summary_json(c campaigns, ab_test_rows bigint) RETURNS json
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN campaign_summary_text(c, ab_test_rows)::json;
+
+CREATE FUNCTION campaign_text(c campaigns, ab_tests jsonb) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN c.json_head || ',"content":' || c.content::text || ',"abTests":' || ab_tests::text || '}';
+COMMENT ON FUNCTION campaign_text(campaigns, jsonb) IS 'API representation of a campaign as JSON text given its abTests array (campaign_ab_test_list): the same document as campaign_json(c, ab_tests), from the stored json_head. Inlined.';
