@@ -18,9 +18,19 @@
 -- the insert computes it anyway, and json_build_object ran a second time.
 --
 -- Costs: one more json_build_object (~15 us) on each insert and on each
--- update of a campaign, and ~0.6 KB more per row. Adding the column
+-- update of a campaign, and ~0.6 KB more per row (content_top_created was
+-- computed on writes already, for the index). Adding the column
 -- rewrites campaigns under an ACCESS EXCLUSIVE lock (every index rebuilt:
 -- ~6 s for 20k rows on a loaded 2-CPU machine; plan a window for millions).
+--
+-- The dashboard's top content read the owner's five best campaigns off
+-- campaigns_user_top_idx, whose third key was the expression
+-- content_top_created(content): the index gave the order, but the executor
+-- still computed the sort key for each row it returned (a plpgsql call that
+-- detoasts and walks the content array twice, ~26 us a row: 130 us of a
+-- 140 us lookup). The key is now the stored column content_top_created,
+-- written with the row like content_top_score (same function, same values),
+-- and the index is rebuilt on it.
 --
 -- IMMUTABLE holds: json_build_object writes uuid, text, numeric, date
 -- (always ISO 8601 in JSON, whatever DateStyle) and jsonb the same in every
@@ -48,10 +58,17 @@ END
 $$;
 COMMENT ON FUNCTION campaign_json_head(uuid, uuid, uuid, uuid, text, text, text, text, text, numeric, text, date, date, text, text, jsonb, timestamptz, timestamptz) IS 'The expression of campaigns.json_head: the API representation''s fields that are the campaign''s scalar columns, as a JSON object without its closing brace.';
 
-ALTER TABLE campaigns ADD COLUMN json_head text GENERATED ALWAYS AS (campaign_json_head(
-    id, user_id, persona_id, brand_profile_id, name, product, description, objective, status, budget,
-    currency, start_date, end_date, tone, keywords, generation_settings, created_at, updated_at)) STORED;
+ALTER TABLE campaigns
+    ADD COLUMN json_head text GENERATED ALWAYS AS (campaign_json_head(
+        id, user_id, persona_id, brand_profile_id, name, product, description, objective, status, budget,
+        currency, start_date, end_date, tone, keywords, generation_settings, created_at, updated_at)) STORED,
+    ADD COLUMN content_top_created text GENERATED ALWAYS AS (content_top_created(content)) STORED;
 COMMENT ON COLUMN campaigns.json_head IS 'Derived, written with the row: the API representation''s scalar fields as a JSON object without its closing brace (campaign_summary_text appends contentCount and abTestCount, campaign_text content and abTests). Not for reading by hand: read campaign_json(c) or campaign_summary_json(c).';
+
+COMMENT ON COLUMN campaigns.content_top_created IS 'Generated from content: createdAt (text, as stored) of the newest of the best-scored items (content_top_created(content)); with content_top_score, the order of campaigns_user_top_idx.';
+
+DROP INDEX campaigns_user_top_idx;
+CREATE INDEX campaigns_user_top_idx ON campaigns (user_id, content_top_score DESC NULLS LAST, content_top_created DESC);
 
 CREATE FUNCTION campaign_summary_text(c campaigns, ab_test_rows bigint) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
