@@ -84,3 +84,58 @@ CREATE FUNCTION campaign_text(c campaigns, ab_tests jsonb) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN c.json_head || ',"content":' || c.content::text || ',"abTests":' || ab_tests::text || '}';
 COMMENT ON FUNCTION campaign_text(campaigns, jsonb) IS 'API representation of a campaign as JSON text given its abTests array (campaign_ab_test_list): the same document as campaign_json(c, ab_tests), from the stored json_head. Inlined.';
+
+-- A created campaign has no content yet, but the three generated columns
+-- over content each ran their query (jsonb_array_elements under an
+-- aggregate, through SPI) on every insert: 12% of a create's PostgreSQL
+-- time (perf, POST /api/campaigns under wrk). An empty array now returns
+-- what that query returns for it, without running it; any other content
+-- takes the query as before, so every stored value stays what it was.
+CREATE OR REPLACE FUNCTION content_tally(content jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+BEGIN
+    IF content = '[]'::jsonb THEN
+        RETURN '{"total": 0, "email": 0, "social_post": 0, "ad_copy": 0, "p_email": 0, "linkedin": 0,
+                 "twitter": 0, "facebook": 0, "instagram": 0, "google_ads": 0, "scored": 0, "score_sum": 0}'::jsonb;
+    END IF;
+    RETURN (SELECT jsonb_build_object('total', count(*),
+                                      'email', count(*) FILTER (WHERE e.value->>'contentType' = 'email'),
+                                      'social_post', count(*) FILTER (WHERE e.value->>'contentType' = 'social_post'),
+                                      'ad_copy', count(*) FILTER (WHERE e.value->>'contentType' = 'ad_copy'),
+                                      'p_email', count(*) FILTER (WHERE e.value->>'platform' = 'email'),
+                                      'linkedin', count(*) FILTER (WHERE e.value->>'platform' = 'linkedin'),
+                                      'twitter', count(*) FILTER (WHERE e.value->>'platform' = 'twitter'),
+                                      'facebook', count(*) FILTER (WHERE e.value->>'platform' = 'facebook'),
+                                      'instagram', count(*) FILTER (WHERE e.value->>'platform' = 'instagram'),
+                                      'google_ads', count(*) FILTER (WHERE e.value->>'platform' = 'google_ads'),
+                                      'scored', count(e.value->'qualityScore'),
+                                      'score_sum', coalesce(sum((e.value->>'qualityScore')::numeric), 0))
+              FROM jsonb_array_elements(content_tally.content) AS e (value));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION content_top_score(content jsonb) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+BEGIN
+    IF content = '[]'::jsonb THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT max((e.value->>'qualityScore')::integer) FROM jsonb_array_elements(content_top_score.content) AS e (value));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION content_top_created(content jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+BEGIN
+    IF content = '[]'::jsonb THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT max(e.value->>'createdAt') FROM jsonb_array_elements(content_top_created.content) AS e (value)
+             WHERE (e.value->>'qualityScore')::integer
+                   = (SELECT max((x.value->>'qualityScore')::integer)
+                        FROM jsonb_array_elements(content_top_created.content) AS x (value)));
+END
+$$;
