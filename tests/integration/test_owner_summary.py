@@ -298,3 +298,18 @@ def test_moves_between_owners_and_currencies(stack):
         q(stack, stmt + " RETURNING id", {"a": a.id, "b": b.id, "c0": ids[0], "c1": ids[1], "c2": ids[2]})
         assert_consistent(stack, a)
         assert_consistent(stack, b)
+
+
+def test_empty_content_shortcut_matches_the_query(stack):
+    """content_tally, content_top_score and content_top_created answer an empty array without their query
+    (sql/0027): the same keys, all zero, and NULLs, as the query gives for no items."""
+    item = '[{"contentType": "email", "platform": "email", "qualityScore": 80, "createdAt": "2026-01-01T00:00:00Z"}]'
+    row = q(stack, """SELECT content_tally('[]'),
+                             (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(content_tally('[]')) k),
+                             (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(content_tally(%s::jsonb)) k),
+                             content_top_score('[]'), content_top_created('[]'),
+                             content_top_score(%s::jsonb), content_top_created(%s::jsonb)""", (item, item, item))[0]
+    tally, empty_keys, keys, top, top_created, one_top, one_created = row
+    assert empty_keys == keys and set(tally.values()) == {0}, tally
+    assert top is None and top_created is None
+    assert one_top == 80 and one_created == "2026-01-01T00:00:00Z"
