@@ -74,16 +74,9 @@ static int connect_now(db *d)
 		return -ENOTCONN;
 	}
 	PQsetNoticeProcessor(d->conn, ignore_notice, NULL);
-	/*
-	 * Session settings are lost on reconnect: they live here. Every statement
-	 * (statements.c) is written for one generic plan; left to choose, the
-	 * plan cache kept planning a custom plan at every Bind for any statement
-	 * with LIMIT $n, since a generic plan's estimate for an unknown limit (10%
-	 * of the rows) never beats a custom plan's for LIMIT 21: 0.45 ms of
-	 * planning for a 0.13 ms list page, 0.23 ms for the worker's 8 us
-	 * job_next_due (docs/performance.md, "Generic plans").
-	 */
-	PGresult *r = PQexec(d->conn, "SET TIME ZONE 'UTC'; SET plan_cache_mode = force_generic_plan");
+	/* Session settings are lost on reconnect: they live here. (Role settings, such as the API
+	 * role's generic plans in sql/0028, come back with the login.) */
+	PGresult *r = PQexec(d->conn, "SET TIME ZONE 'UTC'");
 	PQclear(r);
 	if (d->session_sql) {
 		r = PQexec(d->conn, d->session_sql);

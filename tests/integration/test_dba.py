@@ -215,3 +215,18 @@ def test_analyst_role_is_login_and_not_privileged(stack):
     r = q(stack, "SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls "
                  "FROM pg_roles WHERE rolname = 'adcraft_analyst'")
     assert r == [(True, False, False, False, False)]
+
+
+def test_role_settings(stack):
+    """The API role's settings (0020 jit, 0028 generic plans) reach its sessions; the worker's claim keeps
+    PostgreSQL's default plan choice."""
+    with stack.db() as conn:
+        rows = dict(conn.execute("""SELECT r.rolname, s.setconfig FROM pg_db_role_setting s
+                                      JOIN pg_roles r ON r.oid = s.setrole
+                                     WHERE r.rolname IN ('adcraft_api', 'adcraft_worker')""").fetchall())
+    assert set(rows.get("adcraft_api") or []) >= {"jit=off", "plan_cache_mode=force_generic_plan"}, rows
+    assert not any(c.startswith("plan_cache_mode=") for c in rows.get("adcraft_worker") or []), rows
+    # what a login as the API role gets (the stack's own API sessions log in the same way)
+    with psycopg.connect(host=stack.pg_socket_dir, port=stack.pg_port, dbname="adcraft", user="adcraft_api",
+                         autocommit=True, connect_timeout=10) as conn:
+        assert conn.execute("SHOW plan_cache_mode").fetchone()[0] == "force_generic_plan"

@@ -1,0 +1,15 @@
+-- 0028_api_generic_plans: the API's prepared statements run their generic plan.
+--
+-- Every statement adcraft-api prepares (src/core/statements.c) is written
+-- for one generic plan, but under plan_cache_mode = auto PostgreSQL never
+-- chose one for a statement with LIMIT $n: a generic plan estimates an
+-- unknown limit as 10% of the rows, so its cost never beat a custom plan's
+-- for LIMIT 21, and every Bind planned the statement again
+-- (log_min_duration_statement = 0: bind campaign_list 0.45-0.56 ms against
+-- an execute of 0.18 ms). GET /api/campaigns?limit=20 on a quiet machine:
+-- PostgreSQL 336 -> 50 us of CPU a request, 3,807 -> 6,386 req/s.
+--
+-- The API role only. adcraft-worker's claim (job_finish_claim, plpgsql,
+-- LIMIT n FOR UPDATE SKIP LOCKED) keeps its custom plans: with a generic
+-- plan the queue bench fell from 25-36k to 7.5-25k no-op jobs/s.
+ALTER ROLE adcraft_api SET plan_cache_mode = force_generic_plan;
