@@ -92,13 +92,13 @@ static bool nothing_drawn(void)
 	return true;
 }
 
-/* Whether markup in font (a pango font string), wrapped at width as vips_text wraps it, fits w x h. */
-static bool fits(PangoLayout *layout, const char *font, int width, int w, int h)
+/* Whether the layout's markup in font (a pango font string), wrapped at w as vips_text wraps it, fits w x h. */
+static bool fits(PangoLayout *layout, const char *font, int w, int h)
 {
 	PangoFontDescription *desc = pango_font_description_from_string(font);
 	pango_layout_set_font_description(layout, desc);
 	pango_font_description_free(desc);
-	pango_layout_set_width(layout, width * PANGO_SCALE);
+	pango_layout_set_width(layout, w * PANGO_SCALE);
 	PangoRectangle ink;
 	pango_layout_get_pixel_extents(layout, &ink, NULL);
 	return ink.width <= w && ink.height <= h;
@@ -114,7 +114,7 @@ static const char *fitted_font(arena *a, const char *family, const char *markup,
 	int lo = MIN_TEXT_PX, hi = VIPS_MAX(max_px, MIN_TEXT_PX);
 	while (lo < hi) { /* lo fits, or is the smallest there is */
 		int mid = lo + (hi - lo + 1) / 2;
-		if (fits(layout, arena_printf(a, "%s %d", family, mid), box_w, box_w, box_h))
+		if (fits(layout, arena_printf(a, "%s %d", family, mid), box_w, box_h))
 			lo = mid;
 		else
 			hi = mid - 1;
