@@ -85,6 +85,13 @@ CREATE FUNCTION campaign_text(c campaigns, ab_tests jsonb) RETURNS text
     RETURN c.json_head || ',"content":' || c.content::text || ',"abTests":' || ab_tests::text || '}';
 COMMENT ON FUNCTION campaign_text(campaigns, jsonb) IS 'API representation of a campaign as JSON text given its abTests array (campaign_ab_test_list): the same document as campaign_json(c, ab_tests), from the stored json_head. Inlined.';
 
+-- One field list for the whole document: campaign_json (an update's
+-- RETURNING, through campaign_json(c)) is campaign_text as json, so GET and
+-- PATCH cannot drift apart when a column is added to campaign_json_head.
+CREATE OR REPLACE FUNCTION campaign_json(c campaigns, ab_tests jsonb) RETURNS json
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN campaign_text(c, ab_tests)::json;
+
 -- A created campaign has no content yet, but the three generated columns
 -- over content each ran their query (jsonb_array_elements under an
 -- aggregate, through SPI) on every insert: 12% of a create's PostgreSQL

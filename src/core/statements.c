@@ -121,9 +121,10 @@ const struct stmt_def statements[STMT__COUNT] = {
 	 * JSON is its stored json_head plus the two counts: nothing is
 	 * built per row (sql/0027_campaign_json_head.sql).
 	 */
+/* campaign c's list representation, its ab_tests rows counted in the statement's own plan */
+#define CAMPAIGN_SUMMARY_TEXT "campaign_summary_text(c, (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = c.id))"
 #define CAMPAIGN_LIST_SELECT                                                                                  \
-	"SELECT campaign_summary_text(c, (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = c.id)),"       \
-	"       c.created_at::text, c.id FROM campaigns c WHERE c.user_id = $1::uuid"
+	"SELECT " CAMPAIGN_SUMMARY_TEXT ", c.created_at::text, c.id FROM campaigns c WHERE c.user_id = $1::uuid"
 #define CAMPAIGN_LIST_PAGE(ts, id, limit)                                                                     \
 	"   AND (c.created_at, c.id) < (coalesce(" ts "::timestamptz, 'infinity'),"                              \
 	"                               coalesce(" id "::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))"         \
@@ -342,14 +343,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 		" UNION ALL SELECT job_json(e), e.id, false FROM earlier e", 5 },
 
 	/* $1 user: stats plus the recent and the live, as one JSON text spliced from its parts: the
-	 * stats object without its closing
-	 * brace, then each part's own JSON text (building jsonb and concatenating it parsed every
-	 * part again: a third of the statement). */
+	 * stats object without its closing brace, then each part's own JSON text (building jsonb and
+	 * concatenating it parsed every part again: a third of the statement). */
 	[STMT_DASHBOARD] = { "dashboard",
 		"SELECT left(campaign_stats($1::uuid)::text, -1)"
-		" || ',\"recentCampaigns\":' || (SELECT coalesce('[' || string_agg(campaign_summary_text(c,"
-		"      (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = c.id)), ',' ORDER BY c.created_at DESC, c.id DESC)"
-		"      || ']', '[]')"
+		" || ',\"recentCampaigns\":' || (SELECT coalesce('[' || string_agg(" CAMPAIGN_SUMMARY_TEXT ", ','"
+		"      ORDER BY c.created_at DESC, c.id DESC) || ']', '[]')"
 		"     FROM (SELECT * FROM campaigns WHERE user_id = $1::uuid ORDER BY created_at DESC, id DESC LIMIT 5) c)"
 		" || ',\"recentJobs\":' || (SELECT coalesce(json_agg(job_json(j) ORDER BY j.created_at DESC, j.id DESC), '[]')"
 		"     FROM (SELECT * FROM jobs WHERE user_id = $1::uuid ORDER BY created_at DESC, id DESC LIMIT 10) j)"
