@@ -151,11 +151,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"   AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%')"
 		CAMPAIGN_LIST_PAGE("$6", "$7", "$8"), 8 },
 
-	/* $1 user, $2 campaign. campaign_ab_test_list in FROM is inlined; campaign_json(c) would
-	 * plan campaign_ab_tests' body on every call (sql/0025_campaign_json_inline.sql).
-	 * campaign_text reads the stored json_head (sql/0027_campaign_json_head.sql). */
+	/* $1 user, $2 campaign. campaign_ab_tests_text in FROM is inlined (campaign_json(c) would
+	 * plan campaign_ab_tests' body on every call: sql/0025_campaign_json_inline.sql) and
+	 * aggregates only when the campaign has ab_tests rows; campaign_document reads the stored
+	 * json_head and content_text (sql/0027, sql/0029): nothing is rendered here. */
 	[STMT_CAMPAIGN_GET] = { "campaign_get",
-		"SELECT campaign_text(c, l.ab_tests) FROM campaigns c, campaign_ab_test_list(c.id, c.ab_tests) l"
+		"SELECT campaign_document(c, l.ab_tests) FROM campaigns c, campaign_ab_tests_text(c.id, c.ab_tests) l"
 		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 2 },
 
 	/* $1 user, $2 campaign, $3 body, $4 replace. A status change must be a client move in

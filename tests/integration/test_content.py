@@ -151,6 +151,31 @@ def test_content_add_list_get_patch_delete(stack, alice, camp):
     problem(alice.req("DELETE", cpath(cid, social["id"])), 404)
 
 
+def test_campaign_get_reads_the_content_written_with_the_row(stack, alice, camp):
+    """GET /api/campaigns/:id reads campaigns.content_text (sql/0029), written with the row: after
+    each kind of write it is the jsonb content rendered, and GET answers exactly the stored items."""
+    cid = camp["id"]
+
+    def check():
+        assert q1(stack, "SELECT content_text IS NOT DISTINCT FROM content::text FROM campaigns WHERE id = %s",
+                  (cid,)) is True
+        got = assert_json(alice.req("GET", f"/api/campaigns/{cid}"), 200)
+        assert got["content"] == content_items(stack, cid)
+        return got
+
+    assert check()["content"] == []
+    a = alice.content(cid, contentType="email", platform="email", subjectLine="Ünïcode \"quoted\"",
+                      contentBody=BODY + " \u2014 \\ done")
+    b = alice.content(cid, contentType="social_post", platform="linkedin", contentBody=BODY)
+    assert [i["id"] for i in check()["content"]] == [a["id"], b["id"]]
+    assert_json(alice.req("PATCH", cpath(cid, a["id"]), json={"contentBody": "Edited. " + BODY}), 200)
+    assert check()["content"][0]["contentBody"] == "Edited. " + BODY
+    assert_json(alice.req("PATCH", f"/api/campaigns/{cid}", json={"name": "Renamed host"}), 200)
+    assert check()["name"] == "Renamed host"
+    assert alice.req("DELETE", cpath(cid, a["id"])).status_code == 204
+    assert [i["id"] for i in check()["content"]] == [b["id"]]
+
+
 @pytest.mark.parametrize("ctype,platform", ALLOWED_PAIRS)
 def test_content_allowed_pairs(stack, alice, camp, ctype, platform):
     item = alice.content(camp["id"], **minimal(ctype, platform))
