@@ -19,7 +19,9 @@
 # Environment (defaults): BENCH_DURATION (10s), BENCH_ROUNDS (3),
 #   BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_WARMUP (2s, 0 = none),
 #   ADCRAFT_DEV_PROCESSES (8), ADCRAFT_BUILD_DIR (repo/build),
-#   BENCH_FCGI_CONSTANT (build/bench/fcgi-constant: the ceiling's responder).
+#   BENCH_FCGI_CONSTANT (build/bench/fcgi-constant: the ceiling's responder),
+#   BENCH_FCGI_PROTOTYPE (build/bench/fcgi-prototype: the smallest correct
+#   campaign get, issue #14's yardstick, on the stack's database and config).
 set -euo pipefail
 
 # ---------------------------------------------------------------- targets
@@ -45,6 +47,7 @@ TARGETS=(
 	"campaigns/stats  GET   /api/campaigns/stats             token"
 	"dashboard        GET   /api/campaigns/dashboard         token"
 	"fcgi-constant    GET   @ceiling/const                   -"
+	"fcgi-prototype   GET   @ceiling/api/campaigns/@CAMPAIGN@ token"
 )
 CEILING=fcgi-constant
 
@@ -82,6 +85,7 @@ DURATION=${BENCH_DURATION:-10s}
 ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-2s}
 FCGI_CONSTANT=${BENCH_FCGI_CONSTANT:-$BUILD/bench/fcgi-constant}
+FCGI_PROTOTYPE=${BENCH_FCGI_PROTOTYPE:-$BUILD/bench/fcgi-prototype}
 DO_BUILD=true
 KEEP=false
 for arg in "$@"; do
@@ -105,6 +109,7 @@ done
 BENCH_TMP=$(mktemp -d /tmp/adcraft-bench.XXXXXX)
 CEIL_DIR=$BENCH_TMP/ceiling
 CEIL_PID=
+PROTO_PID=
 CEIL_NGINX_UP=false
 STACK_UP=false
 STARTED=$SECONDS
@@ -140,6 +145,34 @@ ceiling_up() {
 	done
 	[ -S "$CEIL_DIR/const.sock" ] || die "fcgi-constant created no socket"
 
+	# The prototype: adcraft's token check and campaign_get on the stack's
+	# database, as many children as adcraft-api (one connection each).
+	[ -x "$FCGI_PROTOTYPE" ] || die "$FCGI_PROTOTYPE is missing (build without --no-build)"
+	setsid "$FCGI_PROTOTYPE" "$ADCRAFT_DEV_DIR/adcraft.conf" "$CEIL_DIR/proto.sock" "$ADCRAFT_DEV_PROCESSES" \
+		</dev/null >"$CEIL_DIR/fcgi-prototype.log" 2>&1 &
+	PROTO_PID=$!
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$CEIL_DIR/proto.sock" ] && break
+		kill -0 "$PROTO_PID" 2>/dev/null || { show_log "$CEIL_DIR/fcgi-prototype.log"; die "fcgi-prototype exited"; }
+		sleep 0.1
+	done
+	[ -S "$CEIL_DIR/proto.sock" ] || die "fcgi-prototype created no socket"
+
+	# Both locations mirror the /api/ location of nginx/locations.conf.
+	local fastcgi_location="
+	            client_max_body_size     1m;
+	            client_body_buffer_size  1m;
+	            fastcgi_keep_conn         off;
+	            fastcgi_intercept_errors  off;
+	            fastcgi_connect_timeout   2s;
+	            fastcgi_send_timeout      65s;
+	            fastcgi_read_timeout      65s;
+	            fastcgi_buffer_size       16k;
+	            fastcgi_buffers           16 16k;
+	            include  \"$BENCH_REPO/nginx/fastcgi.conf\";
+	            include  \"$BENCH_REPO/nginx/security-headers.conf\";
+	            add_header  Cache-Control  \"no-store\" always;"
+
 	cat >"$CEIL_DIR/nginx.conf" <<-EOF
 	# written by bench/api.sh: nginx -> fcgi-constant, the FastCGI ceiling
 	$user_directive
@@ -169,23 +202,17 @@ ceiling_up() {
 	    upstream fcgi_constant {
 	        server  "unix:$CEIL_DIR/const.sock";
 	    }
+	    upstream fcgi_prototype {
+	        server  "unix:$CEIL_DIR/proto.sock";
+	    }
 	    server {
 	        listen       127.0.0.1:$port;
 	        server_name  _;
-	        location / {
-	            client_max_body_size     1m;
-	            client_body_buffer_size  1m;
-	            fastcgi_keep_conn         off;
-	            fastcgi_intercept_errors  off;
-	            fastcgi_connect_timeout   2s;
-	            fastcgi_send_timeout      65s;
-	            fastcgi_read_timeout      65s;
-	            fastcgi_buffer_size       16k;
-	            fastcgi_buffers           16 16k;
-	            include  "$BENCH_REPO/nginx/fastcgi.conf";
-	            include  "$BENCH_REPO/nginx/security-headers.conf";
-	            add_header  Cache-Control  "no-store" always;
+	        location / {$fastcgi_location
 	            fastcgi_pass  fcgi_constant;
+	        }
+	        location /api/campaigns/ {$fastcgi_location
+	            fastcgi_pass  fcgi_prototype;
 	        }
 	    }
 	}
@@ -195,7 +222,8 @@ ceiling_up() {
 		{ show_log "$CEIL_DIR/nginx-start.log"; show_log "$CEIL_DIR/nginx-error.log"; die "ceiling nginx did not start"; }
 	CEIL_NGINX_UP=true
 	CEIL_URL=http://127.0.0.1:$port
-	say "ceiling: nginx :$port ($workers worker) -> fcgi-constant x$ADCRAFT_DEV_PROCESSES (pid $CEIL_PID)"
+	say "ceiling: nginx :$port ($workers worker) -> fcgi-constant x$ADCRAFT_DEV_PROCESSES (pid $CEIL_PID)," \
+		"/api/campaigns/ -> fcgi-prototype x$ADCRAFT_DEV_PROCESSES (pid $PROTO_PID)"
 }
 
 ceiling_down() {
@@ -206,18 +234,26 @@ ceiling_down() {
 		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 	fi
 	CEIL_NGINX_UP=false
-	if [ -n "$CEIL_PID" ]; then
+	local p
+	for p in "$CEIL_PID" "$PROTO_PID"; do
+		[ -n "$p" ] || continue
 		# setsid made it a process group leader: its children go with it.
-		kill -TERM -- "-$CEIL_PID" 2>/dev/null || true
-		wait "$CEIL_PID" 2>/dev/null || true
-		CEIL_PID=
-	fi
+		kill -TERM -- "-$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	CEIL_PID= PROTO_PID=
 }
 
 ceiling_pids() {
 	[ -n "$CEIL_PID" ] || return 0
 	echo "$CEIL_PID"
 	pgrep -P "$CEIL_PID" || true
+}
+
+prototype_pids() {
+	[ -n "$PROTO_PID" ] || return 0
+	echo "$PROTO_PID"
+	pgrep -P "$PROTO_PID" || true
 }
 
 # The stack's adcraft-worker master and its children.
@@ -244,11 +280,10 @@ expand() {
 
 # target_url PATH
 target_url() {
-	local path
-	path=$(expand "$1")
+	local path=$1
 	case $path in
-	@ceiling/*) echo "$CEIL_URL/${path#@ceiling/}" ;;
-	/*) echo "$STACK_URL$path" ;;
+	@ceiling/*) echo "$CEIL_URL/$(expand "${path#@ceiling/}")" ;;
+	/*) echo "$STACK_URL$(expand "$path")" ;;
 	*) die "target path must start with / or @ceiling/: $path" ;;
 	esac
 }
@@ -420,6 +455,7 @@ our_pids() {
 		[ -r "$f" ] && head -n 1 "$f"
 	done
 	echo "$CEIL_PID"
+	echo "$PROTO_PID"
 }
 # shellcheck disable=SC2046 # one pid per word
 ours_ticks() { proc_ticks $$ $(pid_tree $(our_pids)); }
@@ -469,6 +505,11 @@ printf '  ceiling        %s\n' "$(log_levels "$CEIL_DIR/nginx-error.log")"
 
 ceil_rps=$(stat_of "$CEILING" rps)
 bench_result "GET /api/campaigns/:id vs ceiling" "$(stat_of campaign/get rps)" "req/s" "$CEILING" "$ceil_rps" "ratio >= 0.75"
+# The prototype does the same request with nothing around it: adcraft's get
+# should cost no more (issue #14), and the prototype's own ratio to the
+# ceiling is what one PostgreSQL round trip and a token check leave of it.
+bench_result "GET /api/campaigns/:id vs prototype" "$(stat_of campaign/get rps)" "req/s" "fcgi-prototype" "$(stat_of fcgi-prototype rps)" "ratio >= 1.0"
+bench_result "prototype campaign get vs ceiling" "$(stat_of fcgi-prototype rps)" "req/s" "$CEILING" "$ceil_rps" "-"
 bench_result "GET /api/auth/me vs ceiling" "$(stat_of auth/me rps)" "req/s" "$CEILING" "$ceil_rps" "ratio >= 0.8"
 bench_result "api child RSS max" "$(awk -v k="$api_child_max" 'BEGIN { printf "%.1f", k / 1024 }')" "MiB" "-" "-" "value <= 8"
 bench_result "worker RSS max" "$(awk -v k="$worker_max" 'BEGIN { printf "%.1f", k / 1024 }')" "MiB" "-" "-" "value <= 16"
