@@ -241,7 +241,8 @@ ceiling_down() {
 		kill -TERM -- "-$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	CEIL_PID= PROTO_PID=
+	CEIL_PID=''
+	PROTO_PID=''
 }
 
 ceiling_pids() {
