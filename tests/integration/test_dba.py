@@ -230,3 +230,32 @@ def test_role_settings(stack):
     with psycopg.connect(host=stack.pg_socket_dir, port=stack.pg_port, dbname="adcraft", user="adcraft_api",
                          autocommit=True, connect_timeout=10) as conn:
         assert conn.execute("SHOW plan_cache_mode").fetchone()[0] == "force_generic_plan"
+
+
+# Scalar SQL functions the hot statements call per row or per request. PostgreSQL inlines such a
+# function into the caller's plan only when its body has no subquery and is no more volatile than
+# its declaration; otherwise the SQL-function executor parses and plans the body at every statement
+# (analytics_metrics, IMMUTABLE over the STABLE jsonb_build_object, until 0030).
+INLINED = ["analytics_metrics", "rfc3339", "job_json", "campaign_document", "campaign_text",
+           "campaign_summary_text", "campaign_summary_json"]
+
+
+def test_hot_sql_functions_are_inlined(stack):
+    checked = []
+    with stack.db() as conn:
+        fns = conn.execute("""SELECT p.proname, p.oid::regprocedure::text,
+                                     array(SELECT format_type(t, NULL) FROM unnest(p.proargtypes) t)
+                                FROM pg_proc p
+                               WHERE p.pronamespace = 'public'::regnamespace AND p.proname = ANY(%s)
+                                 AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'sql')""",
+                           (INLINED,)).fetchall()
+        for name, sig, types in fns:
+            # arguments from a subquery the planner keeps (OFFSET 0), so nothing is folded to a constant
+            cols = ", ".join(f"NULL::{t} AS a{i}" for i, t in enumerate(types))
+            args = ", ".join(f"s.a{i}" for i in range(len(types)))
+            plan = [r[0] for r in conn.execute(
+                f"EXPLAIN VERBOSE SELECT {name}({args}) FROM (SELECT {cols} OFFSET 0) s").fetchall()]
+            top = next(line for line in plan if "Output:" in line)
+            assert f"{name}(" not in top, f"{sig} is not inlined: {top.strip()}"
+            checked.append(name)
+    assert {"analytics_metrics", "rfc3339", "job_json", "campaign_document", "campaign_text"} <= set(checked), checked
