@@ -154,7 +154,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 	/* $1 user, $2 campaign. campaign_ab_tests_text in FROM is inlined (campaign_json(c) would
 	 * plan campaign_ab_tests' body on every call: sql/0025_campaign_json_inline.sql) and
 	 * aggregates only when the campaign has ab_tests rows; campaign_document reads the stored
-	 * json_head and content_text (sql/0027, sql/0029): nothing is rendered here. */
+	 * json_head and content_items (sql/0027, sql/0029): nothing is rendered here. */
 	[STMT_CAMPAIGN_GET] = { "campaign_get",
 		"SELECT campaign_document(c, l.ab_tests) FROM campaigns c, campaign_ab_tests_text(c.id, c.ab_tests) l"
 		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 2 },
@@ -356,16 +356,23 @@ const struct stmt_def statements[STMT__COUNT] = {
 		" || ',\"activeJobs\":' || (SELECT coalesce(json_agg(job_json(j) ORDER BY j.created_at), '[]')"
 		"     FROM (SELECT * FROM jobs WHERE user_id = $1::uuid AND state IN ('queued', 'running')"
 		"           ORDER BY created_at DESC, id DESC LIMIT 20) j)"
-		" || ',\"topContent\":' || (SELECT coalesce(json_agg(t.item ORDER BY t.score DESC, t.created DESC), '[]') FROM ("
-		"     SELECT jsonb_build_object('campaignId', c.id, 'campaignName', c.name) || e AS item,"
-		"            (e->>'qualityScore')::int AS score, e->>'createdAt' AS created"
+		/* each item's stored text (campaigns.content_items, sql/0029) after its campaign's id and
+		 * name: the text after an object item's '{' continues the object (the API writes objects
+		 * only; anything else in a content array is no item and is left out) */
+		" || ',\"topContent\":' || (SELECT coalesce('[' || string_agg('{\"campaignId\":\"' || t.id || '\",\"campaignName\":'"
+		"          || to_json(t.name) || CASE t.item WHEN '{}' THEN '}' ELSE ', ' || substr(t.item, 2) END, ','"
+		"          ORDER BY t.score DESC, t.created DESC) || ']', '[]')"
+		"     FROM (SELECT c.id, c.name, c.content_items[e.n] AS item,"
+		"                  (e.v->>'qualityScore')::int AS score, e.v->>'createdAt' AS created"
 		/* the five best items are in the five campaigns whose best item is best (sql/0021): LIMIT 5 on
 		 * campaigns_user_top_idx (every stored item has a score: content_item_finish); its keys are
 		 * stored columns, so nothing is computed per row (sql/0027) */
-		"       FROM (SELECT id, name, content FROM campaigns WHERE user_id = $1::uuid AND content_top_score IS NOT NULL"
+		"       FROM (SELECT id, name, content, content_items FROM campaigns WHERE user_id = $1::uuid"
+		"               AND content_top_score IS NOT NULL"
 		"              ORDER BY content_top_score DESC NULLS LAST, content_top_created DESC LIMIT 5) c"
-		"      CROSS JOIN LATERAL jsonb_array_elements(c.content) e"
-		"      ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5) t)"
+		"      CROSS JOIN LATERAL jsonb_array_elements(c.content) WITH ORDINALITY AS e(v, n)"
+		"     WHERE jsonb_typeof(e.v) = 'object'"
+		"      ORDER BY (e.v->>'qualityScore')::int DESC, e.v->>'createdAt' DESC LIMIT 5) t)"
 		/* the last 30 UTC days of analytics (daily rollups), today included */
 		" || ',\"analytics\":' || (SELECT json_build_object("
 		"     'from', to_char(now() AT TIME ZONE 'UTC' - interval '29 days', 'YYYY-MM-DD'),"

@@ -152,13 +152,14 @@ def test_content_add_list_get_patch_delete(stack, alice, camp):
 
 
 def test_campaign_get_reads_the_content_written_with_the_row(stack, alice, camp):
-    """GET /api/campaigns/:id reads campaigns.content_text (sql/0029), written with the row: after
-    each kind of write it is the jsonb content rendered, and GET answers exactly the stored items."""
+    """GET /api/campaigns/:id reads campaigns.content_items (sql/0029), written with the row: after
+    each kind of write, joined, they are the jsonb content's own text, and GET answers exactly the
+    stored items."""
     cid = camp["id"]
 
     def check():
-        assert q1(stack, "SELECT content_text IS NOT DISTINCT FROM content::text FROM campaigns WHERE id = %s",
-                  (cid,)) is True
+        assert q1(stack, "SELECT '[' || array_to_string(content_items, ', ') || ']' = content::text"
+                         " FROM campaigns WHERE id = %s", (cid,)) is True
         got = assert_json(alice.req("GET", f"/api/campaigns/{cid}"), 200)
         assert got["content"] == content_items(stack, cid)
         return got

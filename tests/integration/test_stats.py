@@ -277,3 +277,20 @@ def test_dashboard_other_user_isolated(stack, dataset):
 @pytest.mark.parametrize("path", ["/api/campaigns/stats", "/api/campaigns/dashboard"])
 def test_stats_requires_token(stack, path):
     problem(stack.api("GET", path), 401)
+
+
+def test_dashboard_top_content_spliced_text_is_the_item(stack):
+    """topContent splices each item's stored text after its campaign's id and name (sql/0029): a name
+    and an item that need JSON escapes come out as written, and a non-object element that a direct
+    write put in a content array is no item."""
+    u = User(stack, "Splice")
+    name = 'Say "hi" \\ to ünïcode\ttabs'
+    c = u.campaign(name=name)
+    item = u.content(c["id"], contentType="social_post", platform="linkedin",
+                     contentBody='Line one\nline "two" \\ three \u2014 done', hashtags=["#ünï_2"])
+    q(stack, "UPDATE campaigns SET content = content || '[42]' WHERE id = %s RETURNING id", (c["id"],))
+    d = dashboard_of(u)
+    assert len(d["topContent"]) == 1
+    top = d["topContent"][0]
+    assert (top.pop("campaignId"), top.pop("campaignName")) == (c["id"], name)
+    assert top == item
