@@ -126,6 +126,25 @@ bench_traps wrk_stop ceiling_down
 
 # ---------------------------------------------------------------- ceiling
 
+# start_responder PID_VAR SOCKET PROGRAM ARGS...: a bench responder in its
+# own process group (ceiling_down ends it and its children), its log in
+# $CEIL_DIR/PROGRAM.log; returns once it listens on SOCKET.
+start_responder() {
+	local var=$1 sock=$2 prog=$3 name pid i
+	shift 2
+	name=${prog##*/}
+	[ -x "$prog" ] || die "$prog is missing (build without --no-build)"
+	setsid "$@" </dev/null >"$CEIL_DIR/$name.log" 2>&1 &
+	pid=$!
+	printf -v "$var" '%s' "$pid"
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$sock" ] && return 0
+		kill -0 "$pid" 2>/dev/null || { show_log "$CEIL_DIR/$name.log"; die "$name exited"; }
+		sleep 0.1
+	done
+	die "$name created no socket"
+}
+
 # The constant responder, pre-forked like adcraft-api, behind its own nginx
 # whose location mirrors the /api/ location of nginx/locations.conf (same
 # FastCGI parameters, buffers, one connection per request, security headers),
@@ -136,34 +155,16 @@ ceiling_up() {
 	workers=$(stack_nginx_workers)
 	[ -n "$workers" ] || die "no worker_processes in $ADCRAFT_DEV_DIR/nginx.conf"
 	$IS_ROOT && user_directive="user root root;"
-	[ -x "$FCGI_CONSTANT" ] || die "$FCGI_CONSTANT is missing (build without --no-build)"
 	mkdir -p "$CEIL_DIR/temp" "$CEIL_DIR/adcraft"
 	# nginx/fastcgi.conf includes the edge secret: the ceiling sends the same
 	# parameter (the stack's own file, so the bytes on the wire match).
 	cp "$ADCRAFT_DEV_DIR/adcraft/edge-secret.conf" "$CEIL_DIR/adcraft/edge-secret.conf"
 
-	setsid "$FCGI_CONSTANT" "$CEIL_DIR/const.sock" "$ADCRAFT_DEV_PROCESSES" \
-		</dev/null >"$CEIL_DIR/fcgi-constant.log" 2>&1 &
-	CEIL_PID=$!
-	for ((i = 0; i < 50; i++)); do
-		[ -S "$CEIL_DIR/const.sock" ] && break
-		kill -0 "$CEIL_PID" 2>/dev/null || { show_log "$CEIL_DIR/fcgi-constant.log"; die "fcgi-constant exited"; }
-		sleep 0.1
-	done
-	[ -S "$CEIL_DIR/const.sock" ] || die "fcgi-constant created no socket"
-
+	start_responder CEIL_PID "$CEIL_DIR/const.sock" "$FCGI_CONSTANT" "$CEIL_DIR/const.sock" "$ADCRAFT_DEV_PROCESSES"
 	# The prototype: adcraft's token check and campaign_get on the stack's
 	# database, as many children as adcraft-api (one connection each).
-	[ -x "$FCGI_PROTOTYPE" ] || die "$FCGI_PROTOTYPE is missing (build without --no-build)"
-	setsid "$FCGI_PROTOTYPE" "$ADCRAFT_DEV_DIR/adcraft.conf" "$CEIL_DIR/proto.sock" "$ADCRAFT_DEV_PROCESSES" \
-		</dev/null >"$CEIL_DIR/fcgi-prototype.log" 2>&1 &
-	PROTO_PID=$!
-	for ((i = 0; i < 50; i++)); do
-		[ -S "$CEIL_DIR/proto.sock" ] && break
-		kill -0 "$PROTO_PID" 2>/dev/null || { show_log "$CEIL_DIR/fcgi-prototype.log"; die "fcgi-prototype exited"; }
-		sleep 0.1
-	done
-	[ -S "$CEIL_DIR/proto.sock" ] || die "fcgi-prototype created no socket"
+	start_responder PROTO_PID "$CEIL_DIR/proto.sock" "$FCGI_PROTOTYPE" "$ADCRAFT_DEV_DIR/adcraft.conf" \
+		"$CEIL_DIR/proto.sock" "$ADCRAFT_DEV_PROCESSES"
 
 	# Both locations mirror the /api/ location of nginx/locations.conf.
 	local fastcgi_location="
