@@ -3,17 +3,38 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
 
+/* A description on one line: a control character (a newline in a test's input
+ * quoted into its description) would start a line that is no TAP. */
+static inline void tap_describe(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline void tap_describe(const char *fmt, ...)
+{
+	char d[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d, sizeof d, fmt, ap);
+	va_end(ap);
+	for (const unsigned char *c = (const unsigned char *)d; *c; c++) {
+		if (*c == '\n')
+			fputs("\\n", stdout);
+		else if (*c < 0x20 || *c == 0x7f)
+			printf("\\x%02x", *c);
+		else
+			putchar(*c);
+	}
+	putchar('\n');
+}
+
 #define ok(cond, ...)                                                                  \
 	do {                                                                           \
 		int ok_ = !!(cond);                                                    \
 		printf("%sok %d - ", ok_ ? "" : "not ", ++tap_n);                     \
-		printf(__VA_ARGS__);                                                   \
-		printf("\n");                                                          \
+		tap_describe(__VA_ARGS__);                                             \
 		if (!ok_) {                                                            \
 			tap_failed++;                                                  \
 			printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);   \
