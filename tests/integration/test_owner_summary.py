@@ -313,3 +313,56 @@ def test_empty_content_shortcut_matches_the_query(stack):
     assert empty_keys == keys and set(tally.values()) == {0}, tally
     assert top is None and top_created is None
     assert one_top == 80 and one_created == "2026-01-01T00:00:00Z"
+
+
+def test_inserts_of_every_kind_match_recount(stack):
+    """The insert trigger (sql/0031, campaigns_owner_summary_insert): rows inserted in SQL with content of every
+    type and platform, scored and unscored items, every status and objective, budgets in several currencies and
+    none, several rows per statement, into an owner with no slot row yet (the first write inserts it) and then
+    into existing slots; the summary equals the recount after each statement, and a concurrent transaction of
+    the same owner takes another slot."""
+    u = User(stack, "Inserter")
+    base = u.content(u.campaign(name="api")["id"])  # a complete item, as the API stores it
+    kinds = [("email", "email", 71), ("social_post", "linkedin", 88), ("social_post", "twitter", 40),
+             ("ad_copy", "google_ads", 64), ("social_post", "facebook", 90), ("social_post", "instagram", 55)]
+    items = [dict(base, id=str(uuid.uuid4()), contentType=t, platform=p, qualityScore=score,
+                  createdAt=f"2026-0{i + 1}-01T00:00:00Z") for i, (t, p, score) in enumerate(kinds)]
+    content = json.dumps(items)
+    steps = [
+        ("INSERT INTO campaigns (user_id, name, objective, status, content) VALUES (%(u)s, 'first', 'awareness',"
+         " 'active', %(c)s::jsonb)"),
+        ("INSERT INTO campaigns (user_id, name, objective, status, budget, currency, content)"
+         " SELECT %(u)s, 'multi ' || g, (ARRAY['awareness','consideration','conversion'])[g %% 3 + 1],"
+         " (ARRAY['draft','active','generating','completed'])[g %% 4 + 1], CASE WHEN g %% 5 = 0 THEN NULL ELSE g * 3.25 END,"
+         " (ARRAY['USD','EUR','GBP','JPY'])[g %% 4 + 1],"
+         " (SELECT coalesce(jsonb_agg(e || jsonb_build_object('id', gen_random_uuid(),"
+         "                                                      'createdAt', format('2026-0%%s-%%sT00:00:00Z', n, g + 10))),"
+         "                  '[]')"
+         "    FROM jsonb_array_elements(%(c)s::jsonb) WITH ORDINALITY x(e, n)"
+         "   WHERE n <= g %% 7)"
+         " FROM generate_series(1, 12) g"),
+        "INSERT INTO campaigns (user_id, name, objective, budget, currency) VALUES (%(u)s, 'new currency', 'conversion', 0, 'CHF')",
+        "INSERT INTO campaigns (user_id, name, objective) VALUES (%(u)s, 'bare', 'consideration')",
+    ]
+    for stmt in steps:
+        q(stack, stmt + " RETURNING id", {"u": u.id, "c": content})
+        assert_consistent(stack, u)
+    want = assert_consistent(stack, u)
+    assert want["total"] == 16 and want["content"]["total"] > 30, want
+    assert {b["currency"] for b in want["budget"]} == {"USD", "EUR", "GBP", "JPY", "CHF"}, want
+    assert all(want["byStatus"][s] > 0 for s in ("draft", "active", "generating", "completed")), want
+
+    # Two open transactions inserting for one owner write two different slots, not one after the other.
+    with stack.db() as a, stack.db() as b:
+        for conn in (a, b):
+            conn.execute("SET lock_timeout = '5s'")  # one slot for both would block b on a's row: fail, not hang
+            conn.execute("BEGIN")
+        for conn in (a, b):
+            conn.execute("INSERT INTO campaigns (user_id, name, objective, budget, currency)"
+                         " VALUES (%s, 'concurrent', 'awareness', 1, 'USD')", (u.id,))
+        slots = {conn.execute("SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+                              ).fetchone()[0] for conn in (a, b)}
+        assert len(slots) == 2, slots
+        a.execute("COMMIT")
+        b.execute("COMMIT")
+    assert assert_consistent(stack, u)["total"] == 18
