@@ -388,6 +388,10 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 		.warn_slow_route = npools == 2 && pool == POOL_FAST,
 	};
 	keep_conns = pool == POOL_FAST;
+	/* the fast pool's request lines go out in batches (log.h); a slow-pool
+	 * child can wait seconds on the LLM, so its lines go out at once */
+	if (pool == POOL_FAST)
+		log_buffer_lines((int)cfg->log_flush_ms);
 	if (events_init(&app.events, cfg) < 0) {
 		log_msg(LOG_ERROR, "out of memory setting up the event publisher");
 		_exit(1);
@@ -418,7 +422,8 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 	watch_db(ep, app.db, &dw);
 	while (!child_stop) {
 		struct epoll_event ev[MAX_EVENTS];
-		int n = epoll_wait(ep, ev, MAX_EVENTS, -1);
+		int n = epoll_wait(ep, ev, MAX_EVENTS, log_flush_timeout_ms());
+		log_flush_due();
 		/* the connection first: a request must not meet a connection the server closed */
 		for (int i = 0; i < n; i++)
 			if (ev[i].data.u32 == DB_EVENT)
@@ -436,6 +441,7 @@ static void __attribute__((noreturn)) child_main(const struct config *cfg, const
 	}
 	events_close(&app.events);
 	db_free(app.db);
+	log_flush();
 	daemon_child_exit(0);
 }
 

@@ -69,6 +69,7 @@ static const struct key keys[] = {
 	STR(llm_image_prices, ""),
 	INT(llm_token_estimate, 2000, 1, 1000000),
 	STR(log_level, "info"),
+	INT(log_flush_ms, 1000, 0, 10000),
 	INT(worker_processes, 0, 0, 64),
 	INT(worker_batch, 100, 1, 1000),
 	INT(job_heartbeat_seconds, 5, 1, 60),

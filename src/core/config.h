@@ -58,6 +58,7 @@ struct config {
 	const char *llm_image_prices;
 	long llm_token_estimate;
 	const char *log_level;
+	long log_flush_ms;
 	long worker_processes;
 	long worker_batch;
 	long job_heartbeat_seconds;

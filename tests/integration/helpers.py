@@ -244,6 +244,19 @@ class Stack:
         with open(os.path.join(self.dir, rel), "rb") as f:
             return f.read()
 
+    def log_with(self, rel, *needles, timeout=5):
+        """A log file's text once it holds every needle: request lines wait up to a second before they are
+        written (adcraft-api's log_flush_ms, nginx's access_log flush=1s). Raises AssertionError after timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.read_file(rel).decode("utf-8", "replace")
+            if all(n in text for n in needles):
+                return text
+            if time.monotonic() >= deadline:
+                missing = [n for n in needles if n not in text]
+                raise AssertionError(f"{rel} does not hold {missing} after {timeout} s")
+            time.sleep(0.05)
+
     # --- HTTP ------------------------------------------------------------
     def url(self, path):
         return self.base_url + path

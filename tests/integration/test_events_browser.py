@@ -234,8 +234,13 @@ def test_page_recovers_from_a_gap_and_a_closed_stream(stack, session):
     assert closed["resynced"].startswith("resynced over REST (the stream was closed and reopened)"), closed
 
     # (the browser's own resume with Last-Event-ID was the refused request)
-    access = stack.read_file("log/nginx-access.log").decode("utf-8", "replace")
-    assert f'"GET /events/user?campaign={campaign} HTTP/1.1" 409 ' in access, access[-3000:]
+    refused = f'"GET /events/user?campaign={campaign} HTTP/1.1" 409 '
+    access = ""
+    deadline = time.monotonic() + 5  # nginx writes its access log once a second (buffer=32k flush=1s)
+    while refused not in access and time.monotonic() < deadline:
+        access = stack.read_file("log/nginx-access.log").decode("utf-8", "replace")
+        time.sleep(0.1)
+    assert refused in access, access[-3000:]
     assert "exited on signal" not in stack.read_file("log/nginx-error.log").decode("utf-8", "replace")
 
     # the new stream carries the next generation, in order, without a gap

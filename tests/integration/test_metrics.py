@@ -153,14 +153,13 @@ def test_requests_count_by_route_and_status(stack):
 def served_by(stack, request_ids):
     """The pids of the adcraft-api children whose log lines name these request ids."""
     pids = set()
-    with open(os.path.join(stack.dir, "log", "api.log"), "rb") as f:
-        for line in f:
-            try:
-                o = json.loads(line)
-            except ValueError:
-                continue
-            if o.get("requestId") in request_ids:
-                pids.add(o["pid"])
+    for line in stack.log_with("log/api.log", *request_ids).splitlines():
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        if o.get("requestId") in request_ids:
+            pids.add(o["pid"])
     return pids
 
 

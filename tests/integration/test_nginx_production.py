@@ -453,8 +453,14 @@ def test_metrics_only_from_loopback(site):
             assert r.status is not None, r
             assert site.upstream_time(r.headers["x-request-id"]) != "-", "loopback was not passed on"
     # the address nginx saw is the outside client's (so the test tests something)
-    with open(site.access_log) as f:
-        assert any(line.startswith(site.outside.client + " ") and "/api/metrics" in line for line in f)
+    deadline = time.monotonic() + 5  # the access log is written once a second (buffer=32k flush=1s)
+    while True:
+        with open(site.access_log) as f:
+            seen = any(line.startswith(site.outside.client + " ") and "/api/metrics" in line for line in f)
+        if seen or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    assert seen
 
 
 def test_internal_export_location_is_not_reachable(site, stack):
