@@ -14,7 +14,8 @@
 -- An insert now has its own trigger function: the owner's slot
 -- (owner_summary_slot(), the advisory-lock choice 0026 made inline, now
 -- shared), one UPDATE of the slot row with the new row's values (the
--- content tallies through jsonb_to_record, one call for twelve numbers),
+-- content tallies through jsonb_populate_record, one call for twelve
+-- numbers),
 -- and one UPDATE of the currency's budget row when there is a budget. A
 -- backend's first write to a slot inserts the zero row, then updates it.
 -- Updates and deletes keep campaigns_owner_summary(), which now takes
@@ -61,6 +62,12 @@ CREATE FUNCTION campaigns_owner_summary_insert() RETURNS trigger
 AS $$
 DECLARE
     s int := owner_summary_slot(NEW.user_id);
+    -- The content tallies as a row (one call; the row type's names are the
+    -- tally's keys but for items, which the tally calls total). As parameters
+    -- of the UPDATE below, not a join: a FROM jsonb_to_record(...) made its
+    -- plan a nested loop over a function scan, started at every insert.
+    t owner_summary := jsonb_populate_record(NULL::owner_summary, NEW.content_tally);
+    n_items int := (NEW.content_tally->>'total')::int;
 BEGIN
     LOOP
         UPDATE owner_summary o SET
@@ -72,15 +79,12 @@ BEGIN
                awareness = o.awareness + (NEW.objective = 'awareness')::int,
                consideration = o.consideration + (NEW.objective = 'consideration')::int,
                conversion = o.conversion + (NEW.objective = 'conversion')::int,
-               items = o.items + t.total, email = o.email + t.email, social_post = o.social_post + t.social_post,
+               items = o.items + n_items, email = o.email + t.email, social_post = o.social_post + t.social_post,
                ad_copy = o.ad_copy + t.ad_copy, p_email = o.p_email + t.p_email,
                linkedin = o.linkedin + t.linkedin, twitter = o.twitter + t.twitter,
                facebook = o.facebook + t.facebook, instagram = o.instagram + t.instagram,
                google_ads = o.google_ads + t.google_ads, scored = o.scored + t.scored,
                score_sum = o.score_sum + t.score_sum
-          FROM jsonb_to_record(NEW.content_tally) AS t (total int, email int, social_post int, ad_copy int,
-               p_email int, linkedin int, twitter int, facebook int, instagram int, google_ads int,
-               scored int, score_sum numeric)
          WHERE o.user_id = NEW.user_id AND o.slot = s;
         EXIT WHEN FOUND;
         -- A backend's first write to this slot: the zero row, then the UPDATE
