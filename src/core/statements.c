@@ -115,14 +115,13 @@ const struct stmt_def statements[STMT__COUNT] = {
 	 * (one statement with "$n IS NULL OR" filters got one generic plan for
 	 * every shape: the owner's rows sorted, 163 ms for a page of 10k). The
 	 * keyset position is an index condition; the first page starts above
-	 * every row ('infinity', max uuid). A row's ab_tests are counted by a
-	 * subquery in the statement's own plan (campaign_summary_json(c) calls a
-	 * plpgsql function per row: sql/0026_campaign_create_lean.sql). A row's
+	 * every row ('infinity', max uuid). A row's ab_tests rows are its
+	 * ab_test_rows column (sql/0033; before, a subquery per row). A row's
 	 * JSON is its stored json_head plus the two counts: nothing is
 	 * built per row (sql/0027_campaign_json_head.sql).
 	 */
-/* campaign c's list representation, its ab_tests rows counted in the statement's own plan */
-#define CAMPAIGN_SUMMARY_TEXT "campaign_summary_text(c, (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = c.id))"
+/* campaign c's list representation; ab_test_rows counts its ab_tests rows (sql/0033) */
+#define CAMPAIGN_SUMMARY_TEXT "campaign_summary_text(c, c.ab_test_rows)"
 #define CAMPAIGN_LIST_SELECT                                                                                  \
 	"SELECT " CAMPAIGN_SUMMARY_TEXT ", c.created_at::text, c.id FROM campaigns c WHERE c.user_id = $1::uuid"
 #define CAMPAIGN_LIST_PAGE(ts, id, limit)                                                                     \
@@ -151,12 +150,12 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"   AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%')"
 		CAMPAIGN_LIST_PAGE("$6", "$7", "$8"), 8 },
 
-	/* $1 user, $2 campaign. campaign_ab_tests_text in FROM is inlined (campaign_json(c) would
-	 * plan campaign_ab_tests' body on every call: sql/0025_campaign_json_inline.sql) and
-	 * aggregates only when the campaign has ab_tests rows; campaign_document reads the stored
-	 * json_head and content_items (sql/0027, sql/0029): nothing is rendered here. */
+	/* $1 user, $2 campaign. One index scan, no subplan: campaign_ab_tests_doc (inlined)
+	 * renders the abTests list only when the campaign's ab_test_rows says it has ab_tests rows
+	 * (sql/0033; a probe of ab_tests before), and campaign_document reads the stored json_head
+	 * and content_items (sql/0027, sql/0029): nothing is rendered here. */
 	[STMT_CAMPAIGN_GET] = { "campaign_get",
-		"SELECT campaign_document(c, l.ab_tests) FROM campaigns c, campaign_ab_tests_text(c.id, c.ab_tests) l"
+		"SELECT campaign_document(c, campaign_ab_tests_doc(c)) FROM campaigns c"
 		" WHERE c.id = $2::uuid AND c.user_id = $1::uuid", 2 },
 
 	/* $1 user, $2 campaign, $3 body, $4 replace. A status change must be a client move in

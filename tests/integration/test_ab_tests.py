@@ -7,6 +7,7 @@ the campaign's abTests array in the seed's shape."""
 import math
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from scipy import integrate
@@ -250,6 +251,58 @@ def test_campaign_abtests_seed_shape_and_read_only(stack, owner):
     # deleting the campaign deletes its tests
     owner.ok("DELETE", f"/api/campaigns/{cid}", status=204)
     assert stack.scalar("SELECT count(*) FROM ab_tests WHERE id = %s", [t["id"]]) == 0
+
+
+COUNTS_DIFFER = """SELECT count(*) FROM campaigns c
+                    WHERE c.ab_test_rows <> (SELECT count(*) FROM ab_tests t WHERE t.campaign_id = c.id)"""
+
+
+def test_campaign_counts_its_ab_tests_rows(stack, owner):
+    """campaigns.ab_test_rows (sql/0033), which GET /api/campaigns/:id and the list read instead of probing
+    ab_tests, equals the campaign's rows after creates, deletes, a test moved in SQL, and TRUNCATE; GET
+    shows the tests exactly while there are some, and abTestCount follows."""
+    cid, items = owner.campaign()
+    other, other_items = owner.campaign()
+
+    def shown(c):
+        return ([t["id"] for t in owner.ok("GET", f"/api/campaigns/{c}")["abTests"]],
+                [x["abTestCount"] for x in owner.ok("GET", "/api/campaigns")["items"] if x["id"] == c][0])
+
+    assert shown(cid) == ([], 0)
+    t1 = owner.test(cid, items[:2])["id"]
+    t2 = owner.test(cid, items[1:])["id"]
+    assert stack.scalar("SELECT ab_test_rows FROM campaigns WHERE id = %s", [cid]) == 2
+    assert sorted(shown(cid)[0]) == sorted([t1, t2]) and shown(cid)[1] == 2
+    owner.ok("DELETE", f"/api/ab-tests/{t1}", status=204)
+    assert shown(cid) == ([t2], 1)
+    assert stack.scalar(COUNTS_DIFFER) == 0
+    # moved to another campaign of the owner (a DBA's UPDATE; the variants name items of both)
+    with stack.db() as conn:
+        conn.execute("ALTER TABLE ab_tests DISABLE TRIGGER ab_tests_items")
+        try:
+            conn.execute("UPDATE ab_tests SET campaign_id = %s WHERE id = %s", (other, t2))
+        finally:
+            conn.execute("ALTER TABLE ab_tests ENABLE TRIGGER ab_tests_items")
+    assert shown(cid) == ([], 0) and shown(other) == ([t2], 1)
+    assert stack.scalar(COUNTS_DIFFER) == 0
+    t3 = owner.test(other, other_items[:2])["id"]
+    assert sorted(shown(other)[0]) == sorted([t2, t3])
+    # the campaign goes, its tests with it; the other campaigns' counts stay
+    third, third_items = owner.campaign()
+    owner.test(third, third_items[:2])
+    owner.ok("DELETE", f"/api/campaigns/{other}", status=204)
+    assert stack.scalar(COUNTS_DIFFER) == 0
+    assert shown(third)[1] == 1
+    # four tests created at once on one campaign: all counted
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: owner.test(third, third_items[1:]), range(4)))
+    assert shown(third)[1] == 5 and stack.scalar(COUNTS_DIFFER) == 0
+    # TRUNCATE ab_tests zeroes every count (rolled back: other tests' rows stay)
+    with stack.db() as conn:
+        with conn.transaction(force_rollback=True):
+            conn.execute("TRUNCATE ab_tests CASCADE")  # (sends reference tests)
+            assert conn.execute("SELECT count(*) FROM campaigns WHERE ab_test_rows <> 0").fetchone()[0] == 0
+    assert shown(third)[1] == 5
 
 
 # --- results and decisions (analytics events through the API) -------------

@@ -236,7 +236,7 @@ def test_role_settings(stack):
 # function into the caller's plan only when its body has no subquery and is no more volatile than
 # its declaration; otherwise the SQL-function executor parses and plans the body at every statement
 # (analytics_metrics, IMMUTABLE over the STABLE jsonb_build_object, until 0030).
-INLINED = ["analytics_metrics", "rfc3339", "job_json", "campaign_document", "campaign_text",
+INLINED = ["analytics_metrics", "rfc3339", "job_json", "campaign_document", "campaign_text", "campaign_ab_tests_doc",
            "campaign_summary_text", "campaign_summary_json"]
 
 
@@ -258,7 +258,8 @@ def test_hot_sql_functions_are_inlined(stack):
             top = next(line for line in plan if "Output:" in line)
             assert f"{name}(" not in top, f"{sig} is not inlined: {top.strip()}"
             checked.append(name)
-    assert {"analytics_metrics", "rfc3339", "job_json", "campaign_document", "campaign_text"} <= set(checked), checked
+    assert {"analytics_metrics", "rfc3339", "job_json", "campaign_document", "campaign_text",
+            "campaign_ab_tests_doc"} <= set(checked), checked
 
 
 def test_campaign_values_are_lz4(stack):
