@@ -250,6 +250,47 @@ int main(void)
 	       "non-zero unused bits are refused");
 	is_str(sub, SUB, "and sub is still the one from the last success");
 
+	/* a token that verified is remembered: the same bytes need only the checks that depend on now */
+	char *fresh;
+	token_issue(&keys, a, SUB, now, &fresh);
+	strcpy(sub, "");
+	is_int(token_verify(&keys, a, fresh, now + 1, sub), TOKEN_OK, "remembered: verifies");
+	is_int(token_verify(&keys, a, fresh, now + 2, sub), TOKEN_OK, "remembered: verifies again");
+	is_str(sub, SUB, "remembered: the subject");
+	is_int(token_verify(&keys, a, fresh, now + 900, sub), TOKEN_EXPIRED, "remembered: expires at exp");
+	is_int(token_verify(&keys, a, fresh, now - TOKEN_LEEWAY - 1, sub), TOKEN_BAD_CLAIMS,
+	       "remembered: issued in the future when the clock went back");
+	is_int(token_verify(&keys, a, fresh, now + 3, sub), TOKEN_OK, "remembered: still valid after those");
+	struct token_keys events = keys;
+	events.audience = "adcraft-events";
+	is_int(token_verify(&events, a, fresh, now + 3, sub), TOKEN_BAD_CLAIMS, "remembered for its audience only");
+	struct token_keys longer = keys;
+	longer.ttl = 60;
+	is_int(token_verify(&longer, a, fresh, now + 3, sub), TOKEN_BAD_CLAIMS, "remembered for its ttl only");
+	struct token_keys same = keys; /* another struct, equal content: the same key set */
+	is_int(token_verify(&same, a, fresh, now + 3, sub), TOKEN_OK, "a key set is its content");
+	unsigned char mutable_key[sizeof(key)];
+	memcpy(mutable_key, key, sizeof(key));
+	struct token_keys changing = { mutable_key, sizeof(key) - 1, "adcraft", "adcraft-api", 900 };
+	is_int(token_verify(&changing, a, fresh, now + 3, sub), TOKEN_OK, "before the key changes");
+	mutable_key[0] ^= 1;
+	is_int(token_verify(&changing, a, fresh, now + 3, sub), TOKEN_BAD_SIGNATURE, "a key changed in place: not remembered");
+	char *forged = arena_strdup(a, fresh);
+	size_t flen = strlen(forged);
+	forged[flen - 2] = forged[flen - 2] == 'A' ? 'B' : 'A'; /* same length, one signature byte off */
+	is_int(token_verify(&keys, a, forged, now + 3, sub), TOKEN_BAD_SIGNATURE, "the remembered token with one byte changed");
+	/* more tokens than slots: each one right, the evicted ones verified again */
+	char *many[200];
+	int verified = 0;
+	for (int i = 0; i < 200; i++) {
+		token_issue(&keys, a, SUB, now + i, &many[i]);
+		verified += token_verify(&keys, a, many[i], now + 200, sub) == TOKEN_OK;
+	}
+	for (int i = 0; i < 200; i++)
+		verified += token_verify(&keys, a, many[i], now + 201, sub) == TOKEN_OK;
+	is_int(verified, 400, "200 tokens, twice each: all verify (64 slots)");
+	is_int(token_verify(&keys, a, many[0], now + 900, sub), TOKEN_EXPIRED, "an early one expires on time");
+
 	free(none);
 	free(none_sig);
 	free(hs512);
