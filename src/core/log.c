@@ -57,17 +57,22 @@ int log_enabled(enum log_level level)
 
 void log_begin(buf *b, enum log_level level)
 {
+	/* the date and time to the second, formatted once a second (strftime
+	 * reads TZ from the environment at every call) */
+	static __thread time_t second = -1;
+	static __thread char date[24];
 	struct timeval tv;
-	struct tm tm;
-	char ts[40];
 	gettimeofday(&tv, NULL);
 	line_level = level;
 	line_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-	gmtime_r(&tv.tv_sec, &tm);
-	size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + n, sizeof(ts) - n, ".%06ldZ", (long)tv.tv_usec);
-	buf_printf(b, "{\"time\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"pid\":%d",
-		   ts, level_names[level], component, (int)getpid());
+	if (tv.tv_sec != second) {
+		struct tm tm;
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		second = tv.tv_sec;
+	}
+	buf_printf(b, "{\"time\":\"%s.%06ldZ\",\"level\":\"%s\",\"component\":\"%s\",\"pid\":%d",
+		   date, (long)tv.tv_usec, level_names[level], component, (int)getpid());
 }
 
 void log_str(buf *b, const char *key, const char *value)

@@ -1,6 +1,7 @@
 /* Unit tests for src/core/log.c: lines below LOG_WARN waiting (log_buffer_lines). */
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -88,6 +89,22 @@ int main(void)
 	log_buffer_lines(0);
 	request_line("off-again");
 	ok(strstr(drain(), "off-again") != NULL, "log_buffer_lines(0): at once again");
+
+	/* time: RFC 3339, UTC, microseconds; the date part is formatted once a second */
+	for (int i = 0; i < 2; i++) {
+		time_t before = time(NULL);
+		request_line("timed");
+		out = drain();
+		struct tm tm = { 0 };
+		const char *t = strstr(out, "{\"time\":\"");
+		const char *rest = t ? strptime(t + 9, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+		long secs = rest ? (long)timegm(&tm) : 0;
+		ok(rest && strlen(rest) > 9 && rest[0] == '.' && strspn(rest + 1, "0123456789") == 6 &&
+			   strncmp(rest + 7, "Z\"", 2) == 0 && secs >= before && secs <= time(NULL),
+		   "the time field is now, to the microsecond: %.40s", t ? t : out);
+		if (i == 0)
+			usleep(1100 * 1000); /* the next line is in another second */
+	}
 
 	dup2(saved, STDERR_FILENO);
 	return tap_done();
