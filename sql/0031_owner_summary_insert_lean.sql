@@ -39,7 +39,6 @@
 -- on its own slot.
 CREATE FUNCTION owner_summary_slot(owner uuid) RETURNS integer
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, public
 AS $$
 DECLARE
     key int := hashtext('adcraft.owner_summary ' || owner::text);

@@ -16,6 +16,9 @@
 -- The row lock the UPDATE takes is FOR NO KEY UPDATE: it does not conflict
 -- with the KEY SHARE locks that rows referencing the campaign take, and two
 -- tests added to one campaign at once queue on it only for the increment.
+-- Whoever may write ab_tests (the API; the worker only changes a test's
+-- status) may update campaigns, so the trigger runs with the writer's rights
+-- (a cascade from a deleted user or campaign runs as the tables' owner).
 -- No CHECK on the column: every CHECK of campaigns is parsed again at every
 -- insert and update (PostgreSQL 15), and only the trigger writes it.
 
@@ -27,8 +30,7 @@ UPDATE campaigns c SET ab_test_rows = t.n
  WHERE c.id = t.campaign_id;
 
 CREATE FUNCTION ab_tests_campaign_rows() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, public
+    LANGUAGE plpgsql
 AS $$
 BEGIN
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
@@ -50,8 +52,7 @@ CREATE TRIGGER ab_tests_campaign_rows_move AFTER UPDATE OF campaign_id ON ab_tes
     EXECUTE FUNCTION ab_tests_campaign_rows();
 
 CREATE FUNCTION ab_tests_campaign_rows_truncate() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, public
+    LANGUAGE plpgsql
 AS $$
 BEGIN
     UPDATE campaigns SET ab_test_rows = 0 WHERE ab_test_rows <> 0;

@@ -125,16 +125,17 @@ RESTRICTED_FUNCTIONS = {
     "ab_test_complete(uuid,text,text)": {"adcraft_worker"},
     "send_create_ab(uuid,uuid,uuid,uuid,timestamp with time zone,text,text,text,numeric,integer)": {"adcraft_api"},
     "owner_summary_add(owner_tally[])": set(),                   # only campaigns' triggers (0021)
+    "owner_summary_slot(uuid)": set(),                           # only campaigns' triggers (0031)
     "job_finish_claim(text,jsonb,text[],integer)": {"adcraft_worker"},
 }
 
 # The only SECURITY DEFINER functions: adding a partition takes the parent table's
 # owner, and the worker that makes them ahead must own nothing. Its body makes
 # partition names from dates only and runs with a fixed search_path.
-# campaigns' row trigger (0021) writes owner_summary/owner_budget, which the API
-# and worker may only read; a trigger function cannot be called directly.
+# campaigns' row triggers (0021, 0031 for inserts) write owner_summary/owner_budget,
+# which the API and worker may only read; a trigger function cannot be called directly.
 SECURITY_DEFINER = {"analytics_partitions_ensure(integer,integer)", "campaigns_owner_summary()",
-                    "campaigns_owner_summary_truncate()"}
+                    "campaigns_owner_summary_insert()", "campaigns_owner_summary_truncate()"}
 
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 SEQ_PRIVS = ("USAGE", "SELECT", "UPDATE")
