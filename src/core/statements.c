@@ -346,7 +346,7 @@ const struct stmt_def statements[STMT__COUNT] = {
 	 * stats object without its closing brace, then each part's own JSON text (building jsonb and
 	 * concatenating it parsed every part again: a third of the statement). */
 	[STMT_DASHBOARD] = { "dashboard",
-		"SELECT left(campaign_stats($1::uuid)::text, -1)"
+		"SELECT json_object_open(campaign_stats($1::uuid)::text)"
 		" || ',\"recentCampaigns\":' || (SELECT coalesce('[' || string_agg(" CAMPAIGN_SUMMARY_TEXT ", ','"
 		"      ORDER BY c.created_at DESC, c.id DESC) || ']', '[]')"
 		"     FROM (SELECT * FROM campaigns WHERE user_id = $1::uuid ORDER BY created_at DESC, id DESC LIMIT 5) c)"
@@ -359,9 +359,9 @@ const struct stmt_def statements[STMT__COUNT] = {
 		 * name: the text after an object item's '{' continues the object (the API writes objects
 		 * only; anything else in a content array is no item and is left out) */
 		" || ',\"topContent\":' || (SELECT coalesce('[' || string_agg('{\"campaignId\":\"' || t.id || '\",\"campaignName\":'"
-		"          || to_json(t.name) || CASE t.item WHEN '{}' THEN '}' ELSE ', ' || substr(t.item, 2) END, ','"
+		"          || to_json(t.name) || CASE t.item WHEN '{}' THEN '}' ELSE ', ' || json_object_tail(t.item) END, ','"
 		"          ORDER BY t.score DESC, t.created DESC) || ']', '[]')"
-		"     FROM (SELECT c.id, c.name, c.content_items[e.n] AS item,"
+		"     FROM (SELECT c.id, c.name, e.item,"
 		"                  (e.v->>'qualityScore')::int AS score, e.v->>'createdAt' AS created"
 		/* the five best items are in the five campaigns whose best item is best (sql/0021): LIMIT 5 on
 		 * campaigns_user_top_idx (every stored item has a score: content_item_finish); its keys are
@@ -369,7 +369,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"       FROM (SELECT id, name, content, content_items FROM campaigns WHERE user_id = $1::uuid"
 		"               AND content_top_score IS NOT NULL"
 		"              ORDER BY content_top_score DESC NULLS LAST, content_top_created DESC LIMIT 5) c"
-		"      CROSS JOIN LATERAL jsonb_array_elements(c.content) WITH ORDINALITY AS e(v, n)"
+		/* each array read once per campaign (content_items[n] fetched the whole array per item) */
+		"      CROSS JOIN LATERAL ROWS FROM (jsonb_array_elements(c.content), unnest(c.content_items)) AS e(v, item)"
 		"     WHERE jsonb_typeof(e.v) = 'object'"
 		"      ORDER BY (e.v->>'qualityScore')::int DESC, e.v->>'createdAt' DESC LIMIT 5) t)"
 		/* the last 30 UTC days of analytics (daily rollups), today included */
