@@ -537,7 +537,19 @@ bench_result "GET /api/campaigns (page) vs campaign get" "$(fmt_int "$(stat_of c
 	"campaign get" "$get_rps" "ratio >= 0.6"
 bench_result "POST /api/campaigns" "$(fmt_int "$(stat_of campaign/create rps)")" req/s "campaign get" "$get_rps" \
 	"value >= 2000 && ratio >= 0.4"
-bench_result "stats round $ROUNDS vs round 1" "$(round_rps campaigns/stats "$ROUNDS")" req/s "round 1" \
-	"$(round_rps campaigns/stats 1)" "ratio >= 0.9"
-bench_result "dashboard round $ROUNDS vs round 1" "$(round_rps dashboard "$ROUNDS")" req/s "round 1" \
-	"$(round_rps dashboard 1)" "ratio >= 0.9"
+# per_ceiling NAME N: NAME's Nth round over the ceiling's Nth round. Only the writer's rows grow
+# between rounds; whether the readers' cost follows them is round N against round 1, each over
+# the ceiling measured in the same round: the machine's own speed drifts by up to 20% between
+# minutes (the ceiling's rounds were 22,143, 21,084 and 17,817 req/s in one run), and a ratio of
+# raw rates measured that too. The raw rates are kept as rows without a target.
+per_ceiling() {
+	awk -v a="$(round_rps "$1" "$2")" -v b="$(round_rps "$CEILING" "$2")" 'BEGIN { printf "%.4f", a / b }'
+}
+bench_result "stats round $ROUNDS vs round 1, each per its ceiling" "$(per_ceiling campaigns/stats "$ROUNDS")" \
+	"x ceiling" "round 1" "$(per_ceiling campaigns/stats 1)" "ratio >= 0.9"
+bench_result "dashboard round $ROUNDS vs round 1, each per its ceiling" "$(per_ceiling dashboard "$ROUNDS")" \
+	"x ceiling" "round 1" "$(per_ceiling dashboard 1)" "ratio >= 0.9"
+bench_result "stats round $ROUNDS vs round 1 (raw)" "$(round_rps campaigns/stats "$ROUNDS")" req/s "round 1" \
+	"$(round_rps campaigns/stats 1)" "-"
+bench_result "dashboard round $ROUNDS vs round 1 (raw)" "$(round_rps dashboard "$ROUNDS")" req/s "round 1" \
+	"$(round_rps dashboard 1)" "-"

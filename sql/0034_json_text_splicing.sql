@@ -28,7 +28,7 @@ COMMENT ON FUNCTION json_object_tail(text) IS 'The text of a JSON object after i
 CREATE FUNCTION json_object_open(obj text) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE STRICT
     RETURN convert_from(substr(textsend(obj), 1, octet_length(obj) - 1), 'UTF8');
-COMMENT ON FUNCTION json_object_open(text) IS 'The text of a JSON object without its closing brace (obj''s last byte, which must be ''}''), cut by bytes: left(obj, -1) counts the characters of all of obj. Inlined.';
+COMMENT ON FUNCTION json_object_open(text) IS 'The text of a JSON object without its closing brace (obj''s last byte, which must be ''}''), cut by bytes: left(obj, -1) counts the characters of all of obj. Inlined when its argument is cheap (a column, a variable): it reads it twice.';
 
 -- json_head is written with every insert and update of a campaign: the same
 -- text as before (0027), the brace cut by bytes.
@@ -39,13 +39,18 @@ CREATE OR REPLACE FUNCTION campaign_json_head(
         updated_at timestamptz) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
+DECLARE
+    obj text;
 BEGIN
-    RETURN json_object_open(json_build_object(
+    -- (a variable: json_object_open reads its argument twice, and a SQL
+    -- function is inlined only when such an argument is cheap)
+    obj := json_build_object(
         'id', id, 'userId', user_id, 'personaId', persona_id, 'brandProfileId', brand_profile_id,
         'name', name, 'product', product, 'description', description, 'objective', objective,
         'status', status, 'budget', budget, 'currency', currency, 'startDate', start_date,
         'endDate', end_date, 'tone', tone, 'keywords', keywords, 'generationSettings', generation_settings,
         'createdAt', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        'updatedAt', to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text);
+        'updatedAt', to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text;
+    RETURN json_object_open(obj);
 END
 $$;
