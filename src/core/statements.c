@@ -347,22 +347,22 @@ const struct stmt_def statements[STMT__COUNT] = {
 	 * concatenating it parsed every part again: a third of the statement). */
 	[STMT_DASHBOARD] = { "dashboard",
 		"SELECT json_object_open(s.stats)"
-		" || ',\"recentCampaigns\":' || (SELECT coalesce('[' || string_agg(" CAMPAIGN_SUMMARY_TEXT ", ','"
-		"      ORDER BY c.created_at DESC, c.id DESC) || ']', '[]')"
-		"     FROM (SELECT * FROM campaigns WHERE user_id = $1::uuid ORDER BY created_at DESC, id DESC LIMIT 5) c)"
-		" || ',\"recentJobs\":' || (SELECT coalesce(json_agg(job_json(j) ORDER BY j.created_at DESC, j.id DESC), '[]')"
-		"     FROM (SELECT * FROM jobs WHERE user_id = $1::uuid ORDER BY created_at DESC, id DESC LIMIT 10) j)"
-		" || ',\"activeJobs\":' || (SELECT coalesce(json_agg(job_json(j) ORDER BY j.created_at), '[]')"
-		"     FROM (SELECT * FROM jobs WHERE user_id = $1::uuid AND state IN ('queued', 'running')"
-		"           ORDER BY created_at DESC, id DESC LIMIT 20) j)"
+		/* each list is ARRAY(an index-ordered LIMIT query) joined: string_agg/json_agg with ORDER BY
+		 * started an Agg and a sort of its own per list at every request (PostgreSQL 15) */
+		" || ',\"recentCampaigns\":[' || array_to_string(ARRAY(SELECT " CAMPAIGN_SUMMARY_TEXT
+		"     FROM campaigns c WHERE c.user_id = $1::uuid ORDER BY c.created_at DESC, c.id DESC LIMIT 5), ',')"
+		" || '],\"recentJobs\":[' || array_to_string(ARRAY(SELECT job_json(j)::text"
+		"     FROM jobs j WHERE j.user_id = $1::uuid ORDER BY j.created_at DESC, j.id DESC LIMIT 10), ',')"
+		/* the 20 newest live jobs, listed oldest first */
+		" || '],\"activeJobs\":[' || array_to_string(ARRAY(SELECT a.doc FROM (SELECT job_json(j)::text AS doc,"
+		"     j.created_at FROM jobs j WHERE j.user_id = $1::uuid AND j.state IN ('queued', 'running')"
+		"     ORDER BY j.created_at DESC, j.id DESC LIMIT 20) a ORDER BY a.created_at), ',') || ']'"
 		/* each item's stored text (campaigns.content_items, sql/0029) after its campaign's id and
 		 * name: the text after an object item's '{' continues the object (the API writes objects
 		 * only; anything else in a content array is no item and is left out) */
-		" || ',\"topContent\":' || (SELECT coalesce('[' || string_agg('{\"campaignId\":\"' || t.id || '\",\"campaignName\":'"
-		"          || to_json(t.name) || CASE t.item WHEN '{}' THEN '}' ELSE ', ' || json_object_tail(t.item) END, ','"
-		"          ORDER BY t.score DESC, t.created DESC) || ']', '[]')"
-		"     FROM (SELECT c.id, c.name, e.item,"
-		"                  (e.v->>'qualityScore')::int AS score, e.v->>'createdAt' AS created"
+		" || ',\"topContent\":[' || array_to_string(ARRAY(SELECT '{\"campaignId\":\"' || t.id || '\",\"campaignName\":'"
+		"          || to_json(t.name) || CASE t.item WHEN '{}' THEN '}' ELSE ', ' || json_object_tail(t.item) END"
+		"     FROM (SELECT c.id, c.name, e.item, (e.v->>'qualityScore')::int AS score, e.v->>'createdAt' AS created"
 		/* the five best items are in the five campaigns whose best item is best (sql/0021): LIMIT 5 on
 		 * campaigns_user_top_idx (every stored item has a score: content_item_finish); its keys are
 		 * stored columns, so nothing is computed per row (sql/0027) */
@@ -371,8 +371,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"              ORDER BY content_top_score DESC NULLS LAST, content_top_created DESC LIMIT 5) c"
 		/* each array read once per campaign (content_items[n] fetched the whole array per item) */
 		"      CROSS JOIN LATERAL ROWS FROM (jsonb_array_elements(c.content), unnest(c.content_items)) AS e(v, item)"
-		"     WHERE jsonb_typeof(e.v) = 'object'"
-		"      ORDER BY (e.v->>'qualityScore')::int DESC, e.v->>'createdAt' DESC LIMIT 5) t)"
+		"     WHERE jsonb_typeof(e.v) = 'object') t"
+		"     ORDER BY t.score DESC, t.created DESC LIMIT 5), ',') || ']'"
 		/* the last 30 UTC days of analytics (daily rollups), today included */
 		" || ',\"analytics\":' || (SELECT json_build_object("
 		"     'from', to_char(now() AT TIME ZONE 'UTC' - interval '29 days', 'YYYY-MM-DD'),"
