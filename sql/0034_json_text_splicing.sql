@@ -31,7 +31,10 @@ CREATE FUNCTION json_object_open(obj text) RETURNS text
 COMMENT ON FUNCTION json_object_open(text) IS 'The text of a JSON object without its closing brace (obj''s last byte, which must be ''}''), cut by bytes: left(obj, -1) counts the characters of all of obj. Inlined when its argument is cheap (a column, a variable): it reads it twice.';
 
 -- json_head is written with every insert and update of a campaign: the same
--- text as before (0027), the brace cut by bytes.
+-- text as before (0027), the brace cut by bytes. Written out with catalog
+-- functions only, not as json_object_open: a generated column's expression
+-- also runs while pg_restore loads the table, with an empty search_path
+-- (test_backup_restore.py), where only pg_catalog resolves.
 CREATE OR REPLACE FUNCTION campaign_json_head(
         id uuid, user_id uuid, persona_id uuid, brand_profile_id uuid, name text, product text,
         description text, objective text, status text, budget numeric, currency text, start_date date,
@@ -42,8 +45,6 @@ AS $$
 DECLARE
     obj text;
 BEGIN
-    -- (a variable: json_object_open reads its argument twice, and a SQL
-    -- function is inlined only when such an argument is cheap)
     obj := json_build_object(
         'id', id, 'userId', user_id, 'personaId', persona_id, 'brandProfileId', brand_profile_id,
         'name', name, 'product', product, 'description', description, 'objective', objective,
@@ -51,6 +52,6 @@ BEGIN
         'endDate', end_date, 'tone', tone, 'keywords', keywords, 'generationSettings', generation_settings,
         'createdAt', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         'updatedAt', to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text;
-    RETURN json_object_open(obj);
+    RETURN convert_from(substr(textsend(obj), 1, octet_length(obj) - 1), 'UTF8');
 END
 $$;
