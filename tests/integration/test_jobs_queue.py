@@ -15,6 +15,7 @@ import os
 import signal
 import statistics
 import subprocess
+import threading
 import time
 import uuid
 
@@ -531,6 +532,45 @@ def test_finish_claim_is_one_transaction_and_fenced(stack, db):
             assert released["state"] == "queued" and released["attempts"] == 0, released
             assert retried["state"] == "queued" and retried["attempts"] == 1, retried
             assert retried["last_error"] == "planned" and retried["run_at"] > retried["created_at"], retried
+    finally:
+        db.execute("DELETE FROM jobs WHERE payload ? 'n' AND priority = 32000")
+        restart_stack_worker(stack)
+
+
+def test_finish_decides_on_the_row_a_cancel_left(stack, db):
+    """A cancel committed while the worker's finish waits for the row: the finish records the
+    partial result on the cancelled row and leaves it cancelled (0035). Before, the next state was
+    decided from the statement's snapshot ('running') and a completed outcome overwrote the cancel."""
+    stop_stack_worker(stack)
+    try:
+        jid = enqueue(db, "data-exports", payload={"n": 0}, priority=32000)
+        me = "test-host:1:cccccc"
+        w = psycopg.connect(host=stack.pg_socket_dir, port=stack.pg_port, dbname="adcraft",
+                            user="adcraft_worker", autocommit=True, connect_timeout=10)
+        canceller = psycopg.connect(host=stack.pg_socket_dir, port=stack.pg_port, dbname="adcraft",
+                                    user="postgres", connect_timeout=10)
+        with w, canceller:
+            claimed = w.execute("SELECT id::text FROM job_finish_claim(%s, NULL, '{data-exports}', 1)",
+                                [me]).fetchall()
+            assert claimed == [(jid,)], claimed
+            canceller.execute("UPDATE jobs SET state = 'cancelled', locked_by = NULL, finished_at = now()"
+                              " WHERE id = %s", [jid])  # not committed yet: the row stays locked
+            pid = w.info.backend_pid
+            outcome = [{"id": jid, "attempt": 1, "outcome": "completed", "result": {"partial": True}}]
+            done = []
+            t = threading.Thread(target=lambda: done.append(w.execute(
+                "SELECT count(*) FROM job_finish_claim(%s, %s::jsonb, '{data-exports}', 0)",
+                [me, json.dumps(outcome)]).fetchone()))
+            t.start()
+            assert wait_for(lambda: db.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+                                               [pid]).fetchone()[0], timeout=10), "the finish never waited for the row"
+            canceller.commit()
+            t.join(10)
+            assert done == [(0,)], done
+        row = job_row(db, jid)
+        assert row["state"] == "cancelled", row
+        assert row["result"] == {"partial": True} and row["locked_by"] is None, row
+        assert row["progress"]["percent"] != 100, row
     finally:
         db.execute("DELETE FROM jobs WHERE payload ? 'n' AND priority = 32000")
         restart_stack_worker(stack)
