@@ -4,6 +4,7 @@ of the public schema carries a COMMENT."""
 
 import datetime
 import os
+import time
 from decimal import Decimal
 
 import psycopg
@@ -279,6 +280,27 @@ def test_campaign_values_are_lz4(stack):
         got = conn.execute("SELECT pg_column_compression(content), pg_column_compression(content_items)"
                            " FROM campaigns WHERE id = %s", (cid,)).fetchone()
         assert got == ("lz4", "lz4"), got
+
+
+def test_job_ids_are_time_ordered(stack):
+    """sql/0036: a job's id is a UUID version 7 whose first 48 bits are its creation time in
+    milliseconds, so jobs made later sort after (the primary-key entries of live jobs stay together)."""
+    with stack.db() as conn:
+        ids = []
+        for _ in range(3):
+            ids.append(conn.execute("SELECT enqueue('data-exports', 'noop', run_at => now() + interval '1 day')"
+                                    ).fetchone()[0])
+            time.sleep(0.003)
+        try:
+            rows = conn.execute("""SELECT id::text, extract(epoch FROM created_at) * 1000
+                                     FROM jobs WHERE id = ANY(%s) ORDER BY created_at""", (ids,)).fetchall()
+            assert [r[0] for r in rows] == sorted(str(i) for i in ids), rows
+            for text, created_ms in rows:
+                assert text[14] == "7" and text[19] in "89ab", text
+                assert abs(int(text[:8] + text[9:13], 16) - float(created_ms)) < 1000, (text, created_ms)
+            assert conn.execute("SELECT count(DISTINCT uuid_v7()) FROM generate_series(1, 10000)").fetchone() == (10000,)
+        finally:
+            conn.execute("DELETE FROM jobs WHERE id = ANY(%s)", (ids,))
 
 
 # Statements that call a SQL function PostgreSQL cannot inline, so the SQL-function executor parses
