@@ -303,6 +303,21 @@ def test_job_ids_are_time_ordered(stack):
             conn.execute("DELETE FROM jobs WHERE id = ANY(%s)", (ids,))
 
 
+def test_growing_tables_take_time_ordered_ids(stack):
+    """sql/0037: the tables that grow by thousands of rows default their id to uuid_v7(), and a
+    campaign made through the API has one (its first 48 bits are its created_at, in ms)."""
+    with stack.db() as conn:
+        tables = {r[0] for r in conn.execute("""SELECT c.relname FROM pg_attrdef d
+                                                   JOIN pg_class c ON c.oid = d.adrelid
+                                                  WHERE pg_get_expr(d.adbin, d.adrelid) = 'uuid_v7()'""")}
+        assert tables == {"jobs", "campaigns", "contacts", "send_recipients", "email_events"}, tables
+        u = User(stack, "Ordered")
+        cid = u.campaign(name="v7")["id"]
+        created_ms = conn.execute("SELECT extract(epoch FROM created_at) * 1000 FROM campaigns WHERE id = %s",
+                                  (cid,)).fetchone()[0]
+        assert cid[14] == "7" and abs(int(cid[:8] + cid[9:13], 16) - float(created_ms)) < 1000, (cid, created_ms)
+
+
 # Statements that call a SQL function PostgreSQL cannot inline, so the SQL-function executor parses
 # and plans its body at every call (per row in a list). Each is known and why; anything else that
 # appears fails test_statements_run_no_sql_function_executor. The campaign routes, stats, the
