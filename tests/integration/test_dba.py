@@ -389,3 +389,49 @@ def test_dashboard_top_content_reads_each_array_once(stack, data):
         conn.execute("DEALLOCATE dash")
     assert "ProjectSet" in plan, plan
     assert "Function Scan on e" not in plan and "Memoize" not in plan, plan
+
+
+@pytest.mark.parametrize("column, value, constraint", [
+    ("name", "", "campaigns_name_check"),
+    ("name", "n" * 201, "campaigns_name_check"),
+    ("product", "", "campaigns_product_check"),
+    ("product", "p" * 101, "campaigns_product_check"),
+    ("description", "d" * 5001, "campaigns_description_check"),
+    ("objective", "sales", "campaigns_objective_check"),
+    ("status", "archived", "campaigns_status_check"),
+    ("status_before_generation", "generating", "campaigns_status_before_generation_check"),
+    ("currency", "usd", "campaigns_currency_check"),
+    ("tone", "t" * 101, "campaigns_tone_check"),
+    ("keywords", "k" * 501, "campaigns_keywords_check"),
+    ("budget", "-0.01", "campaigns_budget_check"),
+    ("ab_tests", "{}", "jsonb_array_check"),
+    ("generation_settings", "[]", "jsonb_object_check"),
+    ("content", "[" + ", ".join(["{}"] * 501) + "]", "campaigns_content_check"),
+    ("end_date", "1999-12-31", "campaigns_dates_check"),
+])
+def test_campaign_rules_hold_for_sql_writes(stack, data, column, value, constraint):
+    """Every rule on a campaign's columns refuses a write that breaks it, whoever writes: since 0039 the
+    one-column rules are domains (PostgreSQL 15 parsed the 14 table CHECKs at every statement), named as
+    the table's checks were; the row is unchanged."""
+    cid = data["campaign"]["id"]
+    with stack.db() as conn:
+        before = conn.execute("SELECT c::text FROM campaigns c WHERE id = %s", (cid,)).fetchone()[0]
+        with pytest.raises(psycopg.errors.CheckViolation) as e:
+            conn.execute(f"UPDATE campaigns SET {column} = %s WHERE id = %s", (value, cid))
+        assert e.value.diag.constraint_name == constraint
+        assert conn.execute("SELECT c::text FROM campaigns c WHERE id = %s", (cid,)).fetchone()[0] == before
+    row = {"user_id": data["u"].id, "name": "Rule", "objective": "awareness", column: value}
+    if column == "end_date":
+        row["start_date"] = "2000-01-01"
+    with stack.db() as conn, pytest.raises(psycopg.errors.CheckViolation) as e:
+        conn.execute(f"INSERT INTO campaigns ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+                     list(row.values()))
+    assert e.value.diag.constraint_name == constraint
+
+
+def test_owner_slots_stay_in_range(stack, data):
+    with stack.db() as conn:
+        for table in ("owner_summary", "owner_budget"):
+            with pytest.raises(psycopg.errors.CheckViolation) as e:
+                conn.execute(f"UPDATE {table} SET slot = 8 WHERE user_id = %s", (data["u"].id,))
+            assert e.value.diag.constraint_name == "owner_slot_check"

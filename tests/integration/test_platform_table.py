@@ -37,11 +37,12 @@ def quoted(text):
 
 
 def check_of(db, table, column):
-    """The text of the one CHECK constraint on table.column."""
+    """The text of the one CHECK constraint on table.column: the table's, or its domain's (0039)."""
     rows = db.execute(
         """SELECT pg_get_constraintdef(c.oid)
-             FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
-            WHERE c.contype = 'c' AND c.conrelid = %s::regclass AND a.attname = %s""",
+             FROM pg_attribute a JOIN pg_constraint c
+               ON c.contype = 'c' AND (c.conrelid = a.attrelid AND a.attnum = ANY (c.conkey) OR c.contypid = a.atttypid)
+            WHERE a.attrelid = %s::regclass AND a.attname = %s""",
         (table, column)).fetchall()
     assert len(rows) == 1, f"one CHECK on {table}.{column}, found {rows}"
     return rows[0][0]
