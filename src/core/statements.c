@@ -363,20 +363,18 @@ const struct stmt_def statements[STMT__COUNT] = {
 		 * only; anything else in a content array is no item and is left out) */
 		" || ',\"topContent\":[' || array_to_string(ARRAY(SELECT '{\"campaignId\":\"' || t.id || '\",\"campaignName\":'"
 		"          || to_json(t.name) || CASE t.item WHEN '{}' THEN '}' ELSE ', ' || json_object_tail(t.item) END"
-		"     FROM (SELECT e.id, e.name, e.item, (e.v->>'qualityScore')::int AS score, e.v->>'createdAt' AS created"
 		/* the five best items are in the five campaigns whose best item is best (sql/0021): LIMIT 5 on
 		 * campaigns_user_top_idx (every stored item has a score: content_item_finish); its keys are
-		 * stored columns, so nothing is computed per row (sql/0027) */
-		/* each array read once per campaign (content_items[n] fetched the whole array per item), by
-		 * two set-returning functions in the select list, which run in step like ROWS FROM: as a
-		 * LATERAL function scan the generic plan put a Memoize keyed on both arrays under it, which
-		 * read and hashed every array (a third of the statement) to never hit */
-		"       FROM (SELECT c.id, c.name, jsonb_array_elements(c.content) AS v, unnest(c.content_items) AS item"
-		"               FROM (SELECT id, name, content, content_items FROM campaigns WHERE user_id = $1::uuid"
-		"                       AND content_top_score IS NOT NULL"
-		"                      ORDER BY content_top_score DESC NULLS LAST, content_top_created DESC LIMIT 5) c) e"
-		"     WHERE jsonb_typeof(e.v) = 'object') t"
-		"     ORDER BY t.score DESC, t.created DESC LIMIT 5), ',') || ']'"
+		 * stored columns, so nothing is computed per row (sql/0027). Their items are ranked by their
+		 * stored sort keys (content_item_keys, sql/0040: score, then createdAt, as text; NULL for no
+		 * item), content itself is not read. The two arrays are expanded by set-returning functions
+		 * in a select list, in step: as a LATERAL function scan the generic plan put a Memoize keyed
+		 * on whole arrays under it, which read and hashed them to never hit */
+		"     FROM (SELECT c.id, c.name, unnest(c.content_item_keys) AS k, unnest(c.content_items) AS item"
+		"             FROM (SELECT id, name, content_item_keys, content_items FROM campaigns WHERE user_id = $1::uuid"
+		"                     AND content_top_score IS NOT NULL"
+		"                    ORDER BY content_top_score DESC NULLS LAST, content_top_created DESC LIMIT 5) c) t"
+		"    WHERE t.k IS NOT NULL ORDER BY t.k COLLATE \"C\" DESC LIMIT 5), ',') || ']'"
 		/* the last 30 UTC days of analytics (daily rollups), today included */
 		" || ',\"analytics\":' || (SELECT json_build_object("
 		"     'from', to_char(now() AT TIME ZONE 'UTC' - interval '29 days', 'YYYY-MM-DD'),"

@@ -113,8 +113,9 @@ def assert_consistent(stack, user):
     assert {k: dash[k] for k in want} == want
     # top content: every item of the owner sorted, not the index-ordered shortcut the server takes
     top = q(stack, """SELECT c.id::text, c.name, e->>'id' FROM campaigns c, jsonb_array_elements(c.content) e
-                       WHERE c.user_id = %s
-                       ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' DESC LIMIT 5""", (user.id,))
+                       WHERE c.user_id = %s AND jsonb_typeof(e) = 'object' AND e->>'qualityScore' IS NOT NULL
+                       ORDER BY (e->>'qualityScore')::int DESC, e->>'createdAt' COLLATE "C" DESC LIMIT 5""",
+            (user.id,))
     scores = [i["qualityScore"] for i in dash["topContent"]]
     assert scores == sorted(scores, reverse=True)
     assert [(i["campaignId"], i["campaignName"], i["id"]) for i in dash["topContent"]] == [tuple(t) for t in top]
@@ -366,3 +367,41 @@ def test_inserts_of_every_kind_match_recount(stack):
         a.execute("COMMIT")
         b.execute("COMMIT")
     assert assert_consistent(stack, u)["total"] == 18
+
+
+def test_content_item_keys_sort_like_score_then_created(stack):
+    """content_item_keys (sql/0040), the dashboard's ranking: any integer score in order, newest first among
+    equal scores, no key for an element that is not an object or has no score."""
+    items = [{"id": "neg", "qualityScore": -5, "createdAt": "2026-01-01T00:00:00.000Z"},
+             {"id": "old7", "qualityScore": 7, "createdAt": "2026-01-01T00:00:00.000Z"},
+             "a string is no item",
+             {"id": "unscored", "createdAt": "2026-03-01T00:00:00.000Z"},
+             {"id": "new7", "qualityScore": 7, "createdAt": "2026-02-01T00:00:00.000Z"},
+             {"id": "max", "qualityScore": 2147483647, "createdAt": "2025-01-01T00:00:00.000Z"},
+             {"id": "min", "qualityScore": -2147483648, "createdAt": "2027-01-01T00:00:00.000Z"},
+             {"id": "zero", "qualityScore": 0}]
+    ranked = q(stack, """SELECT x.e->>'id', x.k IS NULL FROM unnest(content_item_keys(%(c)s::jsonb),
+                                    ARRAY(SELECT jsonb_array_elements(%(c)s::jsonb))) AS x (k, e)
+                          ORDER BY x.k COLLATE "C" DESC NULLS LAST""", {"c": json.dumps(items)})
+    assert [r[0] for r in ranked if not r[1]] == ["max", "new7", "old7", "zero", "neg", "min"]
+    assert sorted((r[0] or "") for r in ranked if r[1]) == ["", "unscored"]
+
+
+def test_top_content_ranks_by_score_then_newest(stack):
+    """The dashboard's top content in the order of the items' stored keys: equal scores newest first."""
+    u = User(stack, "Ranker")
+    c = u.campaign(name="Ranked", objective="awareness")
+    made = [u.content(c["id"], contentType="ad_copy", platform="google_ads", contentBody=f"Copy {n}")
+            for n in range(4)]
+    scores = {made[0]["id"]: (70, "2026-01-01T00:00:00.000Z"), made[1]["id"]: (90, "2025-01-01T00:00:00.000Z"),
+              made[2]["id"]: (70, "2026-02-01T00:00:00.000Z"), made[3]["id"]: (10, "2027-01-01T00:00:00.000Z")}
+    for item_id, (score, created) in scores.items():
+        q1(stack, """UPDATE campaigns SET content = (
+                         SELECT jsonb_agg(CASE WHEN e->>'id' = %s
+                                               THEN e || jsonb_build_object('qualityScore', %s::int, 'createdAt', %s::text)
+                                               ELSE e END ORDER BY n)
+                           FROM jsonb_array_elements(content) WITH ORDINALITY AS x (e, n))
+                     WHERE id = %s RETURNING 1""", (item_id, score, created, c["id"]))
+    dash = dec(u.req("GET", "/api/campaigns/dashboard"))
+    assert [i["id"] for i in dash["topContent"]] == [made[1]["id"], made[2]["id"], made[0]["id"], made[3]["id"]]
+    assert all(i["campaignId"] == c["id"] and i["campaignName"] == "Ranked" for i in dash["topContent"])
