@@ -375,8 +375,6 @@ def test_statements_run_no_sql_function_executor(stack):
     assert found == NOT_INLINED
 
 
-
-
 def test_dashboard_top_content_reads_each_array_once(stack, data):
     """The dashboard's top content expands the five picked campaigns' content arrays with two
     set-returning functions in a select list (one ProjectSet). As a LATERAL function scan per campaign
