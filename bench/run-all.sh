@@ -20,7 +20,7 @@ set -uo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$BENCH_DIR/.." && pwd -P)
-SCRIPTS=(api scale queue events generation sending analytics exports)
+SCRIPTS=(api scale queue events generation sending analytics exports create-ladder)
 QUICK=false
 ONLY=
 OUT=
