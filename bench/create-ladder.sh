@@ -48,10 +48,6 @@ for v in ROUNDS DURATION CLIENTS; do
 done
 command -v pgbench >/dev/null || die "pgbench is not installed (Debian: postgresql-client-15)"
 
-psql_q() {
-	psql -h "$ADCRAFT_DEV_DIR/pg-socket" -p "$ADCRAFT_DEV_PG_PORT" -U postgres -d adcraft -XAtq \
-		-v ON_ERROR_STOP=1 "$@"
-}
 trigger() { psql_q -c "ALTER TABLE campaigns $1 TRIGGER campaigns_owner_summary_insert" >/dev/null; }
 enable_trigger() { if "${STACK_UP:-false}"; then trigger ENABLE || true; fi; }
 

@@ -66,11 +66,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-psql_q() {
-	psql -h "$ADCRAFT_DEV_DIR/pg-socket" -p "$ADCRAFT_DEV_PG_PORT" -U postgres -d adcraft -XAtq \
-		-v ON_ERROR_STOP=1 "$@"
-}
-
 now_ms() { date +%s%3N; }
 
 START=$(date +%s)

@@ -7,6 +7,7 @@
 #   stack_up / stack_down          its own `./dev up --no-build --no-demo` in $BENCH_TMP/dev
 #                                  (with a snapshot of ./dev, see snapshot_dev)
 #   api_request METHOD PATH [BODY] [TOKEN]   one curl through the stack's nginx
+#   psql_q ARGS...                 psql as postgres on the stack's database (-XAtq, ON_ERROR_STOP)
 #   wrk_run OUT URL METHOD [BODY_FILE] [TOKEN]   one wrk run, parsed into $OUT.kv
 #   proc_mem PID...                "RSS_KIB PSS_KIB MAX_RSS_KIB" over the pids
 #   median / fmt_us / fmt_int      number formatting
@@ -142,6 +143,13 @@ api_request() {
 	[ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
 	[ -n "${4:-}" ] && args+=(-H "Authorization: Bearer $4")
 	curl "${args[@]}" || echo 000
+}
+
+# psql_q ARGS...: psql as postgres on the stack's database, unaligned tuples only,
+# stopping at the first error.
+psql_q() {
+	psql -h "$ADCRAFT_DEV_DIR/pg-socket" -p "$ADCRAFT_DEV_PG_PORT" -U postgres -d adcraft -XAtq \
+		-v ON_ERROR_STOP=1 "$@"
 }
 
 json_field() {
