@@ -6,7 +6,7 @@
 #   bench/run-all.sh [--quick] [--only NAME[,NAME...]] [--out DIR]
 #
 # --quick   smaller runs (each script's own smoke size, below): a few minutes
-#           instead of about twenty; the figures are then only indicative.
+#           instead of about twenty-three; the figures are then only indicative.
 # --only    run only these scripts (names without .sh: api,queue,...).
 # --out     keep every script's full output and the raw results here
 #           (default: a temp dir, printed at the end and kept).
