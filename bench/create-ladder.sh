@@ -16,8 +16,16 @@
 #   bare       three columns (id, user_id, doc jsonb), primary key only
 #   get        the API's campaign_get of one campaign (the reads' scale)
 #
+# and, into campaigns with everything on, what sharing would buy (inserts/s
+# are the transactions' rate times the campaigns each one inserts):
+#
+#   tx8        eight of the API's statements in one transaction (one commit)
+#   rows4      the API's statement inserting 4 campaigns (one statement)
+#   rows8      the same with 8
+#
 # Every figure is reported, none is a target: the ladder shows which features
-# a create at 0.4x campaign get (bench/api.sh) would have to give up.
+# a create at 0.4x campaign get (bench/api.sh) would have to give up, and
+# what batching concurrent creates into one statement would buy instead.
 #
 #   bench/create-ladder.sh [--no-build] [--keep]
 #
@@ -94,8 +102,15 @@ psql_q <<-'EOF'
 	CREATE TABLE ladder_nogen (LIKE campaigns INCLUDING DEFAULTS INCLUDING CONSTRAINTS, PRIMARY KEY (id));
 	CREATE TABLE ladder_bare (id uuid PRIMARY KEY DEFAULT uuid_v7(), user_id uuid NOT NULL, doc jsonb NOT NULL);
 EOF
-VARIANTS=(api all notrigger nofk pkonly nogen bare get)
+VARIANTS=(api all notrigger nofk pkonly nogen bare tx8 rows4 rows8 get)
+declare -A ROWS=([tx8]=8 [rows4]=4 [rows8]=8) # campaigns a transaction inserts, when not 1
 into campaigns "${INSERT##* RETURNING }" >"$BENCH_TMP/api.sql"
+{ echo "BEGIN;"; for ((i = 0; i < 8; i++)); do cat "$BENCH_TMP/api.sql"; done; echo "COMMIT;"; } >"$BENCH_TMP/tx8.sql"
+for n in 4 8; do
+	rows=$(sed "s/ AS b) AS input / AS b FROM generate_series(1, $n)) AS input /" "$BENCH_TMP/api.sql")
+	[ "$rows" != "$(cat "$BENCH_TMP/api.sql")" ] || die "campaign_insert has no ') AS input': cannot make rows$n"
+	echo "$rows" >"$BENCH_TMP/rows$n.sql"
+done
 into campaigns id >"$BENCH_TMP/all.sql"
 cp "$BENCH_TMP/all.sql" "$BENCH_TMP/notrigger.sql"
 for t in nofk pkonly nogen; do into "ladder_$t" id >"$BENCH_TMP/$t.sql"; done
@@ -109,7 +124,7 @@ pgbench_tps() {
 		-D "b=$(cat "$BENCH_DIR/campaign.json")" -f "$BENCH_TMP/$1.sql" \
 		-h "$ADCRAFT_DEV_DIR/pg-socket" -p "$ADCRAFT_DEV_PG_PORT" -U postgres adcraft >"$out" 2>&1 ||
 		{ show_log "$out"; die "pgbench $1 failed"; }
-	awk '/^tps = / { printf "%.0f\n", $3; exit }' "$out"
+	awk -v n="${ROWS[$1]:-1}" '/^tps = / { printf "%.0f\n", $3 * n; exit }' "$out"
 }
 
 say "pgbench -M prepared -c $CLIENTS -T $DURATION, $ROUNDS round(s) round-robin, fsync on"
@@ -136,6 +151,6 @@ for v in "${VARIANTS[@]}"; do
 	m=$(median ${TPS[$v]})
 	ratio=$(awk -v a="$m" -v b="$get" 'BEGIN { printf "%.3f", a / b }')
 	printf '%-10s %12s %12s %s\n' "$v" "$m" "$ratio" "${TPS[$v]}"
-	[ "$v" = get ] || bench_result "create ladder: $v inserts/s vs campaign get (pgbench)" "$m" "tx/s" \
+	[ "$v" = get ] || bench_result "create ladder: $v inserts/s vs campaign get (pgbench)" "$m" "inserts/s" \
 		"campaign get (pgbench)" "$get" "-"
 done
