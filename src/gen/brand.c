@@ -18,6 +18,7 @@
 #include "content.h"
 #include "json.h"
 #include "platforms.h"
+#include "terms.h"
 #include "text.h"
 
 const char *const brand_emoji_names[] = { "none", "sparing", "free", NULL };
@@ -188,24 +189,36 @@ static bool word_byte(unsigned char c)
 	return isalnum(c) || c == '_' || c >= 0x80;
 }
 
-/* Length of term matched at s[pos] (case-insensitive, whole word), or 0. */
-static size_t match_at(const char *s, size_t pos, const char *term)
+/*
+ * Whether a term of n bytes that matches s at pos (case-folded) stands there
+ * as words: an edge of it that is a word byte meets no word byte beside it
+ * (folding keeps a byte a word byte or not, so the text's edge is the term's).
+ */
+static bool whole_words(const char *s, size_t pos, size_t n)
 {
-	size_t n = strlen(term);
-	if (n == 0 || (pos > 0 && word_byte((unsigned char)s[pos - 1]) && word_byte((unsigned char)term[0])))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!s[pos + i] || tolower((unsigned char)s[pos + i]) != tolower((unsigned char)term[i]))
-			return 0;
-	if (word_byte((unsigned char)s[pos + n]) && word_byte((unsigned char)term[n - 1]))
-		return 0;
-	return n;
+	if (pos > 0 && word_byte((unsigned char)s[pos - 1]) && word_byte((unsigned char)s[pos]))
+		return false;
+	return !(word_byte((unsigned char)s[pos + n]) && word_byte((unsigned char)s[pos + n - 1]));
 }
 
 struct rule {
 	const char *from;	/* as the profile spells it */
 	const char *to;		/* NULL: remove */
 	enum brand_kind kind;
+};
+
+/*
+ * A profile's rules and the set of their terms (rule i is term i), which
+ * finds the rules matching at a position longest first. Rules whose terms
+ * fold to the same text are one rule: the first (forbidden, then
+ * competitors, then preferred).
+ */
+struct rules {
+	struct rule *rule;
+	size_t n;
+	struct terms *set;
+	long *idx;		/* terms_at()'s room, terms_longest() each */
+	size_t *len;
 };
 
 static bool banned(const struct brand_profile *p, const char *word)
@@ -233,42 +246,59 @@ static const char *preferred_for(const struct brand_profile *p, const char *word
 	return NULL;
 }
 
-/* Every rule of p, longest term first. */
-static struct rule *rules_of(arena *a, const struct brand_profile *p, size_t *n)
+/* Every rule of p and their term set. */
+static struct rules *rules_of(arena *a, const struct brand_profile *p)
 {
 	size_t cap = p->nforbidden + p->ncompetitors;
 	for (size_t i = 0; i < p->npreferred; i++)
 		cap += p->preferred[i].nreplaces;
-	struct rule *r = arena_zalloc(a, (cap + 1) * sizeof(*r));
-	*n = 0;
+	struct rules *rs = arena_zalloc(a, sizeof(*rs));
+	struct rule *r = rs->rule = arena_zalloc(a, (cap + 1) * sizeof(*r));
 	for (size_t i = 0; i < p->nforbidden; i++)
-		r[(*n)++] = (struct rule){ p->forbidden[i], preferred_for(p, p->forbidden[i]), BRAND_FORBIDDEN };
+		r[rs->n++] = (struct rule){ p->forbidden[i], preferred_for(p, p->forbidden[i]), BRAND_FORBIDDEN };
 	for (size_t i = 0; i < p->ncompetitors; i++)
-		r[(*n)++] = (struct rule){ p->competitors[i], preferred_for(p, p->competitors[i]), BRAND_COMPETITOR };
+		r[rs->n++] = (struct rule){ p->competitors[i], preferred_for(p, p->competitors[i]), BRAND_COMPETITOR };
 	for (size_t i = 0; i < p->npreferred; i++)
 		for (size_t j = 0; j < p->preferred[i].nreplaces; j++) {
 			const char *w = p->preferred[i].replaces[j];
-			bool dup = false;
-			for (size_t k = 0; k < *n && !dup; k++)
-				dup = strcasecmp(r[k].from, w) == 0;
-			if (!dup && strcasecmp(w, p->preferred[i].term) != 0 && !banned(p, p->preferred[i].term))
-				r[(*n)++] = (struct rule){ w, p->preferred[i].term, BRAND_PREFERRED };
+			if (strcasecmp(w, p->preferred[i].term) != 0 && !banned(p, p->preferred[i].term))
+				r[rs->n++] = (struct rule){ w, p->preferred[i].term, BRAND_PREFERRED };
 		}
-	for (size_t i = 1; i < *n; i++) /* insertion sort, longest first; a few dozen rules at most */
-		for (size_t j = i; j > 0 && strlen(r[j].from) > strlen(r[j - 1].from); j--) {
-			struct rule t = r[j];
-			r[j] = r[j - 1];
-			r[j - 1] = t;
-		}
-	return r;
+	const char **terms = arena_alloc(a, (rs->n + 1) * sizeof(*terms));
+	for (size_t i = 0; i < rs->n; i++)
+		terms[i] = r[i].from;
+	rs->set = terms_new(a, terms, rs->n);
+	size_t longest = terms_longest(rs->set) + 1;
+	rs->idx = arena_alloc(a, longest * sizeof(*rs->idx));
+	rs->len = arena_alloc(a, longest * sizeof(*rs->len));
+	return rs;
 }
 
-static bool sentence_start(const buf *o)
+/* The rule matching at s[pos] as whole words, longest first, and its length in *m; NULL if none. */
+static const struct rule *rule_at(const struct rules *rs, const char *s, size_t pos, size_t *m)
 {
-	size_t i = o->len;
-	while (i > 0 && o->data[i - 1] == ' ')
-		i--;
-	return i == 0 || strchr(".!?\n", o->data[i - 1]);
+	size_t k = terms_at(rs->set, s + pos, rs->idx, rs->len, terms_longest(rs->set) + 1);
+	for (size_t i = 0; i < k; i++)
+		if (whole_words(s, pos, rs->len[i])) {
+			*m = rs->len[i];
+			return &rs->rule[rs->idx[i]];
+		}
+	return NULL;
+}
+
+/* o ends a sentence (or is empty), blanks aside: its last other byte, at ink - 1 (0: none), is . ! ? or a newline. */
+static bool sentence_start(const buf *o, size_t ink)
+{
+	return ink == 0 || strchr(".!?\n", o->data[ink - 1]);
+}
+
+/* Where o's last byte that is not a space ends, after bytes appended from the old end at. */
+static size_t ink_after(const buf *o, size_t at, size_t ink)
+{
+	for (size_t i = o->len; i > at; i--)
+		if (o->data[i - 1] != ' ')
+			return i;
+	return ink;
 }
 
 /*
@@ -279,11 +309,12 @@ static const char *tidy(arena *a, const char *s)
 {
 	buf o;
 	buf_init(&o, a, strlen(s) + 1);
+	const char *q = s; /* the first byte after p that is not a blank: it only moves on */
 	for (const char *p = s; *p; p++) {
 		char last = o.len ? o.data[o.len - 1] : '\n';
-		const char *q = p + 1;
-		while (*q == ' ' || *q == '\t')
-			q++;
+		if (q <= p)
+			for (q = p + 1; *q == ' ' || *q == '\t';)
+				q++;
 		if (*p == ' ' || *p == '\t') {
 			if (last == ' ' || last == '\n' || last == '(' || !*q || strchr(",.;:!?)\n", *q))
 				continue;
@@ -308,19 +339,17 @@ static const char *tidy(arena *a, const char *s)
  * Applies rules to s (fix) or only notes them. Returns the new text (s
  * itself when nothing changed).
  */
-static const char *rewrite(arena *a, const char *s, const struct rule *rules, size_t nrules, const char *field,
-			   bool fix, struct brand_report *rep)
+static const char *rewrite(arena *a, const char *s, const struct rules *rs, const char *field, bool fix,
+			   struct brand_report *rep)
 {
 	buf o;
 	buf_init(&o, a, strlen(s) + 16);
 	bool changed = false, removed = false, capitalise = false;
+	size_t ink = 0; /* o's last byte that is not a space ends here (0: none) */
 	for (size_t pos = 0; s[pos];) {
-		size_t m = 0;
-		const struct rule *r = NULL;
-		for (size_t i = 0; i < nrules && !m; i++)
-			if ((m = match_at(s, pos, rules[i].from)))
-				r = &rules[i];
-		if (!m) {
+		size_t m = 0, at = o.len;
+		const struct rule *r = rule_at(rs, s, pos, &m);
+		if (!r) {
 			char c = s[pos++];
 			if (capitalise && isalpha((unsigned char)c)) {
 				c = (char)toupper((unsigned char)c);
@@ -328,18 +357,20 @@ static const char *rewrite(arena *a, const char *s, const struct rule *rules, si
 			} else if (capitalise && c != ' ')
 				capitalise = false;
 			buf_putc(&o, c);
+			ink = c == ' ' ? ink : o.len;
 			continue;
 		}
 		note(a, rep, r->kind, fix ? (r->to ? BRAND_REPLACED : BRAND_REMOVED) : BRAND_FOUND, r->from, field, r->to);
 		if (!fix) {
 			buf_putn(&o, s + pos, m);
+			ink = ink_after(&o, at, ink);
 			pos += m;
 			continue;
 		}
 		changed = true;
 		if (r->to) {
-			size_t at = o.len;
 			buf_puts(&o, r->to);
+			ink = ink_after(&o, at, ink);
 			if ((capitalise || isupper((unsigned char)s[pos])) && islower((unsigned char)o.data[at]))
 				o.data[at] = (char)toupper((unsigned char)o.data[at]);
 			capitalise = false;
@@ -347,13 +378,13 @@ static const char *rewrite(arena *a, const char *s, const struct rule *rules, si
 			continue;
 		}
 		removed = true;
-		capitalise = sentence_start(&o) && isupper((unsigned char)s[pos]);
+		capitalise = sentence_start(&o, ink) && isupper((unsigned char)s[pos]);
 		pos += m;
 		if (s[pos] == '\'' && s[pos + 1] == 's' && !word_byte((unsigned char)s[pos + 2]))
 			pos += 2; /* "Acme's" goes whole */
 		else if (strncmp(s + pos, "\xE2\x80\x99s", 4) == 0 && !word_byte((unsigned char)s[pos + 4]))
 			pos += 4;
-		if (s[pos] == ',' && !sentence_start(&o))
+		if (s[pos] == ',' && !sentence_start(&o, ink))
 			pos++; /* "a cheap, fast plan" -> "a fast plan" */
 	}
 	if (!changed)
@@ -466,19 +497,31 @@ static size_t chars(const char *s)
 	return utf8_length(s, strlen(s));
 }
 
-/* Case-insensitive (ASCII) substring test. */
+/* Case-insensitive (ASCII) substring test, in time linear in both (glibc's two-way strcasestr). */
 static bool contains(const char *hay, const char *needle)
 {
-	size_t n = strlen(needle);
-	for (const char *p = hay; p && *p; p++)
-		if (strncasecmp(p, needle, n) == 0)
-			return true;
-	return false;
+	return hay && strcasestr(hay, needle);
 }
 
-/* Hashtags: a tag that is a forbidden word (spaces ignored) is replaced or dropped. */
-static void hashtags(arena *a, json_object *item, const struct rule *rules, size_t nrules, bool fix,
-		     struct brand_report *rep)
+/* from equals word, case-folded, with from's spaces left out. */
+static bool equal_unspaced(const char *from, const char *word)
+{
+	for (;; from++) {
+		while (*from == ' ')
+			from++;
+		if (tolower((unsigned char)*from) != tolower((unsigned char)*word))
+			return false;
+		if (!*from)
+			return true;
+		word++;
+	}
+}
+
+/*
+ * Hashtags: a tag that is a forbidden word (spaces ignored) is replaced or
+ * dropped; of the rules a tag equals, the longest, then the first.
+ */
+static void hashtags(arena *a, json_object *item, const struct rules *rs, bool fix, struct brand_report *rep)
 {
 	json_object *tags = json_object_object_get(item, "hashtags");
 	if (!tags || !json_object_is_type(tags, json_type_array))
@@ -489,15 +532,10 @@ static void hashtags(arena *a, json_object *item, const struct rule *rules, size
 		const char *tag = json_object_get_string(t);
 		const char *word = tag && *tag == '#' ? tag + 1 : tag ? tag : "";
 		const struct rule *hit = NULL;
-		for (size_t r = 0; r < nrules && !hit; r++) {
-			buf squeezed;
-			buf_init(&squeezed, a, strlen(rules[r].from) + 1);
-			for (const char *c = rules[r].from; *c; c++)
-				if (*c != ' ')
-					buf_putc(&squeezed, *c);
-			if (strcasecmp(buf_cstr(&squeezed), word) == 0)
-				hit = &rules[r];
-		}
+		for (size_t r = 0; r < rs->n; r++)
+			if (equal_unspaced(rs->rule[r].from, word) &&
+			    (!hit || strlen(rs->rule[r].from) > strlen(hit->from)))
+				hit = &rs->rule[r];
 		if (!hit || !fix) {
 			if (hit)
 				note(a, rep, hit->kind, BRAND_FOUND, hit->from, "hashtags", hit->to);
@@ -524,8 +562,7 @@ static void hashtags(arena *a, json_object *item, const struct rule *rules, size
 /* Terms and emoji over every text field; with fix, fields are rewritten and cut back to their limits. */
 static void scan_text(arena *a, const struct brand_profile *p, json_object *item, bool fix, struct brand_report *rep)
 {
-	size_t nrules;
-	const struct rule *rules = rules_of(a, p, &nrules);
+	const struct rules *rules = rules_of(a, p);
 	struct field fields[6];
 	size_t nfields = fields_of(platform_find(str_of(item, "platform")), fields);
 	int budget = emoji_allowed(p);
@@ -536,7 +573,7 @@ static void scan_text(arena *a, const struct brand_profile *p, json_object *item
 					  : (v && json_object_is_type(v, json_type_string) ? 1 : 0);
 		for (size_t i = 0; i < n; i++) {
 			const char *s = json_object_get_string(fields[f].list ? json_object_array_get_idx(v, i) : v);
-			const char *out = rewrite(a, s, rules, nrules, fields[f].name, fix, rep);
+			const char *out = rewrite(a, s, rules, fields[f].name, fix, rep);
 			int dropped = 0;
 			out = emoji_filter(a, out, &budget, &dropped);
 			if (dropped)
@@ -553,7 +590,7 @@ static void scan_text(arena *a, const struct brand_profile *p, json_object *item
 				json_object_object_add(item, fields[f].name, nv);
 		}
 	}
-	hashtags(a, item, rules, nrules, fix, rep);
+	hashtags(a, item, rules, fix, rep);
 }
 
 /* Search ads: the title and body are the first headline and description. */

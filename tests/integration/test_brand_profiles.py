@@ -284,6 +284,29 @@ def test_manual_content_violation_is_422_unless_allowed(stack, alice):
     assert "brandFit" not in item["qualityBreakdown"] and "brandProfileId" not in item["metadata"]
 
 
+def test_largest_profile_on_longest_post_answers_at_once(stack, alice):
+    """A profile at every list's limit (1,150 terms of 100 bytes that share 97) against a 63,206-character
+    post of the bytes they share: trying every term at every byte took ~20 s a post and stalled the pool
+    (issue #14 review). The term trie walks at most one term's length a byte: well inside the timeout."""
+    dashes = "-" * 97
+    p = create(alice, forbiddenTerms=[f"{dashes}f{i:02d}" for i in range(100)],
+               competitors=[f"{dashes}c{i:02d}" for i in range(50)],
+               preferredTerms=[{"term": f"p{i:02d}", "replaces": [f"{dashes[2:]}r{i:02d}{j:02d}" for j in range(20)]}
+                               for i in range(50)],
+               requiredDisclaimers=[{"text": DISCLAIMER}])
+    c = alice.campaign(brandProfileId=p["id"])
+    path = f"/api/campaigns/{c['id']}/content"
+    post = {"contentType": "social_post", "platform": "facebook", "hashtags": ["#launch", "#" + "x" * 99]}
+    clean = "-" * (63206 - len(DISCLAIMER) - 1) + " " + DISCLAIMER
+    item = assert_json(alice.post(path, dict(post, contentBody=clean), timeout=10), 201)
+    assert item["qualityBreakdown"]["brandFit"]["violations"] is False
+    dirty = "-" * 60000 + "r4219 and " + "-" * 3000 + "c07 " + DISCLAIMER
+    prob = assert_problem(alice.post(path, dict(post, contentBody=dirty), timeout=10), 422, ["contentBody"])
+    found = " ".join(e["message"] for e in prob["errors"])
+    assert f'"{dashes}c07"' in found and f'"{dashes[2:]}r4219"' in found and '"p42"' in found, prob
+    assert len(stored_content(stack, c["id"])) == 1
+
+
 # --- generation (LLM, through the fake OpenAI-compatible server) ------------------
 
 @pytest.fixture(scope="module")
