@@ -31,6 +31,9 @@
 #include "multipart.h"
 #include "query.h"
 
+/* Seconds a client is told to wait when an asset's file lock is held by a rendition job. */
+#define ASSET_BUSY_RETRY_S 5
+
 static const char *const raw_types[] = { "image/png", "image/jpeg", "image/webp", "image/gif", NULL };
 
 /* Whether ct (parameters allowed) is one of raw_types. */
@@ -100,7 +103,7 @@ void asset_create(request *r)
 	}
 	struct asset_info info = { 0 };
 	const char *why = NULL;
-	int rc = asset_store_bytes(r->app->db, r->arena, cfg, media_helper_prepare, r->user_id, body, len, filename,
+	int rc = asset_store_bytes(r->app->db, r->arena, cfg, media_helper_prepare, false, r->user_id, body, len, filename,
 				   &info, &why);
 	if (rc < 0) {
 		int status = asset_store_status(rc);
@@ -118,6 +121,8 @@ void asset_create(request *r)
 						       cfg->asset_quota_bytes, info.quota_used, info.bytes),
 					  "%s", why);
 		} else {
+			if (rc == -EBUSY)
+				req_add_header(r, "Retry-After: %d", ASSET_BUSY_RETRY_S);
 			req_problem(r, status, "%s", why);
 		}
 		return;
@@ -175,9 +180,16 @@ void asset_delete(request *r)
 		req_not_found(r, "asset");
 		return;
 	}
+	/* Waiting 2 s at most: a rendition job holds the lock while it resizes (seconds), and a
+	 * request that waited it out would hold an API process as long (sql/0042). */
 	const char *lock[] = { arena_strdup(r->arena, PQgetvalue(res, 0, 1)) };
-	if (!req_exec_or_fail(r, STMT_ASSET_LOCK, lock))
+	if (!(res = req_exec_or_fail(r, STMT_ASSET_LOCK_WITHIN, lock)))
 		return;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		req_add_header(r, "Retry-After: %d", ASSET_BUSY_RETRY_S);
+		req_problem(r, 409, "the asset's renditions are being made; retry in a few seconds");
+		return;
+	}
 	res = req_exec_or_fail(r, STMT_ASSET_DELETE, p);
 	if (res) {
 		int status = atoi(PQgetvalue(res, 0, 0));

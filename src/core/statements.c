@@ -973,6 +973,9 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 sha256: the session lock around writing/unlinking a stored file and its rows */
 	[STMT_ASSET_LOCK] = { "asset_lock", "SELECT pg_advisory_lock(asset_lock_key($1))", 1 },
+	/* the same waiting at most 2 s (t: taken): the API answers 409 rather than wait out a rendition
+	 * job (sql/0042) */
+	[STMT_ASSET_LOCK_WITHIN] = { "asset_lock_within", "SELECT asset_lock_within($1)", 1 },
 	[STMT_ASSET_UNLOCK] = { "asset_unlock", "SELECT pg_advisory_unlock(asset_lock_key($1))", 1 },
 
 	/* $1 user, $2 sha256, $3 filename, $4 type, $5 path, $6 bytes, $7 width, $8 height, $9 quota:

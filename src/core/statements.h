@@ -127,6 +127,7 @@ enum stmt {
 	STMT_MAIL_WEBHOOK,
 	/* issue #13 section 2: media assets (sql/0018_assets.sql) */
 	STMT_ASSET_LOCK,
+	STMT_ASSET_LOCK_WITHIN,
 	STMT_ASSET_UNLOCK,
 	STMT_ASSET_STORE,
 	STMT_ASSET_LIST,

@@ -29,7 +29,7 @@ int asset_store_status(int rc)
 		int rc, status;
 	} map[] = {
 		{ 0, 201 },	       { -EMEDIUMTYPE, 415 }, { -EFBIG, 413 }, { -EDQUOT, 413 },
-		{ -ERANGE, 422 },      { -ENOTCONN, 503 },	{ -ENOENT, 401 },
+		{ -ERANGE, 422 },      { -ENOTCONN, 503 },	{ -ENOENT, 401 }, { -EBUSY, 409 },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (map[i].rc == rc)
@@ -185,8 +185,9 @@ static int db_rc(int rc)
 	return rc == -ENOTCONN ? -ENOTCONN : -EIO;
 }
 
-int asset_store_bytes(db *d, arena *a, const struct config *cfg, media_prepare_fn prepare, const char *owner_id,
-		      const void *bytes, size_t len, const char *filename, struct asset_info *out, const char **problem)
+int asset_store_bytes(db *d, arena *a, const struct config *cfg, media_prepare_fn prepare, bool wait,
+		      const char *owner_id, const void *bytes, size_t len, const char *filename,
+		      struct asset_info *out, const char **problem)
 {
 	if (len > (size_t)cfg->asset_max_bytes) {
 		*problem = arena_printf(a, "the image is larger than %ld bytes", cfg->asset_max_bytes);
@@ -203,8 +204,12 @@ int asset_store_bytes(db *d, arena *a, const struct config *cfg, media_prepare_f
 	const char *sha = sha256_hex(a, stored, stored_len);
 	PGresult *res;
 	const char *lock[] = { sha };
-	if ((rc = db_exec(d, a, STMT_ASSET_LOCK, lock, &res)) < 0)
+	if ((rc = db_exec(d, a, wait ? STMT_ASSET_LOCK : STMT_ASSET_LOCK_WITHIN, lock, &res)) < 0)
 		return db_rc(rc);
+	if (!wait && strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		*problem = "the same image was just stored and its renditions are being made; retry in a few seconds";
+		return -EBUSY;
+	}
 	const char *path;
 	int created = 0;
 	rc = media_file_put(a, cfg->media_dir, stored, stored_len, t->ext, &sha, &path, &created);

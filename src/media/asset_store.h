@@ -43,6 +43,8 @@ struct asset_info {
  * filename may be NULL ("image.<ext>" then). The checks and the re-encoding
  * are prepare's: media_prepare (in this process; media_init() must have run)
  * or media_helper_prepare (in the adcraft-media helper; -EIO when it fails).
+ * The file's lock (asset_lock_key) is awaited with wait (the worker), else
+ * for 2 s at most (the API: a rendition job holds it for seconds).
  *
  * Returns 0 and fills *out, or a negative code with *problem saying why in one
  * sentence a client may read (on -EIO it may say what failed, for the log;
@@ -53,11 +55,12 @@ struct asset_info {
  *   -EDQUOT       the owner's quota would be exceeded (HTTP 413, quota in the problem)
  *   -ERANGE       more pixels than allowed, or a decompression bomb (HTTP 422)
  *   -ENOENT       owner_id has no users row (a deleted account; HTTP 401)
+ *   -EBUSY        without wait, the file's lock stayed held for 2 s: its renditions are being made (HTTP 409)
  *   -ENOTCONN     the database is unreachable (HTTP 503)
  *   -EIO          the database or the file system failed (HTTP 500)
  */
-int asset_store_bytes(db *d, arena *a, const struct config *cfg, media_prepare_fn prepare, const char *owner_id,
-		      const void *bytes, size_t len, const char *filename,
+int asset_store_bytes(db *d, arena *a, const struct config *cfg, media_prepare_fn prepare, bool wait,
+		      const char *owner_id, const void *bytes, size_t len, const char *filename,
 		      struct asset_info *out, const char **problem);
 
 /* HTTP status for a code asset_store_bytes() returned (0 -> 201). */

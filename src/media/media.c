@@ -141,6 +141,16 @@ int media_probe(arena *a, const void *bytes, size_t len, long max_pixels, struct
 				    (long long)w * h, max_pixels);
 		return -ERANGE;
 	}
+	if (w > MEDIA_MAX_SIDE || h > MEDIA_MAX_SIDE) {
+		*why = arena_printf(a, "the image is %dx%d; neither side may exceed %d pixels", w, h, MEDIA_MAX_SIDE);
+		return -ERANGE;
+	}
+	int long_side = w > h ? w : h, short_side = w > h ? h : w;
+	if (long_side > (long long)MEDIA_MAX_ASPECT * short_side) {
+		*why = arena_printf(a, "the image is %dx%d; its long side may be at most %d times its short side", w,
+				    h, MEDIA_MAX_ASPECT);
+		return -ERANGE;
+	}
 	*ret = (struct media_probe){ type, w, h };
 	return 0;
 }

@@ -43,9 +43,18 @@ int media_init(void);
  * The type from the magic bytes (PNG, JPEG, GIF, WebP; anything else, SVG and
  * HTML included, is -EMEDIUMTYPE), then the header through libvips's loader
  * for that type: a header it cannot read is -EMEDIUMTYPE too. Pixels above
- * max_pixels are -ERANGE. Nothing is decoded. *why (arena-owned) says what
- * was wrong on failure.
+ * max_pixels, a side above MEDIA_MAX_SIDE or a long side more than
+ * MEDIA_MAX_ASPECT times the short one are -ERANGE. Nothing is decoded.
+ * *why (arena-owned) says what was wrong on failure.
  */
+/*
+ * The renditions cover sizes from 1080x1920 to 1200x628 and bound the
+ * thumbnail by width: a 48 KB PNG of 1,000,000x50 (50 MP, under the pixel
+ * limit) scaled to cover took 1.2 GB and a minute per size, or failed at
+ * 27 GB. 16384 is also WebP's largest side; 20:1 keeps a 970x90 banner.
+ */
+#define MEDIA_MAX_SIDE 16384
+#define MEDIA_MAX_ASPECT 20
 int media_probe(arena *a, const void *bytes, size_t len, long max_pixels, struct media_probe *ret,
 		const char **why);
 

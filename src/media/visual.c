@@ -136,7 +136,7 @@ static void finish(struct batch *b, struct visual_task *t, int rc, const char *w
 		bool images = *b->cfg->llm_images_model;
 		/* a card is a PNG; what the endpoint sent is named by its sniffed type (NULL: "image.<ext>") */
 		const char *filename = images ? NULL : arena_printf(b->a, "visual-%s.png", t->brief->platform);
-		rc = asset_store_bytes(b->d, s ? s->a : b->a, b->cfg, media_helper_prepare, b->owner_id, bytes, len,
+		rc = asset_store_bytes(b->d, s ? s->a : b->a, b->cfg, media_helper_prepare, true, b->owner_id, bytes, len,
 				       filename, &info, &problem);
 		if (rc == 0) {
 			t->out.asset_id = arena_strdup(b->a, info.id);

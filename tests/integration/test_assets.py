@@ -209,6 +209,56 @@ def test_more_than_50_megapixels_is_422_without_decoding(stack, user):
     assert upload(user, head, "bomb2.png", "image/png").status_code in (415, 422)
 
 
+@pytest.mark.parametrize("width,height,why", [
+    (1000000, 50, "neither side may exceed 16384"),   # 50 MP in 48 KB: a minute and 1.2 GB a rendition
+    (50, 1000000, "neither side may exceed 16384"),
+    (4200, 200, "at most 20 times"),
+    (200, 4200, "at most 20 times"),
+])
+def test_extreme_sides_are_422_without_decoding(stack, user, width, height, why):
+    row = bytes([0x4d]) * width
+    # one grey channel (colour type 0) keeps the biggest of these a few kB
+    z = zlib.compressobj(9)
+    idat = b"".join(z.compress(b"\0" + row) for _ in range(height)) + z.flush()
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    before = stack.scalar("SELECT count(*) FROM assets")
+    body = assert_problem(upload(user, data, "wide.png", "image/png"), 422)
+    assert why in body["detail"] and f"{width}x{height}" in body["detail"], body
+    assert stack.scalar("SELECT count(*) FROM assets") == before
+
+
+def test_a_banner_at_the_widest_ratio_is_stored(stack, user):
+    a = assert_json(upload(user, unique_png(970, 90), "billboard.png"), 201)
+    assert (a["width"], a["height"]) == (970, 90)
+    a = wait_renditions(user, a["id"])
+    assert set(a["renditions"]) == set(RENDITIONS)
+
+
+def test_a_busy_file_lock_is_409_not_a_wait(stack, user):
+    """A rendition job holds the file's lock while it resizes: the API answers 409 with Retry-After
+    instead of holding an API process until the job lets go (it waited, 25 s, with every process
+    of the pool behind it)."""
+    data = unique_png()
+    a = assert_json(upload(user, data, "busy.png"), 201)
+    wait_renditions(user, a["id"])
+    with stack.db() as held:
+        held.execute("SELECT pg_advisory_lock(asset_lock_key(%s))", (a["sha256"],))
+        r = user.req("DELETE", f"/api/assets/{a['id']}")
+        body = assert_problem(r, 409)
+        assert "renditions" in body["detail"] and r.headers["Retry-After"] == "5", (body, r.headers)
+        again = upload(user, data, "busy-again.png")
+        body = assert_problem(again, 409)
+        assert again.headers["Retry-After"] == "5" and "retry" in body["detail"], body
+        assert user.req("GET", f"/api/assets/{a['id']}").status_code == 200, "nothing deleted"
+        held.execute("SELECT pg_advisory_unlock(asset_lock_key(%s))", (a["sha256"],))
+    assert_json(upload(user, data, "busy-again.png"), 200)
+    assert user.req("DELETE", f"/api/assets/{a['id']}").status_code == 204
+
+
 def test_quota_is_413_with_the_quota(stack, user):
     # noise does not compress: about 360 kB stored, twice that is over the quota
     rnd = os.urandom(400 * 300 * 3)
