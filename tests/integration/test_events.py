@@ -299,6 +299,22 @@ def test_unknown_streams_and_parameters(stack, user):
         assert_problem(r, status)
 
 
+def test_methods_other_than_get_are_405_at_once(stack, user):
+    """nchan took HEAD and PATCH with a valid token for a long-poll that never answered, and a POST,
+    PUT or DELETE for a publish it refused with a bare 403: 405 problem+json, Allow: GET, OPTIONS."""
+    cid = new_campaign(stack, user)
+    h = auth(user["token"])
+    for method in ("HEAD", "PATCH", "POST", "PUT", "DELETE"):
+        for url in ("/events/user", f"/events/campaigns/{cid}"):
+            r = requests.request(method, stack.url(url), headers=h, data=b"{}", timeout=10)
+            assert r.status_code == 405, (method, url, r.status_code, r.text)
+            assert r.headers["Allow"] == "GET, OPTIONS", (method, r.headers)
+            if method != "HEAD":
+                assert_problem(r, 405)
+    r = requests.request("PATCH", stack.url("/events/user"), timeout=10)
+    assert r.status_code == 405, "without credentials too"
+
+
 # ---- resume ------------------------------------------------------------------
 
 
