@@ -498,17 +498,23 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 user, $2 campaign, $3 item (or NULL: progress only), $4 job, $5 attempt, $6 worker, $7 done,
 	 * $8 total: a generation job stores one finished item and its progress in one commit. Column 1
-	 * is the stored item (NULL if the campaign is gone), column 2 whether the job is still ours. */
+	 * is the stored item (NULL if the campaign is gone or the job is no longer ours), column 2
+	 * whether the job is still ours. The job's row is locked first: a cancel that committed is seen
+	 * (and nothing is stored), one that comes later waits for this commit, so no item is ever
+	 * stored after its job ended. */
 	[STMT_JOB_APPEND_ITEM] = { "job_append_item",
-		"WITH item AS (SELECT jsonb_set($3::jsonb, '{metadata,generatedAt}', to_jsonb(rfc3339(now())))"
+		"WITH ours AS (SELECT id FROM jobs"
+		"              WHERE id = $4::uuid AND attempts = $5::int AND locked_by = $6 AND state = 'running'"
+		"              FOR NO KEY UPDATE),"
+		" item AS (SELECT jsonb_set($3::jsonb, '{metadata,generatedAt}', to_jsonb(rfc3339(now())))"
 		"                || jsonb_build_object('id', gen_random_uuid(),"
 		"                   'createdAt', rfc3339(now()), 'updatedAt', rfc3339(now())) AS e"
-		"              WHERE $3::jsonb IS NOT NULL),"
+		"              WHERE $3::jsonb IS NOT NULL AND EXISTS (SELECT FROM ours)),"
 		" stored AS (UPDATE campaigns c SET content = c.content || jsonb_build_array(item.e), updated_at = now()"
 		"              FROM item WHERE c.id = $2::uuid AND c.user_id = $1::uuid RETURNING item.e),"
 		" progress AS (UPDATE jobs SET heartbeat_at = now(), progress = jsonb_build_object('done', $7::int,"
 		"              'total', $8::int, 'percent', CASE WHEN $8::int > 0 THEN round(100.0 * $7::int / $8::int) ELSE 0 END)"
-		"              WHERE id = $4::uuid AND attempts = $5::int AND locked_by = $6 AND state = 'running' RETURNING id)"
+		"              WHERE id IN (SELECT id FROM ours) RETURNING id)"
 		"SELECT (SELECT e FROM stored), EXISTS (SELECT FROM progress)", 8 },
 
 	/* ---- issue #8: login throttling, operators, cancel checks, token reservations ---- */

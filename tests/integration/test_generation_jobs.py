@@ -354,3 +354,58 @@ def test_a_dead_callers_reservation_expires(user, fake, stack):
     stack.scalar("DELETE FROM llm_reservations WHERE user_id = %s AND tokens = 18500 RETURNING 1", [user.id])
     assert_json(user.post("/api/content/generate-social", {"platform": "linkedin"}), 200)    # expired one ignored
     assert open_reservations(stack, user.id) == 0
+
+
+def test_no_item_is_stored_after_its_job_ended(stack, user):
+    """job_append_item stores a finished item only while its job is still running and ours: a cancel
+    that committed first stores nothing (before, the item was appended anyway and the worker learnt of
+    the cancel after it: an item created after the job's finishedAt), and a cancel in progress waits
+    for the item's commit. Run as the worker runs it, on a job row of its own (no worker involved)."""
+    import threading
+    import psycopg
+    from test_dba import _statements
+    sql = next(s for name, _, s in _statements() if name == "job_append_item")
+    camp = user.campaign()
+    item = '{"contentType":"ad_copy","platform":"google_ads","contentBody":"x","metadata":{}}'
+
+    def append(conn, job, done):
+        return conn.execute("EXECUTE append(%s, %s, %s, %s, 1, 'w:1:test', %s, 3)",
+                            [user.id, camp["id"], item, job, done]).fetchone()
+
+    def connect():
+        # EXECUTE takes no bound parameters: the client binds them
+        conn = psycopg.connect(host=stack.pg_socket_dir, port=stack.pg_port, dbname="adcraft", user="postgres",
+                               autocommit=True, cursor_factory=psycopg.ClientCursor)
+        conn.execute("PREPARE append(uuid, uuid, jsonb, uuid, int, text, int, int) AS " + sql)
+        return conn
+
+    def new_job(conn):
+        return str(conn.execute(
+            "INSERT INTO jobs (queue, kind, state, attempts, locked_by, heartbeat_at, user_id, campaign_id)"
+            " VALUES ('content-generation', 'generate-campaign', 'running', 1, 'w:1:test', now(), %s, %s)"
+            " RETURNING id", [user.id, camp["id"]]).fetchone()[0])
+
+    cancel = ("UPDATE jobs SET state = 'cancelled', finished_at = now(), locked_by = NULL, heartbeat_at = NULL"
+              " WHERE id = %s")
+    with connect() as worker, connect() as api:
+        job = new_job(worker)
+        stored, ours = append(worker, job, 1)
+        assert stored is not None and ours is True
+        assert len(stored_content(stack, camp["id"])) == 1
+
+        api.execute(cancel, [job])
+        assert append(worker, job, 2) == (None, False), "a cancelled job stores nothing"
+        assert len(stored_content(stack, camp["id"])) == 1
+
+        # a cancel that has the job's row when the item comes: the item waits, then stores nothing
+        job = new_job(worker)
+        with api.transaction():
+            api.execute(cancel, [job])
+            got = []
+            t = threading.Thread(target=lambda: got.append(append(worker, job, 1)))
+            t.start()
+            time.sleep(0.3)
+            assert t.is_alive(), "the append waits for the cancel's commit"
+        t.join(10)
+        assert got == [(None, False)], got
+        assert len(stored_content(stack, camp["id"])) == 1
