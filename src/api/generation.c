@@ -76,6 +76,7 @@ const struct body_schema generation_body_schemas[] = {
 #define SYNC_BUDGET_MS 50000
 
 static const char campaign_full[] = "the campaign already holds the maximum of 500 content items";
+static const char campaign_content_size[] = "the campaign's content is at its limit of 4 MiB (4194304 bytes)";
 
 /* What a generation request refers to, loaded once. */
 struct ctx {
@@ -290,9 +291,10 @@ static int run_tasks_or_fail(request *r, struct ctx *c, struct gen_task *tasks, 
 			notify_content(r, "content.created", c->campaign_id, NULL, tasks[i].item_json);
 		} else if (rc < 0) {
 			tasks[i].state = GEN_FAILED;
-			tasks[i].error = strcmp(db_constraint(r->app->db), "campaigns_content_check") == 0
-					       ? campaign_full
-					       : "the item could not be saved";
+			const char *constraint = db_constraint(r->app->db);
+			tasks[i].error = strcmp(constraint, "campaigns_content_check") == 0	 ? campaign_full
+					 : strcmp(constraint, "campaigns_content_size_check") == 0 ? campaign_content_size
+												    : "the item could not be saved";
 		}
 	}
 	return 0;
@@ -300,7 +302,7 @@ static int run_tasks_or_fail(request *r, struct ctx *c, struct gen_task *tasks, 
 
 static int failure_status(const struct ctx *c, const struct gen_task *t)
 {
-	if (t->error == campaign_full)
+	if (t->error == campaign_full || t->error == campaign_content_size)
 		return 409;
 	if (t->error == gen_token_limit_error || (c->limit_error && t->error == c->limit_error))
 		return 429;

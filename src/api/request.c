@@ -189,6 +189,7 @@ static const struct {
 	{ "campaigns_brand_profile_fkey", 422, "brandProfileId", "no such brand profile" },
 	{ "sends_list_fkey", 422, "listId", "no such list" },
 	{ "campaigns_content_check", 409, NULL, "the campaign already holds the maximum of 500 content items" },
+	{ "campaigns_content_size_check", 409, NULL, "the campaign's content is at its limit of 4 MiB (4194304 bytes)" },
 	{ "contacts_user_email_key", 409, NULL, "a contact with this email (ignoring case) already exists" },
 };
 

@@ -424,6 +424,40 @@ def test_content_cap_500(stack):
     assert first["id"] not in [i["id"] for i in content_items(stack, cid)]
 
 
+def test_content_size_cap_4mib(stack):
+    """63,206 characters of four bytes made one item ~253 KB and a campaign 127 MB (sql/0043): the
+    document may not grow past 4 MiB (409, nothing written), a name edit never reads it, and a
+    document already over the limit can still shrink."""
+    alice = User(stack, "Heavy")
+    cid = alice.campaign()["id"]
+    fat = {"contentType": "social_post", "platform": "facebook", "contentBody": "\U0001F600" * 63206}
+    first = assert_json(alice.req("POST", cpath(cid), json=fat), 201)
+    # 15 more copies in SQL: 16 items, just under 4 MiB
+    q(stack, """WITH one AS (SELECT content->0 AS item FROM campaigns WHERE id = %(c)s)
+                UPDATE campaigns SET content = content || (
+                  SELECT jsonb_agg(one.item || jsonb_build_object('id', gen_random_uuid()))
+                    FROM one, generate_series(1, 15)) WHERE id = %(c)s RETURNING id""", {"c": cid})
+    size = q1(stack, "SELECT pg_column_size(content::text::jsonb) FROM campaigns WHERE id = %s", (cid,))
+    assert 4194304 - 260000 < size <= 4194304, size
+    with Unchanged(stack, alice):
+        body = problem(alice.req("POST", cpath(cid), json=fat), 409)
+        assert "4 MiB" in body["detail"], body["detail"]
+    small = assert_json(alice.req("POST", cpath(cid), json=dict(fat, contentBody="Hello")), 201)  # fits
+    with Unchanged(stack, alice):
+        body = problem(alice.req("PATCH", cpath(cid, small["id"]), json={"contentBody": "\U0001F600" * 63206}), 409)
+        assert "4 MiB" in body["detail"], body["detail"]
+    assert alice.req("DELETE", cpath(cid, small["id"])).status_code == 204
+    assert assert_json(alice.req("PATCH", f"/api/campaigns/{cid}", json={"name": "Renamed"}), 200)["name"] == "Renamed"
+    # over the limit (written with the trigger off, as before 0043): items can still be deleted
+    with stack.db() as conn:
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("""UPDATE campaigns SET content = content || jsonb_build_array(content->0
+                                || jsonb_build_object('id', gen_random_uuid())) WHERE id = %s""", (cid,))
+    assert q1(stack, "SELECT pg_column_size(content::text::jsonb) FROM campaigns WHERE id = %s", (cid,)) > 4194304
+    assert alice.req("DELETE", cpath(cid, first["id"])).status_code == 204
+    assert q1(stack, "SELECT jsonb_array_length(content) FROM campaigns WHERE id = %s", (cid,)) == 16
+
+
 def _run_concurrently(funcs):
     barrier = threading.Barrier(len(funcs))
     results = [None] * len(funcs)
