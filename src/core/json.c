@@ -41,6 +41,41 @@ static void counts_push(struct counts *c, unsigned v)
  * The walk checks its own bracket stack, so text that json-c read some other
  * way can never drive it out of bounds: it is refused instead.
  */
+/* The code unit of the \uXXXX escape whose 'u' is at s[i], or -1 if it is not one. */
+static long u_escape(const char *s, size_t len, size_t i)
+{
+	if (i + 4 >= len || s[i] != 'u')
+		return -1;
+	long u = 0;
+	for (size_t k = i + 1; k <= i + 4; k++) {
+		char c = s[k];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		u = u * 16 + d;
+	}
+	return u;
+}
+
+/*
+ * Checks the escape whose backslash is at s[i]; returns where it ends (its
+ * last byte) or 0 with *why. json-c turns an unpaired UTF-16 surrogate
+ * (\ud800 alone, or a low one first) into U+FFFD without a word: the text
+ * stored would not be the text sent.
+ */
+static size_t escape_end(const char *s, size_t len, size_t i, const char **why)
+{
+	long u = u_escape(s, len, i + 1);
+	if (u < 0xD800 || u > 0xDFFF)
+		return i + 1; /* the byte after the backslash; hex digits are plain bytes */
+	long low = u <= 0xDBFF && i + 6 < len && s[i + 6] == '\\' ? u_escape(s, len, i + 7) : -1;
+	if (low < 0xDC00 || low > 0xDFFF) {
+		*why = "a UTF-16 surrogate escape without its pair";
+		return 0;
+	}
+	return i + 11;
+}
+
 static const char *scan_raw(const char *s, size_t len, struct counts *out)
 {
 	enum { ARRAY = -1 };
@@ -52,8 +87,11 @@ static const char *scan_raw(const char *s, size_t len, struct counts *out)
 			for (i++; i < len && s[i] != '"'; i++) {
 				if ((unsigned char)s[i] < 0x20)
 					return "control character in a string";
-				if (s[i] == '\\')
-					i++;
+				if (s[i] == '\\') {
+					const char *why = NULL;
+					if (!(i = escape_end(s, len, i, &why)))
+						return why;
+				}
 			}
 			if (i >= len)
 				return "unterminated string";

@@ -250,6 +250,22 @@ def test_invalid_utf8_400(stack, bad):
         assert_problem(post_raw(stack, body), 400)
 
 
+@pytest.mark.parametrize("escape", [b"\\ud800", b"\\udfff\\ud800x", b"\\ud83d"])
+def test_unpaired_surrogate_escape_400(stack, escape):
+    """json-c turned an unpaired surrogate escape into U+FFFD and the account was stored with it."""
+    email = unique_email()
+    with NoRow(stack, email):
+        body = ('{"email": "%s", "password": "%s", "name": "ab' % (email, PASSWORD)).encode() + escape + b'cd"}'
+        prob = assert_problem(post_raw(stack, body), 400)
+        assert "surrogate" in prob["detail"], prob
+
+
+def test_surrogate_pair_escape_roundtrips(stack):
+    body = json.dumps(valid(name="Launch \U0001F680"), ensure_ascii=True).encode()
+    assert b"\\ud83d\\ude80" in body
+    assert assert_json(post_raw(stack, body), 201)["user"]["name"] == "Launch \U0001F680"
+
+
 def test_invalid_utf8_in_key_400(stack):
     email = unique_email()
     with NoRow(stack, email):

@@ -38,6 +38,20 @@ int main(void)
 	ok(parse(a, "{\"a\":\"x\ty\"}", &why) < 0, "raw tab in a string rejected");
 	ok(parse(a, "{\"a\":\"x\ny\"}", &why) < 0, "raw newline in a string rejected");
 	ok(parse(a, "{\"a\":\"\xc0\xaf\"}", &why) < 0, "overlong UTF-8 rejected");
+	ok(parse(a, "{\"a\":\"\\ud800\"}", &why) < 0, "a lone high surrogate escape rejected (%s)", why);
+	is_str(why, "a UTF-16 surrogate escape without its pair", "named as the reason");
+	ok(parse(a, "{\"a\":\"\\udfff\\ud800x\"}", &why) < 0, "a low surrogate first rejected");
+	ok(parse(a, "{\"a\":\"\\ud83dx\"}", &why) < 0, "a high surrogate before a plain byte rejected");
+	ok(parse(a, "{\"a\":\"\\ud83d\\u0041\"}", &why) < 0, "a high surrogate before another escape rejected");
+	ok(parse(a, "{\"\\udc00\":1}", &why) < 0, "a lone surrogate in a key rejected");
+	ok(parse(a, "{\"a\":\"\\ud83d", &why) < 0, "a surrogate cut off rejected");
+	{
+		json_object *o = NULL;
+		const char *ok_pair = "{\"a\":\"\\ud83d\\ude00 \\u00e9\\\\u\"}";
+		ok(json_parse_strict(a, ok_pair, strlen(ok_pair), JSON_MAX_DEPTH, &o, &why) == 0 &&
+			   strcmp(json_object_get_string(json_object_object_get(o, "a")), "\xf0\x9f\x98\x80 \xc3\xa9\\u") == 0,
+		   "a surrogate pair, a BMP escape and an escaped backslash before u parse as sent");
+	}
 	ok(parse(a, "{\"a\":\"\xed\xa0\x80\"}", &why) < 0, "UTF-8 surrogate rejected");
 	ok(parse(a, "{\"a\":\"\xf4\x90\x80\x80\"}", &why) < 0, "code point above U+10FFFF rejected");
 	is_int(parse(a, "{\"a\":1e5,\"b\":2E-3,\"c\":[true,false,null],\"d\":\"\\u00e9 \xc3\xa9\"}", &why), 0,
