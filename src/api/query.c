@@ -81,6 +81,12 @@ static bool is_utc_timestamp(const char *s)
 		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : shape[i] == '?' ? (s[i] != ' ' && s[i] != 'T')
 										   : s[i] != shape[i])
 			return false;
+	/* a real date and time, or PostgreSQL refuses the cast: 422 for a cursor we never issued */
+	char date[11];
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (!is_date(date) || atoi(s + 11) > 23 || atoi(s + 14) > 59 || atoi(s + 17) > 59)
+		return false;
 	const char *p = s + sizeof(shape) - 1;
 	if (*p == '.')
 		for (p++; *p >= '0' && *p <= '9'; p++)
@@ -188,7 +194,8 @@ int query_parse_or_fail(request *r, const struct qparam *params, struct list_par
 	if (limit) {
 		char *end;
 		n = strtol(limit, &end, 10);
-		if (!*limit || *end || n < 1 || n > LIST_MAX_LIMIT)
+		/* digits only: strtol also takes leading blanks and a sign */
+		if (*limit < '0' || *limit > '9' || *end || n < 1 || n > LIST_MAX_LIMIT)
 			return bad(r, "limit must be an integer from 1 to %d", LIST_MAX_LIMIT);
 	}
 	out->limit = arena_printf(r->arena, "%ld", n);

@@ -297,6 +297,9 @@ def test_campaign_list_filters(stack, fresh, bob):
     "limit=0", "limit=101", "limit=abc", "limit=-1", "limit=", "limit=2.0",
     "cursor=zzz", "cursor=", "cursor=!!!!", "foo=1", "limit=1&limit=2", "status=draft&status=active",
     "status=bogus", "status=", "objective=fun", "personaId=not-a-uuid", "contentType=email",
+    # cursors of the right shape whose date or time does not exist (PostgreSQL refused them: 422)
+    "cursor=MjAyNi0xMy00NSA5OTo5OTo5OSswMCwwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA", "cursor=MjAyNi0wMi0zMCAwMDowMDowMCswMCwwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDA", "cursor=MDAwMC0wMC0wMFQwMDowMDowMFosMDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAw",
+    "limit=+5", "limit=%205",
 ])
 def test_campaign_list_bad_query_400(stack, alice, query):
     alice.campaign()

@@ -37,6 +37,15 @@ int main(void)
 	ok(cursor_read(a, write_cursor(a, "2026-11-24T03:13:48.889+00", ID), &ts, &id) < 0,
 	   "T with +00 (a shape we never write) refused");
 	ok(cursor_read(a, "MjAyNi0xMS0yNCAwMzoxMzo0OCswMA", &ts, &id) < 0, "a cursor without a comma refused");
+	static const char *const impossible[] = { "2026-13-45 99:99:99+00", "2026-02-30 00:00:00+00",
+						  "0000-00-00 00:00:00+00", "2025-02-29T10:00:00Z",
+						  "2026-11-24 24:00:00+00", "2026-11-24T03:60:00Z", "2026-11-24 03:13:60+00" };
+	for (size_t i = 0; i < sizeof(impossible) / sizeof(impossible[0]); i++)
+		ok(cursor_read(a, write_cursor(a, impossible[i], ID), &ts, &id) < 0,
+		   "a date or time that does not exist refused (%s)", impossible[i]);
+	ok(cursor_read(a, write_cursor(a, "2028-02-29 23:59:59.999999+00", ID), &ts, &id) == 0,
+	   "29 February of a leap year, the last second of the day");
+	ts = id = "unset";
 	char longc[200];
 	memset(longc, 'A', sizeof(longc) - 1);
 	longc[sizeof(longc) - 1] = '\0';
