@@ -3,6 +3,7 @@
  */
 #include "router.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -86,8 +87,13 @@ static bool params_match(const struct compiled *c, char **seg, const char **para
 	for (int i = 0; i < c->nseg; i++) {
 		if (!c->param[i])
 			continue;
-		if ((c->route->flags & ROUTE_UUID_PARAMS) && !is_uuid(seg[i]))
-			return false;
+		if (c->route->flags & ROUTE_UUID_PARAMS) {
+			if (!is_uuid(seg[i]))
+				return false;
+			/* stored ids are lower case, and a content item's is compared as text */
+			for (char *h = seg[i]; *h; h++)
+				*h = (char)tolower((unsigned char)*h);
+		}
 		if (np < max)
 			params[np++] = seg[i];
 	}

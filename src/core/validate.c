@@ -3,6 +3,7 @@
  */
 #include "validate.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +208,16 @@ static const char *values_list(arena *a, const char *const *values)
 	return buf_cstr(&b);
 }
 
+/* Replaces the UUID string v (valid, 36 bytes) with its lower-case spelling. */
+static void uuid_lower(json_object *v, const char *s)
+{
+	char l[37];
+	for (size_t i = 0; i < 36; i++)
+		l[i] = (char)tolower((unsigned char)s[i]);
+	l[36] = '\0';
+	json_object_set_string(v, l);
+}
+
 static void check_string(const struct vfield *f, const char *name, json_object *v, struct verrors *errs)
 {
 	if (!json_object_is_type(v, json_type_string)) {
@@ -228,6 +239,8 @@ static void check_string(const struct vfield *f, const char *name, json_object *
 	case V_UUID:
 		if (!is_uuid(s))
 			verrors_add(errs, name, "must be a UUID");
+		else if (strpbrk(s, "ABCDEF"))
+			uuid_lower(v, s); /* stored ids are lower case, and a content item's is compared as text */
 		break;
 	case V_DATE:
 		if (!is_date(s))

@@ -388,6 +388,18 @@ def test_content_list_bad_query_400(stack, alice, camp, query):
     problem(alice.req("GET", cpath(camp["id"]) + "?" + query), 400)
 
 
+def test_upper_case_ids_name_the_same_item(stack, alice, camp):
+    """A UUID's hex digits may come in either case (RFC 4122); stored ids are lower case and a content
+    item's id is compared as text, so an upper-case one was 404 on items while it worked on campaigns."""
+    item = assert_json(alice.req("POST", cpath(camp["id"]), json=_social(contentBody="Case test")), 201)
+    upper = cpath(camp["id"].upper(), item["id"].upper())
+    assert assert_json(alice.req("GET", upper), 200)["id"] == item["id"]
+    patched = assert_json(alice.req("PATCH", upper, json={"contentBody": "Case test, edited"}), 200)
+    assert patched["id"] == item["id"] and patched["contentBody"] == "Case test, edited"
+    assert alice.req("DELETE", upper).status_code == 204
+    assert alice.req("GET", cpath(camp["id"], item["id"])).status_code == 404
+
+
 def test_content_item_of_another_campaign_404(stack, alice, camp):
     other = alice.campaign(name="Other")
     item = alice.content(other["id"])

@@ -62,6 +62,18 @@ int main(void)
 	e = check(a, "{\"email\":\"nope\",\"name\":\"toolong\",\"count\":11,\"flag\":1,\"colour\":\"blue\",\"id\":\"x\"}");
 	is_int(e.count, 6, "every bad field is listed, not just the first");
 
+	{
+		const char *doc = "{\"email\":\"a@b.io\",\"name\":\"x\",\"id\":\"6B1D7C52-AB00-4000-8000-00000000000F\"}";
+		json_object *o;
+		const char *why;
+		struct verrors u;
+		verrors_init(&u, a);
+		ok(json_parse_strict(a, doc, strlen(doc), 32, &o, &why) == 0, "a body with an upper-case UUID parses");
+		validate_body(o, fields, &u);
+		is_int(u.count, 0, "an upper-case UUID is a UUID");
+		is_str(json_object_get_string(json_object_object_get(o, "id")), "6b1d7c52-ab00-4000-8000-00000000000f",
+		       "and the body holds it in lower case, as ids are stored");
+	}
 	e = check(a, "{\"email\":\"a@b.io\",\"name\":\"\"}");
 	is_int(e.count, 1, "empty string under min");
 	e = check(a, "{\"email\":\"a@b.io\",\"name\":null}");
