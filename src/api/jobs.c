@@ -165,17 +165,59 @@ const struct body_schema job_body_schemas[] = {
 	{ .route = NULL },
 };
 
-/* Queues kind for the campaign with the (validated) body as payload; answers 202, 200, 404 or 409. */
+/*
+ * The request's idempotency key: the body's idempotencyKey, or the
+ * Idempotency-Key header (1-200 visible ASCII characters, bare or as the
+ * quoted string of draft-ietf-httpapi-idempotency-key-header). NULL for
+ * none; -1 (with the error added) for a bad header or one the body
+ * contradicts.
+ */
+static int idempotency_key(request *r, struct verrors *errs, const char **ret)
+{
+	const char *body = r->body ? vget_str(r->body, "idempotencyKey") : NULL;
+	const char *h = req_param(r, "HTTP_IDEMPOTENCY_KEY");
+	*ret = body;
+	if (!h)
+		return 0;
+	size_t n = strlen(h);
+	if (n >= 2 && h[0] == '"' && h[n - 1] == '"') {
+		h = arena_strndup(r->arena, h + 1, n - 2);
+		n -= 2;
+	}
+	bool visible = n >= 1 && n <= 200;
+	for (size_t i = 0; i < n && visible; i++)
+		visible = h[i] > 0x20 && h[i] < 0x7F && h[i] != '"';
+	if (!visible)
+		verrors_add(errs, "Idempotency-Key", "must be 1 to 200 visible ASCII characters");
+	else if (body && strcmp(body, h) != 0)
+		verrors_add(errs, "Idempotency-Key", "differs from the body's idempotencyKey");
+	else
+		*ret = h;
+	return errs->count ? -1 : 0;
+}
+
+/* Queues kind for the campaign with the (validated) body as payload; answers 202, 200, 404, 409 or 422. */
 static void enqueue_generation(request *r, const char *kind)
 {
+	struct verrors errs;
+	verrors_init(&errs, r->arena);
+	const char *key;
+	if (idempotency_key(r, &errs, &key) < 0) {
+		req_errors_or_fail(r, &errs);
+		return;
+	}
 	const char *payload = r->body_text ? r->body_text : "{}";
-	const char *key = r->body ? vget_str(r->body, "idempotencyKey") : NULL;
 	const char *p[] = { r->user_id, r->params[0], kind, payload, key };
 	PGresult *res = req_exec_or_fail(r, STMT_JOB_ENQUEUE_GENERATION, p);
 	if (!res)
 		return;
 	if (PQntuples(res) == 1) {
 		bool created = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+		if (!created && strcmp(PQgetvalue(res, 0, 3), "t") != 0) {
+			verrors_add(&errs, "idempotencyKey", "was used for another request (job %s)", PQgetvalue(res, 0, 1));
+			req_errors_or_fail(r, &errs);
+			return;
+		}
 		buf b;
 		buf_init(&b, r->arena, (size_t)PQgetlength(res, 0, 0) + 96);
 		buf_printf(&b, "{\"job\":%s,\"eventsUrl\":\"/events/campaigns/%s\"}", PQgetvalue(res, 0, 0),

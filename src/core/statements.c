@@ -328,7 +328,8 @@ const struct stmt_def statements[STMT__COUNT] = {
 
 	/* $1 user, $2 campaign, $3 kind, $4 payload, $5 idempotency key: the campaign becomes
 	 * "generating" and the job is queued in one statement, or neither happens. A repeated key
-	 * returns the job it created (third column false) and touches nothing. */
+	 * returns the job it created (third column false) and touches nothing; the fourth column
+	 * says whether that job is of this kind and campaign (a key reused for another request). */
 	[STMT_JOB_ENQUEUE_GENERATION] = { "job_enqueue_generation",
 		"WITH earlier AS ("
 		"  SELECT * FROM jobs WHERE $5::text IS NOT NULL AND user_id = $1::uuid AND idempotency_key = $5),"
@@ -340,8 +341,9 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"  INSERT INTO jobs (queue, kind, payload, user_id, campaign_id, max_attempts, idempotency_key)"
 		"  SELECT 'content-generation', $3, $4::jsonb, $1::uuid, c.id, 3, $5 FROM c"
 		"  RETURNING *)"
-		"SELECT job_json(j), j.id, true FROM j"
-		" UNION ALL SELECT job_json(e), e.id, false FROM earlier e", 5 },
+		"SELECT job_json(j), j.id, true, true FROM j"
+		" UNION ALL SELECT job_json(e), e.id, false, e.campaign_id IS NOT DISTINCT FROM $2::uuid AND e.kind = $3"
+		"   FROM earlier e", 5 },
 
 	/* $1 user: stats plus the recent and the live, as one JSON text spliced from its parts: the
 	 * stats object without its closing brace, then each part's own JSON text (building jsonb and

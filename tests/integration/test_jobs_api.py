@@ -549,3 +549,39 @@ def test_a_real_cancel_still_stops_the_job_at_once(stack, db, alice):
     stopped = wait_for(lambda: [e for e in log_events(stack, jid) if e.get("event") == "cancelled"], 3)
     assert stopped and time.monotonic() - t0 < 1.0, (time.monotonic() - t0, worker_log(stack))
     assert job_row(db, jid)["state"] == "cancelled"
+
+
+def test_idempotency_key_reused_for_another_request_is_422(stack, db, alice):
+    """A key names one request: used again for another campaign or another kind it is 422 (it answered
+    the first campaign's job, with the second campaign's eventsUrl), and nothing is queued."""
+    first_c, second_c = alice.campaign(status="active"), alice.campaign(status="active")
+    key = "reuse-" + uuid.uuid4().hex[:8]
+    first = assert_json(alice.req("POST", f"/api/jobs/campaigns/{first_c}/generate",
+                                  json={"idempotencyKey": key}), 202)["job"]
+    for path, body in ((f"/api/jobs/campaigns/{second_c}/generate", {"idempotencyKey": key}),
+                       (f"/api/jobs/campaigns/{first_c}/generate-single",
+                        {"contentType": "email", "platform": "email", "idempotencyKey": key})):
+        prob = assert_problem(alice.req("POST", path, json=body), 422, ["idempotencyKey"])
+        assert first["id"] in prob["errors"][0]["message"], prob
+    assert alice.campaign_status(second_c) == "active"
+    assert db.execute("SELECT count(*) FROM jobs WHERE idempotency_key = %s", [key]).fetchone()[0] == 1
+
+
+def test_idempotency_key_header(stack, db, alice):
+    """The Idempotency-Key header (which CORS allows) works as the body's idempotencyKey, bare or as a
+    quoted string; a bad one, or one the body contradicts, is 422 and queues nothing."""
+    cid = alice.campaign(status="active")
+    key = "hdr-" + uuid.uuid4().hex[:8]
+    path = f"/api/jobs/campaigns/{cid}/generate"
+    first = assert_json(alice.req("POST", path, headers={"Idempotency-Key": key}), 202)["job"]
+    again = assert_json(alice.req("POST", path, headers={"Idempotency-Key": f'"{key}"'}), 200)["job"]
+    assert again["id"] == first["id"]
+    same = assert_json(alice.req("POST", path, json={"idempotencyKey": key}), 200)["job"]
+    assert same["id"] == first["id"]
+    other = alice.campaign(status="active")
+    for headers, body in (({"Idempotency-Key": "x" * 201}, None), ({"Idempotency-Key": "a b"}, None),
+                          ({"Idempotency-Key": key}, {"idempotencyKey": key + "-other"})):
+        assert_problem(alice.req("POST", f"/api/jobs/campaigns/{other}/generate", headers=headers, json=body),
+                       422, ["Idempotency-Key"])
+    assert alice.campaign_status(other) == "active"
+    assert db.execute("SELECT count(*) FROM jobs WHERE campaign_id = %s", [other]).fetchone()[0] == 0
