@@ -73,6 +73,11 @@ static int body_or_fail(request *r, const struct vfield *fields, bool partial)
 	const char *start = vget_str(r->body, "startDate"), *end = vget_str(r->body, "endDate");
 	if (start && end && is_date(start) && is_date(end) && strcmp(end, start) < 0)
 		verrors_add(&errs, "endDate", "must not be before startDate");
+	/* settings no job could use: the job would fail on them (the jobs route refuses the same lists) */
+	json_object *settings = json_object_object_get(r->body, "generationSettings");
+	if (errs.count == 0 && json_object_is_type(settings, json_type_object) && !platform_lists_meet(settings))
+		verrors_add(&errs, "generationSettings.platforms",
+			    "none of these platforms takes any of the chosen content types");
 	return req_errors_or_fail(r, &errs);
 }
 

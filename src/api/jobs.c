@@ -236,27 +236,12 @@ static void enqueue_generation(request *r, const char *kind)
 		req_problem(r, 409, "the campaign is already generating content");
 }
 
-/* Whether some type in types can be published on some platform in platforms (absent lists: yes). */
-static bool any_pair(json_object *body)
-{
-	json_object *types, *platforms;
-	if (!body || !json_object_object_get_ex(body, "contentTypes", &types) ||
-	    !json_object_object_get_ex(body, "platforms", &platforms))
-		return true;
-	for (size_t i = 0; i < json_object_array_length(types); i++)
-		for (size_t k = 0; k < json_object_array_length(platforms); k++)
-			if (platform_accepts(json_object_get_string(json_object_array_get_idx(types, i)),
-					     json_object_get_string(json_object_array_get_idx(platforms, k))))
-				return true;
-	return false;
-}
-
 void jobs_generate(request *r)
 {
 	struct verrors errs;
 	if (r->body) {
 		req_validate_into(r, generate_fields, false, &errs);
-		if (errs.count == 0 && !any_pair(r->body))
+		if (errs.count == 0 && !platform_lists_meet(r->body))
 			verrors_add(&errs, "platforms", "none of these platforms takes any of the chosen content types");
 		if (req_errors_or_fail(r, &errs) < 0)
 			return;

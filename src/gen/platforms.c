@@ -159,3 +159,17 @@ json_object *platform_table_json(void)
 	json_object_object_add(root, "limits", limits);
 	return root;
 }
+
+bool platform_lists_meet(json_object *o)
+{
+	json_object *types, *platforms;
+	if (!o || !json_object_object_get_ex(o, "contentTypes", &types) ||
+	    !json_object_object_get_ex(o, "platforms", &platforms))
+		return true;
+	for (size_t i = 0; i < json_object_array_length(types); i++)
+		for (size_t k = 0; k < json_object_array_length(platforms); k++)
+			if (platform_accepts(json_object_get_string(json_object_array_get_idx(types, i)),
+					     json_object_get_string(json_object_array_get_idx(platforms, k))))
+				return true;
+	return false;
+}

@@ -100,6 +100,13 @@ int platform_shape(const char *content_type, const char *platform, enum shape *o
 /* Whether content_type can be published on platform (email only by email, ...). */
 bool platform_accepts(const char *content_type, const char *platform);
 
+/*
+ * Whether o's contentTypes and platforms (arrays of known names, as the
+ * validators left them) make at least one pair platform_accepts(); an
+ * absent list is true (the generator's defaults fill it).
+ */
+bool platform_lists_meet(json_object *o);
+
 /* The index of an objective in objective_names, or -ENOENT. */
 int objective_index(const char *name);
 

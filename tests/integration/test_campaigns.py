@@ -431,6 +431,11 @@ INVALID = [
     ({"generationSettings": {"variations": 0}}, {"generationSettings.variations"}),
     ({"generationSettings": {"variations": 6}}, {"generationSettings.variations"}),
     ({"generationSettings": {"tone": "x"}}, {"generationSettings.tone"}),
+    # lists that make no pair a job could write (email only on email; the job failed on them)
+    ({"generationSettings": {"contentTypes": ["email"], "platforms": ["twitter"]}},
+     {"generationSettings.platforms"}),
+    ({"generationSettings": {"contentTypes": ["ad_copy", "social_post"], "platforms": ["email"]}},
+     {"generationSettings.platforms"}),
     # A/B tests are their own resource now: any abTests is refused, whatever it holds
     ({"abTests": []}, {"abTests"}),
     ({"abTests": [{"testName": "t", "testType": "content"}]}, {"abTests"}),
