@@ -467,6 +467,7 @@ void gen_batch(request *r)
 	buf b;
 	buf_init(&b, r->arena, 8192);
 	buf_puts(&b, "{\"items\":[");
+	size_t stored = 0;
 	for (size_t i = 0, k = 0; i < n; i++) {
 		if (i)
 			buf_putc(&b, ',');
@@ -477,13 +478,15 @@ void gen_batch(request *r)
 			continue;
 		}
 		struct gen_task *t = &run[k++];
-		if (t->state == GEN_DONE)
+		if (t->state == GEN_DONE) {
 			buf_puts(&b, t->item_json);
-		else
+			stored++;
+		} else {
 			problem_json(&b, &c, t);
+		}
 	}
 	buf_puts(&b, "]}");
-	req_send_buf(r, c.save ? 201 : 200, &b);
+	req_send_buf(r, c.save && stored ? 201 : 200, &b); /* 201 only when something was created */
 }
 
 void gen_ai_status(request *r)

@@ -237,3 +237,20 @@ def test_builtin_campaign_job(user, brief, stack):
     it = next(i for i in items if i["metadata"]["slot"] == "social_post/twitter/1")
     (same,) = batch(user, brief, [("social_post", "twitter", 1)])
     assert same["contentBody"] == it["contentBody"]
+
+
+def test_batch_save_creates_201_only_when_something_was_stored(user, stack):
+    """batch-generate with save: 201 when an item was appended; when every item is a pair no platform
+    takes, nothing is stored and the answer is 200 with a problem in each place (it was 201)."""
+    camp = user.campaign()
+    body = {"campaignId": camp["id"], "save": True}
+    r = user.post("/api/content/batch-generate", dict(body, items=[
+        {"contentType": "email", "platform": "twitter"}, {"contentType": "ad_copy", "platform": "email"}]))
+    items = assert_json(r, 200)["items"]
+    assert len(items) == 2 and all(is_problem(i) and i["status"] == 422 for i in items), items
+    r = user.post("/api/content/batch-generate", dict(body, items=[
+        {"contentType": "email", "platform": "twitter"}, {"contentType": "email", "platform": "email"}]))
+    items = assert_json(r, 201)["items"]
+    assert is_problem(items[0]) and not is_problem(items[1]), items
+    stored = assert_json(user.req("GET", f"/api/campaigns/{camp['id']}/content"), 200)
+    assert [i["id"] for i in stored["items"]] == [items[1]["id"]], stored
