@@ -76,6 +76,44 @@ static size_t escape_end(const char *s, size_t len, size_t i, const char **why)
 	return i + 11;
 }
 
+static bool digit_at(const char *s, size_t len, size_t i)
+{
+	return i < len && s[i] >= '0' && s[i] <= '9';
+}
+
+/*
+ * Where the number starting at s[i] ends (the index after it), by JSON's grammar:
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, then a byte that may follow
+ * a value. 0 for anything else (json-c takes "1.", "01" and "-" too).
+ */
+static size_t number_end(const char *s, size_t len, size_t i)
+{
+	size_t j = i + (s[i] == '-');
+	if (!digit_at(s, len, j))
+		return 0;
+	if (s[j] == '0')
+		j++;
+	else
+		while (digit_at(s, len, j))
+			j++;
+	if (j < len && s[j] == '.') {
+		if (!digit_at(s, len, ++j))
+			return 0;
+		while (digit_at(s, len, j))
+			j++;
+	}
+	if (j < len && (s[j] == 'e' || s[j] == 'E')) {
+		j += j + 1 < len && (s[j + 1] == '+' || s[j + 1] == '-') ? 2 : 1;
+		if (!digit_at(s, len, j))
+			return 0;
+		while (digit_at(s, len, j))
+			j++;
+	}
+	if (j < len && !strchr(",]} \t\r\n", s[j]))
+		return 0;
+	return j;
+}
+
 static const char *scan_raw(const char *s, size_t len, struct counts *out)
 {
 	enum { ARRAY = -1 };
@@ -102,11 +140,14 @@ static const char *scan_raw(const char *s, size_t len, struct counts *out)
 			while (i + 1 < len && ((s[i + 1] >= 'a' && s[i + 1] <= 'z') || (s[i + 1] >= 'A' && s[i + 1] <= 'Z')))
 				i++;
 			size_t n = i - start + 1;
-			bool exponent = n == 1 && (c == 'e' || c == 'E') && start > 0 &&
-					((s[start - 1] >= '0' && s[start - 1] <= '9'));
-			if (!exponent && !(n == 4 && (memcmp(s + start, "true", 4) == 0 || memcmp(s + start, "null", 4) == 0)) &&
+			if (!(n == 4 && (memcmp(s + start, "true", 4) == 0 || memcmp(s + start, "null", 4) == 0)) &&
 			    !(n == 5 && memcmp(s + start, "false", 5) == 0))
 				return "a bare word that is not true, false or null";
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			size_t end = number_end(s, len, i);
+			if (!end)
+				return "a malformed number";
+			i = end - 1;
 		} else if (c == '{' || c == '[') {
 			if (depth == JSON_MAX_DEPTH)
 				return "nesting deeper than 32 levels";
@@ -126,7 +167,7 @@ static const char *scan_raw(const char *s, size_t len, struct counts *out)
 				out->v[stack[depth - 1]]++;
 		} else if (c == '\'') {
 			return "single-quoted strings are not JSON";
-		} else if (!strchr(" \t\r\n:0123456789+-.", c) || c == '\0') {
+		} else if (!strchr(" \t\r\n:", c) || c == '\0') {
 			return "a character JSON does not allow outside a string";
 		}
 	}
@@ -193,6 +234,13 @@ int json_parse_strict(arena *a, const char *data, size_t len, int max_depth, jso
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	json_object *obj = json_tokener_parse_ex(tok, data, (int)len);
 	enum json_tokener_error e = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	if (e == json_tokener_continue && end == len) {
+		/* a bare number, true, false or null: json-c waits for a byte that ends it */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		if ((e = json_tokener_get_error(tok)) != json_tokener_success)
+			e = json_tokener_continue; /* a document cut short */
+	}
 	if (e == json_tokener_continue) {
 		*reason = "unexpected end of document";
 		return -EINVAL;
@@ -203,7 +251,6 @@ int json_parse_strict(arena *a, const char *data, size_t len, int max_depth, jso
 		return -EINVAL;
 	}
 	json_own(a, obj);
-	size_t end = json_tokener_get_parse_end(tok);
 	for (; end < len; end++)
 		if (!strchr(" \t\r\n", data[end])) {
 			*reason = "trailing data after the JSON document";

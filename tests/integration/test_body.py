@@ -250,6 +250,18 @@ def test_invalid_utf8_400(stack, bad):
         assert_problem(post_raw(stack, body), 400)
 
 
+@pytest.mark.parametrize("doc,detail", [
+    (b"null", "must be a JSON object"), (b"true", "must be a JSON object"), (b"123", "must be a JSON object"),
+    (b'{"email":"a@b.io","password":"x","name":1.}', "malformed number"),
+    (b'{"email":"a@b.io","password":"x","name":01}', "number"),
+])
+def test_scalars_and_malformed_numbers_400(stack, doc, detail):
+    """A bare scalar said "unexpected end of document" (json-c waited for a byte to end it) and json-c
+    took 1. and 01 as numbers: each is 400 saying what it is."""
+    prob = assert_problem(post_raw(stack, doc), 400)
+    assert detail in prob["detail"], prob
+
+
 @pytest.mark.parametrize("escape", [b"\\ud800", b"\\udfff\\ud800x", b"\\ud83d"])
 def test_unpaired_surrogate_escape_400(stack, escape):
     """json-c turned an unpaired surrogate escape into U+FFFD and the account was stored with it."""

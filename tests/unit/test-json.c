@@ -38,6 +38,24 @@ int main(void)
 	ok(parse(a, "{\"a\":\"x\ty\"}", &why) < 0, "raw tab in a string rejected");
 	ok(parse(a, "{\"a\":\"x\ny\"}", &why) < 0, "raw newline in a string rejected");
 	ok(parse(a, "{\"a\":\"\xc0\xaf\"}", &why) < 0, "overlong UTF-8 rejected");
+	static const char *const bad_numbers[] = { "{\"a\":1.}", "{\"a\":01}", "{\"a\":-}", "{\"a\":1e}",
+						   "{\"a\":.5}", "{\"a\":+1}", "{\"a\":1.2.3}", "{\"a\":1e5e5}",
+						   "{\"a\":-01}", "[1-2]", "{\"a\":0x10}", "{\"a\":1ee2}" };
+	for (size_t i = 0; i < sizeof(bad_numbers) / sizeof(bad_numbers[0]); i++)
+		ok(parse(a, bad_numbers[i], &why) < 0, "%s rejected (%s)", bad_numbers[i], why ? why : "");
+	static const char *const good_numbers[] = { "{\"a\":0}", "{\"a\":-0}", "{\"a\":1.5e+3}", "{\"a\":1E-2}",
+						    "[10,-2.25e10, 3 ]", "{\"a\":12345678901234}" };
+	for (size_t i = 0; i < sizeof(good_numbers) / sizeof(good_numbers[0]); i++)
+		ok(parse(a, good_numbers[i], &why) == 0, "%s accepted", good_numbers[i]);
+	{
+		json_object *o = NULL;
+		ok(json_parse_strict(a, "123", 3, JSON_MAX_DEPTH, &o, &why) == 0 && json_object_get_int(o) == 123,
+		   "a bare number is a whole document (json-c waited for a byte to end it)");
+		ok(json_parse_strict(a, "true", 4, JSON_MAX_DEPTH, &o, &why) == 0 && json_object_get_boolean(o),
+		   "so is true");
+		ok(json_parse_strict(a, "{\"a\":1", 6, JSON_MAX_DEPTH, &o, &why) < 0, "a document cut short is not");
+		is_str(why, "unexpected end of document", "and says so");
+	}
 	ok(parse(a, "{\"a\":\"\\ud800\"}", &why) < 0, "a lone high surrogate escape rejected (%s)", why);
 	is_str(why, "a UTF-16 surrogate escape without its pair", "named as the reason");
 	ok(parse(a, "{\"a\":\"\\udfff\\ud800x\"}", &why) < 0, "a low surrogate first rejected");
