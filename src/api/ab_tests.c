@@ -25,6 +25,7 @@
 static const char *const statuses[] = { "draft", "running", "completed", "stopped", NULL };
 
 static const struct vfield variant_fields[] = {
+	VSTR("key", 0, 1, 1), /* as a test shows it (API.md): the key its place gives, A.. */
 	VUUID("contentId", V_REQUIRED),
 	VNUMBER("weight", 0, 0.001, 1000),
 	VEND,
@@ -111,7 +112,8 @@ static const char *default_baseline(arena *a, const char *metric)
 /*
  * Checks the variants against the campaign's items ({id: contentType}) and
  * each other, and writes them as [{key, contentId, weight}]: keys A.. in
- * order, ids in lower case, weight 1 when not given.
+ * order (a key sent, as a test shows its variants, must be that one), ids in
+ * lower case, weight 1 when not given.
  */
 static const char *variants_or_errors(arena *a, json_object *variants, json_object *items, struct verrors *errs)
 {
@@ -132,6 +134,10 @@ static const char *variants_or_errors(arena *a, json_object *variants, json_obje
 			if (strcasecmp(id, json_object_get_string(json_object_object_get(
 						   json_object_array_get_idx(variants, k), "contentId"))) == 0)
 				verrors_add(errs, path, "repeats variants[%zu]: the variants must be different items", k);
+		const char *key = json_object_get_string(json_object_object_get(v, "key"));
+		if (key && (key[0] != 'A' + (int)i || key[1]))
+			verrors_add(errs, arena_printf(a, "variants[%zu].key", i),
+				    "must be %c: variants are keyed A, B, C... in order", 'A' + (int)i);
 		json_object *w = json_object_object_get(v, "weight");
 		buf_printf(&b, "%s{\"key\":\"%c\",\"contentId\":\"%s\",\"weight\":%s}", i ? "," : "", 'A' + (int)i, id,
 			   w ? json_object_get_string(w) : "1");

@@ -123,6 +123,10 @@ def test_validation_refusals_change_nothing(stack, owner):
          {"variants[1].contentId"}),
         ({"name": "t", "metric": "open_rate", "variants": [{"contentId": items[0], "weight": 0},
                                                            {"contentId": items[1]}]}, {"variants[0].weight"}),
+        ({"name": "t", "metric": "open_rate", "variants": [{"key": "B", "contentId": items[0]},
+                                                           {"contentId": items[1]}]}, {"variants[0].key"}),
+        ({"name": "t", "metric": "open_rate", "variants": [{"contentId": items[0]},
+                                                           {"key": "BB", "contentId": items[1]}]}, {"variants[1].key"}),
         ({"name": "t", "metric": "open_rate", "variants": [{"contentId": items[0], "key": "Z"},
                                                            {"contentId": items[1]}]}, {"variants[0].key"}),
         ({"name": "t", "metric": "open_rate", "variants": [{"contentId": items[0]}, {"contentId": items[1]}],
@@ -151,6 +155,18 @@ def test_validation_refusals_change_nothing(stack, owner):
     assert_problem(intruder.req("POST", f"/api/ab-tests/{t['id']}/start"), 404)
     assert_problem(intruder.req("DELETE", f"/api/ab-tests/{t['id']}"), 404)
     assert owner.ok("GET", f"/api/ab-tests/{t['id']}")["status"] == "draft"
+
+
+def test_variants_sent_back_as_a_test_shows_them(stack, owner):
+    """API.md shows variants as {key, contentId, weight}: a client that sends them back that way (keys
+    A, B in order) is understood; the server keys them by place either way."""
+    cid, items = owner.campaign(items=2)
+    t = owner.test(cid, items, variants=[{"key": "A", "contentId": items[0], "weight": 2},
+                                         {"key": "B", "contentId": items[1].upper()}])
+    assert [(v["key"], v["contentId"], v["weight"]) for v in t["variants"]] == \
+        [("A", items[0], 2), ("B", items[1], 1)], t["variants"]
+    again = owner.ok("PATCH", f"/api/ab-tests/{t['id']}", {"variants": t["variants"]}, 200)
+    assert again["variants"] == t["variants"]
 
 
 def test_patch_only_in_draft_and_recomputes(stack, owner):
