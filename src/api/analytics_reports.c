@@ -120,36 +120,20 @@ static int range_or_fail(request *r, const char *from_s, const char *to_s, long 
 }
 
 /* query_parse_or_fail() takes limit and cursor for every list; reports are no lists. */
-static bool has_paging_param(const char *q)
-{
-	for (const char *p = q; *p; p += strcspn(p, "&"), p += *p == '&') {
-		size_t name = strcspn(p, "=&");
-		if ((name == 5 && strncmp(p, "limit", 5) == 0) || (name == 6 && strncmp(p, "cursor", 6) == 0))
-			return true;
-	}
-	return false;
-}
-
-static int not_paged_or_fail(request *r)
-{
-	if (!has_paging_param(r->query))
-		return 0;
-	req_problem(r, 400, "reports are not paginated (no limit or cursor)");
-	return -EINVAL;
-}
+static const char not_paged[] = "reports are not paginated (no limit or cursor)";
 
 void campaign_analytics_get(request *r)
 {
 	static const struct qparam params[] = {
-		{ "from", V_STRING, 0, 10, NULL },
-		{ "to", V_STRING, 0, 10, NULL },
+		{ "from", V_DATE, 0, 0, NULL },
+		{ "to", V_DATE, 0, 0, NULL },
 		{ "interval", V_ENUM, 0, 0, intervals },
 		{ "groupBy", V_ENUM, 0, 0, group_bys },
 		{ "tz", V_STRING, 1, 64, NULL },
 		{ .name = NULL },
 	};
 	struct list_params lp;
-	if (not_paged_or_fail(r) < 0 || query_parse_or_fail(r, params, &lp) < 0)
+	if (query_params_or_fail(r, params, &lp, not_paged) < 0)
 		return;
 	const char *interval = lp.values[2] ? lp.values[2] : "day", *tz = lp.values[4] ? lp.values[4] : "UTC";
 	int known = zone_known_or_fail(r, tz);
@@ -177,12 +161,12 @@ void campaign_analytics_get(request *r)
 void analytics_overview_get(request *r)
 {
 	static const struct qparam params[] = {
-		{ "from", V_STRING, 0, 10, NULL },
-		{ "to", V_STRING, 0, 10, NULL },
+		{ "from", V_DATE, 0, 0, NULL },
+		{ "to", V_DATE, 0, 0, NULL },
 		{ .name = NULL },
 	};
 	struct list_params lp;
-	if (not_paged_or_fail(r) < 0 || query_parse_or_fail(r, params, &lp) < 0)
+	if (query_params_or_fail(r, params, &lp, not_paged) < 0)
 		return;
 	const char *from, *to;
 	if (range_or_fail(r, lp.values[0], lp.values[1], REPORT_MAX_DAYS, &from, &to) < 0)

@@ -145,6 +145,8 @@ static int check_value(request *r, const struct qparam *p, const char *v)
 		return bad(r, "query parameter %s has an unknown value", p->name);
 	case V_UUID:
 		return is_uuid(v) ? 0 : bad(r, "query parameter %s must be a UUID", p->name);
+	case V_DATE:
+		return is_date(v) ? 0 : bad(r, "query parameter %s must be a date (YYYY-MM-DD)", p->name);
 	default:
 		if (!*v || (long)utf8_length(v, strlen(v)) > p->max)
 			return bad(r, "query parameter %s is empty or too long", p->name);
@@ -152,7 +154,8 @@ static int check_value(request *r, const struct qparam *p, const char *v)
 	}
 }
 
-int query_parse_or_fail(request *r, const struct qparam *params, struct list_params *out)
+/* query_parse_or_fail, or with paged false query_params_or_fail: not_paged says why limit and cursor are refused. */
+static int parse_or_fail(request *r, const struct qparam *params, struct list_params *out, const char *not_paged)
 {
 	memset(out, 0, sizeof(*out));
 	const char *limit = NULL, *cursor = NULL;
@@ -181,6 +184,8 @@ int query_parse_or_fail(request *r, const struct qparam *params, struct list_par
 					slot = &out->values[i];
 					param = &params[i];
 				}
+		if (not_paged && (slot == &limit || slot == &cursor))
+			return bad(r, "%s", not_paged);
 		if (!slot)
 			return bad(r, "unknown query parameter %s", name);
 		if (*slot)
@@ -202,6 +207,16 @@ int query_parse_or_fail(request *r, const struct qparam *params, struct list_par
 	if (cursor && cursor_read(r->arena, cursor, &out->after_ts, &out->after_id) < 0)
 		return bad(r, "cursor is not one this API issued");
 	return 0;
+}
+
+int query_parse_or_fail(request *r, const struct qparam *params, struct list_params *out)
+{
+	return parse_or_fail(r, params, out, NULL);
+}
+
+int query_params_or_fail(request *r, const struct qparam *params, struct list_params *out, const char *not_paged)
+{
+	return parse_or_fail(r, params, out, not_paged);
 }
 
 void list_send(request *r, PGresult *res, long limit)

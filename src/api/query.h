@@ -14,7 +14,7 @@
 
 struct qparam {
 	const char *name;
-	enum vtype type; /* V_STRING (max chars), V_ENUM (values), V_UUID, V_INT (min..max) */
+	enum vtype type; /* V_STRING (max chars), V_ENUM (values), V_UUID, V_DATE, V_INT (min..max) */
 	long min, max;
 	const char *const *values;
 };
@@ -31,6 +31,12 @@ struct list_params {
  * always accepted. On failure answers 400 and returns -EINVAL.
  */
 int query_parse_or_fail(request *r, const struct qparam *params, struct list_params *out);
+
+/*
+ * The same for a route that is not paginated: limit or cursor (decoded, so
+ * %6cimit too) is 400 with not_paged as its detail; out->limit is unused.
+ */
+int query_params_or_fail(request *r, const struct qparam *params, struct list_params *out, const char *not_paged);
 
 /* Percent-decodes s[0..n) into a; NULL on a bad escape, a NUL byte or invalid UTF-8. */
 char *query_url_decode(arena *a, const char *s, size_t n);

@@ -42,30 +42,17 @@ static const char *date_format(arena *a, time_t t)
 }
 
 /* query_parse_or_fail() takes limit and cursor for every list; this answer is no list. */
-static bool has_paging_param(const char *q)
-{
-	for (const char *p = q; *p; p += strcspn(p, "&"), p += *p == '&') {
-		size_t name = strcspn(p, "=&");
-		if ((name == 5 && strncmp(p, "limit", 5) == 0) || (name == 6 && strncmp(p, "cursor", 6) == 0))
-			return true;
-	}
-	return false;
-}
-
 void usage_get(request *r)
 {
 	static const struct qparam params[] = {
-		{ "from", V_STRING, 0, 10, NULL },
-		{ "to", V_STRING, 0, 10, NULL },
+		{ "from", V_DATE, 0, 0, NULL },
+		{ "to", V_DATE, 0, 0, NULL },
 		{ "groupBy", V_ENUM, 0, 0, group_names },
 		{ .name = NULL },
 	};
-	if (has_paging_param(r->query)) {
-		req_problem(r, 400, "GET /api/usage takes from, to and groupBy; it is not paginated (no limit or cursor)");
-		return;
-	}
 	struct list_params lp;
-	if (query_parse_or_fail(r, params, &lp) < 0)
+	if (query_params_or_fail(r, params, &lp,
+				 "GET /api/usage takes from, to and groupBy; it is not paginated (no limit or cursor)") < 0)
 		return;
 	time_t now = time(NULL), from, to = now - now % 86400;
 	if (lp.values[1] && date_parse(lp.values[1], &to) < 0) {

@@ -456,6 +456,17 @@ def test_bad_report_parameters_are_400(stack, world, query):
     assert_problem(r, 400)
 
 
+@pytest.mark.parametrize("query,detail", [
+    ("from=2026-12-01T00:00:00Z", "query parameter from must be a date (YYYY-MM-DD)"),
+    ("%6cimit=5", "not paginated"), ("cursor=x", "not paginated"),
+])
+def test_report_refusals_say_why(stack, world, query, detail):
+    """A timestamp for from said "empty or too long", and a percent-encoded limit got past the check."""
+    for path in (f"/api/campaigns/{world['c']}/analytics", "/api/analytics/overview"):
+        prob = assert_problem(world["a"].req("GET", f"{path}?{query}"), 400)
+        assert detail in prob["detail"], (path, prob)
+
+
 def test_reports_of_other_users_campaigns_are_404(stack, world):
     r = world["b"].req("GET", f"/api/campaigns/{world['c']}/analytics")
     assert_problem(r, 404)

@@ -191,6 +191,7 @@ def test_usage_groupings_and_totals_match_the_rows(user, fake, stack):
     ("from=2026-03-02&to=2026-03-01", "after"), ("from=2025-01-01&to=2026-01-02", "366"),
     ("groupBy=week", "groupBy"), ("groupBy=day&groupBy=model", "repeated"), ("bogus=1", "bogus"),
     ("limit=10", "not paginated"), ("groupBy=day&cursor=abc", "not paginated"),
+    ("%6cimit=5", "not paginated"), ("to=2026-01-01T00:00:00Z", "YYYY-MM-DD"),
 ])
 def test_usage_validation(user, query, word):
     b = assert_problem(user.req("GET", f"/api/usage?{query}"), 400)
