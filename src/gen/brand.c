@@ -23,6 +23,12 @@
 
 const char *const brand_emoji_names[] = { "none", "sparing", "free", NULL };
 
+/* brand_profile.cache: the rules (below) built once, in the arena the profile lives in. */
+struct brand_rules_cache {
+	arena *a;
+	const struct rules *rules;
+};
+
 /* ---- parsing ---------------------------------------------------------------- */
 
 static const char *str_of(json_object *o, const char *key)
@@ -108,6 +114,8 @@ int brand_profile_parse(arena *a, json_object *o, struct brand_profile *ret)
 		p.ndisclaimers++;
 	}
 	p.disclaimers = ds;
+	p.cache = arena_zalloc(a, sizeof(*p.cache));
+	p.cache->a = a;
 	*ret = p;
 	return 0;
 }
@@ -272,6 +280,16 @@ static struct rules *rules_of(arena *a, const struct brand_profile *p)
 	rs->idx = arena_alloc(a, longest * sizeof(*rs->idx));
 	rs->len = arena_alloc(a, longest * sizeof(*rs->len));
 	return rs;
+}
+
+/* p's rules: built once in the profile's arena when brand_profile_parse made it, else in a. */
+static const struct rules *rules_for(arena *a, const struct brand_profile *p)
+{
+	if (!p->cache)
+		return rules_of(a, p);
+	if (!p->cache->rules)
+		p->cache->rules = rules_of(p->cache->a, p);
+	return p->cache->rules;
 }
 
 /* The rule matching at s[pos] as whole words, longest first, and its length in *m; NULL if none. */
@@ -562,7 +580,7 @@ static void hashtags(arena *a, json_object *item, const struct rules *rs, bool f
 /* Terms and emoji over every text field; with fix, fields are rewritten and cut back to their limits. */
 static void scan_text(arena *a, const struct brand_profile *p, json_object *item, bool fix, struct brand_report *rep)
 {
-	const struct rules *rules = rules_of(a, p);
+	const struct rules *rules = rules_for(a, p);
 	struct field fields[6];
 	size_t nfields = fields_of(platform_find(str_of(item, "platform")), fields);
 	int budget = emoji_allowed(p);

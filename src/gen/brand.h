@@ -64,6 +64,9 @@ struct brand_profile {
 	size_t ndisclaimers;
 	const char *const *examples;
 	size_t nexamples;
+	/* set by brand_profile_parse: the profile's terms as one matcher, built on first use in the
+	 * profile's arena and kept with it (one build a request or a job, not one an item) */
+	struct brand_rules_cache *cache;
 };
 
 /*

@@ -8,11 +8,12 @@
 #include <string.h>
 
 struct terms {
+	arena *a;
 	uint64_t *edge_key;  /* (node << 8 | folded byte) + 1; 0: a free slot */
 	uint32_t *edge_to;   /* the node the edge leads to */
-	size_t mask;         /* slots - 1, slots a power of two at least twice the edges */
-	long *term;          /* per node: the index of the term ending there, or -1 */
-	uint32_t nodes;
+	size_t mask;         /* slots - 1: a power of two, at least twice the edges */
+	int32_t *term;       /* per node: the index of the term ending there, or -1 */
+	uint32_t nodes, room; /* nodes made (the root is 0), and term[]'s length */
 	size_t longest;      /* bytes of the longest term */
 };
 
@@ -39,47 +40,70 @@ static uint32_t step(const struct terms *t, uint32_t node, char c)
 	}
 }
 
+static void put_edge(struct terms *t, uint64_t key, uint32_t to)
+{
+	size_t i = slot_of(t, key);
+	while (t->edge_key[i])
+		i = (i + 1) & t->mask;
+	t->edge_key[i] = key;
+	t->edge_to[i] = to;
+}
+
+/* Twice the slots, the edges moved over: tables grow with the trie's nodes, not the terms' bytes. */
+static void grow_edges(struct terms *t)
+{
+	uint64_t *old_key = t->edge_key;
+	uint32_t *old_to = t->edge_to;
+	size_t old_slots = t->mask + 1, slots = 2 * old_slots;
+	t->mask = slots - 1;
+	t->edge_key = arena_zalloc(t->a, slots * sizeof(*t->edge_key));
+	t->edge_to = arena_alloc(t->a, slots * sizeof(*t->edge_to));
+	for (size_t i = 0; i < old_slots; i++)
+		if (old_key[i])
+			put_edge(t, old_key[i], old_to[i]);
+}
+
 static uint32_t add_edge(struct terms *t, uint32_t node, char c)
 {
-	uint64_t key = ((uint64_t)node << 8 | fold(c)) + 1;
-	size_t i = slot_of(t, key);
-	while (t->edge_key[i] && t->edge_key[i] != key)
-		i = (i + 1) & t->mask;
-	if (!t->edge_key[i]) {
-		t->edge_key[i] = key;
-		t->edge_to[i] = t->nodes++;
+	uint32_t to = step(t, node, c);
+	if (to)
+		return to;
+	if (2 * (size_t)t->nodes >= t->mask + 1)
+		grow_edges(t);
+	if (t->nodes == t->room) {
+		int32_t *term = arena_alloc(t->a, 2 * (size_t)t->room * sizeof(*term));
+		memcpy(term, t->term, t->room * sizeof(*term));
+		t->term = term;
+		t->room *= 2;
 	}
-	return t->edge_to[i];
+	to = t->nodes++;
+	t->term[to] = -1;
+	put_edge(t, ((uint64_t)node << 8 | fold(c)) + 1, to);
+	return to;
 }
 
 struct terms *terms_new(arena *a, const char *const *term, size_t n)
 {
-	size_t bytes = 0;
 	struct terms *t = arena_zalloc(a, sizeof(*t));
+	t->a = a;
+	t->mask = 63;
+	t->edge_key = arena_zalloc(a, (t->mask + 1) * sizeof(*t->edge_key));
+	t->edge_to = arena_alloc(a, (t->mask + 1) * sizeof(*t->edge_to));
+	t->room = 32;
+	t->term = arena_alloc(a, t->room * sizeof(*t->term));
+	t->term[0] = -1;
+	t->nodes = 1;
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(term[i]);
-		bytes += len;
+		if (len == 0 || i > INT32_MAX)
+			continue;
 		if (len > t->longest)
 			t->longest = len;
-	}
-	size_t slots = 16;
-	while (slots < 2 * bytes)
-		slots *= 2;
-	t->mask = slots - 1;
-	t->edge_key = arena_zalloc(a, slots * sizeof(*t->edge_key));
-	t->edge_to = arena_alloc(a, slots * sizeof(*t->edge_to));
-	t->term = arena_alloc(a, (bytes + 1) * sizeof(*t->term));
-	t->nodes = 1;
-	for (size_t i = 0; i <= bytes; i++)
-		t->term[i] = -1;
-	for (size_t i = 0; i < n; i++) {
-		if (!*term[i])
-			continue;
 		uint32_t node = 0;
 		for (const char *c = term[i]; *c; c++)
 			node = add_edge(t, node, *c);
 		if (t->term[node] < 0)
-			t->term[node] = (long)i;
+			t->term[node] = (int32_t)i;
 	}
 	return t;
 }
