@@ -191,8 +191,14 @@ const struct stmt_def statements[STMT__COUNT] = {
 		"SELECT status FROM campaigns WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
 
 	/* $1 user, $2 campaign */
+	/* The campaign's live jobs are locked first: a job locks its row, then the campaign's, to store
+	 * an item (job_append_item), and a job that ends releases its campaign the same way round
+	 * (jobs_release_campaign); a delete that took the campaign first and reached the job through
+	 * the cascade deadlocked against a job storing an item. */
 	[STMT_CAMPAIGN_DELETE] = { "campaign_delete",
-		"DELETE FROM campaigns WHERE id = $2::uuid AND user_id = $1::uuid", 2 },
+		"WITH live AS MATERIALIZED (SELECT id FROM jobs WHERE campaign_id = $2::uuid AND state IN ('queued', 'running')"
+		"                           FOR UPDATE)"
+		"DELETE FROM campaigns WHERE id = $2::uuid AND user_id = $1::uuid AND (SELECT count(*) FROM live) >= 0", 2 },
 
 	/* $1 user. campaign_stats_of() is inlined: the summary is read and its JSON text written in
 	 * this plan (sql/0038) */

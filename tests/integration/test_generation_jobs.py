@@ -409,3 +409,36 @@ def test_no_item_is_stored_after_its_job_ended(stack, user):
         t.join(10)
         assert got == [(None, False)], got
         assert len(stored_content(stack, camp["id"])) == 1
+
+
+def test_deleting_a_campaign_while_its_job_stores_an_item_does_not_deadlock(stack, user):
+    """A job locks its row, then its campaign's, to store an item; the delete took the campaign first and
+    reached the job through the cascade: each waited for the other until PostgreSQL killed one. Here the
+    job holds its row when the DELETE comes, then stores: the delete waits, then deletes."""
+    import threading
+    import psycopg
+    from test_dba import _statements
+    sql = next(s for name, _, s in _statements() if name == "job_append_item")
+    camp = user.campaign()
+    item = '{"contentType":"ad_copy","platform":"google_ads","contentBody":"x","metadata":{}}'
+    with psycopg.connect(host=stack.pg_socket_dir, port=stack.pg_port, dbname="adcraft", user="postgres",
+                         cursor_factory=psycopg.ClientCursor) as worker:
+        worker.execute("PREPARE append(uuid, uuid, jsonb, uuid, int, text, int, int) AS " + sql)
+        job = str(worker.execute(
+            "INSERT INTO jobs (queue, kind, state, attempts, locked_by, heartbeat_at, user_id, campaign_id)"
+            " VALUES ('content-generation', 'generate-campaign', 'running', 1, 'w:1:test', now(), %s, %s)"
+            " RETURNING id", [user.id, camp["id"]]).fetchone()[0])
+        worker.commit()
+        worker.execute("SELECT 1 FROM jobs WHERE id = %s FOR NO KEY UPDATE", [job])  # the job's own lock
+        got = []
+        t = threading.Thread(target=lambda: got.append(user.req("DELETE", f"/api/campaigns/{camp['id']}")))
+        t.start()
+        time.sleep(0.5)
+        assert t.is_alive(), "the delete waits for the job's row"
+        stored, ours = worker.execute("EXECUTE append(%s, %s, %s, %s, 1, 'w:1:test', 1, 3)",
+                                      [user.id, camp["id"], item, job]).fetchone()
+        assert stored is not None and ours is True
+        worker.commit()
+        t.join(15)
+    assert got and got[0].status_code == 204, got and got[0].text
+    assert user.req("GET", f"/api/campaigns/{camp['id']}").status_code == 404
