@@ -167,7 +167,7 @@ const struct body_schema job_body_schemas[] = {
 
 /*
  * The request's idempotency key: the body's idempotencyKey, or the
- * Idempotency-Key header (1-200 visible ASCII characters, bare or as the
+ * Idempotency-Key header (1-200 printable ASCII characters, bare or as the
  * quoted string of draft-ietf-httpapi-idempotency-key-header). NULL for
  * none; -1 (with the error added) for a bad header or one the body
  * contradicts.
@@ -184,11 +184,11 @@ static int idempotency_key(request *r, struct verrors *errs, const char **ret)
 		h = arena_strndup(r->arena, h + 1, n - 2);
 		n -= 2;
 	}
-	bool visible = n >= 1 && n <= 200;
-	for (size_t i = 0; i < n && visible; i++)
-		visible = h[i] > 0x20 && h[i] < 0x7F && h[i] != '"';
-	if (!visible)
-		verrors_add(errs, "Idempotency-Key", "must be 1 to 200 visible ASCII characters");
+	bool printable = n >= 1 && n <= 200;
+	for (size_t i = 0; i < n && printable; i++)
+		printable = h[i] >= 0x20 && h[i] < 0x7F && h[i] != '"' && h[i] != '\\';
+	if (!printable)
+		verrors_add(errs, "Idempotency-Key", "must be 1 to 200 printable ASCII characters");
 	else if (body && strcmp(body, h) != 0)
 		verrors_add(errs, "Idempotency-Key", "differs from the body's idempotencyKey");
 	else

@@ -32,15 +32,6 @@ static void counts_push(struct counts *c, unsigned v)
 	c->v[c->n++] = v;
 }
 
-/*
- * Raw pass over text json-c accepted: counts the members of each object in
- * the order their '{' appears (commas at object level, plus one if not
- * empty), and refuses what json-c lets through: single-quoted strings, raw
- * control characters in strings, bare words other than true, false and null
- * (NaN, Infinity), and any other byte JSON does not allow outside a string.
- * The walk checks its own bracket stack, so text that json-c read some other
- * way can never drive it out of bounds: it is refused instead.
- */
 /* The code unit of the \uXXXX escape whose 'u' is at s[i], or -1 if it is not one. */
 static long u_escape(const char *s, size_t len, size_t i)
 {
@@ -109,11 +100,21 @@ static size_t number_end(const char *s, size_t len, size_t i)
 		while (digit_at(s, len, j))
 			j++;
 	}
-	if (j < len && !strchr(",]} \t\r\n", s[j]))
+	if (j < len && (!s[j] || !strchr(",]} \t\r\n", s[j])))
 		return 0;
 	return j;
 }
 
+/*
+ * Raw pass over text json-c accepted: counts the members of each object in
+ * the order their '{' appears (commas at object level, plus one if not
+ * empty), and refuses what json-c lets through: single-quoted strings, raw
+ * control characters in strings, bare words other than true, false and null
+ * (NaN, Infinity), numbers outside JSON's grammar, \u surrogate escapes
+ * without their pair, and any other byte JSON does not allow outside a string.
+ * The walk checks its own bracket stack, so text that json-c read some other
+ * way can never drive it out of bounds: it is refused instead.
+ */
 static const char *scan_raw(const char *s, size_t len, struct counts *out)
 {
 	enum { ARRAY = -1 };

@@ -234,7 +234,8 @@ static void store(struct gen_task *t, void *arg)
 			    job_worker_id(j), done, total };
 	PGresult *res;
 	int rc = db_exec(job_db(j), j->arena, STMT_JOB_APPEND_ITEM, p, &res);
-	if (rc == 0 && strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+	bool ended = rc == 0 && strcmp(PQgetvalue(res, 0, 1), "t") != 0;
+	if (ended)
 		job_lost(j);
 	json_object *stored;
 	if (t->state != GEN_DONE) {
@@ -246,7 +247,8 @@ static void store(struct gen_task *t, void *arg)
 		announce_item(run, t, PQgetvalue(res, 0, 0));
 	} else {
 		t->state = GEN_FAILED;
-		t->error = "the item could not be stored (campaign deleted or full)";
+		t->error = ended ? "the job ended (cancelled, or taken over) before the item was stored"
+				 : "the item could not be stored (campaign deleted or full)";
 	}
 	if (t->state == GEN_FAILED) {
 		run->failed++;
