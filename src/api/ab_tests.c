@@ -9,7 +9,6 @@
  * one is named), the power analysis (requiredSamplePerVariant, src/abtest/)
  * computed before the row is written, and the results.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -123,15 +122,13 @@ static const char *variants_or_errors(arena *a, json_object *variants, json_obje
 	size_t n = json_object_array_length(variants);
 	for (size_t i = 0; i < n; i++) {
 		json_object *v = json_object_array_get_idx(variants, i);
-		char id[37];
-		snprintf(id, sizeof(id), "%s", json_object_get_string(json_object_object_get(v, "contentId")));
-		for (char *c = id; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
+		/* validated: a UUID, in lower case (validate.c) */
+		const char *id = json_object_get_string(json_object_object_get(v, "contentId"));
 		const char *path = arena_printf(a, "variants[%zu].contentId", i);
 		if (!json_object_object_get(items, id))
 			verrors_add(errs, path, "is not a content item of this campaign");
 		for (size_t k = 0; k < i; k++)
-			if (strcasecmp(id, json_object_get_string(json_object_object_get(
+			if (strcmp(id, json_object_get_string(json_object_object_get(
 						   json_object_array_get_idx(variants, k), "contentId"))) == 0)
 				verrors_add(errs, path, "repeats variants[%zu]: the variants must be different items", k);
 		const char *key = json_object_get_string(json_object_object_get(v, "key"));

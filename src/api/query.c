@@ -10,15 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* Percent-decodes s[0..n) into the arena; NULL on a bad escape or a NUL byte. */
 char *query_url_decode(arena *a, const char *s, size_t n)
 {
@@ -29,7 +20,7 @@ char *query_url_decode(arena *a, const char *s, size_t n)
 		} else if (s[i] == '%') {
 			if (i + 2 >= n)
 				return NULL;
-			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			int h = hex_value(s[i + 1]), l = hex_value(s[i + 2]);
 			if (h < 0 || l < 0 || (h == 0 && l == 0))
 				return NULL;
 			*o++ = (char)(h << 4 | l);

@@ -3,7 +3,6 @@
  */
 #include "router.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -90,9 +89,7 @@ static bool params_match(const struct compiled *c, char **seg, const char **para
 		if (c->route->flags & ROUTE_UUID_PARAMS) {
 			if (!is_uuid(seg[i]))
 				return false;
-			/* stored ids are lower case, and a content item's is compared as text */
-			for (char *h = seg[i]; *h; h++)
-				*h = (char)tolower((unsigned char)*h);
+			uuid_lowercase(seg[i]);
 		}
 		if (np < max)
 			params[np++] = seg[i];

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "validate.h"
+
 struct counts {
 	unsigned *v;
 	size_t n, cap;
@@ -39,8 +41,7 @@ static long u_escape(const char *s, size_t len, size_t i)
 		return -1;
 	long u = 0;
 	for (size_t k = i + 1; k <= i + 4; k++) {
-		char c = s[k];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		int d = hex_value(s[k]);
 		if (d < 0)
 			return -1;
 		u = u * 16 + d;

@@ -38,6 +38,21 @@ void verrors_add(struct verrors *e, const char *field, const char *fmt, ...)
 	e->count++;
 }
 
+int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+void uuid_lowercase(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
 bool is_uuid(const char *s)
 {
 	static const char dash[] = { 8, 13, 18, 23 };
@@ -212,9 +227,8 @@ static const char *values_list(arena *a, const char *const *values)
 static void uuid_lower(json_object *v, const char *s)
 {
 	char l[37];
-	for (size_t i = 0; i < 36; i++)
-		l[i] = (char)tolower((unsigned char)s[i]);
-	l[36] = '\0';
+	memcpy(l, s, sizeof(l));
+	uuid_lowercase(l);
 	json_object_set_string(v, l);
 }
 

@@ -107,6 +107,10 @@ const char *vget_str(json_object *body, const char *name);
 long vget_int(json_object *body, const char *name, long fallback);
 
 bool is_uuid(const char *s);
+/* Lower-cases a UUID is_uuid() accepted, in place: ids are stored, and compared as text, in lower case. */
+void uuid_lowercase(char *s);
+/* The value of the hex digit c (either case), or -1. */
+int hex_value(char c);
 bool is_date(const char *s);
 bool is_decimal(const char *s);
 bool is_http_url(const char *s);
