@@ -42,15 +42,7 @@ DURATION=${LADDER_DURATION:-8}
 CLIENTS=${LADDER_CLIENTS:-8}
 export ADCRAFT_DEV_PROCESSES=${ADCRAFT_DEV_PROCESSES:-2}
 
-DO_BUILD=true KEEP=false
-for arg in "$@"; do
-	case $arg in
-	--no-build) DO_BUILD=false ;;
-	--keep) KEEP=true ;;
-	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; exit 0 ;;
-	*) die "unknown option $arg (try --help)" ;;
-	esac
-done
+bench_options "$@"
 for v in ROUNDS DURATION CLIENTS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "LADDER_$v must be a positive number"
 done

@@ -35,15 +35,7 @@ TARGET_RATIO=1.5 TARGET_RSS_MIB=32
 export ADCRAFT_DEV_PROCESSES=${ADCRAFT_DEV_PROCESSES:-2}
 export ADCRAFT_DEV_WORKERS=1
 
-DO_BUILD=true KEEP=false
-for arg in "$@"; do
-	case $arg in
-	--no-build) DO_BUILD=false ;;
-	--keep) KEEP=true ;;
-	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; exit 0 ;;
-	*) die "unknown option $arg (try --help)" ;;
-	esac
-done
+bench_options "$@"
 [[ $EXPORT_ROWS =~ ^[1-9][0-9]*$ ]] && [ $((EXPORT_ROWS % 500)) -eq 0 ] ||
 	die "EXPORT_ROWS must be a positive multiple of 500, got '$EXPORT_ROWS'"
 

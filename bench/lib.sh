@@ -145,6 +145,20 @@ api_request() {
 	curl "${args[@]}" || echo 000
 }
 
+# The options of a bench script that takes only --no-build, --keep and --help:
+# sets DO_BUILD and KEEP, prints the script's header comment for --help.
+bench_options() {
+	DO_BUILD=true KEEP=false
+	for arg in "$@"; do
+		case $arg in
+		--no-build) DO_BUILD=false ;;
+		--keep) KEEP=true ;;
+		-h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; exit 0 ;;
+		*) die "unknown option $arg (try --help)" ;;
+		esac
+	done
+}
+
 # psql_q ARGS...: psql as postgres on the stack's database, unaligned tuples only,
 # stopping at the first error.
 psql_q() {
